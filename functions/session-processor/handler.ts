@@ -1,0 +1,46 @@
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { processSessionBatch } from '../../shared/session-processing.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
+import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
+import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
+import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
+import { fromPowertools } from '../../shared/log.ts';
+import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+
+const logger = new Logger({ serviceName: 'session-processor' });
+const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'session-processor' });
+const secrets = cachedSecretReader();
+let salesforceFor: ReturnType<typeof salesforceClientCache> | undefined;
+
+export async function processEvents(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
+  const prefix = optionalEnv('secretPrefix', DEFAULTS.secretPrefix);
+  // Leave time to report the outcome: retries inside the batch stop 10 s before the Lambda would.
+  const deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 10_000 : 30_000);
+  salesforceFor ??= salesforceClientCache(secrets, prefix, () => ({ attempts: 3, baseDelayMs: 250, deadline }));
+  const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
+  const outcome = await processSessionBatch(
+    event.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1') })),
+    {
+      ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
+      orgsForGroup: (groupId) => registry.orgsForGroup(groupId),
+      salesforceFor,
+      deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
+      maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
+      leaseMs: 6 * 120_000,
+      log: fromPowertools(logger),
+    },
+  );
+  for (const [name, value] of Object.entries(outcome.counts)) {
+    if (value > 0) metrics.addMetric(`sessions_${name}`, MetricUnit.Count, value);
+  }
+  logger.info('batch processed', { received: event.Records.length, ...outcome.counts });
+  return { batchItemFailures: outcome.retry.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+export const handler = middy(processEvents).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,0 +1,40 @@
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { acceptWebhook } from '../../shared/webhook-intake.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
+import { cachedSecretReader, secretNames } from '../../shared/adapters/secrets.ts';
+import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+
+const logger = new Logger({ serviceName: 'webhook-ingest' });
+const secrets = cachedSecretReader();
+
+export async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
+  const queue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
+  const prefix = optionalEnv('secretPrefix', DEFAULTS.secretPrefix);
+  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+
+  const answer = await acceptWebhook(
+    { groupIdParam: event.pathParameters?.groupId, headers, body },
+    {
+      async groupSecrets(groupId) {
+        const group = await registry.getGroup(groupId);
+        if (!group) return { known: false, secrets: null };
+        return { known: true, secrets: await secrets.read(secretNames.groupWebhook(prefix, groupId)) };
+      },
+      enqueue: (sessionEvent) => queue.send(sessionEvent),
+      now: () => new Date(),
+    },
+  );
+  // The webhook-id is the sender's idempotency key: safe to log, and it ties a rejection to a delivery.
+  const context = { status: answer.status, webhookId: headers['webhook-id']?.slice(0, 200), groupId: event.pathParameters?.groupId };
+  if (answer.status === 202) logger.info('webhook accepted', context);
+  else logger.warn('webhook rejected', { ...context, error: 'error' in answer.body ? answer.body.error : undefined });
+  return { statusCode: answer.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer.body) };
+}
+
+export const handler = middy(ingest).use(injectLambdaContext(logger));

@@ -1,0 +1,86 @@
+import { CreateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { dynamo, sqs } from '../shared/adapters/aws-clients.ts';
+import { ENV } from '../shared/config.ts';
+
+/** The resources of the CDK stack, made in moto_server for tests and the local run. */
+export interface LocalResources {
+  orgsTable: string;
+  dedupeTable: string;
+  eventsQueueUrl: string;
+  eventsDlqUrl: string;
+  syncQueueUrl: string;
+  syncQueueArn: string;
+  syncDlqUrl: string;
+}
+
+export const LOCAL_MAX_RECEIVE_COUNT = 5;
+
+async function createQueue(name: string, attributes: Record<string, string> = {}): Promise<{ url: string; arn: string }> {
+  const out = await sqs().send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const url = out.QueueUrl!;
+  const attrs = await sqs().send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { url, arn: attrs.Attributes!.QueueArn! };
+}
+
+export async function createLocalResources(options: { visibilityTimeoutSeconds?: number } = {}): Promise<LocalResources> {
+  const client = dynamo();
+  await client.send(
+    new CreateTableCommand({
+      TableName: 'glance-sync-orgs',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await client.send(
+    new CreateTableCommand({
+      TableName: 'glance-sync-dedupe',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+  await client.send(
+    new UpdateTimeToLiveCommand({ TableName: 'glance-sync-dedupe', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }),
+  );
+  const visibility = String(options.visibilityTimeoutSeconds ?? 2);
+  const eventsDlq = await createQueue('glance-sync-events-dlq', { MessageRetentionPeriod: String(14 * 24 * 3600) });
+  const events = await createQueue('glance-sync-events', {
+    VisibilityTimeout: visibility,
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: eventsDlq.arn, maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT }),
+  });
+  const syncDlq = await createQueue('glance-sync-sync-dlq', { MessageRetentionPeriod: String(14 * 24 * 3600) });
+  const sync = await createQueue('glance-sync-sync', {
+    VisibilityTimeout: visibility,
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: syncDlq.arn, maxReceiveCount: 3 }),
+  });
+  return {
+    orgsTable: 'glance-sync-orgs',
+    dedupeTable: 'glance-sync-dedupe',
+    eventsQueueUrl: events.url,
+    eventsDlqUrl: eventsDlq.url,
+    syncQueueUrl: sync.url,
+    syncQueueArn: sync.arn,
+    syncDlqUrl: syncDlq.url,
+  };
+}
+
+/** Sets the environment the Lambda handlers read, as the CDK stack would. */
+export function exportResourceEnv(resources: LocalResources, extra: Partial<Record<keyof typeof ENV, string>> = {}): void {
+  process.env[ENV.orgsTable] = resources.orgsTable;
+  process.env[ENV.dedupeTable] = resources.dedupeTable;
+  process.env[ENV.eventsQueueUrl] = resources.eventsQueueUrl;
+  process.env[ENV.eventsDlqUrl] = resources.eventsDlqUrl;
+  process.env[ENV.syncQueueUrl] = resources.syncQueueUrl;
+  process.env[ENV.syncQueueArn] = resources.syncQueueArn;
+  process.env[ENV.syncDlqUrl] = resources.syncDlqUrl;
+  process.env[ENV.maxReceiveCount] = String(LOCAL_MAX_RECEIVE_COUNT);
+  for (const [key, value] of Object.entries(extra)) process.env[ENV[key as keyof typeof ENV]] = value;
+}

@@ -1,0 +1,48 @@
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { sqs } from './aws-clients.ts';
+import type { SessionEvent } from '../session.ts';
+
+/** Attributes let an operator see what a message is about without parsing its body. */
+function attributes(event: SessionEvent) {
+  return {
+    eventId: { DataType: 'String', StringValue: event.eventId },
+    sessionId: { DataType: 'String', StringValue: event.session.id },
+    groupId: { DataType: 'Number', StringValue: String(event.session.groupId) },
+    source: { DataType: 'String', StringValue: event.source },
+  };
+}
+
+export interface EventsQueue {
+  send(event: SessionEvent): Promise<void>;
+  /** Sends up to any number of events, ten per SQS call; throws naming the events that failed. */
+  sendMany(events: SessionEvent[]): Promise<void>;
+}
+
+export function sqsEventsQueue(queueUrl: string): EventsQueue {
+  return {
+    async send(event) {
+      await sqs().send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event), MessageAttributes: attributes(event) }),
+      );
+    },
+    async sendMany(events) {
+      for (let i = 0; i < events.length; i += 10) {
+        const chunk = events.slice(i, i + 10);
+        const out = await sqs().send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: chunk.map((event, n) => ({
+              Id: String(n),
+              MessageBody: JSON.stringify(event),
+              MessageAttributes: attributes(event),
+            })),
+          }),
+        );
+        if (out.Failed && out.Failed.length > 0) {
+          const names = out.Failed.map((f) => `${chunk[Number(f.Id)]?.eventId}: ${f.Code} ${f.Message ?? ''}`);
+          throw new Error(`could not queue ${out.Failed.length} session events: ${names.join('; ')}`);
+        }
+      }
+    },
+  };
+}

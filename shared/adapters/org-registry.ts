@@ -1,0 +1,142 @@
+import { type BatchGetCommandOutput, BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from './aws-clients.ts';
+import { orgSchema, type Org } from '../org.ts';
+
+/**
+ * The orgs table (single-table): ORG#{orgId}/ORG holds the org, GROUP#{groupId}/GROUP marks a
+ * group we accept webhooks for, GROUP#{groupId}/ORG#{orgId} pairs them so the processor can
+ * find every org of a group with one query.
+ */
+export const orgKeys = {
+  org: (orgId: string) => ({ pk: `ORG#${orgId}`, sk: 'ORG' }),
+  group: (groupId: number) => ({ pk: `GROUP#${groupId}`, sk: 'GROUP' }),
+  pairing: (groupId: number, orgId: string) => ({ pk: `GROUP#${groupId}`, sk: `ORG#${orgId}` }),
+};
+
+export interface GroupRecord {
+  groupId: number;
+  createdAt: string;
+}
+
+export interface OrgRegistry {
+  getGroup(groupId: number): Promise<GroupRecord | null>;
+  putGroup(groupId: number): Promise<void>;
+  getOrg(orgId: string): Promise<Org | null>;
+  /**
+   * Writes the org and brings its group pairings in line with `org.groups`, in one transaction,
+   * so the processor never sees an org paired with a group it does not list (or the reverse).
+   * `previous` is the org as read before the change (null when new); a concurrent change fails.
+   */
+  saveOrg(org: Org, previous: Org | null): Promise<void>;
+  deleteOrg(org: Org): Promise<void>;
+  listOrgs(): Promise<Org[]>;
+  orgsForGroup(groupId: number): Promise<Org[]>;
+}
+
+function stripKeys<T extends Record<string, unknown>>(item: T): Omit<T, 'pk' | 'sk'> {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest;
+}
+
+function parseOrg(item: Record<string, unknown>): Org {
+  const { kind: _kind, ...rest } = stripKeys(item);
+  return orgSchema.parse(rest);
+}
+
+const ORG_INDEX_PK = 'ORGS';
+
+export function dynamoOrgRegistry(tableName: string): OrgRegistry {
+  const db = () => dynamo();
+  const batchGetOrgs = async (orgIds: string[]): Promise<Org[]> => {
+    const orgs: Org[] = [];
+    for (let i = 0; i < orgIds.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = orgIds.slice(i, i + 100).map((id) => orgKeys.org(id));
+      while (keys && keys.length > 0) {
+        const out: BatchGetCommandOutput = await db().send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }));
+        for (const item of out.Responses?.[tableName] ?? []) orgs.push(parseOrg(item));
+        keys = out.UnprocessedKeys?.[tableName]?.Keys;
+      }
+    }
+    return orgs.sort((a, b) => a.orgId.localeCompare(b.orgId));
+  };
+  const queryOrgIds = async (pk: string): Promise<string[]> => {
+    const orgIds: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await db().send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :org)',
+          ExpressionAttributeValues: { ':pk': pk, ':org': 'ORG#' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) orgIds.push(String(item.orgId));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return orgIds;
+  };
+  return {
+    async getGroup(groupId) {
+      const out = await db().send(new GetCommand({ TableName: tableName, Key: orgKeys.group(groupId) }));
+      return out.Item ? ({ groupId: Number(out.Item.groupId), createdAt: String(out.Item.createdAt) }) : null;
+    },
+    async putGroup(groupId) {
+      await db()
+        .send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...orgKeys.group(groupId), kind: 'group', groupId, createdAt: new Date().toISOString() },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        )
+        .catch((error: { name?: string }) => {
+          if (error.name !== 'ConditionalCheckFailedException') throw error;
+        });
+    },
+    async getOrg(orgId) {
+      const out = await db().send(new GetCommand({ TableName: tableName, Key: orgKeys.org(orgId) }));
+      return out.Item ? parseOrg(out.Item) : null;
+    },
+    async saveOrg(org, previous) {
+      const before = new Set(previous?.groups ?? []);
+      const after = new Set(org.groups);
+      const condition = previous
+        ? { ConditionExpression: 'updatedAt = :prev', ExpressionAttributeValues: { ':prev': previous.updatedAt } }
+        : { ConditionExpression: 'attribute_not_exists(pk)' };
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: tableName, Item: { ...orgKeys.org(org.orgId), kind: 'org', ...org }, ...condition } },
+            { Put: { TableName: tableName, Item: { pk: ORG_INDEX_PK, sk: `ORG#${org.orgId}`, kind: 'org-index', orgId: org.orgId } } },
+            ...[...after]
+              .filter((g) => !before.has(g))
+              .map((groupId) => ({
+                Put: { TableName: tableName, Item: { ...orgKeys.pairing(groupId, org.orgId), kind: 'pairing', orgId: org.orgId, groupId } },
+              })),
+            ...[...before]
+              .filter((g) => !after.has(g))
+              .map((groupId) => ({ Delete: { TableName: tableName, Key: orgKeys.pairing(groupId, org.orgId) } })),
+          ],
+        }),
+      );
+    },
+    async deleteOrg(org) {
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: tableName, Key: orgKeys.org(org.orgId) } },
+            { Delete: { TableName: tableName, Key: { pk: ORG_INDEX_PK, sk: `ORG#${org.orgId}` } } },
+            ...org.groups.map((groupId) => ({ Delete: { TableName: tableName, Key: orgKeys.pairing(groupId, org.orgId) } })),
+          ],
+        }),
+      );
+    },
+    async listOrgs() {
+      return batchGetOrgs(await queryOrgIds(ORG_INDEX_PK));
+    },
+    async orgsForGroup(groupId) {
+      return batchGetOrgs(await queryOrgIds(`GROUP#${groupId}`));
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { Org } from '../org.ts';
+import type { SecretReader } from './secrets.ts';
+import { secretNames } from './secrets.ts';
+import { salesforceCredentialsSchema } from './salesforce-auth.ts';
+import { connectSalesforce, type RetryPolicy, type SalesforceOrgClient } from './salesforce.ts';
+import { SalesforceCallError } from '../salesforce-errors.ts';
+
+/**
+ * One logged-in client per org per warm Lambda: a token request per batch would double the
+ * calls. The connection refreshes itself on 401.
+ */
+export function salesforceClientCache(secrets: SecretReader, secretPrefix: string, retry?: () => RetryPolicy) {
+  const clients = new Map<string, Promise<SalesforceOrgClient>>();
+  return async (org: Org): Promise<SalesforceOrgClient> => {
+    let client = clients.get(org.orgId);
+    if (!client) {
+      client = (async () => {
+        const raw = await secrets.read(secretNames.orgSalesforce(secretPrefix, org.orgId));
+        if (!raw) throw new SalesforceCallError('MISSING_CREDENTIALS', `no Salesforce credentials stored for org ${org.orgId}`);
+        let json: unknown;
+        try {
+          json = JSON.parse(raw);
+        } catch {
+          throw new SalesforceCallError('INVALID_CREDENTIALS', `Salesforce credentials of org ${org.orgId} are not JSON`);
+        }
+        const credentials = salesforceCredentialsSchema.safeParse(json);
+        if (!credentials.success) {
+          // Name the fields, never the values.
+          const fields = credentials.error.issues.map((i) => i.path.join('.') || 'authType').join(', ');
+          throw new SalesforceCallError('INVALID_CREDENTIALS', `Salesforce credentials of org ${org.orgId} are incomplete: ${fields}`);
+        }
+        return connectSalesforce(credentials.data, retry?.());
+      })();
+      clients.set(org.orgId, client);
+      client.catch(() => clients.delete(org.orgId));
+    }
+    return client;
+  };
+}

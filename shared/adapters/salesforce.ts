@@ -1,0 +1,155 @@
+import { Connection } from 'jsforce';
+import { SALESFORCE_API_VERSION } from '../config.ts';
+import { GLANCE_SESSION_EXTERNAL_ID, GLANCE_SESSION_OBJECT, type GlanceSessionRecord } from '../glance-session-record.ts';
+import { classifySalesforceError, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
+import type { RecordResult, SessionWriter } from '../session-processing.ts';
+import { requestSalesforceToken, type SalesforceCredentials } from './salesforce-auth.ts';
+
+/** Salesforce's limits for one sObject Collections call. */
+export const COLLECTION_LIMIT = 200;
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  /** Never sleep past this instant (the Lambda's remaining time). */
+  deadline: () => number;
+}
+
+export const defaultRetryPolicy = (): RetryPolicy => ({ attempts: 3, baseDelayMs: 250, deadline: () => Date.now() + 30_000 });
+
+export interface ApiUsage {
+  used: number;
+  limit: number;
+}
+
+export interface SalesforceOrgClient extends SessionWriter {
+  readonly connection: Connection;
+  /** The org's daily API usage as last reported in Sforce-Limit-Info, if any call was made. */
+  apiUsage(): ApiUsage | null;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Full jitter: spreads retries of many Lambdas hitting one locked row. */
+export function backoffDelay(attempt: number, baseDelayMs: number, random: () => number = Math.random): number {
+  return Math.floor(random() * baseDelayMs * 2 ** attempt);
+}
+
+function errorCodeOf(error: unknown): string {
+  const e = error as { errorCode?: string; name?: string; code?: string; cause?: { code?: string } };
+  return e.errorCode ?? e.code ?? e.cause?.code ?? (e.name && /^[A-Z_]+$/.test(e.name) ? e.name : 'UNKNOWN_ERROR');
+}
+
+export function toCallError(error: unknown): SalesforceCallError {
+  if (error instanceof SalesforceCallError) return error;
+  const code = errorCodeOf(error);
+  return new SalesforceCallError(code, (error as Error).message ?? String(error));
+}
+
+/**
+ * jsforce refreshes and retries on every 401; if Salesforce keeps refusing fresh tokens it would
+ * loop forever. Allow one refresh per window and fail the call after that.
+ */
+function guardedRefresh(credentials: SalesforceCredentials, windowMs = 60_000) {
+  let lastRefresh = 0;
+  return (_conn: Connection, callback: (err: Error | null, accessToken?: string) => void) => {
+    const now = Date.now();
+    if (now - lastRefresh < windowMs) {
+      callback(Object.assign(new Error('Salesforce refused a freshly refreshed token (INVALID_SESSION_ID twice)'), { errorCode: 'INVALID_SESSION_ID' }));
+      return;
+    }
+    lastRefresh = now;
+    requestSalesforceToken(credentials).then(
+      (token) => callback(null, token.accessToken),
+      (err: Error) => callback(err),
+    );
+  };
+}
+
+export async function connectSalesforce(
+  credentials: SalesforceCredentials,
+  retry: RetryPolicy = defaultRetryPolicy(),
+): Promise<SalesforceOrgClient> {
+  let token;
+  try {
+    token = await requestSalesforceToken(credentials);
+  } catch (error) {
+    throw toCallError(error);
+  }
+  const connection = new Connection({
+    instanceUrl: token.instanceUrl,
+    accessToken: token.accessToken,
+    version: SALESFORCE_API_VERSION,
+    refreshFn: guardedRefresh(credentials),
+  });
+  return salesforceOrgClient(connection, retry);
+}
+
+async function withCallRetry<T>(retry: RetryPolicy, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const callError = toCallError(error);
+      const delay = backoffDelay(attempt, retry.baseDelayMs);
+      if (callError.kind !== 'transient' || attempt + 1 >= retry.attempts || Date.now() + delay > retry.deadline()) throw callError;
+      await sleep(delay);
+    }
+  }
+}
+
+interface RawSaveResult {
+  id?: string;
+  success: boolean;
+  created?: boolean;
+  errors?: Array<{ statusCode?: string; errorCode?: string; message?: string; fields?: string[] }>;
+}
+
+const toResult = (raw: RawSaveResult): RecordResult =>
+  raw.success
+    ? { ok: true, id: String(raw.id), created: !!raw.created }
+    : {
+        ok: false,
+        faults: (raw.errors ?? []).map(
+          (e): SalesforceFault => ({ code: e.statusCode ?? e.errorCode ?? 'UNKNOWN_ERROR', message: e.message ?? '', fields: e.fields ?? [] }),
+        ),
+      };
+
+export function salesforceOrgClient(connection: Connection, retry: RetryPolicy = defaultRetryPolicy()): SalesforceOrgClient {
+  return {
+    connection,
+    apiUsage() {
+      const usage = connection.limitInfo?.apiUsage;
+      return usage ? { used: usage.used, limit: usage.limit } : null;
+    },
+    async upsertGlanceSessions(records: GlanceSessionRecord[]) {
+      const results: RecordResult[] = new Array(records.length);
+      for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
+        let pending = records.slice(start, start + COLLECTION_LIMIT).map((record, i) => ({ record, index: start + i }));
+        // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          const raw = (await withCallRetry(retry, () =>
+            connection.upsert(
+              GLANCE_SESSION_OBJECT,
+              pending.map((p) => ({ ...p.record })),
+              GLANCE_SESSION_EXTERNAL_ID,
+              { allOrNone: false },
+            ),
+          )) as unknown as RawSaveResult[];
+          const again: typeof pending = [];
+          pending.forEach((p, i) => {
+            const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
+            results[p.index] = result;
+            const transient = !result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient');
+            if (transient) again.push(p);
+          });
+          const delay = backoffDelay(attempt, retry.baseDelayMs);
+          if (again.length === 0 || attempt + 1 >= retry.attempts || Date.now() + delay > retry.deadline()) break;
+          await sleep(delay);
+          pending = again;
+        }
+      }
+      return results;
+    },
+  };
+}

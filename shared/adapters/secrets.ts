@@ -1,0 +1,77 @@
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-secrets-manager';
+import { secretsManager } from './aws-clients.ts';
+
+/** Names of the secrets the pipeline reads; values never leave Secrets Manager except into memory. */
+export const secretNames = {
+  groupWebhook: (prefix: string, groupId: number) => `${prefix}group/${groupId}/webhook`,
+  orgSalesforce: (prefix: string, orgId: string) => `${prefix}org/${orgId}/salesforce`,
+  orgGlance: (prefix: string, orgId: string) => `${prefix}org/${orgId}/glance`,
+};
+
+export interface SecretReader {
+  /** The secret's string, or null when no such secret exists. */
+  read(name: string): Promise<string | null>;
+}
+
+/**
+ * Caches for a few minutes: a warm Lambda should not pay a Secrets Manager call per request,
+ * but a rotated secret must be picked up without a redeploy.
+ */
+export function cachedSecretReader(ttlMs = 5 * 60_000, now: () => number = Date.now): SecretReader & { clear(): void } {
+  const cache = new Map<string, { value: string | null; until: number }>();
+  return {
+    async read(name) {
+      const hit = cache.get(name);
+      if (hit && hit.until > now()) return hit.value;
+      let value: string | null;
+      try {
+        const out = await secretsManager().send(new GetSecretValueCommand({ SecretId: name }));
+        value = out.SecretString ?? null;
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException || (error as { name?: string }).name === 'ResourceNotFoundException') {
+          value = null;
+        } else {
+          throw error;
+        }
+      }
+      // A missing secret is cached briefly only, so a newly registered group works within a minute.
+      cache.set(name, { value, until: now() + (value === null ? Math.min(ttlMs, 60_000) : ttlMs) });
+      return value;
+    },
+    clear() {
+      cache.clear();
+    },
+  };
+}
+
+export interface SecretWriter {
+  /** Creates the secret or stores a new version of it. */
+  write(name: string, value: string): Promise<void>;
+  remove(name: string): Promise<void>;
+}
+
+export function secretsManagerWriter(): SecretWriter {
+  return {
+    async write(name, value) {
+      try {
+        await secretsManager().send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+        await secretsManager().send(new CreateSecretCommand({ Name: name, SecretString: value }));
+      }
+    },
+    async remove(name) {
+      await secretsManager()
+        .send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }))
+        .catch((error: { name?: string }) => {
+          if (error.name !== 'ResourceNotFoundException') throw error;
+        });
+    },
+  };
+}

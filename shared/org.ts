@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { GLANCE_SITES } from './session.ts';
+
+/** The org settings of the BRIEF's table, with the original product's defaults. */
+export const SYNC_FREQUENCY_VALUES = ['hourly', 'every_2_hours', 'daily', 'never'] as const;
+export const LEAD_RULES = ['never', 'new_email', 'new_email_and_name'] as const;
+export const SSO_MODES = ['saml', 'login_key', 'none'] as const;
+
+export const salesforceOrgIdSchema = z
+  .string()
+  .regex(/^00D[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/, 'a Salesforce org id: 15 or 18 characters starting 00D');
+
+/** Maps a Salesforce object to { its field: the session's custom data key }, as the record mapping setting. */
+export const recordMappingSchema = z.record(
+  z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/, 'an sObject API name'),
+  z.record(
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_.]{0,79}$/, 'a field API name'),
+    z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a custom data key'),
+  ),
+);
+export type RecordMapping = z.infer<typeof recordMappingSchema>;
+
+export const orgSettingsSchema = z.strictObject({
+  syncFrequency: z.enum(SYNC_FREQUENCY_VALUES).default('hourly'),
+  createLeadsForGuests: z.enum(LEAD_RULES).default('never'),
+  logSessionsStartedOutside: z.boolean().default(false),
+  chatterOnSessionStart: z.boolean().default(false),
+  debugMode: z.boolean().default(false),
+  sites: z.array(z.enum(GLANCE_SITES)).min(1).default(['production', 'staging']),
+  recordMapping: recordMappingSchema.default({}),
+  defaultGlanceAdmin: z.string().max(255).nullable().default(null),
+  sso: z
+    .strictObject({
+      mode: z.enum(SSO_MODES).default('none'),
+      partnerUserIdField: z.string().max(80).nullable().default(null),
+      nonAdminPartnerUserId: z.string().max(255).nullable().default(null),
+      loginKeyLifetimeSeconds: z.number().int().min(60).max(86_400).default(3600),
+    })
+    .default({ mode: 'none', partnerUserIdField: null, nonAdminPartnerUserId: null, loginKeyLifetimeSeconds: 3600 }),
+});
+export type OrgSettings = z.infer<typeof orgSettingsSchema>;
+
+export const orgSchema = z.strictObject({
+  orgId: salesforceOrgIdSchema,
+  name: z.string().min(1).max(255),
+  environment: z.enum(['production', 'sandbox']),
+  loginUrl: z.url({ protocol: /^https?$/ }),
+  installedAt: z.iso.datetime({ offset: true }),
+  groups: z.array(z.number().int().positive()),
+  settings: orgSettingsSchema,
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
+});
+export type Org = z.infer<typeof orgSchema>;
+
+export function defaultSettings(): OrgSettings {
+  return orgSettingsSchema.parse({});
+}

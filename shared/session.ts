@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * The Glance session, one shape for webhooks and pulled activity (BRIEF: "The Glance session").
+ * Strict objects: a field we do not know is refused by name rather than silently dropped.
+ */
+const isoInstant = z.iso.datetime({ offset: true });
+const text = (max: number) => z.string().max(max);
+
+export const GLANCE_SITES = ['production', 'staging'] as const;
+export const SESSION_TYPES = { G: 'Screen Share', C: 'Cobrowse', V: 'Video' } as const;
+/** Glance Activity Service status codes; C (completed) and X (cancelled/expired) are final. */
+export const FINAL_STATUSES = ['C', 'X'] as const;
+
+export const hostSchema = z.strictObject({
+  partnerUserId: text(255).nullable(),
+  name: text(255).nullable(),
+  email: z.email().max(254).nullable(),
+});
+
+export const guestSchema = z.strictObject({
+  name: text(255).nullable(),
+  // Guests type their own email: kept as text and checked later, so one odd guest never loses the session.
+  email: text(254).nullable(),
+  phone: text(40).nullable(),
+  joinedAt: isoInstant.nullable(),
+});
+
+const salesforceId = z.string().regex(/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/, 'a 15 or 18 character Salesforce id');
+
+export const originSchema = z.strictObject({
+  salesforceOrgId: salesforceId,
+  recordId: salesforceId.nullable(),
+});
+
+export const glanceSessionSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._:-]{1,80}$/, 'Glance session id: 1-80 of A-Z a-z 0-9 . _ : -'),
+  sessionKey: z.string().regex(/^[A-Za-z0-9_-]{1,50}$/, 'session key: 1-50 of A-Z a-z 0-9 _ -'),
+  groupId: z.number().int().positive(),
+  site: z.enum(GLANCE_SITES),
+  type: z.enum(['G', 'C', 'V']),
+  status: z.string().regex(/^[A-Z]$/, 'one upper-case Glance status code'),
+  startedAt: isoInstant,
+  endedAt: isoInstant.nullable(),
+  host: hostSchema,
+  guests: z.array(guestSchema).max(100),
+  origin: originSchema.nullable(),
+  customData: z.record(text(100), z.union([text(1000), z.number(), z.boolean(), z.null()])).refine(
+    (value) => Object.keys(value).length <= 50,
+    'at most 50 custom data keys',
+  ),
+  joinUrl: z.url({ protocol: /^https?$/ }).max(1000).nullable(),
+});
+export type GlanceSession = z.infer<typeof glanceSessionSchema>;
+
+export const WEBHOOK_EVENT_TYPES = ['session.started', 'session.updated', 'session.ended'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const webhookEventSchema = z.strictObject({
+  type: z.enum(WEBHOOK_EVENT_TYPES),
+  occurredAt: isoInstant,
+  session: glanceSessionSchema,
+});
+export type WebhookEvent = z.infer<typeof webhookEventSchema>;
+
+/**
+ * What travels on the events queue, whichever way the session arrived. `eventId` is the
+ * idempotency key: the webhook-id for webhooks, a content-derived id for pulled activity.
+ */
+export const sessionEventSchema = z.strictObject({
+  eventId: z.string().min(1).max(200),
+  source: z.enum(['webhook', 'sync']),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
+  occurredAt: isoInstant,
+  session: glanceSessionSchema,
+});
+export type SessionEvent = z.infer<typeof sessionEventSchema>;
+
+/** Names the first problem the way a caller can fix it: `session.guests[0].email: Invalid email`. */
+export function describeIssues(error: z.ZodError, root = ''): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = [root, ...issue.path.map(String)].filter(Boolean).join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+      return `${path || '(body)'}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+export function isFinalStatus(status: string): boolean {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
+}
