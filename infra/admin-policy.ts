@@ -1,0 +1,73 @@
+import { Aws } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { acceptWildcard, SCHEDULE_RULES, SECRETS } from './arns.ts';
+
+export interface OrgAdminPolicyProps {
+  readonly orgsTable: Table;
+  readonly syncNow: IFunction;
+  /** Source queues, paired with their DLQs, for inspection and redrive. */
+  readonly redrive: ReadonlyArray<{ readonly queue: IQueue; readonly dlq: IQueue }>;
+}
+
+/** What the admin CLI needs, and no more; deployers attach it to the admins' role or group. */
+export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdminPolicyProps): ManagedPolicy {
+  const policy = new ManagedPolicy(scope, id, {
+    description: 'Glance Salesforce sync admin CLI: org registration and settings, secrets, schedules, Sync Now, DLQ redrive',
+    statements: [
+      new PolicyStatement({
+        sid: 'ReadStackOutputs',
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [Aws.STACK_ID],
+      }),
+      new PolicyStatement({
+        sid: 'OrgRecords',
+        actions: [
+          'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query',
+          'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem',
+          'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable',
+        ],
+        resources: [props.orgsTable.tableArn],
+      }),
+      new PolicyStatement({
+        sid: 'OrgAndGroupSecrets',
+        actions: [
+          'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret',
+          // Re-registering a removed org within the secrets' recovery window restores them.
+          'secretsmanager:RestoreSecret',
+        ],
+        resources: [SECRETS.all.arn],
+      }),
+      new PolicyStatement({
+        sid: 'OrgSchedules',
+        actions: [
+          'events:PutRule', 'events:DeleteRule', 'events:DescribeRule',
+          'events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule',
+        ],
+        resources: [SCHEDULE_RULES.arn],
+      }),
+      new PolicyStatement({
+        sid: 'SyncNow',
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.syncNow.functionArn],
+      }),
+      new PolicyStatement({
+        sid: 'InspectDeadLetters',
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        resources: props.redrive.map(({ dlq }) => dlq.queueArn),
+      }),
+      new PolicyStatement({
+        sid: 'RedriveToSource',
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+        resources: props.redrive.map(({ queue }) => queue.queueArn),
+      }),
+    ],
+  });
+  acceptWildcard(policy, SECRETS.all, 'Admins create and rotate org and group secrets at runtime; the scope is the glance-sync/ prefix.');
+  acceptWildcard(policy, SCHEDULE_RULES, 'Admins create, change and remove one schedule rule per org at runtime; the scope is the rule name prefix.');
+  return policy;
+}

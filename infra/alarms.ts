@@ -1,0 +1,87 @@
+import { CfnCondition, CfnParameter, Duration, Fn } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnSubscription, Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface PipelineAlarmsProps {
+  readonly deadLetterQueues: Record<string, IQueue>;
+  readonly eventsQueue: IQueue;
+  readonly functions: Record<string, IFunction>;
+}
+
+const PERIOD = Duration.minutes(5);
+/** Events older than this mean the processor is stuck or paused, and Salesforce is falling behind. */
+export const EVENTS_MAX_AGE = Duration.minutes(15);
+
+export class PipelineAlarms extends Construct {
+  readonly topic: Topic;
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+
+    this.topic = new Topic(this, 'AlarmTopic', { displayName: 'Glance Salesforce sync alarms', enforceSSL: true });
+
+    // Created on the stack, not in this construct, so deployers pass it as plain `AlarmEmail`.
+    const email = new CfnParameter(scope, 'AlarmEmail', {
+      type: 'String',
+      default: '',
+      description: 'Optional address subscribed to the alarm topic (confirm the subscription email).',
+    });
+    const hasEmail = new CfnCondition(scope, 'HasAlarmEmail', {
+      expression: Fn.conditionNot(Fn.conditionEquals(email.valueAsString, '')),
+    });
+    const subscription = new CfnSubscription(this, 'AlarmEmailSubscription', {
+      topicArn: this.topic.topicArn,
+      protocol: 'email',
+      endpoint: email.valueAsString,
+    });
+    subscription.cfnOptions.condition = hasEmail;
+
+    const action = new SnsAction(this.topic);
+    const alarm = (alarmId: string, description: string, metric: IMetric, threshold: number, operator: ComparisonOperator) => {
+      const created = new Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        comparisonOperator: operator,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // No datapoints means an idle queue or function, which is healthy.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+    };
+
+    for (const [name, dlq] of Object.entries(props.deadLetterQueues)) {
+      alarm(
+        `${name}Depth`,
+        `${name} holds messages: inspect them and redrive with the admin CLI.`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+        1,
+        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+    }
+
+    alarm(
+      'EventsQueueAge',
+      `The oldest session event has waited more than ${EVENTS_MAX_AGE.toMinutes()} minutes.`,
+      props.eventsQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' }),
+      EVENTS_MAX_AGE.toSeconds(),
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(
+        `${name}Errors`,
+        `${name} invocations failed (crashed or timed out; reported batch item failures do not count).`,
+        fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+        1,
+        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+    }
+  }
+}

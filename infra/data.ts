@@ -1,0 +1,34 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+export class DataTables extends Construct {
+  /** Org records, group pairings, sync runs and history, leases, watermarks: pk + sk. */
+  readonly orgs: Table;
+  /** Idempotency records (event ids, claimed side effects), expired by DynamoDB TTL. */
+  readonly dedupe: Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    this.orgs = new Table(this, 'OrgsTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Org settings and sync history are customer configuration; a stack teardown must not lose them.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.dedupe = new Table(this, 'DedupeTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Losing claimed side effects would let a redelivered event create a second Lead or post.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

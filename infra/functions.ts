@@ -1,0 +1,129 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import { ENV } from '../shared/config.ts';
+import { acceptWildcard, type ArnPattern, SCHEDULE_RULES, SECRETS } from './arns.ts';
+import {
+  EVENT_BUS_NAME,
+  EVENTS_MAX_RECEIVE_COUNT,
+  SCHEDULE_RULE_PREFIX,
+  SECRET_PREFIX,
+  SESSION_PROCESSOR_TIMEOUT,
+  SYNC_RUN_TIMEOUT,
+} from './constants.ts';
+import type { DataTables } from './data.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+import type { PipelineQueues } from './queues.ts';
+
+// Item-level actions only: no Scan, no DescribeTable, nothing on streams or indexes.
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+export interface PipelineFunctionsProps {
+  readonly tables: DataTables;
+  readonly queues: PipelineQueues;
+  readonly glanceApiUrl: string;
+}
+
+export class PipelineFunctions extends Construct {
+  readonly webhookIngest: PipelineFunction;
+  readonly sessionProcessor: PipelineFunction;
+  readonly syncRun: PipelineFunction;
+  readonly syncNow: PipelineFunction;
+
+  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl }: PipelineFunctionsProps) {
+    super(scope, id);
+    const orgsTable = tables.orgs.tableName;
+
+    this.webhookIngest = new PipelineFunction(this, 'WebhookIngest', {
+      name: 'webhook-ingest',
+      description: 'Verifies signed Glance webhooks and queues the session events',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: {
+        [ENV.orgsTable]: orgsTable,
+        [ENV.eventsQueueUrl]: queues.events.queueUrl,
+        [ENV.secretPrefix]: SECRET_PREFIX,
+      },
+    });
+    grantTable(this.webhookIngest, tables.orgs, ['dynamodb:GetItem', 'dynamodb:Query']);
+    grantSecretRead(this.webhookIngest, SECRETS.groupWebhook, 'One webhook signing secret per Glance group, created at runtime by the admin CLI; the group id is only known per request.');
+    queues.events.grantSendMessages(this.webhookIngest);
+
+    this.sessionProcessor = new PipelineFunction(this, 'SessionProcessor', {
+      name: 'session-processor',
+      description: 'Writes queued Glance sessions, Leads and Chatter posts into each paired Salesforce org',
+      memorySize: 512,
+      timeout: SESSION_PROCESSOR_TIMEOUT,
+      environment: {
+        [ENV.orgsTable]: orgsTable,
+        [ENV.dedupeTable]: tables.dedupe.tableName,
+        [ENV.eventsQueueUrl]: queues.events.queueUrl,
+        [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
+        [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
+        [ENV.secretPrefix]: SECRET_PREFIX,
+      },
+    });
+    this.sessionProcessor.addEventSource(
+      new SqsEventSource(queues.events, {
+        batchSize: 50,
+        maxBatchingWindow: Duration.seconds(2),
+        // Caps parallel Salesforce writers (row locks, per-org API limits) without reserving account concurrency.
+        maxConcurrency: 5,
+        reportBatchItemFailures: true,
+      }),
+    );
+    // UpdateItem only: the processor records a per-org pause when Salesforce limits run low.
+    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:UpdateItem']);
+    grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
+    // It dead-letters permanent failures itself, with the reason, instead of burning retries.
+    queues.eventsDlq.grantSendMessages(this.sessionProcessor);
+    grantSecretRead(this.sessionProcessor, SECRETS.orgSalesforce, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a batch may span several orgs.');
+
+    this.syncRun = new PipelineFunction(this, 'SyncRun', {
+      name: 'sync-run',
+      description: "Pulls an org's Glance group activity since its watermark onto the events queue",
+      memorySize: 512,
+      timeout: SYNC_RUN_TIMEOUT,
+      environment: {
+        [ENV.orgsTable]: orgsTable,
+        [ENV.eventsQueueUrl]: queues.events.queueUrl,
+        [ENV.syncQueueUrl]: queues.sync.queueUrl,
+        [ENV.secretPrefix]: SECRET_PREFIX,
+        [ENV.glanceApiUrl]: glanceApiUrl,
+      },
+    });
+    this.syncRun.addEventSource(new SqsEventSource(queues.sync, { batchSize: 1, reportBatchItemFailures: true }));
+    grantTable(this.syncRun, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
+    queues.events.grantSendMessages(this.syncRun);
+    grantSecretRead(this.syncRun, SECRETS.orgGlance, 'One Glance API credential secret per org, created at runtime by the admin CLI; the org comes from the queued message.');
+
+    this.syncNow = new PipelineFunction(this, 'SyncNow', {
+      name: 'sync-now',
+      description: 'Admin entry point: queues an immediate sync run for one org',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: {
+        [ENV.orgsTable]: orgsTable,
+        [ENV.syncQueueUrl]: queues.sync.queueUrl,
+        [ENV.scheduleRulePrefix]: SCHEDULE_RULE_PREFIX,
+        [ENV.eventBusName]: EVENT_BUS_NAME,
+      },
+    });
+    grantTable(this.syncNow, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
+    queues.sync.grantSendMessages(this.syncNow);
+    this.syncNow.addToRolePolicy(new PolicyStatement({ actions: ['events:DescribeRule'], resources: [SCHEDULE_RULES.arn] }));
+    acceptWildcard(this.syncNow.role!, SCHEDULE_RULES, 'Schedule rules are created per org at runtime; DescribeRule reports the next scheduled sync.');
+  }
+}
+
+function grantTable(fn: PipelineFunction, table: Table, actions: string[]): void {
+  table.grant(fn, ...actions);
+}
+
+function grantSecretRead(fn: PipelineFunction, pattern: ArnPattern, reason: string): void {
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [pattern.arn] }));
+  acceptWildcard(fn.role!, pattern, reason);
+}

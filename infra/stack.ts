@@ -1,0 +1,104 @@
+import { CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { createOrgAdminPolicy } from './admin-policy.ts';
+import { PipelineAlarms } from './alarms.ts';
+import { WebhookApi } from './api.ts';
+import { DEFAULT_GLANCE_API_URL } from './constants.ts';
+import { DataTables } from './data.ts';
+import { PipelineFunctions } from './functions.ts';
+import { PipelineQueues } from './queues.ts';
+
+/** Output keys the admin CLI and deployers read from the stack (DescribeStacks). */
+export const OUTPUTS = {
+  webhookBaseUrl: 'WebhookBaseUrl',
+  orgsTableName: 'OrgsTableName',
+  dedupeTableName: 'DedupeTableName',
+  eventsQueueUrl: 'EventsQueueUrl',
+  eventsDlqUrl: 'EventsDlqUrl',
+  syncQueueUrl: 'SyncQueueUrl',
+  syncQueueArn: 'SyncQueueArn',
+  syncDlqUrl: 'SyncDlqUrl',
+  webhookIngestFunctionName: 'WebhookIngestFunctionName',
+  sessionProcessorFunctionName: 'SessionProcessorFunctionName',
+  syncRunFunctionName: 'SyncRunFunctionName',
+  syncNowFunctionName: 'SyncNowFunctionName',
+  alarmTopicArn: 'AlarmTopicArn',
+  orgAdminPolicyArn: 'OrgAdminPolicyArn',
+} as const;
+
+/**
+ * Glance sessions into Salesforce: the webhook API and per-org schedules feed SQS, Lambdas write
+ * to the orgs. Environment-agnostic: account and region come from the deployment, never lookups.
+ */
+export class GlanceSalesforceSyncStack extends Stack {
+  readonly tables: DataTables;
+  readonly queues: PipelineQueues;
+  readonly functions: PipelineFunctions;
+  readonly api: WebhookApi;
+  readonly alarms: PipelineAlarms;
+  readonly adminPolicy: ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    // A parameter, not context, so one synthesized template can point at a Glance test site.
+    const glanceApiUrl = new CfnParameter(this, 'GlanceApiUrl', {
+      type: 'String',
+      default: DEFAULT_GLANCE_API_URL,
+      allowedPattern: '^https?://\\S+$',
+      description: 'Base URL of the Glance API that scheduled syncs pull activity from.',
+    });
+
+    this.tables = new DataTables(this, 'Data');
+    this.queues = new PipelineQueues(this, 'Queues');
+    this.functions = new PipelineFunctions(this, 'Functions', {
+      tables: this.tables,
+      queues: this.queues,
+      glanceApiUrl: glanceApiUrl.valueAsString,
+    });
+    this.api = new WebhookApi(this, 'Api', { webhookIngest: this.functions.webhookIngest });
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      deadLetterQueues: { EventsDLQ: this.queues.eventsDlq, SyncDLQ: this.queues.syncDlq },
+      eventsQueue: this.queues.events,
+      functions: {
+        WebhookIngest: this.functions.webhookIngest,
+        SessionProcessor: this.functions.sessionProcessor,
+        SyncRun: this.functions.syncRun,
+      },
+    });
+    this.adminPolicy = createOrgAdminPolicy(this, 'OrgAdminPolicy', {
+      orgsTable: this.tables.orgs,
+      syncNow: this.functions.syncNow,
+      redrive: [
+        { queue: this.queues.events, dlq: this.queues.eventsDlq },
+        { queue: this.queues.sync, dlq: this.queues.syncDlq },
+      ],
+    });
+
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const { tables, queues, functions } = this;
+    const outputs: Record<(typeof OUTPUTS)[keyof typeof OUTPUTS], [string, string]> = {
+      WebhookBaseUrl: [this.api.webhookBaseUrl, 'Glance webhook URL without the group id: append {groupId}'],
+      OrgsTableName: [tables.orgs.tableName, 'Orgs, pairings, sync runs and history, leases, watermarks'],
+      DedupeTableName: [tables.dedupe.tableName, 'Idempotency records'],
+      EventsQueueUrl: [queues.events.queueUrl, 'Session events queue'],
+      EventsDlqUrl: [queues.eventsDlq.queueUrl, 'Session events dead-letter queue'],
+      SyncQueueUrl: [queues.sync.queueUrl, 'Sync run queue'],
+      SyncQueueArn: [queues.sync.queueArn, 'Sync run queue ARN: the target of every org schedule rule'],
+      SyncDlqUrl: [queues.syncDlq.queueUrl, 'Sync run dead-letter queue'],
+      WebhookIngestFunctionName: [functions.webhookIngest.functionName, 'WebhookIngest function'],
+      SessionProcessorFunctionName: [functions.sessionProcessor.functionName, 'SessionProcessor function'],
+      SyncRunFunctionName: [functions.syncRun.functionName, 'SyncRun function'],
+      SyncNowFunctionName: [functions.syncNow.functionName, 'SyncNow function, invoked by the admin CLI'],
+      AlarmTopicArn: [this.alarms.topic.topicArn, 'SNS topic receiving every alarm'],
+      OrgAdminPolicyArn: [this.adminPolicy.managedPolicyArn, 'Managed policy to attach to admin CLI users or roles'],
+    };
+    for (const [key, [value, description]] of Object.entries(outputs)) {
+      new CfnOutput(this, key, { value, description });
+    }
+  }
+}
