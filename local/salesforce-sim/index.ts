@@ -1,0 +1,72 @@
+import type { AddressInfo } from 'node:net';
+import type { FaultSpec } from './faults.ts';
+import { normalizeId } from './ids.ts';
+import { createSimServer } from './server.ts';
+import { Simulator } from './sim.ts';
+import type { SimOrgConfig } from './store.ts';
+
+export type { FaultKind, FaultSpec } from './faults.ts';
+export type { CallLogEntry, SimOrgConfig } from './store.ts';
+
+export interface SalesforceSim {
+  /** e.g. http://127.0.0.1:PORT, both the login URL and every org's instance URL */
+  url: string;
+  addOrg(org: SimOrgConfig): void;
+  /** Stores a record directly (no API call counted); returns the new Id. */
+  seed(orgId: string, sobject: string, fields: Record<string, unknown>): string;
+  /** Stored records, every field (computed ones included), no `attributes`. */
+  records(orgId: string, sobject: string): Array<Record<string, unknown>>;
+  apiCalls(orgId: string): number;
+  /** Every counted call in order; `status` is the HTTP status the sim answered. */
+  callLog(orgId: string): Array<{ method: string; path: string; status: number }>;
+  injectFault(fault: FaultSpec): void;
+  clearFaults(): void;
+  /** Faults not yet used up, with their remaining `times`. */
+  pendingFaults(): FaultSpec[];
+  setApiUsage(orgId: string, used: number): void;
+  /** Wipes records, counters, faults and query cursors; orgs, their users and tokens stay. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/** The 18-character form of a 15-character id (what Salesforce returns), for building test ids. */
+export function id18(id: string): string {
+  const canonical = normalizeId(id);
+  if (!canonical) throw new Error(`not a Salesforce id: ${id}`);
+  return canonical;
+}
+
+export async function startSalesforceSim(options: { port?: number; host?: string } = {}): Promise<SalesforceSim> {
+  const host = options.host ?? '127.0.0.1';
+  const sim = new Simulator();
+  const server = createSimServer(sim);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${port}`;
+  sim.state.baseUrl = url;
+  return {
+    url,
+    addOrg: (org) => sim.addOrg(org),
+    seed: (orgId, sobject, fields) => sim.seed(orgId, sobject, fields),
+    records: (orgId, sobject) => sim.records(orgId, sobject),
+    apiCalls: (orgId) => sim.apiCalls(orgId),
+    callLog: (orgId) => sim.callLog(orgId),
+    injectFault: (fault) => sim.injectFault(fault),
+    clearFaults: () => sim.clearFaults(),
+    pendingFaults: () => sim.pendingFaults(),
+    setApiUsage: (orgId, used) => sim.setApiUsage(orgId, used),
+    reset: () => sim.reset(),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
