@@ -7,6 +7,7 @@ import { ENV } from '../shared/config.ts';
 export interface LocalResources {
   orgsTable: string;
   dedupeTable: string;
+  tracesTable: string;
   eventsQueueUrl: string;
   eventsDlqUrl: string;
   syncQueueUrl: string;
@@ -50,6 +51,23 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
   await client.send(
     new UpdateTimeToLiveCommand({ TableName: 'glance-sync-dedupe', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }),
   );
+  await client.send(
+    new CreateTableCommand({
+      TableName: 'glance-sync-debug-traces',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await client.send(
+    new UpdateTimeToLiveCommand({ TableName: 'glance-sync-debug-traces', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }),
+  );
   const visibility = String(options.visibilityTimeoutSeconds ?? 2);
   const eventsDlq = await createQueue('glance-sync-events-dlq', { MessageRetentionPeriod: String(14 * 24 * 3600) });
   const events = await createQueue('glance-sync-events', {
@@ -64,6 +82,7 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
   return {
     orgsTable: 'glance-sync-orgs',
     dedupeTable: 'glance-sync-dedupe',
+    tracesTable: 'glance-sync-debug-traces',
     eventsQueueUrl: events.url,
     eventsDlqUrl: eventsDlq.url,
     syncQueueUrl: sync.url,
@@ -76,6 +95,7 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
 export function exportResourceEnv(resources: LocalResources, extra: Partial<Record<keyof typeof ENV, string>> = {}): void {
   process.env[ENV.orgsTable] = resources.orgsTable;
   process.env[ENV.dedupeTable] = resources.dedupeTable;
+  process.env[ENV.tracesTable] = resources.tracesTable;
   process.env[ENV.eventsQueueUrl] = resources.eventsQueueUrl;
   process.env[ENV.eventsDlqUrl] = resources.eventsDlqUrl;
   process.env[ENV.syncQueueUrl] = resources.syncQueueUrl;

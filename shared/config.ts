@@ -5,6 +5,7 @@
 export const ENV = {
   orgsTable: 'ORGS_TABLE',
   dedupeTable: 'DEDUPE_TABLE',
+  tracesTable: 'DEBUG_TRACES_TABLE',
   eventsQueueUrl: 'EVENTS_QUEUE_URL',
   eventsDlqUrl: 'EVENTS_DLQ_URL',
   syncQueueUrl: 'SYNC_QUEUE_URL',

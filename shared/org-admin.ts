@@ -1,22 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { AdminError } from './admin-error.ts';
 import type { OrgRegistry } from './adapters/org-registry.ts';
+import type { OrgSchedules } from './adapters/schedules.ts';
 import { secretNames, type SecretWriter } from './adapters/secrets.ts';
 import { salesforceCredentialsSchema, type SalesforceCredentials } from './adapters/salesforce-auth.ts';
+import { applySettingsPatch, settingChanges, type SettingChange, type SettingsPatch } from './org-settings.ts';
 import { describeIssues } from './session.ts';
-import { orgSchema, orgSettingsSchema, salesforceOrgIdSchema, type Org } from './org.ts';
+import { defaultSettings, orgSchema, salesforceOrgIdSchema, type Org } from './org.ts';
 
-export class AdminError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AdminError';
-  }
-}
+export { AdminError } from './admin-error.ts';
 
 export interface OrgAdminDeps {
   registry: OrgRegistry;
   secrets: SecretWriter;
   secretPrefix: string;
+  /** Keeps each org's EventBridge rule in line with its Sync Frequency. */
+  schedules: OrgSchedules;
   now(): Date;
 }
 
@@ -25,7 +25,7 @@ export function newWebhookSecret(): string {
 }
 
 /** Accepts webhooks for a Glance group; returns the signing secret to give Glance (shown once). */
-export async function registerGroup(deps: OrgAdminDeps, groupId: number, webhookSecret = newWebhookSecret()): Promise<{ groupId: number; webhookSecret: string }> {
+export async function registerGroup(deps: Pick<OrgAdminDeps, 'registry' | 'secrets' | 'secretPrefix'>, groupId: number, webhookSecret = newWebhookSecret()): Promise<{ groupId: number; webhookSecret: string }> {
   if (!Number.isInteger(groupId) || groupId <= 0) throw new AdminError(`group id must be a positive whole number, not ${groupId}`);
   if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(webhookSecret)) throw new AdminError('webhook secret must look like whsec_<base64>');
   await deps.secrets.write(secretNames.groupWebhook(deps.secretPrefix, groupId), webhookSecret);
@@ -39,21 +39,82 @@ export const newOrgInputSchema = z.strictObject({
   environment: z.enum(['production', 'sandbox']),
   loginUrl: z.url({ protocol: /^https?$/ }).optional(),
   installedAt: z.iso.datetime({ offset: true }).optional(),
-  settings: orgSettingsSchema.partial().optional(),
+  settings: z.unknown().optional(),
 });
-export type NewOrgInput = z.input<typeof newOrgInputSchema>;
+export type NewOrgInput = Omit<z.input<typeof newOrgInputSchema>, 'settings'> & { settings?: SettingsPatch };
 
 const defaultLoginUrl = (environment: 'production' | 'sandbox') =>
   environment === 'sandbox' ? 'https://test.salesforce.com' : 'https://login.salesforce.com';
 
-/** Registers an org with its Salesforce credentials; they go to the secret store, the rest to the table. */
-export async function addOrg(deps: OrgAdminDeps, input: NewOrgInput, credentials: SalesforceCredentials): Promise<Org> {
-  const parsed = newOrgInputSchema.safeParse(input);
-  if (!parsed.success) throw new AdminError(`invalid org: ${describeIssues(parsed.error)}`);
+function checkCredentials(credentials: unknown): SalesforceCredentials {
   const creds = salesforceCredentialsSchema.safeParse(credentials);
   if (!creds.success) {
+    // Names the fields only: the values are secrets.
     throw new AdminError(`invalid Salesforce credentials: ${creds.error.issues.map((i) => i.path.join('.') || '(credentials)').join(', ')}`);
   }
+  return creds.data;
+}
+
+function checkApiKey(apiKey: unknown): string {
+  if (typeof apiKey !== 'string' || !/^\S{8,4096}$/.test(apiKey)) {
+    throw new AdminError('Glance API key must be 8 to 4096 characters without spaces (from glance.net: Settings > API Key)');
+  }
+  return apiKey;
+}
+
+async function requireOrg(deps: Pick<OrgAdminDeps, 'registry'>, orgId: string): Promise<Org> {
+  const org = await deps.registry.getOrg(orgId);
+  if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
+  return org;
+}
+
+/** Strictly later than the previous write, so optimistic locking on updatedAt cannot be fooled by a fast clock tick. */
+function nextUpdatedAt(previous: Org, now: Date): string {
+  return new Date(Math.max(now.getTime(), Date.parse(previous.updatedAt) + 1)).toISOString();
+}
+
+const isWriteConflict = (error: unknown) => {
+  const name = (error as { name?: string }).name;
+  return name === 'TransactionCanceledException' || name === 'ConditionalCheckFailedException';
+};
+
+/**
+ * Reads the org, lets `change` validate and derive the new org, saves it under optimistic
+ * locking; a concurrent change makes it read and validate again, so rules such as the SSO
+ * pairing rule are checked against what is actually stored.
+ */
+async function changeOrg(deps: OrgAdminDeps, orgId: string, change: (org: Org) => Org | null): Promise<{ before: Org; after: Org }> {
+  for (let attempt = 1; ; attempt++) {
+    const before = await requireOrg(deps, orgId);
+    const changed = change(before);
+    if (!changed) return { before, after: before };
+    const after = orgSchema.parse({ ...changed, updatedAt: nextUpdatedAt(before, deps.now()) });
+    try {
+      await deps.registry.saveOrg(after, before);
+      return { before, after };
+    } catch (error) {
+      if (!isWriteConflict(error)) throw error;
+      if (attempt >= 3) throw new AdminError(`org ${orgId} kept changing while saving; try again`, 'conflict');
+    }
+  }
+}
+
+/**
+ * Registers an org with its Salesforce credentials (and Glance API key, if given): secrets go to
+ * the secret store, the rest to the table, and its schedule to EventBridge. All or nothing: if
+ * the schedule cannot be made, the org is removed again so the command can simply be re-run.
+ */
+export async function addOrg(
+  deps: OrgAdminDeps,
+  input: NewOrgInput,
+  credentials: SalesforceCredentials,
+  options: { glanceApiKey?: string } = {},
+): Promise<Org> {
+  const parsed = newOrgInputSchema.safeParse(input);
+  if (!parsed.success) throw new AdminError(`invalid org: ${describeIssues(parsed.error)}`);
+  const settings = applySettingsPatch(defaultSettings(), parsed.data.settings ?? {});
+  const creds = checkCredentials(credentials);
+  const apiKey = options.glanceApiKey === undefined ? undefined : checkApiKey(options.glanceApiKey);
   const existing = await deps.registry.getOrg(parsed.data.orgId);
   if (existing) throw new AdminError(`org ${parsed.data.orgId} is already registered`);
   const now = deps.now().toISOString();
@@ -61,30 +122,113 @@ export async function addOrg(deps: OrgAdminDeps, input: NewOrgInput, credentials
     orgId: parsed.data.orgId,
     name: parsed.data.name,
     environment: parsed.data.environment,
-    loginUrl: parsed.data.loginUrl ?? creds.data.loginUrl ?? defaultLoginUrl(parsed.data.environment),
+    loginUrl: parsed.data.loginUrl ?? creds.loginUrl ?? defaultLoginUrl(parsed.data.environment),
     installedAt: parsed.data.installedAt ?? now,
     groups: [],
-    settings: orgSettingsSchema.parse(parsed.data.settings ?? {}),
+    settings,
     createdAt: now,
     updatedAt: now,
   });
-  await deps.secrets.write(secretNames.orgSalesforce(deps.secretPrefix, org.orgId), JSON.stringify(creds.data));
+  await deps.secrets.write(secretNames.orgSalesforce(deps.secretPrefix, org.orgId), JSON.stringify(creds));
+  if (apiKey !== undefined) await deps.secrets.write(secretNames.orgGlance(deps.secretPrefix, org.orgId), JSON.stringify({ apiKey }));
   await deps.registry.saveOrg(org, null);
+  try {
+    await deps.schedules.apply(org);
+  } catch (error) {
+    await removeEverything(deps, org).catch(() => undefined);
+    throw error;
+  }
   return org;
+}
+
+function ssoPairingError(org: Org, groups: number[]): AdminError {
+  return new AdminError(
+    `org ${org.orgId} uses SSO (${org.settings.sso.mode}) and an SSO-enabled org may be paired with one Glance group only; ` +
+      `it would be paired with groups ${groups.join(', ')}`,
+  );
 }
 
 /** Pairs an org with a group; an SSO-enabled org may be paired with one group at most. */
 export async function pairOrg(deps: OrgAdminDeps, orgId: string, groupId: number): Promise<Org> {
-  const org = await deps.registry.getOrg(orgId);
-  if (!org) throw new AdminError(`org ${orgId} is not registered`);
-  if (!(await deps.registry.getGroup(groupId))) throw new AdminError(`group ${groupId} is not registered: register it first`);
-  if (org.groups.includes(groupId)) return org;
-  if (org.settings.sso.mode !== 'none' && org.groups.length > 0) {
-    throw new AdminError(
-      `org ${orgId} uses SSO (${org.settings.sso.mode}) and is already paired with group ${org.groups[0]}: an SSO-enabled org may be paired with one group only`,
-    );
+  if (!Number.isInteger(groupId) || groupId <= 0) throw new AdminError(`group id must be a positive whole number, not ${groupId}`);
+  await requireOrg(deps, orgId);
+  if (!(await deps.registry.getGroup(groupId))) {
+    throw new AdminError(`group ${groupId} is not registered: register it first (glance-sync groups add ${groupId})`, 'not_found');
   }
-  const updated = { ...org, groups: [...org.groups, groupId].sort((a, b) => a - b), updatedAt: deps.now().toISOString() };
-  await deps.registry.saveOrg(updated, org);
-  return updated;
+  const { after } = await changeOrg(deps, orgId, (org) => {
+    if (org.groups.includes(groupId)) return null;
+    const groups = [...org.groups, groupId].sort((a, b) => a - b);
+    if (org.settings.sso.mode !== 'none' && groups.length > 1) throw ssoPairingError(org, groups);
+    return { ...org, groups };
+  });
+  return after;
+}
+
+/** Stops delivering a group's sessions to the org; unpairing a group that is not paired changes nothing. */
+export async function unpairOrg(deps: OrgAdminDeps, orgId: string, groupId: number): Promise<Org> {
+  const { after } = await changeOrg(deps, orgId, (org) =>
+    org.groups.includes(groupId) ? { ...org, groups: org.groups.filter((g) => g !== groupId) } : null,
+  );
+  return after;
+}
+
+export interface SettingsUpdate {
+  org: Org;
+  changes: SettingChange[];
+}
+
+/**
+ * Changes some settings (the others are kept). A patch naming syncFrequency also brings the
+ * org's rule in line, even when the value is unchanged, so re-running it repairs a rule that a
+ * failed earlier call left behind.
+ */
+export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: SettingsPatch): Promise<SettingsUpdate> {
+  const { before, after } = await changeOrg(deps, orgId, (org) => {
+    const settings = applySettingsPatch(org.settings, patch);
+    if (org.settings.sso.mode === 'none' && settings.sso.mode !== 'none' && org.groups.length > 1) {
+      throw ssoPairingError({ ...org, settings }, org.groups);
+    }
+    return settingChanges(org.settings, settings).length ? { ...org, settings } : null;
+  });
+  if (patch && typeof patch === 'object' && 'syncFrequency' in patch) {
+    try {
+      await deps.schedules.apply(after);
+    } catch (error) {
+      throw new Error(
+        `settings of org ${orgId} were saved, but its schedule could not be updated (${(error as Error).message}); ` +
+          `set syncFrequency again to retry`,
+        { cause: error },
+      );
+    }
+  }
+  return { org: after, changes: settingChanges(before.settings, after.settings) };
+}
+
+/** Stores the Glance API key the org's syncs sign login keys with. */
+export async function setGlanceApiKey(deps: OrgAdminDeps, orgId: string, apiKey: string): Promise<void> {
+  const key = checkApiKey(apiKey);
+  await requireOrg(deps, orgId);
+  await deps.secrets.write(secretNames.orgGlance(deps.secretPrefix, orgId), JSON.stringify({ apiKey: key }));
+}
+
+/** Replaces the org's Salesforce credentials, e.g. after rotating a connected app's certificate. */
+export async function setSalesforceCredentials(deps: OrgAdminDeps, orgId: string, credentials: SalesforceCredentials): Promise<void> {
+  const creds = checkCredentials(credentials);
+  await requireOrg(deps, orgId);
+  await deps.secrets.write(secretNames.orgSalesforce(deps.secretPrefix, orgId), JSON.stringify(creds));
+}
+
+async function removeEverything(deps: OrgAdminDeps, org: Org): Promise<void> {
+  // The rule first, so no scheduled sync fires for an org that is half gone.
+  await deps.schedules.remove(org.orgId);
+  await deps.registry.deleteOrg(org);
+  await deps.secrets.remove(secretNames.orgSalesforce(deps.secretPrefix, org.orgId));
+  await deps.secrets.remove(secretNames.orgGlance(deps.secretPrefix, org.orgId));
+}
+
+/** Removes the org, its pairings, its schedule rule and its secrets. Its sync history stays, for the record. */
+export async function removeOrg(deps: OrgAdminDeps, orgId: string): Promise<Org> {
+  const org = await requireOrg(deps, orgId);
+  await removeEverything(deps, org);
+  return org;
 }

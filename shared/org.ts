@@ -10,12 +10,16 @@ export const salesforceOrgIdSchema = z
   .string()
   .regex(/^00D[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/, 'a Salesforce org id: 15 or 18 characters starting 00D');
 
+export const SOBJECT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+export const FIELD_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.]{0,79}$/;
+export const CUSTOM_DATA_KEY_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
+
 /** Maps a Salesforce object to { its field: the session's custom data key }, as the record mapping setting. */
 export const recordMappingSchema = z.record(
-  z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/, 'an sObject API name'),
+  z.string().regex(SOBJECT_NAME_PATTERN, 'an sObject API name'),
   z.record(
-    z.string().regex(/^[A-Za-z][A-Za-z0-9_.]{0,79}$/, 'a field API name'),
-    z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a custom data key'),
+    z.string().regex(FIELD_NAME_PATTERN, 'a field API name'),
+    z.string().regex(CUSTOM_DATA_KEY_PATTERN, 'a custom data key'),
   ),
 );
 export type RecordMapping = z.infer<typeof recordMappingSchema>;

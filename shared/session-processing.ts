@@ -1,8 +1,9 @@
 import type { Org } from './org.ts';
 import { describeIssues, sessionEventSchema, type SessionEvent } from './session.ts';
 import { routeSessionToOrg } from './org-routing.ts';
-import { toGlanceSessionRecord, type GlanceSessionRecord } from './glance-session-record.ts';
-import { classifySalesforceError, describeFault, SalesforceCallError, type SalesforceFault } from './salesforce-errors.ts';
+import { applyOrgBatch, type OrgBatchItem, type OrgSalesforce } from './org-batch.ts';
+import { SalesforceCallError } from './salesforce-errors.ts';
+import type { TraceStore } from './debug-trace.ts';
 import type { DedupeLedger } from './adapters/dedupe-ledger.ts';
 import type { Log } from './log.ts';
 
@@ -20,18 +21,13 @@ export interface DeadLetterReason {
   sessionId?: string;
 }
 
-export type RecordResult = { ok: true; id: string; created: boolean } | { ok: false; faults: SalesforceFault[] };
-
-/** What the processor needs of one org's Salesforce. */
-export interface SessionWriter {
-  /** One result per record, in order; throws SalesforceCallError when the call as a whole failed. */
-  upsertGlanceSessions(records: GlanceSessionRecord[]): Promise<RecordResult[]>;
-}
-
 export interface ProcessorDeps {
   ledger: DedupeLedger;
   orgsForGroup(groupId: number): Promise<Org[]>;
-  salesforceFor(org: Org): Promise<SessionWriter>;
+  salesforceFor(org: Org): Promise<OrgSalesforce>;
+  /** Where Debug Mode's traces go; orgs with Debug Mode off store none. */
+  traces: TraceStore;
+  chatterLeaseMs: number;
   deadLetter(message: QueuedMessage, reason: DeadLetterReason): Promise<void>;
   maxReceiveCount: number;
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
@@ -117,7 +113,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   }
 
   const outcomes = new Map<string, OrgOutcome[]>(); // by session id
-  const byOrg = new Map<string, { org: Org; items: Claimed[] }>();
+  const byOrg = new Map<string, { org: Org; items: Claimed[]; batch: OrgBatchItem[] }>();
   for (const c of winners.values()) {
     const list: OrgOutcome[] = [];
     outcomes.set(c.event.session.id, list);
@@ -128,15 +124,16 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
         counts.skippedOrgs++;
         continue;
       }
-      const entry = byOrg.get(org.orgId) ?? { org, items: [] };
+      const entry = byOrg.get(org.orgId) ?? { org, items: [], batch: [] };
       entry.items.push(c);
+      entry.batch.push({ event: c.event, occurredAt: c.occurredAt, launchedHere: route.launchedHere, routeReason: route.reason });
       byOrg.set(org.orgId, entry);
     }
   }
 
   await Promise.all(
-    [...byOrg.values()].map(async ({ org, items }) => {
-      const results = await writeOrg(org, items, deps);
+    [...byOrg.values()].map(async ({ org, items, batch }) => {
+      const results = await writeOrg(org, batch, deps);
       items.forEach((c, i) => outcomes.get(c.event.session.id)!.push(results[i]!));
     }),
   );
@@ -174,20 +171,17 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   return { retry, counts };
 }
 
-async function writeOrg(org: Org, items: Claimed[], deps: ProcessorDeps): Promise<OrgOutcome[]> {
-  const records = items.map((c) => toGlanceSessionRecord(c.event.session, org.orgId, c.occurredAt));
+async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): Promise<OrgOutcome[]> {
   try {
-    const writer = await deps.salesforceFor(org);
-    const results = await writer.upsertGlanceSessions(records);
-    return results.map((result): OrgOutcome => {
-      if (result.ok) return { orgId: org.orgId, kind: 'ok' };
-      const reason = result.faults.map(describeFault).join('; ');
-      const permanent = result.faults.some((f) => classifySalesforceError(f.code) === 'permanent');
-      return { orgId: org.orgId, kind: permanent ? 'permanent' : 'transient', reason };
-    });
+    const salesforce = await deps.salesforceFor(org);
+    const { outcomes, traces } = await applyOrgBatch(org, batch, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
+    if (traces.length) {
+      await deps.traces.put(traces).catch((error: Error) => deps.log.warn('could not store debug traces', { orgId: org.orgId, error: error.message }));
+    }
+    return outcomes.map((o): OrgOutcome => (o.kind === 'ok' ? { orgId: org.orgId, kind: 'ok' } : { orgId: org.orgId, kind: o.kind, reason: o.reason }));
   } catch (error) {
     const reason = error instanceof SalesforceCallError ? error.message : `Salesforce call failed: ${(error as Error).message}`;
-    deps.log.error('Salesforce call failed for org', { orgId: org.orgId, reason, sessions: items.length });
-    return items.map(() => ({ orgId: org.orgId, kind: 'transient', reason }));
+    deps.log.error('Salesforce call failed for org', { orgId: org.orgId, reason, sessions: batch.length });
+    return batch.map(() => ({ orgId: org.orgId, kind: 'transient', reason }));
   }
 }

@@ -137,7 +137,7 @@ describe('the webhook contract over HTTP', () => {
       body: body(),
     });
     expect(res.status).toBe(401);
-    expect((await res.json()).error).toMatch(/missing webhook-signature/);
+    expect(((await res.json()) as { error: string }).error).toMatch(/missing webhook-signature/);
     const unknown = await sendWebhook(webhookUrl(424242), sampleWebhookEvent({ groupId: 424242 }), { secret: WEBHOOK_SECRET });
     expect(unknown.status).toBe(404);
     expect(await p.queueDepth(p.resources.eventsQueueUrl)).toBe(0);

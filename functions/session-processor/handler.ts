@@ -7,6 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { processSessionBatch } from '../../shared/session-processing.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
+import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
@@ -33,6 +34,8 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
       maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
       leaseMs: 6 * 120_000,
+      chatterLeaseMs: 6 * 120_000,
+      traces: dynamoTraceStore(requireEnv('tracesTable')),
       log: fromPowertools(logger),
     },
   );

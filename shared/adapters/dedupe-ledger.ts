@@ -1,4 +1,4 @@
-import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
 
 export type ClaimResult = 'claimed' | 'done' | 'busy';
@@ -12,6 +12,13 @@ export interface DedupeLedger {
   claimEvent(eventId: string, leaseMs: number): Promise<ClaimResult>;
   completeEvent(eventId: string): Promise<void>;
   releaseEvent(eventId: string): Promise<void>;
+  /**
+   * Claims a side effect that Salesforce cannot make idempotent (a Chatter post). `recovered` says
+   * an earlier attempt claimed it and never finished: it may have made the effect before dying.
+   */
+  claimEffect(key: string, leaseMs: number): Promise<{ result: ClaimResult; recovered: boolean }>;
+  completeEffect(key: string, detail: string): Promise<void>;
+  releaseEffect(key: string): Promise<void>;
   /** When each session's newest applied event happened, so an older, late event cannot overwrite it. */
   lastApplied(sessionIds: string[]): Promise<Map<string, string>>;
   markApplied(sessionId: string, occurredAt: string): Promise<void>;
@@ -19,6 +26,8 @@ export interface DedupeLedger {
 
 const EVENT_RETENTION_SECONDS = 14 * 24 * 3600; // longer than any queue or DLQ keeps a message
 const SESSION_RETENTION_SECONDS = 90 * 24 * 3600;
+// A Chatter post must never repeat, however late a redelivery or redrive comes.
+const EFFECT_RETENTION_SECONDS = 400 * 24 * 3600;
 
 const eventKey = (eventId: string) => ({ pk: `EVENT#${eventId}` });
 const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}` });
@@ -28,50 +37,65 @@ const isConditionFailure = (error: unknown) =>
 export function dynamoDedupeLedger(tableName: string, now: () => number = Date.now): DedupeLedger {
   const db = () => dynamo();
   const expiresAt = (seconds: number) => Math.floor(now() / 1000) + seconds;
-  return {
-    async claimEvent(eventId, leaseMs) {
-      try {
-        await db().send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { ...eventKey(eventId), status: 'in_progress', leaseUntil: now() + leaseMs, expiresAt: expiresAt(EVENT_RETENTION_SECONDS) },
-            ConditionExpression: 'attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :now)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now() },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return 'claimed';
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const old = (error as { Item?: Record<string, { S?: string }> }).Item;
-        return old?.status?.S === 'done' ? 'done' : 'busy';
-      }
-    },
-    async completeEvent(eventId) {
-      await db().send(
-        new UpdateCommand({
+
+  async function claim(key: { pk: string }, leaseMs: number, retentionSeconds: number): Promise<{ result: ClaimResult; recovered: boolean }> {
+    try {
+      const out = await db().send(
+        new PutCommand({
           TableName: tableName,
-          Key: eventKey(eventId),
-          UpdateExpression: 'SET #status = :done, completedAt = :at, expiresAt = :exp REMOVE leaseUntil',
+          Item: { ...key, status: 'in_progress', leaseUntil: now() + leaseMs, expiresAt: expiresAt(retentionSeconds) },
+          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':done': 'done', ':at': new Date(now()).toISOString(), ':exp': expiresAt(EVENT_RETENTION_SECONDS) },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now() },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-    },
-    async releaseEvent(eventId) {
-      await db().send(
+      return { result: 'claimed', recovered: out.Attributes !== undefined };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const current = await db().send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+      return { result: current.Item?.status === 'done' ? 'done' : 'busy', recovered: false };
+    }
+  }
+  async function complete(key: { pk: string }, retentionSeconds: number, detail?: string): Promise<void> {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: `SET #status = :done, completedAt = :at, expiresAt = :exp${detail ? ', detail = :detail' : ''} REMOVE leaseUntil`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':done': 'done',
+          ':at': new Date(now()).toISOString(),
+          ':exp': expiresAt(retentionSeconds),
+          ...(detail ? { ':detail': detail } : {}),
+        },
+      }),
+    );
+  }
+  async function release(key: { pk: string }): Promise<void> {
+    await db()
+      .send(
         new DeleteCommand({
           TableName: tableName,
-          Key: eventKey(eventId),
+          Key: key,
           ConditionExpression: '#status = :inProgress',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':inProgress': 'in_progress' },
         }),
-      ).catch((error) => {
+      )
+      .catch((error) => {
         if (!isConditionFailure(error)) throw error;
       });
-    },
+  }
+
+  return {
+    claimEvent: async (eventId, leaseMs) => (await claim(eventKey(eventId), leaseMs, EVENT_RETENTION_SECONDS)).result,
+    completeEvent: (eventId) => complete(eventKey(eventId), EVENT_RETENTION_SECONDS),
+    releaseEvent: (eventId) => release(eventKey(eventId)),
+    claimEffect: (key, leaseMs) => claim({ pk: `EFFECT#${key}` }, leaseMs, EFFECT_RETENTION_SECONDS),
+    completeEffect: (key, detail) => complete({ pk: `EFFECT#${key}` }, EFFECT_RETENTION_SECONDS, detail),
+    releaseEffect: (key) => release({ pk: `EFFECT#${key}` }),
     async lastApplied(sessionIds) {
       const result = new Map<string, string>();
       const unique = [...new Set(sessionIds)];

@@ -2,7 +2,9 @@ import { Connection } from 'jsforce';
 import { SALESFORCE_API_VERSION } from '../config.ts';
 import { GLANCE_SESSION_EXTERNAL_ID, GLANCE_SESSION_OBJECT, type GlanceSessionRecord } from '../glance-session-record.ts';
 import { classifySalesforceError, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
-import type { RecordResult, SessionWriter } from '../session-processing.ts';
+import type { OrgSalesforce, PostResult, RecordResult } from '../org-batch.ts';
+import type { OrgShape } from '../record-links.ts';
+import type { ChatterPost } from '../chatter.ts';
 import { requestSalesforceToken, type SalesforceCredentials } from './salesforce-auth.ts';
 
 /** Salesforce's limits for one sObject Collections call. */
@@ -22,8 +24,14 @@ export interface ApiUsage {
   limit: number;
 }
 
-export interface SalesforceOrgClient extends SessionWriter {
+export interface SalesforceOrgClient extends OrgSalesforce {
+  upsertGlanceSessions(records: GlanceSessionRecord[]): Promise<RecordResult[]>;
   readonly connection: Connection;
+  upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]>;
+  query<T extends Record<string, unknown>>(soql: string): Promise<T[]>;
+  /** Key prefixes and Glance_Session__c lookups, from describe calls made once per warm Lambda. */
+  orgShape(): Promise<OrgShape>;
+  postChatter(posts: ChatterPost[]): Promise<PostResult[]>;
   /** The org's daily API usage as last reported in Sforce-Limit-Info, if any call was made. */
   apiUsage(): ApiUsage | null;
 }
@@ -115,39 +123,103 @@ const toResult = (raw: RawSaveResult): RecordResult =>
         ),
       };
 
+/** sObject Collections take 200 records per call; Chatter batch posts take 500. */
+export const CHATTER_BATCH_LIMIT = 500;
+
 export function salesforceOrgClient(connection: Connection, retry: RetryPolicy = defaultRetryPolicy()): SalesforceOrgClient {
+  let shape: Promise<OrgShape> | undefined;
+
+  async function upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]> {
+    const results: RecordResult[] = new Array(records.length);
+    for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
+      let pending = records.slice(start, start + COLLECTION_LIMIT).map((record, i) => ({ record, index: start + i }));
+      // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const raw = (await withCallRetry(retry, () =>
+          connection.upsert(sobject, pending.map((p) => ({ ...p.record })) as never, externalId, { allOrNone: false }),
+        )) as unknown as RawSaveResult[];
+        const again: typeof pending = [];
+        pending.forEach((p, i) => {
+          const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
+          results[p.index] = result;
+          if (!result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient')) again.push(p);
+        });
+        const delay = backoffDelay(attempt, retry.baseDelayMs);
+        if (again.length === 0 || attempt + 1 >= retry.attempts || Date.now() + delay > retry.deadline()) break;
+        await sleep(delay);
+        pending = again;
+      }
+    }
+    return results;
+  }
+
   return {
     connection,
     apiUsage() {
       const usage = connection.limitInfo?.apiUsage;
       return usage ? { used: usage.used, limit: usage.limit } : null;
     },
-    async upsertGlanceSessions(records: GlanceSessionRecord[]) {
-      const results: RecordResult[] = new Array(records.length);
-      for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
-        let pending = records.slice(start, start + COLLECTION_LIMIT).map((record, i) => ({ record, index: start + i }));
-        // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          const raw = (await withCallRetry(retry, () =>
-            connection.upsert(
-              GLANCE_SESSION_OBJECT,
-              pending.map((p) => ({ ...p.record })),
-              GLANCE_SESSION_EXTERNAL_ID,
-              { allOrNone: false },
-            ),
-          )) as unknown as RawSaveResult[];
-          const again: typeof pending = [];
-          pending.forEach((p, i) => {
-            const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
-            results[p.index] = result;
-            const transient = !result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient');
-            if (transient) again.push(p);
-          });
-          const delay = backoffDelay(attempt, retry.baseDelayMs);
-          if (again.length === 0 || attempt + 1 >= retry.attempts || Date.now() + delay > retry.deadline()) break;
-          await sleep(delay);
-          pending = again;
+    upsertGlanceSessions: (records: GlanceSessionRecord[]) => upsertRecords(GLANCE_SESSION_OBJECT, GLANCE_SESSION_EXTERNAL_ID, records),
+    upsertRecords,
+    async query<T extends Record<string, unknown>>(soql: string): Promise<T[]> {
+      const records: T[] = [];
+      type Page = { records: T[]; done: boolean; nextRecordsUrl?: string };
+      let page: Page = await withCallRetry(retry, async () => (await connection.query<T>(soql)) as Page);
+      records.push(...page.records);
+      while (!page.done && page.nextRecordsUrl) {
+        const next = page.nextRecordsUrl;
+        page = await withCallRetry(retry, async () => (await connection.queryMore<T>(next)) as Page);
+        records.push(...page.records);
+      }
+      return records;
+    },
+    orgShape() {
+      shape ??= (async () => {
+        const global = await withCallRetry(retry, () => connection.describeGlobal());
+        const session = await withCallRetry(retry, () => connection.describe(GLANCE_SESSION_OBJECT));
+        const objectByKeyPrefix = new Map<string, string>();
+        for (const sobject of global.sobjects) if (sobject.keyPrefix) objectByKeyPrefix.set(sobject.keyPrefix, sobject.name);
+        const lookupFieldByObject = new Map<string, string>();
+        for (const field of session.fields) {
+          const target = field.referenceTo?.[0];
+          if (field.type === 'reference' && target && field.createable && !lookupFieldByObject.has(target)) lookupFieldByObject.set(target, field.name);
         }
+        return { objectByKeyPrefix, lookupFieldByObject };
+      })();
+      shape.catch(() => (shape = undefined));
+      return shape;
+    },
+    async postChatter(posts: ChatterPost[]): Promise<PostResult[]> {
+      const results: PostResult[] = [];
+      for (let start = 0; start < posts.length; start += CHATTER_BATCH_LIMIT) {
+        const chunk = posts.slice(start, start + CHATTER_BATCH_LIMIT);
+        const body = {
+          inputs: chunk.map((post) => ({
+            richInput: { feedElementType: 'FeedItem', subjectId: post.subjectId, body: { messageSegments: post.segments } },
+          })),
+        };
+        // Not retried as a whole: a post that went through must not be posted twice.
+        const out = (await connection.request({
+          method: 'POST',
+          url: '/chatter/feed-elements/batch',
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+        }).catch((error: unknown) => {
+          throw toCallError(error);
+        })) as { results?: Array<{ statusCode: number; result: { id?: string } | Array<{ errorCode?: string; message?: string }> }> };
+        chunk.forEach((_post, i) => {
+          const item = out.results?.[i];
+          if (item && item.statusCode < 300 && !Array.isArray(item.result) && item.result.id) results.push({ ok: true, id: item.result.id });
+          else {
+            const errors = item && Array.isArray(item.result) ? item.result : [];
+            results.push({
+              ok: false,
+              faults: errors.length
+                ? errors.map((e) => ({ code: e.errorCode ?? `ERROR_HTTP_${item?.statusCode ?? 0}`, message: e.message ?? '' }))
+                : [{ code: `ERROR_HTTP_${item?.statusCode ?? 0}`, message: 'no result for post' }],
+            });
+          }
+        });
       }
       return results;
     },

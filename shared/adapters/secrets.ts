@@ -1,9 +1,11 @@
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
+  RestoreSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { secretsManager } from './aws-clients.ts';
 
@@ -59,19 +61,47 @@ export interface SecretWriter {
 export function secretsManagerWriter(): SecretWriter {
   return {
     async write(name, value) {
+      // A secret pending deletion (an org removed and registered again within the recovery
+      // window) must be restored first: AWS refuses new values for it and the name stays taken.
+      let exists = true;
       try {
-        await secretsManager().send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+        const described = await secretsManager().send(new DescribeSecretCommand({ SecretId: name }));
+        if (described.DeletedDate) await secretsManager().send(new RestoreSecretCommand({ SecretId: name }));
       } catch (error) {
         if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
-        await secretsManager().send(new CreateSecretCommand({ Name: name, SecretString: value }));
+        exists = false;
       }
+      if (!exists) {
+        try {
+          await secretsManager().send(new CreateSecretCommand({ Name: name, SecretString: value }));
+          return;
+        } catch (error) {
+          // Created by someone else meanwhile: store a new version instead.
+          if ((error as { name?: string }).name !== 'ResourceExistsException') throw error;
+        }
+      }
+      await secretsManager().send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
     },
     async remove(name) {
       await secretsManager()
         .send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }))
-        .catch((error: { name?: string }) => {
-          if (error.name !== 'ResourceNotFoundException') throw error;
+        .catch((error: { name?: string; message?: string }) => {
+          if (error.name === 'ResourceNotFoundException') return;
+          // Already scheduled for deletion (removed before): as gone as it gets.
+          if (error.name === 'InvalidRequestException' && /marked (for )?delet/i.test(error.message ?? '')) return;
+          throw error;
         });
     },
   };
+}
+
+/** Whether a secret is stored and not scheduled for deletion; never reads its value. */
+export async function secretExists(name: string): Promise<boolean> {
+  try {
+    const out = await secretsManager().send(new DescribeSecretCommand({ SecretId: name }));
+    return !out.DeletedDate;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return false;
+    throw error;
+  }
 }

@@ -1,0 +1,31 @@
+import { isFinalStatus, SESSION_TYPES, type GlanceSession } from './session.ts';
+
+export type MessageSegment = { type: 'Text'; text: string } | { type: 'Link'; url: string };
+
+export interface ChatterPost {
+  sessionId: string;
+  subjectId: string;
+  segments: MessageSegment[];
+}
+
+/** Marks the post so a retry after a crash can find what an earlier attempt already posted. */
+export const sessionMarker = (sessionId: string) => `[Glance session ${sessionId}]`;
+
+export type ChatterDecision = { post: true; subjectId: string } | { post: false; reason: string };
+
+/** One post per started session on the record it relates to, when the org wants it. */
+export function chatterDecision(session: GlanceSession, chatterOn: boolean, relatedRecordId: string | null): ChatterDecision {
+  if (!chatterOn) return { post: false, reason: 'Chatter When Starting Glance Session is off' };
+  if (!relatedRecordId) return { post: false, reason: 'session is not related to a record' };
+  if (session.endedAt || isFinalStatus(session.status)) return { post: false, reason: 'session had already ended when it reached us' };
+  return { post: true, subjectId: relatedRecordId };
+}
+
+export function chatterPost(session: GlanceSession, subjectId: string): ChatterPost {
+  const who = session.host.name?.trim() || session.host.partnerUserId || 'An agent';
+  const kind = SESSION_TYPES[session.type].toLowerCase();
+  const segments: MessageSegment[] = [{ type: 'Text', text: `${who} started a Glance ${kind} session (key ${session.sessionKey}).` }];
+  if (session.joinUrl) segments.push({ type: 'Text', text: ' Join: ' }, { type: 'Link', url: session.joinUrl });
+  segments.push({ type: 'Text', text: ` ${sessionMarker(session.id)}` });
+  return { sessionId: session.id, subjectId, segments };
+}

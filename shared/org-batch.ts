@@ -1,0 +1,316 @@
+import type { Org } from './org.ts';
+import type { GlanceSession, SessionEvent } from './session.ts';
+import { toGlanceSessionRecord } from './glance-session-record.ts';
+import { leadDecisions, leadRecord, LEAD_GUEST_KEY_FIELD } from './guest-leads.ts';
+import { chatterDecision, chatterPost, sessionMarker, type ChatterPost } from './chatter.ts';
+import { linkFromMapping, linkFromOrigin, mappingLookups, type LinkDecision, type OrgShape } from './record-links.ts';
+import { classifySalesforceError, describeFault, SalesforceCallError, type SalesforceFault } from './salesforce-errors.ts';
+import { chunkForIn, soqlName, soqlStringList } from './soql.ts';
+import type { DebugTrace } from './debug-trace.ts';
+import type { DedupeLedger } from './adapters/dedupe-ledger.ts';
+import type { Log } from './log.ts';
+
+export type RecordResult = { ok: true; id: string; created: boolean } | { ok: false; faults: SalesforceFault[] };
+export type PostResult = { ok: true; id: string } | { ok: false; faults: SalesforceFault[] };
+
+/** What the per-org rules need of one org's Salesforce; every method is one call or a few batched ones. */
+export interface OrgSalesforce {
+  orgShape(): Promise<OrgShape>;
+  query<T extends Record<string, unknown>>(soql: string): Promise<T[]>;
+  upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]>;
+  postChatter(posts: ChatterPost[]): Promise<PostResult[]>;
+}
+
+export interface OrgBatchItem {
+  event: SessionEvent;
+  occurredAt: string;
+  launchedHere: boolean;
+  routeReason: string;
+}
+
+export type ItemOutcome = { kind: 'ok' } | { kind: 'permanent' | 'transient'; reason: string };
+
+export interface OrgBatchDeps {
+  ledger: DedupeLedger;
+  log: Log;
+  /** How long a Chatter claim keeps others from posting; after it, a retry first looks for the post. */
+  chatterLeaseMs: number;
+}
+
+interface Work {
+  item: OrgBatchItem;
+  session: GlanceSession;
+  link: LinkDecision;
+  leadNotes: string[];
+  leadId: string | null;
+  chatter: string;
+  problems: Array<{ kind: 'permanent' | 'transient'; reason: string }>;
+}
+
+const faultKind = (faults: SalesforceFault[]): 'permanent' | 'transient' =>
+  faults.some((f) => classifySalesforceError(f.code) === 'permanent') ? 'permanent' : 'transient';
+
+/** Records the calls of the batch for the debug trace. */
+function counting(sf: OrgSalesforce, calls: string[]): OrgSalesforce {
+  return {
+    orgShape: () => sf.orgShape(),
+    query: (soql) => {
+      calls.push(`query ${/FROM\s+(\w+)/i.exec(soql)?.[1] ?? ''}`.trim());
+      return sf.query(soql);
+    },
+    upsertRecords: (sobject, externalId, records) => {
+      calls.push(`upsert ${records.length} ${sobject} by ${externalId}`);
+      return sf.upsertRecords(sobject, externalId, records);
+    },
+    postChatter: (posts) => {
+      calls.push(`chatter batch of ${posts.length}`);
+      return sf.postChatter(posts);
+    },
+  };
+}
+
+/**
+ * One org's share of a batch, in the order the rules need: relate sessions to records, find and
+ * create guest Leads, upsert the session records, then post to Chatter. Each step is one batched
+ * call for the whole batch. Returns an outcome per item and, for Debug Mode, a trace per item.
+ */
+export async function applyOrgBatch(
+  org: Org,
+  items: OrgBatchItem[],
+  salesforce: OrgSalesforce,
+  deps: OrgBatchDeps,
+): Promise<{ outcomes: ItemOutcome[]; traces: DebugTrace[] }> {
+  const calls: string[] = [];
+  const sf = counting(salesforce, calls);
+  const work: Work[] = items.map((item) => ({
+    item,
+    session: item.event.session,
+    link: { linked: false, reason: 'not related' },
+    leadNotes: [],
+    leadId: null,
+    chatter: 'not considered',
+    problems: [],
+  }));
+  const failAll = (kind: 'permanent' | 'transient', reason: string, list = work) => list.forEach((w) => w.problems.push({ kind, reason }));
+
+  let leadField: string | null = null;
+  try {
+    const shape = await relateRecords(org, work, sf);
+    leadField = shape?.lookupFieldByObject.get('Lead') ?? null;
+  } catch (error) {
+    failAll('transient', `relating records: ${callMessage(error)}`);
+  }
+  try {
+    await createLeads(org, work.filter((w) => w.problems.length === 0), sf);
+  } catch (error) {
+    failAll('transient', `creating Leads: ${callMessage(error)}`, work.filter((w) => w.problems.length === 0));
+  }
+
+  const records = work.map((w) => {
+    const record: Record<string, unknown> = toGlanceSessionRecord(w.session, org.orgId, w.item.occurredAt);
+    if (w.link.linked) record[w.link.field] = w.link.recordId;
+    // A guest's new Lead relates the session unless it already points at a Lead.
+    if (w.leadId && leadField && !(w.link.linked && w.link.sobject === 'Lead')) record[leadField] = w.leadId;
+    return record;
+  });
+  let sessionResults: RecordResult[] = [];
+  try {
+    sessionResults = await sf.upsertRecords('Glance_Session__c', 'Glance_Session_Id__c', records);
+  } catch (error) {
+    failAll('transient', `upserting sessions: ${callMessage(error)}`);
+  }
+  sessionResults.forEach((result, i) => {
+    if (!result.ok) work[i]!.problems.push({ kind: faultKind(result.faults), reason: `session record: ${result.faults.map(describeFault).join('; ')}` });
+  });
+
+  const recorded = work.filter((w, i) => sessionResults[i]?.ok);
+  await postToChatter(org, recorded, sf, deps);
+
+  const outcomes = work.map((w): ItemOutcome => {
+    const permanent = w.problems.filter((p) => p.kind === 'permanent');
+    if (permanent.length) return { kind: 'permanent', reason: permanent.map((p) => p.reason).join('; ') };
+    if (w.problems.length) return { kind: 'transient', reason: w.problems.map((p) => p.reason).join('; ') };
+    return { kind: 'ok' };
+  });
+  const traces = org.settings.debugMode
+    ? work.map((w, i): DebugTrace => ({
+        orgId: org.orgId,
+        sessionId: w.session.id,
+        eventId: w.item.event.eventId,
+        at: new Date().toISOString(),
+        recorded: !!sessionResults[i]?.ok,
+        route: w.item.routeReason,
+        link: w.link.linked ? `related to ${w.link.sobject} ${w.link.recordId} (${w.link.how})` : `not related: ${w.link.reason}`,
+        leads: w.leadNotes,
+        chatter: w.chatter,
+        outcome: outcomes[i]!.kind === 'ok' ? 'recorded' : `${outcomes[i]!.kind}: ${(outcomes[i] as { reason: string }).reason}`,
+        salesforceCalls: calls,
+      }))
+    : [];
+  return { outcomes, traces };
+}
+
+function callMessage(error: unknown): string {
+  return error instanceof SalesforceCallError ? error.message : (error as Error).message;
+}
+
+/** Relates each session to a record; returns the org's shape when it had to be read. */
+async function relateRecords(org: Org, work: Work[], sf: OrgSalesforce): Promise<OrgShape | null> {
+  const hasMapping = Object.keys(org.settings.recordMapping).length > 0;
+  const mayCreateLeads = org.settings.createLeadsForGuests !== 'never' && work.some((w) => w.session.type === 'G');
+  const needsShape = hasMapping || mayCreateLeads || work.some((w) => w.item.launchedHere && w.session.origin?.recordId);
+  if (!needsShape) {
+    for (const w of work) w.link = { linked: false, reason: 'no origin record in this org and no record mapping' };
+    return null;
+  }
+  const shape = await sf.orgShape();
+  const mapping = hasMapping ? mappingLookups(org.settings.recordMapping, shape) : [];
+
+  const byMapping: Work[] = [];
+  for (const w of work) {
+    const recordId = w.item.launchedHere ? w.session.origin?.recordId : null;
+    if (recordId) w.link = linkFromOrigin(recordId, shape);
+    else byMapping.push(w);
+  }
+  if (byMapping.length === 0 || mapping.length === 0) {
+    for (const w of byMapping) w.link = { linked: false, reason: 'no origin record in this org and no record mapping' };
+    return shape;
+  }
+  // One query per mapped (object, field) for the whole batch, not one per session.
+  const found = new Map<string, Map<string, string[]>>();
+  for (const lookup of mapping) {
+    const values = [...new Set(byMapping.map((w) => w.session.customData[lookup.customDataKey]).filter((v) => v !== null && v !== undefined && v !== '').map((v) => String(v).trim()))];
+    const index = new Map<string, string[]>();
+    found.set(`${lookup.sobject}.${lookup.field}`, index);
+    for (const chunk of chunkForIn(values)) {
+      if (chunk.length === 0) continue;
+      const rows = await sf.query<Record<string, unknown>>(
+        `SELECT Id, ${soqlName(lookup.field)} FROM ${soqlName(lookup.sobject)} WHERE ${soqlName(lookup.field)} IN ${soqlStringList(chunk)}`,
+      );
+      for (const row of rows) {
+        const key = String(row[lookup.field] ?? '').toLowerCase();
+        index.set(key, [...(index.get(key) ?? []), String(row.Id)]);
+      }
+    }
+  }
+  for (const w of byMapping) {
+    const { decision } = linkFromMapping(w.session, mapping, (lookup, value) => found.get(`${lookup.sobject}.${lookup.field}`)?.get(value.toLowerCase()) ?? [], shape);
+    w.link = decision;
+  }
+  return shape;
+}
+
+async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<void> {
+  const candidates: Array<{ w: Work; guest: number; key: string }> = [];
+  for (const w of work) {
+    for (const decision of leadDecisions(w.session, org)) {
+      if (decision.action === 'skip') w.leadNotes.push(`guest ${decision.guest + 1}: no Lead, ${decision.reason}`);
+      else candidates.push({ w, guest: decision.guest, key: decision.key });
+    }
+  }
+  if (candidates.length === 0) return;
+  const emails = [...new Set(candidates.map((c) => c.key))];
+  const existing = new Set<string>();
+  for (const chunk of chunkForIn(emails)) {
+    const rows = await sf.query<{ Email?: string }>(`SELECT Id, Email FROM Lead WHERE Email IN ${soqlStringList(chunk)}`);
+    for (const row of rows) if (row.Email) existing.add(row.Email.trim().toLowerCase());
+  }
+  // One Lead per email, whichever session or guest gave it first.
+  const owners = new Map<string, { w: Work; guest: number }>();
+  for (const c of candidates) {
+    if (existing.has(c.key)) {
+      c.w.leadNotes.push(`guest ${c.guest + 1}: no Lead, a Lead with this email already exists`);
+    } else if (owners.has(c.key)) {
+      c.w.leadNotes.push(`guest ${c.guest + 1}: no Lead, the same email is being made a Lead for another guest in this batch`);
+    } else owners.set(c.key, { w: c.w, guest: c.guest });
+  }
+  if (owners.size === 0) return;
+  const entries = [...owners.entries()];
+  // Upsert by the guest key: a retry after a crash updates the Lead it made instead of duplicating it.
+  const results = await sf.upsertRecords(
+    'Lead',
+    LEAD_GUEST_KEY_FIELD,
+    entries.map(([key, owner]) => leadRecord(owner.w.session, owner.guest, key)),
+  );
+  entries.forEach(([, owner], i) => {
+    const result = results[i];
+    const who = `guest ${owner.guest + 1}`;
+    if (result?.ok) {
+      owner.w.leadNotes.push(`${who}: Lead ${result.id} ${result.created ? 'created' : 'already made by an earlier attempt'}`);
+      owner.w.leadId ??= result.id;
+    } else if (result && result.faults.some((f) => f.code === 'DUPLICATES_DETECTED')) {
+      owner.w.leadNotes.push(`${who}: no Lead, the org's duplicate rule matched an existing record`);
+    } else {
+      const reason = result ? result.faults.map(describeFault).join('; ') : 'no result';
+      owner.w.leadNotes.push(`${who}: Lead refused: ${reason}`);
+      owner.w.problems.push({ kind: result ? faultKind(result.faults) : 'transient', reason: `Lead for ${who}: ${reason}` });
+    }
+  });
+}
+
+async function postToChatter(org: Org, recorded: Work[], sf: OrgSalesforce, deps: OrgBatchDeps): Promise<void> {
+  const wanted: Array<{ w: Work; key: string; post: ChatterPost; recovered: boolean }> = [];
+  for (const w of recorded) {
+    const decision = chatterDecision(w.session, org.settings.chatterOnSessionStart, w.link.linked ? w.link.recordId : null);
+    if (!decision.post) {
+      w.chatter = `no post: ${decision.reason}`;
+      continue;
+    }
+    const key = `CHATTER#${org.orgId}#${w.session.id}`;
+    const claim = await deps.ledger.claimEffect(key, deps.chatterLeaseMs);
+    if (claim.result === 'done') w.chatter = 'no post: already posted for this session';
+    else if (claim.result === 'busy') {
+      w.chatter = 'waiting: another attempt is posting for this session';
+      w.problems.push({ kind: 'transient', reason: 'Chatter post in progress elsewhere' });
+    } else wanted.push({ w, key, post: chatterPost(w.session, decision.subjectId), recovered: claim.recovered });
+  }
+  if (wanted.length === 0) return;
+
+  // An earlier attempt that died after posting left its mark in the post: find it before posting again.
+  const recovering = wanted.filter((x) => x.recovered);
+  const alreadyPosted = new Map<string, string>();
+  if (recovering.length) {
+    try {
+      const parents = [...new Set(recovering.map((x) => x.post.subjectId))];
+      for (const chunk of chunkForIn(parents)) {
+        const rows = await sf.query<{ Id: string; Body?: string }>(`SELECT Id, Body FROM FeedItem WHERE ParentId IN ${soqlStringList(chunk)}`);
+        for (const x of recovering) {
+          const hit = rows.find((r) => r.Body?.includes(sessionMarker(x.w.session.id)));
+          if (hit) alreadyPosted.set(x.key, hit.Id);
+        }
+      }
+    } catch (error) {
+      for (const x of recovering) x.w.problems.push({ kind: 'transient', reason: `checking earlier Chatter posts: ${callMessage(error)}` });
+      return;
+    }
+  }
+  const toPost = wanted.filter((x) => !alreadyPosted.has(x.key));
+  for (const x of wanted.filter((y) => alreadyPosted.has(y.key))) {
+    await deps.ledger.completeEffect(x.key, alreadyPosted.get(x.key)!);
+    x.w.chatter = `no post: found the post ${alreadyPosted.get(x.key)} an interrupted attempt made`;
+  }
+  if (toPost.length === 0) return;
+  let results: PostResult[];
+  try {
+    results = await sf.postChatter(toPost.map((x) => x.post));
+  } catch (error) {
+    // The claims stay: the posts may have gone through, so the retry looks for them first.
+    for (const x of toPost) {
+      x.w.chatter = `post failed: ${callMessage(error)}`;
+      x.w.problems.push({ kind: 'transient', reason: `Chatter post: ${callMessage(error)}` });
+    }
+    return;
+  }
+  for (const [i, x] of toPost.entries()) {
+    const result = results[i]!;
+    if (result.ok) {
+      await deps.ledger.completeEffect(x.key, result.id);
+      x.w.chatter = `posted ${result.id} on ${x.post.subjectId}`;
+    } else {
+      await deps.ledger.releaseEffect(x.key);
+      const reason = result.faults.map(describeFault).join('; ');
+      x.w.chatter = `post refused: ${reason}`;
+      x.w.problems.push({ kind: faultKind(result.faults), reason: `Chatter post: ${reason}` });
+    }
+  }
+}

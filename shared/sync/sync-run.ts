@@ -1,0 +1,190 @@
+import type { ActivityPage, GlanceActivityClient, GlanceActivityCredentials } from '../adapters/glance-activity.ts';
+import type { Log } from '../log.ts';
+import type { Org } from '../org.ts';
+import type { SessionEvent } from '../session.ts';
+import type { DeadLetterReason, QueuedMessage } from '../session-processing.ts';
+import { groupCredentials, parseGlanceSecret, syncPartnerUserId, SyncRunFailure } from './glance-credentials.ts';
+import { applyPage, orgWatermark, planGroupPull, type GroupPull, type SyncCursor } from './sync-cursor.ts';
+import { isFinished, queuedRun, type SyncHistory, type SyncRun } from './sync-history.ts';
+import type { SyncRequest } from './sync-request.ts';
+
+export interface SyncRunDeps {
+  getOrg(orgId: string): Promise<Org | null>;
+  history: SyncHistory;
+  /** The org's Glance secret by name, and its value or null when it does not exist. */
+  glanceSecret(orgId: string): Promise<{ name: string; value: string | null }>;
+  activityClient(credentials: () => Promise<GlanceActivityCredentials>): GlanceActivityClient;
+  /** Puts session events on the events queue; resolves only once all of them are there. */
+  enqueue(events: SessionEvent[]): Promise<void>;
+  deadLetter(message: QueuedMessage, reason: DeadLetterReason): Promise<void>;
+  now(): Date;
+  log: Log;
+  /** Time left before the host stops this code (a Lambda's remaining time); unlimited when absent. */
+  remainingMs?(): number;
+}
+
+/** The queue message, as SQS delivered it: a scheduled request has no run id, so its message names the run. */
+export interface SyncDelivery {
+  messageId: string;
+  sentAt: Date;
+}
+
+export type SyncRunOutcome =
+  | { kind: 'finished'; run: SyncRun }
+  /** Another delivery of a run that is finished or running right now: nothing to do. */
+  | { kind: 'duplicate'; run: SyncRun; reason: string }
+  /** The message cannot be run at all (the org is gone): dead-letter it. */
+  | { kind: 'rejected'; reason: string };
+
+/** Longer than Lambda's 15-minute maximum, for hosts that cannot say how long they have. */
+export const DEFAULT_LEASE_MS = 16 * 60_000;
+const LEASE_MARGIN_MS = 60_000;
+/** Stop pulling with this much time left, to record the run before the host kills it. */
+const STOP_MARGIN_MS = 20_000;
+
+/**
+ * One sync run for one org (issue 3): at most one at a time per org, each group pulled from its
+ * watermark to a little before now, every page queued before the watermark moves past it.
+ */
+export async function runSync(deps: SyncRunDeps, request: SyncRequest, delivery: SyncDelivery): Promise<SyncRunOutcome> {
+  const org = await deps.getOrg(request.orgId);
+  if (!org) return { kind: 'rejected', reason: `org ${request.orgId} is not registered (removed after the sync was requested?)` };
+
+  const run = await resolveRun(deps, request, delivery);
+  if (isFinished(run)) return { kind: 'duplicate', run, reason: `sync run ${run.runId} is already ${run.status}` };
+
+  const leaseMs = deps.remainingMs ? deps.remainingMs() + LEASE_MARGIN_MS : DEFAULT_LEASE_MS;
+  const lease = await deps.history.acquireLease(org.orgId, run, leaseMs, deps.now());
+  if (!lease.acquired) {
+    // SQS delivers at least once: a second copy of the running run is not a second trigger.
+    if (lease.holder.runId === run.runId) return { kind: 'duplicate', run, reason: `sync run ${run.runId} is running` };
+    const skipped: SyncRun = {
+      ...run,
+      status: 'skipped',
+      endedAt: deps.now().toISOString(),
+      error: `skipped: sync run ${lease.holder.runId} (${lease.holder.trigger}) has been running for this org since ${lease.holder.acquiredAt}`,
+    };
+    await deps.history.saveRun(skipped);
+    deps.log.info('sync run skipped', { orgId: org.orgId, runId: run.runId, runningRunId: lease.holder.runId });
+    return { kind: 'finished', run: skipped };
+  }
+  try {
+    if (lease.previous && lease.previous.runId !== run.runId) await closeAbandoned(deps, org.orgId, lease.previous.runId, run.runId);
+    return { kind: 'finished', run: await execute(deps, org, run, request) };
+  } finally {
+    await deps.history.releaseLease(org.orgId, run.runId);
+  }
+}
+
+async function resolveRun(deps: SyncRunDeps, request: SyncRequest, delivery: SyncDelivery): Promise<SyncRun> {
+  if (request.runId) {
+    const found = await deps.history.getRun(request.orgId, request.runId);
+    if (found) return found;
+  }
+  // The message id survives redelivery, so a retried scheduled message resumes the same run.
+  const runId = request.runId ?? `${request.trigger}-${delivery.messageId}`;
+  return deps.history.createRun(queuedRun(request.orgId, runId, request.trigger, delivery.sentAt));
+}
+
+async function closeAbandoned(deps: SyncRunDeps, orgId: string, abandonedRunId: string, successorRunId: string): Promise<void> {
+  const abandoned = await deps.history.getRun(orgId, abandonedRunId);
+  if (!abandoned || isFinished(abandoned)) return;
+  await deps.history.saveRun({
+    ...abandoned,
+    status: 'failed',
+    endedAt: deps.now().toISOString(),
+    error: `stopped without finishing (crashed or timed out); what it queued before its last saved watermark stays queued, and run ${successorRunId} carried on from there`,
+  });
+}
+
+async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: SyncRequest): Promise<SyncRun> {
+  const now = deps.now();
+  let cursor: SyncCursor = (await deps.history.readCursor(org.orgId)) ?? { groups: {} };
+  // A redelivered run resumes: its start and counts so far stay.
+  let run: SyncRun = {
+    ...queued,
+    status: 'running',
+    startedAt: queued.startedAt ?? now.toISOString(),
+    endedAt: null,
+    error: null,
+    watermarkBefore: queued.startedAt ? queued.watermarkBefore : orgWatermark(cursor, org.groups),
+  };
+  await deps.history.saveRun(run);
+  deps.log.info('sync run started', { orgId: org.orgId, runId: run.runId, trigger: run.trigger, groups: org.groups });
+
+  try {
+    syncPartnerUserId(org);
+    if (org.groups.length === 0) throw new SyncRunFailure(`org ${org.orgId} is paired with no Glance group: pair it with a group before syncing`);
+    const readApiKey = async () => {
+      const secret = await deps.glanceSecret(org.orgId);
+      return parseGlanceSecret(secret.name, secret.value).apiKey;
+    };
+    await readApiKey(); // fail before any request when the secret is missing
+    const backfillFrom = request.trigger === 'backfill' ? new Date(request.from ?? org.installedAt) : null;
+
+    for (const groupId of org.groups) {
+      const pull = planGroupPull({ groupId, cursor: cursor.groups[String(groupId)], installedAt: new Date(org.installedAt), backfillFrom, now });
+      if (!pull) continue;
+      const client = deps.activityClient(async () => groupCredentials(org, groupId, await readApiKey()));
+      // With one site, Glance filters; with both, nothing to filter.
+      const site = org.settings.sites.length === 1 ? org.settings.sites[0] : undefined;
+      for await (const page of client.sessions(groupId, { from: pull.from, to: pull.to, ...(site ? { site } : {}) })) {
+        ({ run, cursor } = await handlePage(deps, org, run, cursor, pull, page, now));
+        if (!page.done && deps.remainingMs && deps.remainingMs() < STOP_MARGIN_MS) {
+          throw new SyncRunFailure(
+            `stopped before the time limit with more activity to pull for group ${groupId}; everything before ${cursor.groups[String(groupId)]?.watermark} is queued and the next run continues from there`,
+          );
+        }
+      }
+    }
+    run = { ...run, status: 'succeeded', endedAt: deps.now().toISOString(), watermarkAfter: orgWatermark(cursor, org.groups) };
+    deps.log.info('sync run succeeded', { orgId: org.orgId, runId: run.runId, ...run.counts, watermark: run.watermarkAfter });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    run = { ...run, status: 'failed', endedAt: deps.now().toISOString(), error: message, watermarkAfter: orgWatermark(cursor, org.groups) };
+    deps.log.error('sync run failed', { orgId: org.orgId, runId: run.runId, error: message, ...run.counts });
+  }
+  await deps.history.saveRun(run);
+  return run;
+}
+
+/** Queue, dead-letter, then save: a crash before the save re-pulls the page, and the processor drops repeats by event id. */
+async function handlePage(
+  deps: SyncRunDeps,
+  org: Org,
+  run: SyncRun,
+  cursor: SyncCursor,
+  pull: GroupPull,
+  page: ActivityPage,
+  now: Date,
+): Promise<{ run: SyncRun; cursor: SyncCursor }> {
+  const key = String(pull.groupId);
+  const result = applyPage({ pull, cursor: cursor.groups[key], sessions: page.sessions, completeBefore: page.completeBefore, sites: org.settings.sites, now });
+  if (result.events.length > 0) await deps.enqueue(result.events);
+  for (const [index, invalid] of page.invalid.entries()) {
+    const id = (invalid.raw as { id?: unknown } | null)?.id;
+    await deps.deadLetter(
+      { messageId: `${run.runId}:${pull.groupId}:${page.completeBefore.toISOString()}:${index}`, body: JSON.stringify(invalid.raw), receiveCount: 0 },
+      {
+        reason: `Glance listed a session the pipeline cannot read (group ${pull.groupId}, sync run ${run.runId}): ${invalid.error}`,
+        orgIds: [org.orgId],
+        ...(typeof id === 'string' ? { sessionId: id } : {}),
+      },
+    );
+  }
+  if (result.givenUp > 0) {
+    deps.log.warn('open sessions no longer re-checked by sync; their webhooks can still close them', { orgId: org.orgId, groupId: pull.groupId, count: result.givenUp });
+  }
+  const next: SyncRun = {
+    ...run,
+    counts: {
+      fetched: run.counts.fetched + page.sessions.length + page.invalid.length,
+      queued: run.counts.queued + result.events.length,
+      alreadyKnown: run.counts.alreadyKnown + result.alreadyKnown,
+      failed: run.counts.failed + page.invalid.length,
+    },
+  };
+  const nextCursor: SyncCursor = { groups: { ...cursor.groups, [key]: result.cursor } };
+  await deps.history.saveProgress(next, nextCursor);
+  return { run: next, cursor: nextCursor };
+}
