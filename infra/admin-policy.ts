@@ -8,6 +8,7 @@ import { acceptWildcard, SCHEDULE_RULES, SECRETS } from './arns.ts';
 
 export interface OrgAdminPolicyProps {
   readonly orgsTable: Table;
+  readonly tracesTable: Table;
   readonly syncNow: IFunction;
   /** Source queues, paired with their DLQs, for inspection and redrive. */
   readonly redrive: ReadonlyArray<{ readonly queue: IQueue; readonly dlq: IQueue }>;
@@ -31,6 +32,11 @@ export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdm
           'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable',
         ],
         resources: [props.orgsTable.tableArn],
+      }),
+      new PolicyStatement({
+        sid: 'ReadDebugTraces',
+        actions: ['dynamodb:Query'],
+        resources: [props.tracesTable.tableArn],
       }),
       new PolicyStatement({
         sid: 'OrgAndGroupSecrets',

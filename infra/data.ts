@@ -7,6 +7,8 @@ export class DataTables extends Construct {
   readonly orgs: Table;
   /** Idempotency records (event ids, claimed side effects), expired by DynamoDB TTL. */
   readonly dedupe: Table;
+  /** Debug Mode's per-session decision traces, per org newest first; expired by TTL after a week. */
+  readonly traces: Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -29,6 +31,17 @@ export class DataTables extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // Losing claimed side effects would let a redelivered event create a second Lead or post.
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.traces = new Table(this, 'DebugTracesTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Traces are short-lived diagnostics; nothing is lost with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
   }
 }

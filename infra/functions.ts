@@ -60,6 +60,7 @@ export class PipelineFunctions extends Construct {
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.dedupeTable]: tables.dedupe.tableName,
+        [ENV.tracesTable]: tables.traces.tableName,
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
         [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
         [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
@@ -78,6 +79,7 @@ export class PipelineFunctions extends Construct {
     // UpdateItem only: the processor records a per-org pause when Salesforce limits run low.
     grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:UpdateItem']);
     grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
+    grantTable(this.sessionProcessor, tables.traces, ['dynamodb:BatchWriteItem']);
     // It dead-letters permanent failures itself, with the reason, instead of burning retries.
     queues.eventsDlq.grantSendMessages(this.sessionProcessor);
     grantSecretRead(this.sessionProcessor, SECRETS.orgSalesforce, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a batch may span several orgs.');

@@ -14,6 +14,7 @@ export const OUTPUTS = {
   webhookBaseUrl: 'WebhookBaseUrl',
   orgsTableName: 'OrgsTableName',
   dedupeTableName: 'DedupeTableName',
+  tracesTableName: 'DebugTracesTableName',
   eventsQueueUrl: 'EventsQueueUrl',
   eventsDlqUrl: 'EventsDlqUrl',
   syncQueueUrl: 'SyncQueueUrl',
@@ -69,6 +70,7 @@ export class GlanceSalesforceSyncStack extends Stack {
     });
     this.adminPolicy = createOrgAdminPolicy(this, 'OrgAdminPolicy', {
       orgsTable: this.tables.orgs,
+      tracesTable: this.tables.traces,
       syncNow: this.functions.syncNow,
       redrive: [
         { queue: this.queues.events, dlq: this.queues.eventsDlq },
@@ -85,6 +87,7 @@ export class GlanceSalesforceSyncStack extends Stack {
       WebhookBaseUrl: [this.api.webhookBaseUrl, 'Glance webhook URL without the group id: append {groupId}'],
       OrgsTableName: [tables.orgs.tableName, 'Orgs, pairings, sync runs and history, leases, watermarks'],
       DedupeTableName: [tables.dedupe.tableName, 'Idempotency records'],
+      DebugTracesTableName: [tables.traces.tableName, 'Debug Mode decision traces, read by glance-sync debug'],
       EventsQueueUrl: [queues.events.queueUrl, 'Session events queue'],
       EventsDlqUrl: [queues.eventsDlq.queueUrl, 'Session events dead-letter queue'],
       SyncQueueUrl: [queues.sync.queueUrl, 'Sync run queue'],

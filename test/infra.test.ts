@@ -220,6 +220,7 @@ describe('functions', () => {
       ...common('session-processor'),
       ORGS_TABLE: table(() => tables.orgs),
       DEDUPE_TABLE: table(() => tables.dedupe),
+      DEBUG_TRACES_TABLE: table(() => tables.traces),
       EVENTS_QUEUE_URL: queueUrl(() => queues.events),
       EVENTS_DLQ_URL: queueUrl(() => queues.eventsDlq),
       EVENTS_MAX_RECEIVE_COUNT: String(EVENTS_MAX_RECEIVE_COUNT),
