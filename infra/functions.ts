@@ -76,8 +76,10 @@ export class PipelineFunctions extends Construct {
         reportBatchItemFailures: true,
       }),
     );
-    // UpdateItem only: the processor records a per-org pause when Salesforce limits run low.
-    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:UpdateItem']);
+    // PutItem only: the processor records a per-org pause when Salesforce limits run low.
+    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem']);
+    // One org's failed or paused share of an event goes back on the queue alone, delayed.
+    queues.events.grantSendMessages(this.sessionProcessor);
     grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
     grantTable(this.sessionProcessor, tables.traces, ['dynamodb:BatchWriteItem']);
     // It dead-letters permanent failures itself, with the reason, instead of burning retries.
@@ -93,6 +95,8 @@ export class PipelineFunctions extends Construct {
         [ENV.orgsTable]: orgsTable,
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
         [ENV.syncQueueUrl]: queues.sync.queueUrl,
+        [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
+        [ENV.syncDlqUrl]: queues.syncDlq.queueUrl,
         [ENV.secretPrefix]: SECRET_PREFIX,
         [ENV.glanceApiUrl]: glanceApiUrl,
       },
@@ -100,6 +104,9 @@ export class PipelineFunctions extends Construct {
     this.syncRun.addEventSource(new SqsEventSource(queues.sync, { batchSize: 1, reportBatchItemFailures: true }));
     grantTable(this.syncRun, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
     queues.events.grantSendMessages(this.syncRun);
+    // Invalid pulled sessions and malformed sync requests are dead-lettered with their reason.
+    queues.eventsDlq.grantSendMessages(this.syncRun);
+    queues.syncDlq.grantSendMessages(this.syncRun);
     grantSecretRead(this.syncRun, SECRETS.orgGlance, 'One Glance API credential secret per org, created at runtime by the admin CLI; the org comes from the queued message.');
 
     this.syncNow = new PipelineFunction(this, 'SyncNow', {

@@ -16,6 +16,7 @@ export const ENV = {
   eventBusName: 'EVENT_BUS_NAME',
   scheduleRulePrefix: 'SCHEDULE_RULE_PREFIX',
   maxReceiveCount: 'EVENTS_MAX_RECEIVE_COUNT',
+  apiUsageShareLimit: 'SALESFORCE_API_USAGE_SHARE_LIMIT',
 } as const;
 export type EnvKey = keyof typeof ENV;
 

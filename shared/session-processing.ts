@@ -3,7 +3,9 @@ import { describeIssues, sessionEventSchema, type SessionEvent } from './session
 import { routeSessionToOrg } from './org-routing.ts';
 import { applyOrgBatch, type OrgBatchItem, type OrgSalesforce } from './org-batch.ts';
 import { SalesforceCallError } from './salesforce-errors.ts';
+import { PAUSE_MS, pauseReason, type ApiUsage } from './api-allowance.ts';
 import type { TraceStore } from './debug-trace.ts';
+import type { OrgPause, OrgPauses } from './adapters/org-pauses.ts';
 import type { DedupeLedger } from './adapters/dedupe-ledger.ts';
 import type { Log } from './log.ts';
 
@@ -24,12 +26,20 @@ export interface DeadLetterReason {
 export interface ProcessorDeps {
   ledger: DedupeLedger;
   orgsForGroup(groupId: number): Promise<Org[]>;
-  salesforceFor(org: Org): Promise<OrgSalesforce>;
+  salesforceFor(org: Org): Promise<OrgSalesforce & { apiUsage(): ApiUsage | null }>;
   /** Where Debug Mode's traces go; orgs with Debug Mode off store none. */
   traces: TraceStore;
   chatterLeaseMs: number;
   deadLetter(message: QueuedMessage, reason: DeadLetterReason): Promise<void>;
   maxReceiveCount: number;
+  pauses: OrgPauses;
+  /** Puts an event back on the events queue after a delay (one org's share, split off). */
+  requeue(event: SessionEvent, delaySeconds: number): Promise<void>;
+  /** Pause an org once its daily API usage passes this share of its allowance. */
+  apiUsageShareLimit: number;
+  now(): number;
+  /** Told when an org is paused, for a metric. */
+  onPause?(orgId: string, reason: string): void;
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;
@@ -38,10 +48,23 @@ export interface ProcessorDeps {
 export interface BatchOutcome {
   /** Message ids to hand back to SQS for another try (Lambda's batchItemFailures). */
   retry: string[];
-  counts: { applied: number; duplicate: number; stale: number; busy: number; deadLettered: number; retried: number; skippedOrgs: number };
+  counts: {
+    applied: number;
+    duplicate: number;
+    stale: number;
+    busy: number;
+    deadLettered: number;
+    retried: number;
+    deferred: number;
+    skippedOrgs: number;
+  };
 }
 
-type OrgOutcome = { orgId: string } & ({ kind: 'ok' } | { kind: 'skipped'; reason: string } | { kind: 'permanent' | 'transient'; reason: string });
+type OrgOutcome = { orgId: string } & (
+  | { kind: 'ok' }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'permanent' | 'transient' | 'deferred'; reason: string }
+);
 
 interface Claimed {
   message: QueuedMessage;
@@ -57,7 +80,7 @@ const normalize = (iso: string) => new Date(iso).toISOString();
  * records with one collection call. A bad record never fails its neighbours.
  */
 export async function processSessionBatch(messages: QueuedMessage[], deps: ProcessorDeps): Promise<BatchOutcome> {
-  const counts: BatchOutcome['counts'] = { applied: 0, duplicate: 0, stale: 0, busy: 0, deadLettered: 0, retried: 0, skippedOrgs: 0 };
+  const counts: BatchOutcome['counts'] = { applied: 0, duplicate: 0, stale: 0, busy: 0, deadLettered: 0, retried: 0, deferred: 0, skippedOrgs: 0 };
   const retry: string[] = [];
 
   const parsed: Claimed[] = [];
@@ -111,6 +134,8 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   for (const groupId of new Set([...winners.values()].map((c) => c.event.session.groupId))) {
     orgsByGroup.set(groupId, await deps.orgsForGroup(groupId));
   }
+  const allOrgIds = [...new Set([...orgsByGroup.values()].flat().map((o) => o.orgId))];
+  const paused = allOrgIds.length ? await deps.pauses.pausedOrgs(allOrgIds) : new Map<string, OrgPause>();
 
   const outcomes = new Map<string, OrgOutcome[]>(); // by session id
   const byOrg = new Map<string, { org: Org; items: Claimed[]; batch: OrgBatchItem[] }>();
@@ -118,10 +143,16 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
     const list: OrgOutcome[] = [];
     outcomes.set(c.event.session.id, list);
     for (const org of orgsByGroup.get(c.event.session.groupId) ?? []) {
+      if (c.event.onlyOrgId && c.event.onlyOrgId !== org.orgId) continue;
       const route = routeSessionToOrg(c.event.session, org);
       if (!route.record) {
         list.push({ orgId: org.orgId, kind: 'skipped', reason: route.reason });
         counts.skippedOrgs++;
+        continue;
+      }
+      const pause = paused.get(org.orgId);
+      if (pause) {
+        list.push({ orgId: org.orgId, kind: 'deferred', reason: `org paused until ${pause.until}: ${pause.reason}` });
         continue;
       }
       const entry = byOrg.get(org.orgId) ?? { org, items: [], batch: [] };
@@ -138,37 +169,75 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
     }),
   );
 
-  for (const c of current) {
+  const siblings = (winner: Claimed) => current.filter((c) => c.event.session.id === winner.event.session.id);
+  for (const c of winners.values()) {
     const orgOutcomes = outcomes.get(c.event.session.id) ?? [];
-    const permanent = orgOutcomes.filter((o) => o.kind === 'permanent');
-    const transient = orgOutcomes.filter((o) => o.kind === 'transient');
-    const describe = (list: OrgOutcome[]) => list.map((o) => `org ${o.orgId}: ${'reason' in o ? o.reason : ''}`).join('; ');
+    const failed = orgOutcomes.filter((o): o is FailedOutcome => o.kind === 'permanent' || o.kind === 'transient' || o.kind === 'deferred');
     const meta = { eventId: c.event.eventId, sessionId: c.event.session.id };
-    if (permanent.length > 0) {
-      await deps.deadLetter(c.message, { reason: `Salesforce refused the session: ${describe(permanent)}`, orgIds: permanent.map((o) => o.orgId), ...meta });
-      await deps.ledger.releaseEvent(c.event.eventId);
-      counts.deadLettered++;
-    } else if (transient.length > 0) {
-      if (c.message.receiveCount >= deps.maxReceiveCount) {
-        await deps.deadLetter(c.message, {
-          reason: `gave up after ${c.message.receiveCount} deliveries: ${describe(transient)}`,
-          orgIds: transient.map((o) => o.orgId),
-          ...meta,
-        });
-        counts.deadLettered++;
-      } else {
-        retry.push(c.message.messageId);
-        counts.retried++;
-      }
-      await deps.ledger.releaseEvent(c.event.eventId);
-      deps.log.warn('session will be retried', { ...meta, failures: describe(transient) });
-    } else {
+    const group = siblings(c);
+    if (failed.length === 0) {
       await deps.ledger.markApplied(c.event.session.id, c.occurredAt);
-      await deps.ledger.completeEvent(c.event.eventId);
+      for (const s of group) await deps.ledger.completeEvent(s.event.eventId);
       counts.applied++;
+      continue;
     }
+    const nothingElseHappened = failed.length === orgOutcomes.length || orgOutcomes.every((o) => o.kind === 'transient' || o.kind === 'skipped');
+    if (nothingElseHappened && failed.every((o) => o.kind === 'transient') && c.message.receiveCount < deps.maxReceiveCount) {
+      // Every org failed for a passing reason: let SQS redeliver the message as it is.
+      for (const s of group) {
+        retry.push(s.message.messageId);
+        await deps.ledger.releaseEvent(s.event.eventId);
+      }
+      counts.retried++;
+      deps.log.warn('session will be retried', { ...meta, failures: describeOutcomes(failed) });
+      continue;
+    }
+    // Otherwise each failed org gets its own follow-up, so the orgs that succeeded are not written again.
+    for (const o of failed) {
+      const split = await followUp(c, o, deps);
+      if (split === 'dead-lettered') counts.deadLettered++;
+      else if (split === 'deferred') counts.deferred++;
+      else counts.retried++;
+    }
+    for (const s of group) await deps.ledger.completeEvent(s.event.eventId);
   }
   return { retry, counts };
+}
+
+type FailedOutcome = Extract<OrgOutcome, { kind: 'permanent' | 'transient' | 'deferred' }>;
+
+const describeOutcomes = (list: FailedOutcome[]) => list.map((o) => `org ${o.orgId}: ${o.reason}`).join('; ');
+
+/** A paused org's share waits up to this long before it is dead-lettered as undeliverable. */
+export const MAX_PAUSE_WAIT_MS = 48 * 3600_000;
+const DEFERRAL_DELAY_SECONDS = 900;
+
+/** Dead-letters, re-queues with a back-off, or parks one org's share of an event. */
+async function followUp(c: Claimed, failure: FailedOutcome, deps: ProcessorDeps): Promise<'dead-lettered' | 'retried' | 'deferred'> {
+  const attempt = (c.event.onlyOrgId ? (c.event.attempt ?? 0) : c.message.receiveCount - 1) + 1;
+  const base = c.event.eventId.split('|org:')[0]!;
+  const next = (n: number, extra: Partial<SessionEvent> = {}): SessionEvent => ({
+    ...c.event,
+    eventId: `${base}|org:${failure.orgId}|${n}`,
+    onlyOrgId: failure.orgId,
+    ...extra,
+  });
+  const meta = { sessionId: c.event.session.id, orgIds: [failure.orgId] };
+  const deadLetter = async (reason: string) => {
+    const body = JSON.stringify(next(0, { attempt: 0, waitingSince: undefined }));
+    await deps.deadLetter({ ...c.message, body }, { reason, eventId: c.event.eventId, ...meta });
+    return 'dead-lettered' as const;
+  };
+  if (failure.kind === 'permanent') return deadLetter(`Salesforce refused the session: org ${failure.orgId}: ${failure.reason}`);
+  if (failure.kind === 'deferred') {
+    const since = c.event.waitingSince ?? new Date(deps.now()).toISOString();
+    if (deps.now() - Date.parse(since) > MAX_PAUSE_WAIT_MS) return deadLetter(`org ${failure.orgId} stayed paused for 48 hours: ${failure.reason}`);
+    await deps.requeue(next(Date.now(), { attempt: c.event.attempt ?? 0, waitingSince: since }), DEFERRAL_DELAY_SECONDS);
+    return 'deferred';
+  }
+  if (attempt >= deps.maxReceiveCount) return deadLetter(`gave up after ${attempt} attempts: org ${failure.orgId}: ${failure.reason}`);
+  await deps.requeue(next(attempt, { attempt }), Math.min(900, 30 * 2 ** attempt));
+  return 'retried';
 }
 
 async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): Promise<OrgOutcome[]> {
@@ -178,10 +247,29 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): P
     if (traces.length) {
       await deps.traces.put(traces).catch((error: Error) => deps.log.warn('could not store debug traces', { orgId: org.orgId, error: error.message }));
     }
-    return outcomes.map((o): OrgOutcome => (o.kind === 'ok' ? { orgId: org.orgId, kind: 'ok' } : { orgId: org.orgId, kind: o.kind, reason: o.reason }));
+    const limitHit = outcomes.some((o) => o.kind !== 'ok' && o.reason.includes('REQUEST_LIMIT_EXCEEDED'));
+    const reason = pauseReason(salesforce.apiUsage(), limitHit, deps.apiUsageShareLimit);
+    if (reason) await pauseOrg(org, reason, deps);
+    return outcomes.map((o): OrgOutcome => {
+      if (o.kind === 'ok') return { orgId: org.orgId, kind: 'ok' };
+      // Waiting for the allowance is not a failure of the session: it must not burn its retries.
+      if (o.kind === 'transient' && limitHit) return { orgId: org.orgId, kind: 'deferred', reason: o.reason };
+      return { orgId: org.orgId, kind: o.kind, reason: o.reason };
+    });
   } catch (error) {
     const reason = error instanceof SalesforceCallError ? error.message : `Salesforce call failed: ${(error as Error).message}`;
     deps.log.error('Salesforce call failed for org', { orgId: org.orgId, reason, sessions: batch.length });
+    if (error instanceof SalesforceCallError && error.kind === 'limit') {
+      await pauseOrg(org, pauseReason(null, true, deps.apiUsageShareLimit)!, deps);
+      return batch.map(() => ({ orgId: org.orgId, kind: 'deferred', reason }));
+    }
     return batch.map(() => ({ orgId: org.orgId, kind: 'transient', reason }));
   }
+}
+
+async function pauseOrg(org: Org, reason: string, deps: ProcessorDeps): Promise<void> {
+  const until = new Date(deps.now() + PAUSE_MS).toISOString();
+  await deps.pauses.pause(org.orgId, { until, reason });
+  deps.onPause?.(org.orgId, reason);
+  deps.log.warn('org paused: its sessions wait until the Salesforce API allowance recovers', { orgId: org.orgId, until, reason });
 }

@@ -68,11 +68,19 @@ export type WebhookEvent = z.infer<typeof webhookEventSchema>;
  * idempotency key: the webhook-id for webhooks, a content-derived id for pulled activity.
  */
 export const sessionEventSchema = z.strictObject({
-  eventId: z.string().min(1).max(200),
+  eventId: z.string().min(1).max(300),
   source: z.enum(['webhook', 'sync']),
   type: z.enum(WEBHOOK_EVENT_TYPES),
   occurredAt: isoInstant,
   session: glanceSessionSchema,
+  /**
+   * Set when the event was split off for one org (that org failed or was paused while the
+   * others succeeded), so a retry or a redrive touches that org only.
+   */
+  onlyOrgId: z.string().regex(/^00D[a-zA-Z0-9]{12,15}$/).optional(),
+  /** How many times this org's share was tried already, and since when it waits. */
+  attempt: z.number().int().min(0).max(1000).optional(),
+  waitingSince: isoInstant.optional(),
 });
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 

@@ -231,6 +231,8 @@ describe('functions', () => {
       ORGS_TABLE: table(() => tables.orgs),
       EVENTS_QUEUE_URL: queueUrl(() => queues.events),
       SYNC_QUEUE_URL: queueUrl(() => queues.sync),
+      EVENTS_DLQ_URL: queueUrl(() => queues.eventsDlq),
+      SYNC_DLQ_URL: queueUrl(() => queues.syncDlq),
       SECRET_PREFIX: 'glance-sync/',
       GLANCE_API_URL: { Ref: 'GlanceApiUrl' },
     });

@@ -8,6 +8,9 @@ import { processSessionBatch } from '../../shared/session-processing.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
+import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
+import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
@@ -25,6 +28,7 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
   const deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 10_000 : 30_000);
   salesforceFor ??= salesforceClientCache(secrets, prefix, () => ({ attempts: 3, baseDelayMs: 250, deadline }));
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
+  const eventsQueue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
   const outcome = await processSessionBatch(
     event.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1') })),
     {
@@ -33,6 +37,15 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       salesforceFor,
       deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
       maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
+      pauses: dynamoOrgPauses(requireEnv('orgsTable')),
+      requeue: (sessionEvent, delaySeconds) => eventsQueue.send(sessionEvent, delaySeconds),
+      apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
+      now: () => Date.now(),
+      onPause: (orgId) => {
+        const metric = metrics.singleMetric();
+        metric.addDimension('orgId', orgId);
+        metric.addMetric('org_paused', MetricUnit.Count, 1);
+      },
       leaseMs: 6 * 120_000,
       chatterLeaseMs: 6 * 120_000,
       traces: dynamoTraceStore(requireEnv('tracesTable')),

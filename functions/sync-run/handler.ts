@@ -1,2 +1,91 @@
-// Placeholder: the real handler lands with its issue.
-export const handler = async (): Promise<void> => {};
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { runSync, type SyncRunDeps } from '../../shared/sync/sync-run.ts';
+import { syncRequestSchema } from '../../shared/sync/sync-request.ts';
+import { dynamoSyncHistory } from '../../shared/sync/sync-history.ts';
+import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
+import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
+import { cachedSecretReader, secretNames } from '../../shared/adapters/secrets.ts';
+import { describeIssues } from '../../shared/session.ts';
+import { fromPowertools } from '../../shared/log.ts';
+import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+
+const logger = new Logger({ serviceName: 'sync-run' });
+const secrets = cachedSecretReader();
+
+type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
+
+/** The wiring from the environment; exported so tests and the local run can swap one piece (a clock, a queue). */
+export function syncRunDeps(context?: LambdaContext): SyncRunDeps {
+  const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
+  const queue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
+  const prefix = optionalEnv('secretPrefix', DEFAULTS.secretPrefix);
+  const baseUrl = optionalEnv('glanceApiUrl', DEFAULTS.glanceApiUrl);
+  return {
+    getOrg: (orgId) => registry.getOrg(orgId),
+    history: dynamoSyncHistory(requireEnv('orgsTable')),
+    async glanceSecret(orgId) {
+      const name = secretNames.orgGlance(prefix, orgId);
+      return { name, value: await secrets.read(name) };
+    },
+    activityClient: (credentials) => createGlanceActivityClient({ baseUrl, credentials }),
+    enqueue: (events) => queue.sendMany(events),
+    // Read when first needed, so a stack without the DLQ wired still runs clean syncs.
+    deadLetter: (message, reason) => sqsDeadLetters(requireEnv('eventsDlqUrl'))(message, reason),
+    now: () => new Date(),
+    log: fromPowertools(logger),
+    ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+  };
+}
+
+/** Batch size 1 in the stack; more records are run one after another. */
+export function syncRunHandler(makeDeps: (context?: LambdaContext) => SyncRunDeps = syncRunDeps) {
+  return async (event: SQSEvent, context?: LambdaContext): Promise<SQSBatchResponse> => {
+    const failures: string[] = [];
+    for (const record of event.Records) {
+      try {
+        await runRecord(record, makeDeps(context));
+      } catch (error) {
+        // Only what could not even be recorded (DynamoDB or SQS down) goes back to the queue.
+        logger.error('sync request will be retried', { messageId: record.messageId, error: (error as Error).message });
+        failures.push(record.messageId);
+      }
+    }
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}
+
+async function runRecord(record: SQSRecord, deps: SyncRunDeps): Promise<void> {
+  const message = { messageId: record.messageId, body: record.body, receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1') };
+  const deadLetter: ReturnType<typeof sqsDeadLetters> = (m, reason) => sqsDeadLetters(requireEnv('syncDlqUrl'))(m, reason);
+  let json: unknown;
+  try {
+    json = JSON.parse(record.body);
+  } catch {
+    await deadLetter(message, { reason: 'sync request is not JSON', orgIds: [] });
+    return;
+  }
+  const parsed = syncRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    await deadLetter(message, { reason: `not a sync request: ${describeIssues(parsed.error)}`, orgIds: [] });
+    return;
+  }
+  const sentAt = new Date(Number(record.attributes.SentTimestamp) || Date.now());
+  const outcome = await runSync(deps, parsed.data, { messageId: record.messageId, sentAt });
+  if (outcome.kind === 'rejected') {
+    await deadLetter(message, { reason: outcome.reason, orgIds: [parsed.data.orgId] });
+    logger.warn('sync request dead-lettered', { messageId: record.messageId, orgId: parsed.data.orgId, reason: outcome.reason });
+  } else if (outcome.kind === 'duplicate') {
+    logger.info('sync request already handled', { orgId: parsed.data.orgId, runId: outcome.run.runId, reason: outcome.reason });
+  } else {
+    logger.info('sync run recorded', { orgId: outcome.run.orgId, runId: outcome.run.runId, status: outcome.run.status, ...outcome.run.counts });
+  }
+}
+
+export const runSyncRequests = syncRunHandler();
+
+export const handler = middy(runSyncRequests).use(injectLambdaContext(logger));

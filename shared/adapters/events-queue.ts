@@ -13,16 +13,21 @@ function attributes(event: SessionEvent) {
 }
 
 export interface EventsQueue {
-  send(event: SessionEvent): Promise<void>;
+  send(event: SessionEvent, delaySeconds?: number): Promise<void>;
   /** Sends up to any number of events, ten per SQS call; throws naming the events that failed. */
   sendMany(events: SessionEvent[]): Promise<void>;
 }
 
 export function sqsEventsQueue(queueUrl: string): EventsQueue {
   return {
-    async send(event) {
+    async send(event, delaySeconds) {
       await sqs().send(
-        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event), MessageAttributes: attributes(event) }),
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify(event),
+          MessageAttributes: attributes(event),
+          ...(delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))) } : {}),
+        }),
       );
     },
     async sendMany(events) {
