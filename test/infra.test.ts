@@ -302,27 +302,29 @@ describe('least privilege', () => {
     expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.events))]);
   });
 
-  it('SessionProcessor reads Salesforce secrets only, sends only to its DLQ, writes OrgsTable only by UpdateItem', () => {
+  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem', () => {
     const fn = stack.functions.sessionProcessor;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
     expect(secrets[0]).toContain(':secret:glance-sync/org/*/salesforce*"');
     expect(secrets.join()).not.toMatch(/org\/\*\/glance/);
-    expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.eventsDlq))]);
+    expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual([flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq))].sort());
     const orgsWrites = statementsOf(fn)
       .filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)))
       .flatMap((s) => list(s.Action))
       .filter((a) => DYNAMO_WRITES.includes(a));
-    expect(orgsWrites).toEqual(['dynamodb:UpdateItem']);
-    expect(resourcesFor(fn, 'dynamodb:PutItem')).toEqual([flat(arnOf(stack.tables.dedupe))]);
+    expect(orgsWrites).toEqual(['dynamodb:PutItem']);
+    expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual([flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe))].sort());
   });
 
-  it('SyncRun reads Glance secrets only and sends only to EventsQueue', () => {
+  it('SyncRun reads Glance secrets only and sends only to EventsQueue and the two DLQs', () => {
     const fn = stack.functions.syncRun;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
     expect(secrets[0]).toContain(':secret:glance-sync/org/*/glance*"');
-    expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.events))]);
+    expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual(
+      [flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq)), flat(arnOf(stack.queues.syncDlq))].sort(),
+    );
   });
 
   it('SyncNow reads no secret, sends only to SyncQueue, describes only our schedule rules', () => {
