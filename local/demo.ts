@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { SalesforceSim } from './salesforce-sim/index.ts';
+import type { GlanceSim } from './glance-sim/index.ts';
+import { generateSessions } from './glance-sim/sample-sessions.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../shared/org-admin.ts';
 import { salesforceCredentialsSchema, type SalesforceCredentials } from '../shared/adapters/salesforce-auth.ts';
 
@@ -8,8 +10,20 @@ export const DEMO = {
   groupId: 12345,
   productionOrgId: '00D5g000000AbCdEAK',
   sandboxOrgId: '00D5g000000SbXyEAC',
-  installedAt: '2026-11-01T13:14:00Z',
+  /** The least-privileged Glance user the scheduled sync signs in as. */
+  syncPartnerUserId: 'glance-sync-bot',
+  glanceApiKey: 'demo-glance-api-key-not-a-secret',
 } as const;
+
+/**
+ * "Installed" a day ago, two minutes past the current minute: the hourly schedule, anchored at
+ * install time, then fires two minutes after `npm start`, so a newcomer sees a scheduled sync.
+ */
+export function demoInstallTime(now: Date): string {
+  const at = new Date(now.getTime() - 24 * 3600_000 + 2 * 60_000);
+  at.setUTCSeconds(0, 0);
+  return at.toISOString();
+}
 
 export interface DemoSetup {
   webhookSecret: string;
@@ -21,7 +35,20 @@ export interface DemoSetup {
  * production org is a real Salesforce org instead of the simulator; its credentials go to the
  * local secret store only.
  */
-export async function setUpDemo(admin: OrgAdminDeps, sim: SalesforceSim, env: NodeJS.ProcessEnv = process.env): Promise<DemoSetup> {
+export async function setUpDemo(admin: OrgAdminDeps, sim: SalesforceSim, glance: GlanceSim, env: NodeJS.ProcessEnv = process.env): Promise<DemoSetup> {
+  const installedAt = demoInstallTime(admin.now());
+  const sso = { mode: 'saml' as const, nonAdminPartnerUserId: DEMO.syncPartnerUserId };
+  glance.addGroup({ groupId: DEMO.groupId, apiKey: DEMO.glanceApiKey, partnerUserIds: [DEMO.syncPartnerUserId] });
+  for (const session of generateSessions({
+    seed: 7,
+    count: 12,
+    groupId: DEMO.groupId,
+    start: new Date(installedAt),
+    end: new Date(admin.now().getTime() - 5 * 60_000),
+    orgIds: [DEMO.productionOrgId, DEMO.sandboxOrgId],
+  })) {
+    glance.addSession(session);
+  }
   const { webhookSecret } = await registerGroup(admin, DEMO.groupId);
   const orgs: DemoSetup['orgs'] = [];
 
@@ -40,8 +67,15 @@ export async function setUpDemo(admin: OrgAdminDeps, sim: SalesforceSim, env: No
   }
   await addOrg(
     admin,
-    { orgId: productionOrgId, name: 'Demo production org', environment: 'production', installedAt: DEMO.installedAt, settings: { logSessionsStartedOutside: true } },
+    {
+      orgId: productionOrgId,
+      name: 'Demo production org',
+      environment: 'production',
+      installedAt,
+      settings: { logSessionsStartedOutside: true, createLeadsForGuests: 'new_email', chatterOnSessionStart: true, debugMode: true, sso },
+    },
     productionCredentials,
+    { glanceApiKey: DEMO.glanceApiKey },
   );
   await pairOrg(admin, productionOrgId, DEMO.groupId);
   orgs.push({ orgId: productionOrgId, environment: 'production', salesforce: realFile ? 'real org' : 'simulator' });
@@ -49,8 +83,9 @@ export async function setUpDemo(admin: OrgAdminDeps, sim: SalesforceSim, env: No
   sim.addOrg({ orgId: DEMO.sandboxOrgId, username: 'admin@glance-demo.example.sandbox', clientId: 'demo-client-sandbox', refreshToken: 'demo-refresh-sandbox' });
   await addOrg(
     admin,
-    { orgId: DEMO.sandboxOrgId, name: 'Demo sandbox org', environment: 'sandbox', installedAt: DEMO.installedAt },
+    { orgId: DEMO.sandboxOrgId, name: 'Demo sandbox org', environment: 'sandbox', installedAt, settings: { syncFrequency: 'every_2_hours', sso } },
     { authType: 'refresh_token', loginUrl: sim.url, clientId: 'demo-client-sandbox', refreshToken: 'demo-refresh-sandbox' },
+    { glanceApiKey: DEMO.glanceApiKey },
   );
   await pairOrg(admin, DEMO.sandboxOrgId, DEMO.groupId);
   orgs.push({ orgId: DEMO.sandboxOrgId, environment: 'sandbox', salesforce: 'simulator' });

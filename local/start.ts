@@ -12,10 +12,14 @@ import { DEMO, setUpDemo } from './demo.ts';
 import { ingest } from '../functions/webhook-ingest/handler.ts';
 import { processEvents } from '../functions/session-processor/handler.ts';
 import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
+import { eventBridgeSchedules } from '../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../shared/adapters/secrets.ts';
-import { DEFAULTS } from '../shared/config.ts';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeRuntime } from './runtime-file.ts';
+import { startLocalScheduler } from './scheduler.ts';
+import { DEFAULTS, ENV } from '../shared/config.ts';
+import { nextScheduledSync } from '../shared/schedule.ts';
+import { startGlanceSim } from './glance-sim/index.ts';
+import { runSyncRequests } from '../functions/sync-run/handler.ts';
 
 const port = (name: string) => Number(process.env[name] ?? 0);
 
@@ -28,39 +32,68 @@ async function main(): Promise<void> {
   exportResourceEnv(resources);
 
   const sim = await startSalesforceSim({ port: port('SALESFORCE_SIM_PORT') });
-  const admin = { registry: dynamoOrgRegistry(resources.orgsTable), secrets: secretsManagerWriter(), secretPrefix: DEFAULTS.secretPrefix, now: () => new Date() };
-  const demo = await setUpDemo(admin, sim);
+  const glance = await startGlanceSim({ port: port('GLANCE_SIM_PORT') });
+  process.env[ENV.glanceApiUrl] = glance.url;
+  const admin = {
+    registry: dynamoOrgRegistry(resources.orgsTable),
+    secrets: secretsManagerWriter(),
+    secretPrefix: DEFAULTS.secretPrefix,
+    schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn }),
+    now: () => new Date(),
+  };
+  const demo = await setUpDemo(admin, sim, glance);
   const api = await startLocalHttpApi(ingest, port('WEBHOOK_PORT'));
   const webhookUrl = `${api.url}/webhooks/glance/${DEMO.groupId}`;
 
   const stop = new AbortController();
-  const onError = (error: unknown) => console.error('poller error:', (error as Error).message);
-  const pollers = [pollForever(resources.eventsQueueUrl, (event) => processEvents(event), stop.signal, onError)];
+  const onError = (error: unknown) => console.error('local run error:', (error as Error).message);
+  const pollers = [
+    pollForever(resources.eventsQueueUrl, (event) => processEvents(event), stop.signal, onError),
+    pollForever(resources.syncQueueUrl, (event) => runSyncRequests(event), stop.signal, onError),
+  ];
 
-  const runtimeFile = process.env.GLANCE_SYNC_RUNTIME_FILE ?? '.local/runtime.json';
-  mkdirSync(dirname(runtimeFile), { recursive: true });
-  writeFileSync(
-    runtimeFile,
-    JSON.stringify({ awsEndpoint: moto.endpoint, region: process.env.AWS_REGION, resources, salesforceSimUrl: sim.url, webhookUrl, demoGroupId: DEMO.groupId }, null, 2),
-  );
+  // EventBridge in moto stores the org rules without firing them; this fires them onto the sync queue.
+  const scheduler = startLocalScheduler({
+    signal: stop.signal,
+    onFire: (fire) => console.log(`schedule ${fire.ruleName} fired${fire.scheduledFor ? ` for ${fire.scheduledFor}` : ''}: ${fire.body}`),
+    onError,
+  });
+
+  const production = await admin.registry.getOrg(demo.orgs[0]!.orgId);
+  const nextSync = production ? nextScheduledSync(production.settings.syncFrequency, new Date(production.installedAt), new Date())?.toISOString() : null;
+  const runtimeFile = writeRuntime({
+    awsEndpoint: moto.endpoint,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    resources,
+    salesforceSimUrl: sim.url,
+    glanceSimUrl: glance.url,
+    webhookUrl,
+    demoGroupId: DEMO.groupId,
+  });
 
   console.log(`glance-salesforce-sync is running locally (Ctrl-C stops it)
 
   AWS (moto_server)        ${moto.endpoint}
   Salesforce simulator     ${sim.url}   records: ${sim.url}/__sim/sobjects/Glance_Session__c?orgId=${DEMO.productionOrgId}
+  Glance activity (sim)    ${glance.url}   (${glance.sessions(DEMO.groupId).length} sessions from the last day, pulled by the scheduled sync)
   Webhook endpoint         POST ${webhookUrl}
   Demo Glance group        ${DEMO.groupId}
   Its webhook secret       ${demo.webhookSecret}   (local demo only; deployed secrets live in Secrets Manager)
   Orgs paired with it      ${demo.orgs.map((o) => `${o.orgId} (${o.environment}, ${o.salesforce})`).join(', ')}
+  Next scheduled sync      ${nextSync ?? 'none'} (${DEMO.productionOrgId}, hourly from its install time)
   Runtime file             ${runtimeFile}   (used by npm run send-sample and npm run glance-sync -- --local)
 
-Send a signed sample webhook from another terminal:  npm run send-sample`);
+From another terminal:
+  npm run send-sample                                          a signed webhook -> a Glance Session record
+  npm run glance-sync -- --local sync-now ${DEMO.productionOrgId} --wait    pull Glance activity now
+  npm run glance-sync -- --local history ${DEMO.productionOrgId}           Sync History`);
 
   const shutdown = async () => {
     stop.abort();
-    await Promise.allSettled(pollers);
+    await Promise.allSettled([...pollers, scheduler.stopped]);
     await api.stop();
     await sim.stop();
+    await glance.stop();
     await moto.stop();
     process.exit(0);
   };

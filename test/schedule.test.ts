@@ -1,44 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import { parseCron } from '../shared/cron.ts';
 import { nextScheduledSync, scheduleExpression, scheduleRuleName, SYNC_FREQUENCIES, type SyncFrequency } from '../shared/schedule.ts';
 
 const at = (iso: string) => new Date(iso);
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 /**
- * Independent reading of the EventBridge cron subset the schedule uses (UTC, fires at second 0),
- * so the expression and nextScheduledSync cannot drift apart unnoticed.
+ * The expression read by the cron evaluator the local scheduler uses (shared/cron.ts), which
+ * knows nothing of install times or periods: so the expression and nextScheduledSync cannot
+ * drift apart unnoticed.
  */
-function cronMatcher(expression: string): (date: Date) => boolean {
-  const match = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/.exec(expression);
-  if (!match) throw new Error(`not a cron expression: ${expression}`);
-  const [, minutes, hours, dayOfMonth, month, dayOfWeek, year] = match as unknown as string[];
-  // EventBridge needs exactly one of day-of-month / day-of-week to be '?'.
-  expect([dayOfMonth, dayOfWeek].filter((f) => f === '?')).toHaveLength(1);
-  expect([dayOfMonth, month, year]).toEqual(['*', '*', '*']);
-  const field = (spec: string, max: number): ((value: number) => boolean) => {
-    if (spec === '*') return () => true;
-    const step = /^(\d+)\/(\d+)$/.exec(spec);
-    if (step) {
-      const [startAt, every] = [Number(step[1]), Number(step[2])];
-      expect(startAt).toBeLessThanOrEqual(max);
-      return (value) => value >= startAt && (value - startAt) % every === 0;
-    }
-    expect(spec).toMatch(/^\d+$/);
-    expect(Number(spec)).toBeLessThanOrEqual(max);
-    return (value) => value === Number(spec);
-  };
-  const minuteOk = field(minutes!, 59);
-  const hourOk = field(hours!, 23);
-  return (date) => date.getUTCSeconds() === 0 && date.getUTCMilliseconds() === 0 && minuteOk(date.getUTCMinutes()) && hourOk(date.getUTCHours());
-}
-
 function nextFires(expression: string, after: Date, count: number): Date[] {
-  const matches = cronMatcher(expression);
+  // Org schedules narrow minutes and hours only; every day of every month and year fires.
+  expect(expression).toMatch(/^cron\(\S+ \S+ \* \* \? \*\)$/);
+  const cron = parseCron(expression);
   const fires: Date[] = [];
-  let t = Math.floor(after.getTime() / 60_000) * 60_000;
-  for (let steps = 0; fires.length < count && steps < 3 * 24 * 60 * count; steps++, t += 60_000) {
-    if (t > after.getTime() && matches(new Date(t))) fires.push(new Date(t));
-  }
+  for (let next = cron.next(after); next && fires.length < count; next = cron.next(next)) fires.push(next);
   return fires;
 }
 

@@ -4,6 +4,7 @@ import { createLocalResources, exportResourceEnv, type LocalResources } from '..
 import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../../shared/org-admin.ts';
 import type { OrgSettings } from '../../shared/org.ts';
@@ -40,6 +41,7 @@ export async function startTestPipeline(): Promise<TestPipeline> {
     registry: dynamoOrgRegistry(resources.orgsTable),
     secrets: secretsManagerWriter(),
     secretPrefix: DEFAULTS.secretPrefix,
+    schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn }),
     now: () => new Date(),
   });
   const pipeline: TestPipeline = {

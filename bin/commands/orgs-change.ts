@@ -1,0 +1,79 @@
+import { AdminError } from '../../shared/admin-error.ts';
+import { pairOrg, unpairOrg, updateSettings } from '../../shared/org-admin.ts';
+import { formatSettingValue, parseSettingAssignments, SETTING_RULES } from '../../shared/org-settings.ts';
+import { adminDeps } from './deps.ts';
+import { when } from './output.ts';
+import { EXIT, type CommandSpec } from './spec.ts';
+
+export const orgsSet: CommandSpec = {
+  path: 'orgs set',
+  brief: 'change settings (setting=value ...)',
+  usage: 'orgs set ORG setting=value [setting=value ...]',
+  summary:
+    "Changes settings; the others stay. Every value is checked before anything is saved. Setting syncFrequency replaces the org's schedule rule (never removes it), even to the same value, which repairs a rule that drifted.",
+  details: [
+    'Settings:',
+    ...[...SETTING_RULES].map(([name, rule]) => `  ${name.padEnd(30)}${rule.accepts}`),
+    '',
+    'Examples:',
+    '  glance-sync orgs set 00D5g000000AbCdEAK syncFrequency=every_2_hours debugMode=on',
+    `  glance-sync orgs set 00D5g000000AbCdEAK 'recordMapping={"Case": {"ContactEmail": "user_email"}}'`,
+    '  glance-sync orgs set 00D5g000000AbCdEAK sso.mode=login_key sso.loginKeyLifetimeSeconds=3600',
+    '',
+    'An org with SSO on may be paired with one Glance group only.',
+  ].join('\n'),
+  positionals: { min: 2, max: Infinity },
+  async run({ positionals, io, target }) {
+    const [orgId, ...assignments] = positionals as [string, ...string[]];
+    const patch = parseSettingAssignments(assignments);
+    const deps = adminDeps(await target());
+    const { org, changes } = await updateSettings(deps, orgId, patch);
+    if (changes.length === 0) io.stdout.write(`org ${orgId}: no setting changed\n`);
+    for (const change of changes) {
+      io.stdout.write(`org ${orgId}: ${change.setting} ${formatSettingValue(change.from)} -> ${formatSettingValue(change.to)}\n`);
+    }
+    if ('syncFrequency' in patch) {
+      const schedule = await deps.schedules.describe(orgId);
+      io.stdout.write(
+        schedule
+          ? `schedule: ${schedule.ruleName} ${schedule.expression}, next ${when(schedule.nextFireAt)}\n`
+          : `schedule: none (syncFrequency ${org.settings.syncFrequency})\n`,
+      );
+    }
+    return EXIT.ok;
+  },
+};
+
+function groupId(text: string): number {
+  if (!/^\d{1,15}$/.test(text) || Number(text) <= 0) throw new AdminError(`group id must be a positive whole number; got '${text}'`);
+  return Number(text);
+}
+
+export const orgsPair: CommandSpec = {
+  path: 'orgs pair',
+  brief: 'pair an org with a Glance group',
+  usage: 'orgs pair ORG GROUP',
+  summary:
+    "Pairs an org with a Glance group (register the group first with groups add): the org then receives all the group's sessions. An org with SSO on may be paired with one group only.",
+  positionals: { min: 2, max: 2 },
+  async run({ positionals, io, target }) {
+    const [orgId, group] = positionals as [string, string];
+    const org = await pairOrg(adminDeps(await target()), orgId, groupId(group));
+    io.stdout.write(`org ${orgId} is paired with groups ${org.groups.join(', ')}\n`);
+    return EXIT.ok;
+  },
+};
+
+export const orgsUnpair: CommandSpec = {
+  path: 'orgs unpair',
+  brief: 'unpair an org from a Glance group',
+  usage: 'orgs unpair ORG GROUP',
+  summary: "Stops delivering a Glance group's sessions to an org. Unpairing a group that is not paired changes nothing.",
+  positionals: { min: 2, max: 2 },
+  async run({ positionals, io, target }) {
+    const [orgId, group] = positionals as [string, string];
+    const org = await unpairOrg(adminDeps(await target()), orgId, groupId(group));
+    io.stdout.write(`org ${orgId} is paired with ${org.groups.length ? `groups ${org.groups.join(', ')}` : 'no group'}\n`);
+    return EXIT.ok;
+  },
+};

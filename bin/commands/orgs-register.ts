@@ -1,0 +1,122 @@
+import type { SalesforceCredentials } from '../../shared/adapters/salesforce-auth.ts';
+import { addOrg, removeOrg, setGlanceApiKey, setSalesforceCredentials } from '../../shared/org-admin.ts';
+import { parseSettingAssignments, SETTING_RULES } from '../../shared/org-settings.ts';
+import { adminDeps } from './deps.ts';
+import { readGlanceApiKeyFile, readJsonSecretFile } from './files.ts';
+import { keyValues, when } from './output.ts';
+import { EXIT, optionalString, requireString, UsageError, type CommandSpec } from './spec.ts';
+
+const settingsHelp = () =>
+  `Settings (setting=value):\n${[...SETTING_RULES].map(([name, rule]) => `  ${name.padEnd(30)}${rule.accepts}`).join('\n')}`;
+
+export const orgsAdd: CommandSpec = {
+  path: 'orgs add',
+  brief: 'register a Salesforce org, its credentials and schedule',
+  usage: 'orgs add ORG_ID --name NAME --environment production|sandbox --credentials-file FILE [options] [setting=value ...]',
+  summary:
+    'Registers a Salesforce org: its credentials go to Secrets Manager, its settings to the orgs table, and its Sync Frequency becomes an EventBridge rule anchored at the install time.',
+  details: [
+    'FILE holds the Salesforce credentials as JSON, either',
+    '  {"authType": "jwt", "loginUrl": "https://login.salesforce.com", "clientId": "...", "username": "...", "privateKey": "-----BEGIN PRIVATE KEY-----..."}',
+    '  {"authType": "refresh_token", "loginUrl": "...", "clientId": "...", "clientSecret": "...", "refreshToken": "..."}',
+    'Secrets are read from files only, never from flags.',
+    '',
+    settingsHelp(),
+  ].join('\n'),
+  options: {
+    name: { type: 'string', value: 'NAME', description: 'name admins know the org by' },
+    environment: { type: 'string', value: 'ENV', description: 'production or sandbox' },
+    'login-url': { type: 'string', value: 'URL', description: 'default: from the credentials, else login.salesforce.com / test.salesforce.com' },
+    'installed-at': { type: 'string', value: 'ISO', description: 'when the package was installed (anchors the schedule); default now' },
+    'credentials-file': { type: 'string', value: 'FILE', description: 'Salesforce credentials JSON (required)' },
+    'glance-api-key-file': { type: 'string', value: 'FILE', description: 'the Glance API key, alone or as {"apiKey": "..."}' },
+  },
+  positionals: { min: 1, max: Infinity },
+  async run({ values, positionals, io, target }) {
+    const [orgId, ...assignments] = positionals as [string, ...string[]];
+    const name = requireString(values, 'name');
+    const environment = requireString(values, 'environment');
+    const credentialsFile = requireString(values, 'credentials-file');
+    const settings = parseSettingAssignments(assignments);
+    const credentials = readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials;
+    const keyFile = optionalString(values, 'glance-api-key-file');
+    const glanceApiKey = keyFile ? readGlanceApiKeyFile(keyFile) : undefined;
+    const deps = adminDeps(await target());
+    const org = await addOrg(
+      deps,
+      {
+        orgId,
+        name,
+        environment: environment as 'production' | 'sandbox',
+        settings,
+        ...(values['login-url'] ? { loginUrl: String(values['login-url']) } : {}),
+        ...(values['installed-at'] ? { installedAt: String(values['installed-at']) } : {}),
+      },
+      credentials,
+      glanceApiKey === undefined ? {} : { glanceApiKey },
+    );
+    const schedule = await deps.schedules.describe(org.orgId);
+    io.stdout.write(`registered org ${org.orgId} (${org.name}, ${org.environment})\n`);
+    io.stdout.write(
+      keyValues([
+        ['installed at', when(org.installedAt)],
+        ['sync frequency', org.settings.syncFrequency],
+        ['schedule', schedule ? `${schedule.ruleName} ${schedule.expression} next ${when(schedule.nextFireAt)}` : 'none'],
+        ['Glance API key', glanceApiKey ? 'stored' : `not stored (glance-sync orgs credentials ${org.orgId} --glance-api-key-file FILE)`],
+        ['next step', `glance-sync orgs pair ${org.orgId} GROUP`],
+      ], '  '),
+    );
+    return EXIT.ok;
+  },
+};
+
+export const orgsCredentials: CommandSpec = {
+  path: 'orgs credentials',
+  brief: "replace an org's Salesforce credentials or Glance API key",
+  usage: 'orgs credentials ORG [--credentials-file FILE] [--glance-api-key-file FILE]',
+  summary: "Replaces the org's Salesforce credentials and/or its Glance API key in Secrets Manager (e.g. after a rotation).",
+  options: {
+    'credentials-file': { type: 'string', value: 'FILE', description: 'Salesforce credentials JSON (see orgs add --help)' },
+    'glance-api-key-file': { type: 'string', value: 'FILE', description: 'the Glance API key, alone or as {"apiKey": "..."}' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals, io, target }) {
+    const orgId = positionals[0]!;
+    const credentialsFile = optionalString(values, 'credentials-file');
+    const keyFile = optionalString(values, 'glance-api-key-file');
+    if (!credentialsFile && !keyFile) throw new UsageError('give --credentials-file, --glance-api-key-file or both');
+    const credentials = credentialsFile ? (readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials) : undefined;
+    const apiKey = keyFile ? readGlanceApiKeyFile(keyFile) : undefined;
+    const deps = adminDeps(await target());
+    if (credentials) {
+      await setSalesforceCredentials(deps, orgId, credentials);
+      io.stdout.write(`stored new Salesforce credentials for org ${orgId}\n`);
+    }
+    if (apiKey !== undefined) {
+      await setGlanceApiKey(deps, orgId, apiKey);
+      io.stdout.write(`stored the Glance API key for org ${orgId}\n`);
+    }
+    return EXIT.ok;
+  },
+};
+
+export const orgsRemove: CommandSpec = {
+  path: 'orgs remove',
+  brief: 'remove an org, its pairings, schedule and secrets',
+  usage: 'orgs remove ORG --yes',
+  summary:
+    "Removes the org: its settings, its group pairings, its schedule rule and its secrets (Secrets Manager keeps them recoverable for 7 days). Its sync history is kept. Refused without --yes.",
+  options: { yes: { type: 'boolean', description: 'confirm the removal' } },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals, io, target }) {
+    const orgId = positionals[0]!;
+    if (values.yes !== true) {
+      throw new UsageError(`refusing to remove org ${orgId} without --yes (removes its settings, pairings, schedule rule and secrets)`);
+    }
+    const org = await removeOrg(adminDeps(await target()), orgId);
+    io.stdout.write(
+      `removed org ${org.orgId} (${org.name}): settings, pairings${org.groups.length ? ` with groups ${org.groups.join(', ')}` : ''}, schedule rule and secrets\n`,
+    );
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,84 @@
+import { AdminError } from '../../shared/admin-error.ts';
+import { secretExists, secretNames } from '../../shared/adapters/secrets.ts';
+import { flattenSettings, formatSettingValue } from '../../shared/org-settings.ts';
+import { orgProblems } from '../../shared/org-readiness.ts';
+import type { Org } from '../../shared/org.ts';
+import { nextScheduledSync } from '../../shared/schedule.ts';
+import { adminDeps } from './deps.ts';
+import { keyValues, printJson, table, when } from './output.ts';
+import { EXIT, JSON_OPTION, type CommandSpec } from './spec.ts';
+
+const nextSync = (org: Org, now = new Date()) =>
+  nextScheduledSync(org.settings.syncFrequency, new Date(org.installedAt), now)?.toISOString() ?? null;
+
+export const orgsList: CommandSpec = {
+  path: 'orgs list',
+  brief: 'list orgs with groups, frequency and next sync',
+  usage: 'orgs list [--json]',
+  summary: 'Lists the registered orgs with their groups, sync frequency and next scheduled sync.',
+  options: JSON_OPTION,
+  positionals: { min: 0, max: 0 },
+  async run({ values, io, target }) {
+    const orgs = await adminDeps(await target()).registry.listOrgs();
+    if (values.json) {
+      printJson(io.stdout, orgs.map((org) => ({ ...org, nextScheduledSync: nextSync(org) })));
+      return EXIT.ok;
+    }
+    if (orgs.length === 0) {
+      io.stdout.write('no orgs registered (glance-sync orgs add --help)\n');
+      return EXIT.ok;
+    }
+    io.stdout.write(
+      table(
+        ['ORG ID', 'NAME', 'ENVIRONMENT', 'GROUPS', 'SYNC', 'NEXT SYNC'],
+        orgs.map((o) => [o.orgId, o.name, o.environment, o.groups.join(',') || '-', o.settings.syncFrequency, when(nextSync(o))]),
+      ),
+    );
+    return EXIT.ok;
+  },
+};
+
+export const orgsShow: CommandSpec = {
+  path: 'orgs show',
+  brief: "an org's settings, schedule rule, secrets and problems",
+  usage: 'orgs show ORG [--json]',
+  summary:
+    'Shows an org: its settings, its schedule rule as EventBridge has it, which secrets are stored (never their values) and anything that keeps its syncs from working.',
+  options: JSON_OPTION,
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals, io, target }) {
+    const orgId = positionals[0]!;
+    const t = await target();
+    const deps = adminDeps(t);
+    const org = await deps.registry.getOrg(orgId);
+    if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
+    const [schedule, salesforce, glanceApiKey] = await Promise.all([
+      deps.schedules.describe(orgId),
+      secretExists(secretNames.orgSalesforce(t.secretPrefix, orgId)),
+      secretExists(secretNames.orgGlance(t.secretPrefix, orgId)),
+    ]);
+    const secrets = { salesforce, glanceApiKey };
+    const problems = orgProblems({ org, schedule, syncQueueArn: t.syncQueueArn, secrets });
+    if (values.json) {
+      printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, problems });
+      return EXIT.ok;
+    }
+    io.stdout.write(
+      keyValues([
+        ['org', `${org.orgId} (${org.name})`],
+        ['environment', org.environment],
+        ['login URL', org.loginUrl],
+        ['installed at', when(org.installedAt)],
+        ['groups', org.groups.join(', ') || '(none)'],
+        ['next scheduled sync', when(nextSync(org))],
+        ['schedule rule', schedule ? `${schedule.ruleName} ${schedule.expression} ${schedule.state}` : '(none)'],
+        ['Salesforce credentials', salesforce ? 'stored' : 'missing'],
+        ['Glance API key', glanceApiKey ? 'stored' : 'missing'],
+        ['updated at', when(org.updatedAt)],
+      ]),
+    );
+    io.stdout.write(`\nsettings:\n${keyValues(flattenSettings(org.settings).map(([k, v]) => [k, formatSettingValue(v)]), '  ')}`);
+    if (problems.length) io.stdout.write(`\nproblems:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,26 @@
+import type { Writer } from './spec.ts';
+
+/** Plain columns that line up in a terminal and stay greppable (no box drawing). */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function printJson(out: Writer, value: unknown): void {
+  out.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** ISO instants without milliseconds: what an admin reads, still sortable. */
+export function when(iso: string | null | undefined): string {
+  return iso ? iso.replace(/\.\d{3}Z$/, 'Z') : '-';
+}
+
+export function keyValues(pairs: Array<[string, string]>, indent = ''): string {
+  const width = Math.max(...pairs.map(([k]) => k.length)) + 2;
+  return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(width)}${v}`).join('\n') + '\n';
+}

@@ -1,0 +1,126 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { useLocalAws } from '../../local/moto.ts';
+import { readRuntime, runtimeFilePath } from '../../local/runtime-file.ts';
+import { AdminError, type AdminErrorCode } from '../../shared/admin-error.ts';
+import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { sqsSyncQueue } from '../../shared/adapters/sync-queue.ts';
+import { DEFAULTS } from '../../shared/config.ts';
+import { requestSyncNow } from '../../shared/sync/sync-now.ts';
+import { dynamoSyncHistory } from '../../shared/sync/sync-history.ts';
+import { UsageError, type ParsedValues } from './spec.ts';
+
+/** Output keys of infra/stack.ts (OUTPUTS); repeated here so the CLI does not load the CDK. */
+const STACK_OUTPUTS = {
+  orgsTable: 'OrgsTableName',
+  syncQueueArn: 'SyncQueueArn',
+  syncNowFunction: 'SyncNowFunctionName',
+} as const;
+export const DEFAULT_STACK = 'GlanceSalesforceSyncStack';
+
+export interface SyncNowAnswer {
+  runId: string;
+  status: 'queued';
+  nextScheduledSync: string | null;
+}
+
+/** Where the admin's commands go: the local run or a deployed stack, with the same resources. */
+export interface Target {
+  orgsTable: string;
+  syncQueueArn: string;
+  secretPrefix: string;
+  rulePrefix: string;
+  eventBusName: string;
+  syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
+}
+
+/** A failure of the AWS side the admin cannot fix by changing the command (exit 1). */
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+}
+
+export async function connect(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<Target> {
+  const local = values.local === true || env.GLANCE_SYNC_TARGET === 'local';
+  if (local && typeof values.stack === 'string') throw new UsageError('--local (or GLANCE_SYNC_TARGET=local) and --stack exclude each other');
+  return local ? connectLocal(env) : connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+}
+
+function connectLocal(env: NodeJS.ProcessEnv): Target {
+  const runtime = readRuntime(runtimeFilePath(env));
+  useLocalAws(runtime.awsEndpoint);
+  process.env.AWS_REGION = runtime.region;
+  resetAwsClients();
+  const { resources } = runtime;
+  return {
+    orgsTable: resources.orgsTable,
+    syncQueueArn: resources.syncQueueArn,
+    secretPrefix: DEFAULTS.secretPrefix,
+    rulePrefix: DEFAULTS.scheduleRulePrefix,
+    eventBusName: DEFAULTS.eventBusName,
+    // No Lambda locally: the request is made here and the local run's poller runs it.
+    syncNow: (orgId, options) =>
+      requestSyncNow(
+        {
+          registry: dynamoOrgRegistry(resources.orgsTable),
+          history: dynamoSyncHistory(resources.orgsTable),
+          enqueueSync: (message) => sqsSyncQueue(resources.syncQueueUrl).send(message),
+          now: () => new Date(),
+        },
+        orgId,
+        options.from ? { from: options.from } : {},
+      ),
+  };
+}
+
+async function connectStack(stackName: string, region: string | undefined): Promise<Target> {
+  if (region) {
+    process.env.AWS_REGION = region;
+    resetAwsClients();
+  }
+  const cfn = new CloudFormationClient(region ? { region } : {});
+  let outputs: Map<string, string>;
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = new Map((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/does not exist/i.test(message)) {
+      throw new TargetError(`stack ${stackName} not found in ${await cfn.config.region()}: deploy it, pass --stack/--region, or use --local`);
+    }
+    throw new TargetError(`could not read stack ${stackName}: ${message}`);
+  }
+  const output = (key: string) => {
+    const value = outputs.get(key);
+    if (!value) throw new TargetError(`stack ${stackName} has no output ${key}: is it a glance-salesforce-sync stack, fully deployed?`);
+    return value;
+  };
+  const functionName = output(STACK_OUTPUTS.syncNowFunction);
+  const lambda = new LambdaClient(region ? { region } : {});
+  return {
+    orgsTable: output(STACK_OUTPUTS.orgsTable),
+    syncQueueArn: output(STACK_OUTPUTS.syncQueueArn),
+    secretPrefix: DEFAULTS.secretPrefix,
+    rulePrefix: DEFAULTS.scheduleRulePrefix,
+    eventBusName: DEFAULTS.eventBusName,
+    syncNow: (orgId, options) => invokeSyncNow(lambda, functionName, { orgId, ...(options.from ? { from: options.from } : {}) }),
+  };
+}
+
+async function invokeSyncNow(lambda: LambdaClient, functionName: string, payload: { orgId: string; from?: string }): Promise<SyncNowAnswer> {
+  const out = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }));
+  const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text || '{}') as Record<string, unknown>;
+  } catch {
+    // Reported below with the raw text.
+  }
+  if (out.FunctionError) {
+    throw new TargetError(`SyncNow function ${functionName} failed: ${String(body.errorMessage ?? text)}`);
+  }
+  // The function answers refusals (unknown org, bad input) as data, not as a failure.
+  if (typeof body.error === 'string') throw new AdminError(body.error, (body.code as AdminErrorCode | undefined) ?? 'invalid');
+  if (typeof body.runId !== 'string') throw new TargetError(`SyncNow function ${functionName} answered something unexpected: ${text.slice(0, 200)}`);
+  return body as unknown as SyncNowAnswer;
+}

@@ -1,0 +1,79 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { LocalResources } from './aws-resources.ts';
+
+/**
+ * Where a running `npm start` tells other processes (the admin CLI, send-sample) how to reach
+ * it. Endpoints and resource names only: the secrets stay in the local secret store.
+ */
+export interface RuntimeInfo {
+  awsEndpoint: string;
+  region: string;
+  resources: LocalResources;
+  salesforceSimUrl?: string;
+  glanceSimUrl?: string;
+  webhookUrl?: string;
+  demoGroupId?: number;
+}
+
+const runtimeSchema = z.looseObject({
+  awsEndpoint: z.url(),
+  region: z.string().min(1),
+  resources: z.looseObject({
+    orgsTable: z.string().min(1),
+    dedupeTable: z.string().min(1),
+    eventsQueueUrl: z.string().min(1),
+    eventsDlqUrl: z.string().min(1),
+    syncQueueUrl: z.string().min(1),
+    syncQueueArn: z.string().min(1),
+    syncDlqUrl: z.string().min(1),
+  }),
+  salesforceSimUrl: z.string().optional(),
+  glanceSimUrl: z.string().optional(),
+  webhookUrl: z.string().optional(),
+  demoGroupId: z.number().optional(),
+});
+
+// Beside the project, not the working directory, so the CLI finds it from anywhere.
+const DEFAULT_FILE = fileURLToPath(new URL('../.local/runtime.json', import.meta.url));
+
+export function runtimeFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GLANCE_SYNC_RUNTIME_FILE || DEFAULT_FILE;
+}
+
+export function writeRuntime(info: RuntimeInfo, file = runtimeFilePath()): string {
+  mkdirSync(dirname(file), { recursive: true });
+  // Written whole then renamed, so a reader never sees half a file.
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  renameSync(partial, file);
+  return file;
+}
+
+export class RuntimeFileError extends Error {
+  override readonly name = 'RuntimeFileError';
+}
+
+/** The running local run's wiring; throws RuntimeFileError saying how to start one. */
+export function readRuntime(file = runtimeFilePath()): RuntimeInfo {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new RuntimeFileError(`no local run found (${file} does not exist): start one with npm start in another terminal`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new RuntimeFileError(`${file} is not JSON: restart the local run (npm start)`);
+  }
+  const parsed = runtimeSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new RuntimeFileError(`${file} is missing ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}: restart the local run (npm start)`);
+  }
+  // Checked above for what the CLI uses; other resources a newer local run adds pass through.
+  return parsed.data as unknown as RuntimeInfo;
+}
