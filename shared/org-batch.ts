@@ -119,6 +119,8 @@ export async function applyOrgBatch(
   } catch (error) {
     failAll('transient', `upserting sessions: ${callMessage(error)}`);
   }
+  const linkFields = [...new Set([...work.flatMap((w) => (w.link.linked ? [w.link.field] : [])), ...(leadField ? [leadField] : [])])];
+  await recordWithoutMissingLinks(work, records, sessionResults, linkFields, sf);
   sessionResults.forEach((result, i) => {
     if (!result.ok) work[i]!.problems.push({ kind: faultKind(result.faults), reason: `session record: ${result.faults.map(describeFault).join('; ')}` });
   });
@@ -148,6 +150,44 @@ export async function applyOrgBatch(
       }))
     : [];
   return { outcomes, traces };
+}
+
+const LINK_FIELDS_REFUSED = 'INVALID_CROSS_REFERENCE_KEY';
+
+/**
+ * A session launched from a record that was deleted since (or a Lead that vanished) is refused
+ * for its lookup. Losing the session for that would be wrong: write it again without the links,
+ * in one more call for all such records, and say so in the trace.
+ */
+async function recordWithoutMissingLinks(
+  work: Work[],
+  records: Array<Record<string, unknown>>,
+  results: RecordResult[],
+  linkFields: string[],
+  sf: OrgSalesforce,
+): Promise<void> {
+  const retry = results
+    .map((result, i) => ({ result, i }))
+    .filter(({ result, i }) => !result.ok && result.faults.every((f) => f.code === LINK_FIELDS_REFUSED) && (work[i]!.link.linked || work[i]!.leadId));
+  if (retry.length === 0) return;
+  const unlinked = retry.map(({ i }) => {
+    const record = { ...records[i]! };
+    for (const field of linkFields) if (field in record) record[field] = null;
+    return record;
+  });
+  let again: RecordResult[];
+  try {
+    again = await sf.upsertRecords('Glance_Session__c', 'Glance_Session_Id__c', unlinked);
+  } catch {
+    return; // the original refusal stands and is reported
+  }
+  retry.forEach(({ i }, n) => {
+    if (!again[n]?.ok) return;
+    results[i] = again[n]!;
+    const w = work[i]!;
+    const what = w.link.linked ? `${w.link.sobject} ${w.link.recordId}` : `Lead ${w.leadId}`;
+    w.link = { linked: false, reason: `the related record ${what} does not exist in this org (deleted?): recorded without it` };
+  });
 }
 
 function callMessage(error: unknown): string {

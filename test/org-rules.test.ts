@@ -226,3 +226,16 @@ describe('batching and Debug Mode', () => {
     expect(await dynamoTraceStore(p.resources.tracesTable).list(PROD_ORG)).toHaveLength(0);
   });
 });
+
+describe('a related record that no longer exists', () => {
+  it('records the session without the link instead of losing it, and says so in the trace', async () => {
+    await setUp({ debugMode: true });
+    const goneCase = '5005g00000GoNe1AAA';
+    await deliver(event(sampleSession({ origin: { salesforceOrgId: PROD_ORG, recordId: goneCase } })));
+    const [record] = await records(PROD_ORG, 'Glance_Session__c');
+    expect(record).toMatchObject({ Case__c: null, Launched_From_Record_Id__c: goneCase });
+    expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(0);
+    const [trace] = await dynamoTraceStore(p.resources.tracesTable).list(PROD_ORG);
+    expect(trace!.link).toMatch(/does not exist in this org/);
+  });
+});
