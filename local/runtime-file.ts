@@ -24,6 +24,7 @@ const runtimeSchema = z.looseObject({
   resources: z.looseObject({
     orgsTable: z.string().min(1),
     dedupeTable: z.string().min(1),
+    tracesTable: z.string().min(1),
     eventsQueueUrl: z.string().min(1),
     eventsDlqUrl: z.string().min(1),
     syncQueueUrl: z.string().min(1),

@@ -24,8 +24,6 @@ import { runSyncRequests } from '../functions/sync-run/handler.ts';
 const port = (name: string) => Number(process.env[name] ?? 0);
 
 async function main(): Promise<void> {
-  // Lambda logs are JSON lines; locally only warnings and errors, unless asked for more.
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const moto = await startMoto();
   useLocalAws(moto.endpoint);
   const resources = await createLocalResources({ visibilityTimeoutSeconds: 5 });

@@ -332,7 +332,15 @@ describe('where the CLI points', () => {
   it('a deployed stack is found by its CloudFormation outputs', async () => {
     await addOrg();
     await addOrg(SANDBOX);
-    const outputs = { OrgsTableName: resources.orgsTable, SyncQueueUrl: resources.syncQueueUrl, SyncQueueArn: resources.syncQueueArn, SyncNowFunctionName: 'sync-now-fn' };
+    const outputs = {
+      OrgsTableName: resources.orgsTable,
+      DebugTracesTableName: resources.tracesTable,
+      EventsQueueUrl: resources.eventsQueueUrl,
+      EventsDlqUrl: resources.eventsDlqUrl,
+      SyncQueueUrl: resources.syncQueueUrl,
+      SyncQueueArn: resources.syncQueueArn,
+      SyncNowFunctionName: 'sync-now-fn',
+    };
     await new CloudFormationClient({}).send(
       new CreateStackCommand({
         StackName: 'GlanceSalesforceSyncStack',
@@ -349,5 +357,38 @@ describe('where the CLI points', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^glance-sync: stack NoSuchStack not found in us-east-1: deploy it, pass --stack\/--region, or use --local\n$/);
     expect((await cli(['orgs', 'list', '--local', '--stack', 'X'], {})).code).toBe(2);
+  });
+});
+
+describe('debug', () => {
+  it("prints an org's decision traces, filtered by session, and says how to turn Debug Mode on", async () => {
+    expect((await addOrg()).code).toBe(0);
+    const empty = await cli(['debug', ORG]);
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toMatch(/debugMode is off: glance-sync orgs set .* debugMode=on/);
+
+    const { dynamoTraceStore } = await import('../shared/adapters/trace-store.ts');
+    const trace = (sessionId: string, at: string) => ({
+      orgId: ORG,
+      sessionId,
+      eventId: `webhook:${sessionId}`,
+      at,
+      recorded: true,
+      route: 'launched from this org',
+      link: 'related to Case 5005g00000XyZ12AAB (launched from Case 5005g00000XyZ12AAB)',
+      leads: ['guest 1: Lead 00Q5g0000000001AAA created'],
+      chatter: 'posted 0D55g0000000001AAA on 5005g00000XyZ12AAB',
+      outcome: 'recorded',
+      salesforceCalls: ['query Lead', 'upsert 1 Lead by Glance_Guest_Key__c'],
+    });
+    await dynamoTraceStore(resources.tracesTable).put([trace('1.a.1', '2026-11-22T10:00:00.000Z'), trace('1.b.1', '2026-11-22T11:00:00.000Z')]);
+
+    const all = await cli(['debug', ORG]);
+    expect(all.code).toBe(0);
+    expect(all.stdout.indexOf('1.b.1')).toBeLessThan(all.stdout.indexOf('1.a.1'));
+    expect(all.stdout).toContain('guest 1: Lead 00Q5g0000000001AAA created');
+    const one = json(await cli(['debug', ORG, '1.a.1', '--json']));
+    expect(one.map((t: { sessionId: string }) => t.sessionId)).toEqual(['1.a.1']);
+    expect((await cli(['debug', UNKNOWN])).code).toBe(3);
   });
 });

@@ -6,12 +6,15 @@ import { orgsAdd, orgsCredentials, orgsRemove } from './orgs-register.ts';
 import { orgsList, orgsShow } from './orgs-view.ts';
 import { commandHelp, EXIT, EXIT_CODES_HELP, GLOBAL_OPTIONS, parseCommandLine, UsageError, type CliIo, type CommandSpec } from './spec.ts';
 import { history, syncNow } from './sync.ts';
+import { dlqList, dlqRedrive } from './dlq.ts';
+import { debug } from './debug.ts';
 import { connect } from './target.ts';
 
-const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, syncNow, history];
+const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, syncNow, history, debug, dlqList, dlqRedrive];
 const GROUPS: Record<string, string> = {
   orgs: 'Salesforce orgs: registration, settings, group pairings, schedules',
   groups: 'Glance groups: webhook registration',
+  dlq: 'dead session events: inspection and redrive',
 };
 
 function overview(commands: CommandSpec[], heading: string): string {

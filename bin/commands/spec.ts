@@ -118,3 +118,11 @@ export function optionalString(values: ParsedValues, name: string): string | und
   const value = values[name];
   return typeof value === 'string' ? value : undefined;
 }
+
+/** A `--name N` option holding a whole number from 1 to max. */
+export function wholeNumber(values: ParsedValues, name: string, fallback: number, max: number): number {
+  const text = optionalString(values, name);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}; got '${text}'`);
+  return Number(text);
+}

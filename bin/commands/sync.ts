@@ -3,16 +3,9 @@ import { nextScheduledSync } from '../../shared/schedule.ts';
 import { isFinished, type SyncRun } from '../../shared/sync/sync-history.ts';
 import { adminDeps, syncHistory } from './deps.ts';
 import { printJson, table, when } from './output.ts';
-import { EXIT, JSON_OPTION, optionalString, UsageError, type CommandSpec, type ParsedValues } from './spec.ts';
+import { EXIT, JSON_OPTION, optionalString, UsageError, wholeNumber, type CommandSpec, type ParsedValues } from './spec.ts';
 
 const POLL_MS = 2_000;
-
-function wholeNumber(values: ParsedValues, name: string, fallback: number, max: number): number {
-  const text = optionalString(values, name);
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}; got '${text}'`);
-  return Number(text);
-}
 
 const counts = (run: SyncRun) =>
   `fetched ${run.counts.fetched}, queued ${run.counts.queued}, already known ${run.counts.alreadyKnown}, failed ${run.counts.failed}`;

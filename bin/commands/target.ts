@@ -14,6 +14,9 @@ import { UsageError, type ParsedValues } from './spec.ts';
 /** Output keys of infra/stack.ts (OUTPUTS); repeated here so the CLI does not load the CDK. */
 const STACK_OUTPUTS = {
   orgsTable: 'OrgsTableName',
+  tracesTable: 'DebugTracesTableName',
+  eventsQueueUrl: 'EventsQueueUrl',
+  eventsDlqUrl: 'EventsDlqUrl',
   syncQueueArn: 'SyncQueueArn',
   syncNowFunction: 'SyncNowFunctionName',
 } as const;
@@ -28,6 +31,9 @@ export interface SyncNowAnswer {
 /** Where the admin's commands go: the local run or a deployed stack, with the same resources. */
 export interface Target {
   orgsTable: string;
+  tracesTable: string;
+  eventsQueueUrl: string;
+  eventsDlqUrl: string;
   syncQueueArn: string;
   secretPrefix: string;
   rulePrefix: string;
@@ -54,6 +60,9 @@ function connectLocal(env: NodeJS.ProcessEnv): Target {
   const { resources } = runtime;
   return {
     orgsTable: resources.orgsTable,
+    tracesTable: resources.tracesTable,
+    eventsQueueUrl: resources.eventsQueueUrl,
+    eventsDlqUrl: resources.eventsDlqUrl,
     syncQueueArn: resources.syncQueueArn,
     secretPrefix: DEFAULTS.secretPrefix,
     rulePrefix: DEFAULTS.scheduleRulePrefix,
@@ -99,6 +108,9 @@ async function connectStack(stackName: string, region: string | undefined): Prom
   const lambda = new LambdaClient(region ? { region } : {});
   return {
     orgsTable: output(STACK_OUTPUTS.orgsTable),
+    tracesTable: output(STACK_OUTPUTS.tracesTable),
+    eventsQueueUrl: output(STACK_OUTPUTS.eventsQueueUrl),
+    eventsDlqUrl: output(STACK_OUTPUTS.eventsDlqUrl),
     syncQueueArn: output(STACK_OUTPUTS.syncQueueArn),
     secretPrefix: DEFAULTS.secretPrefix,
     rulePrefix: DEFAULTS.scheduleRulePrefix,
