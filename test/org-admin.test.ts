@@ -292,6 +292,20 @@ describe('removeOrg', () => {
     expect(await secretExists(secretNames.orgSalesforce(DEFAULTS.secretPrefix, SANDBOX))).toBe(true);
   });
 
+  it("forgets the org's sync watermark and pause, so an org registered again starts afresh", async () => {
+    await addTestOrg();
+    const { PutCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { dynamo } = await import('../shared/adapters/aws-clients.ts');
+    for (const sk of ['SYNC', 'LEASE', 'PAUSE']) {
+      await dynamo().send(new PutCommand({ TableName: resources.orgsTable, Item: { pk: `ORG#${ORG}`, sk, marker: 'old' } }));
+    }
+    await removeOrg(deps(), ORG);
+    for (const sk of ['SYNC', 'LEASE', 'PAUSE']) {
+      const out = await dynamo().send(new GetCommand({ TableName: resources.orgsTable, Key: { pk: `ORG#${ORG}`, sk } }));
+      expect(out.Item, sk).toBeUndefined();
+    }
+  });
+
   it('an org removed can be registered again while its old secrets wait for deletion', async () => {
     await addTestOrg();
     await removeOrg(deps(), ORG);

@@ -127,6 +127,9 @@ export function dynamoOrgRegistry(tableName: string): OrgRegistry {
           TransactItems: [
             { Delete: { TableName: tableName, Key: orgKeys.org(org.orgId) } },
             { Delete: { TableName: tableName, Key: { pk: ORG_INDEX_PK, sk: `ORG#${org.orgId}` } } },
+            // The sync watermark, lease and pause go too: an org registered again starts afresh.
+            // Its Sync History stays, for the record.
+            ...['SYNC', 'LEASE', 'PAUSE'].map((sk) => ({ Delete: { TableName: tableName, Key: { pk: `ORG#${org.orgId}`, sk } } })),
             ...org.groups.map((groupId) => ({ Delete: { TableName: tableName, Key: orgKeys.pairing(groupId, org.orgId) } })),
           ],
         }),
