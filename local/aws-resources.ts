@@ -24,50 +24,26 @@ async function createQueue(name: string, attributes: Record<string, string> = {}
   return { url, arn: attrs.Attributes!.QueueArn! };
 }
 
+async function createTable(name: string, options: { sortKey?: boolean; ttl?: boolean } = {}): Promise<string> {
+  const keys = options.sortKey ? ['pk', 'sk'] : ['pk'];
+  await dynamo().send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: keys.map((key) => ({ AttributeName: key, AttributeType: 'S' })),
+      KeySchema: keys.map((key, i) => ({ AttributeName: key, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+    }),
+  );
+  if (options.ttl) {
+    await dynamo().send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+  }
+  return name;
+}
+
 export async function createLocalResources(options: { visibilityTimeoutSeconds?: number } = {}): Promise<LocalResources> {
-  const client = dynamo();
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'glance-sync-orgs',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'glance-sync-dedupe',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
-  await client.send(
-    new UpdateTimeToLiveCommand({ TableName: 'glance-sync-dedupe', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }),
-  );
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'glance-sync-debug-traces',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await client.send(
-    new UpdateTimeToLiveCommand({ TableName: 'glance-sync-debug-traces', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }),
-  );
+  const orgsTable = await createTable('glance-sync-orgs', { sortKey: true });
+  const dedupeTable = await createTable('glance-sync-dedupe', { ttl: true });
+  const tracesTable = await createTable('glance-sync-debug-traces', { sortKey: true, ttl: true });
   const visibility = String(options.visibilityTimeoutSeconds ?? 2);
   const eventsDlq = await createQueue('glance-sync-events-dlq', { MessageRetentionPeriod: String(14 * 24 * 3600) });
   const events = await createQueue('glance-sync-events', {
@@ -80,9 +56,9 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: syncDlq.arn, maxReceiveCount: 3 }),
   });
   return {
-    orgsTable: 'glance-sync-orgs',
-    dedupeTable: 'glance-sync-dedupe',
-    tracesTable: 'glance-sync-debug-traces',
+    orgsTable,
+    dedupeTable,
+    tracesTable,
     eventsQueueUrl: events.url,
     eventsDlqUrl: eventsDlq.url,
     syncQueueUrl: sync.url,
