@@ -4,7 +4,7 @@ import { toGlanceSessionRecord } from './glance-session-record.ts';
 import { leadDecisions, leadRecord, LEAD_GUEST_KEY_FIELD } from './guest-leads.ts';
 import { chatterDecision, chatterPost, sessionMarker, type ChatterPost } from './chatter.ts';
 import { linkFromMapping, linkFromOrigin, mappingLookups, type LinkDecision, type OrgShape } from './record-links.ts';
-import { classifySalesforceError, describeFault, SalesforceCallError, type SalesforceFault } from './salesforce-errors.ts';
+import { classifySalesforceError, describeFault, isPermanentCallError, SalesforceCallError, type SalesforceFault } from './salesforce-errors.ts';
 import { chunkForIn, soqlName, soqlStringList } from './soql.ts';
 import type { DebugTrace } from './debug-trace.ts';
 import type { DedupeLedger } from './adapters/dedupe-ledger.ts';
@@ -49,6 +49,7 @@ interface Work {
 
 const faultKind = (faults: SalesforceFault[]): 'permanent' | 'transient' =>
   faults.some((f) => classifySalesforceError(f.code) === 'permanent') ? 'permanent' : 'transient';
+const callKind = (error: unknown): 'permanent' | 'transient' => (isPermanentCallError(error) ? 'permanent' : 'transient');
 
 /** Records the calls of the batch for the debug trace. */
 function counting(sf: OrgSalesforce, calls: string[]): OrgSalesforce {
@@ -98,12 +99,12 @@ export async function applyOrgBatch(
     const shape = await relateRecords(org, work, sf);
     leadField = shape?.lookupFieldByObject.get('Lead') ?? null;
   } catch (error) {
-    failAll('transient', `relating records: ${callMessage(error)}`);
+    failAll(callKind(error), `relating records: ${callMessage(error)}`);
   }
   try {
     await createLeads(org, work.filter((w) => w.problems.length === 0), sf);
   } catch (error) {
-    failAll('transient', `creating Leads: ${callMessage(error)}`, work.filter((w) => w.problems.length === 0));
+    failAll(callKind(error), `creating Leads: ${callMessage(error)}`, work.filter((w) => w.problems.length === 0));
   }
 
   const records = work.map((w) => {
@@ -117,7 +118,7 @@ export async function applyOrgBatch(
   try {
     sessionResults = await sf.upsertRecords('Glance_Session__c', 'Glance_Session_Id__c', records);
   } catch (error) {
-    failAll('transient', `upserting sessions: ${callMessage(error)}`);
+    failAll(callKind(error), `upserting sessions: ${callMessage(error)}`);
   }
   const linkFields = [...new Set([...work.flatMap((w) => (w.link.linked ? [w.link.field] : [])), ...(leadField ? [leadField] : [])])];
   await recordWithoutMissingLinks(work, records, sessionResults, linkFields, sf);

@@ -31,6 +31,20 @@ export function classifySalesforceError(code: string | undefined): SalesforceErr
   return 'permanent';
 }
 
+/**
+ * Whole-call refusals that say the request itself is wrong (a field or object the org lacks, a
+ * query it cannot parse): the same call can never pass, so its records are refused for good.
+ * Any other failed call (network, maintenance, an unknown code) may pass on a later try.
+ */
+const PERMANENT_CALL_ERRORS = new Set([
+  'INVALID_FIELD',
+  'INVALID_TYPE',
+  'MALFORMED_QUERY',
+  'INVALID_QUERY_FILTER_OPERATOR',
+  'INVALID_FIELD_FOR_INSERT_UPDATE',
+  'JSON_PARSER_ERROR',
+]);
+
 export interface SalesforceFault {
   code: string;
   message: string;
@@ -52,4 +66,8 @@ export class SalesforceCallError extends Error {
 
 export function describeFault(fault: SalesforceFault): string {
   return `${fault.code}: ${fault.message}${fault.fields?.length ? ` (fields: ${fault.fields.join(', ')})` : ''}`;
+}
+
+export function isPermanentCallError(error: unknown): boolean {
+  return error instanceof SalesforceCallError && PERMANENT_CALL_ERRORS.has(error.code);
 }

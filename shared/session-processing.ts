@@ -113,9 +113,24 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
     }
   });
 
-  const applied = await deps.ledger.lastApplied(claimed.map((c) => c.event.session.id));
-  const current: Claimed[] = [];
+  // Two Lambdas writing two events of one session at once could land the older write last, after
+  // both passed the check below: one writer per session, held for the lease like the event claims.
+  const sessionIds = [...new Set(claimed.map((c) => c.event.session.id))];
+  const locks = await Promise.all(sessionIds.map((id) => deps.ledger.claimEffect(sessionWriterKey(id), deps.leaseMs)));
+  const held = sessionIds.filter((_, i) => locks[i]!.result === 'claimed');
+  const writable: Claimed[] = [];
   for (const c of claimed) {
+    if (held.includes(c.event.session.id)) writable.push(c);
+    else {
+      counts.busy++;
+      retry.push(c.message.messageId);
+      await deps.ledger.releaseEvent(c.event.eventId);
+    }
+  }
+
+  const applied = await deps.ledger.lastApplied(writable.map((c) => c.event.session.id));
+  const current: Claimed[] = [];
+  for (const c of writable) {
     const newest = applied.get(c.event.session.id);
     if (newest && newest > c.occurredAt) {
       counts.stale++;
@@ -199,10 +214,17 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
       else if (split === 'deferred') counts.deferred++;
       else counts.retried++;
     }
+    // The split-off shares carry this version on; without the mark an older event arriving now
+    // would overwrite the orgs that already took this one.
+    await deps.ledger.markApplied(c.event.session.id, c.occurredAt);
     for (const s of group) await deps.ledger.completeEvent(s.event.eventId);
   }
+  // On a crash the locks are left to expire with their lease, as the event claims are.
+  await Promise.all(held.map((id) => deps.ledger.releaseEffect(sessionWriterKey(id))));
   return { retry, counts };
 }
+
+const sessionWriterKey = (sessionId: string) => `WRITER#SESSION#${sessionId}`;
 
 type FailedOutcome = Extract<OrgOutcome, { kind: 'permanent' | 'transient' | 'deferred' }>;
 

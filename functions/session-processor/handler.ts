@@ -21,12 +21,14 @@ const logger = new Logger({ serviceName: 'session-processor' });
 const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'session-processor' });
 const secrets = cachedSecretReader();
 let salesforceFor: ReturnType<typeof salesforceClientCache> | undefined;
+/** The current invocation's retry deadline: the cached clients outlive the invocation that made them. */
+let deadline = () => Date.now() + 30_000;
 
 export async function processEvents(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
   const prefix = optionalEnv('secretPrefix', DEFAULTS.secretPrefix);
   // Leave time to report the outcome: retries inside the batch stop 10 s before the Lambda would.
-  const deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 10_000 : 30_000);
-  salesforceFor ??= salesforceClientCache(secrets, prefix, () => ({ attempts: 3, baseDelayMs: 250, deadline }));
+  deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 10_000 : 30_000);
+  salesforceFor ??= salesforceClientCache(secrets, prefix, () => ({ attempts: 3, baseDelayMs: 250, deadline: () => deadline() }));
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
   const eventsQueue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
   const outcome = await processSessionBatch(

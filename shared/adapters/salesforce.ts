@@ -15,6 +15,8 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Never sleep past this instant (the Lambda's remaining time). */
   deadline: () => number;
+  /** Told before each attempt of a call (the token guard allows one refresh per attempt). */
+  beforeAttempt?: () => void;
 }
 
 export const defaultRetryPolicy = (): RetryPolicy => ({ attempts: 3, baseDelayMs: 250, deadline: () => Date.now() + 30_000 });
@@ -56,21 +58,26 @@ export function toCallError(error: unknown): SalesforceCallError {
 
 /**
  * jsforce refreshes and retries on every 401; if Salesforce keeps refusing fresh tokens it would
- * loop forever. Allow one refresh per window and fail the call after that.
+ * loop forever. Allow one refresh per attempt of a call and fail the attempt after that. (Not per
+ * time window: a token that expires again a minute later must be refreshed, not left broken.)
  */
-function guardedRefresh(credentials: SalesforceCredentials, windowMs = 60_000) {
-  let lastRefresh = 0;
-  return (_conn: Connection, callback: (err: Error | null, accessToken?: string) => void) => {
-    const now = Date.now();
-    if (now - lastRefresh < windowMs) {
-      callback(Object.assign(new Error('Salesforce refused a freshly refreshed token (INVALID_SESSION_ID twice)'), { errorCode: 'INVALID_SESSION_ID' }));
-      return;
-    }
-    lastRefresh = now;
-    requestSalesforceToken(credentials).then(
-      (token) => callback(null, token.accessToken),
-      (err: Error) => callback(err),
-    );
+function guardedRefresh(credentials: SalesforceCredentials) {
+  let refreshed = false;
+  return {
+    newAttempt: () => {
+      refreshed = false;
+    },
+    refreshFn: (_conn: Connection, callback: (err: Error | null, accessToken?: string) => void) => {
+      if (refreshed) {
+        callback(Object.assign(new Error('Salesforce refused a freshly refreshed token (INVALID_SESSION_ID twice)'), { errorCode: 'INVALID_SESSION_ID' }));
+        return;
+      }
+      refreshed = true;
+      requestSalesforceToken(credentials).then(
+        (token) => callback(null, token.accessToken),
+        (err: Error) => callback(err),
+      );
+    },
   };
 }
 
@@ -84,18 +91,20 @@ export async function connectSalesforce(
   } catch (error) {
     throw toCallError(error);
   }
+  const guard = guardedRefresh(credentials);
   const connection = new Connection({
     instanceUrl: token.instanceUrl,
     accessToken: token.accessToken,
     version: SALESFORCE_API_VERSION,
-    refreshFn: guardedRefresh(credentials),
+    refreshFn: guard.refreshFn,
   });
-  return salesforceOrgClient(connection, retry);
+  return salesforceOrgClient(connection, { ...retry, beforeAttempt: guard.newAttempt });
 }
 
 async function withCallRetry<T>(retry: RetryPolicy, call: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
+      retry.beforeAttempt?.();
       return await call();
     } catch (error) {
       const callError = toCallError(error);
@@ -199,6 +208,7 @@ export function salesforceOrgClient(connection: Connection, retry: RetryPolicy =
           })),
         };
         // Not retried as a whole: a post that went through must not be posted twice.
+        retry.beforeAttempt?.();
         const out = (await connection.request({
           method: 'POST',
           url: '/chatter/feed-elements/batch',

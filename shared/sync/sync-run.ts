@@ -148,6 +148,24 @@ async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: Sy
   return run;
 }
 
+/** Far below SQS's message size once wrapped in the dead-letter envelope (at most 3 bytes a character). */
+const MAX_DEAD_LETTER_COPY = 32_000;
+
+/**
+ * The item Glance listed, kept with its dead letter: whole when small, its head when too large
+ * for a queue message, a note when nested too deeply to serialize. A copy that cannot be sent
+ * would fail the run on every retry and hold the watermark back for good.
+ */
+export function deadLetterCopy(raw: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(raw) ?? String(raw);
+  } catch {
+    return JSON.stringify({ unreadable: 'nested too deeply to keep a copy' });
+  }
+  return text.length <= MAX_DEAD_LETTER_COPY ? text : `${text.slice(0, MAX_DEAD_LETTER_COPY)}… (cut from ${text.length} characters)`;
+}
+
 /** Queue, dead-letter, then save: a crash before the save re-pulls the page, and the processor drops repeats by event id. */
 async function handlePage(
   deps: SyncRunDeps,
@@ -164,7 +182,7 @@ async function handlePage(
   for (const [index, invalid] of page.invalid.entries()) {
     const id = (invalid.raw as { id?: unknown } | null)?.id;
     await deps.deadLetter(
-      { messageId: `${run.runId}:${pull.groupId}:${page.completeBefore.toISOString()}:${index}`, body: JSON.stringify(invalid.raw), receiveCount: 0 },
+      { messageId: `${run.runId}:${pull.groupId}:${page.completeBefore.toISOString()}:${index}`, body: deadLetterCopy(invalid.raw), receiveCount: 0 },
       {
         reason: `Glance listed a session the pipeline cannot read (group ${pull.groupId}, sync run ${run.runId}): ${invalid.error}`,
         orgIds: [org.orgId],
