@@ -1,29 +1,13 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { readRuntime, runtimeFilePath } from '../../local/runtime-file.ts';
 import { AdminError } from '../../shared/admin-error.ts';
 import { listDeadLetters, redriveDeadLetters } from '../../shared/adapters/dead-letter-queue.ts';
 import { salesforceOrgIdSchema } from '../../shared/org.ts';
 import type { DeadLetterEntry } from '../../shared/dead-letter-admin.ts';
 import { printJson, table, when } from './output.ts';
-import { EXIT, JSON_OPTION, optionalString, UsageError, type CommandContext, type CommandSpec } from './spec.ts';
-import { DEFAULT_STACK, TargetError } from './target.ts';
+import { EXIT, JSON_OPTION, optionalString, UsageError, wholeNumber, type CommandContext, type CommandSpec } from './spec.ts';
 
-/** The events queue and its DLQ of the local run or the deployed stack (outputs EventsQueueUrl, EventsDlqUrl). */
 async function eventQueues(ctx: CommandContext): Promise<{ events: string; dlq: string }> {
-  await ctx.target(); // points the AWS clients at the local run or the stack's region
-  const { values, io } = ctx;
-  if (values.local === true || io.env.GLANCE_SYNC_TARGET === 'local') {
-    const { resources } = readRuntime(runtimeFilePath(io.env));
-    return { events: resources.eventsQueueUrl, dlq: resources.eventsDlqUrl };
-  }
-  const stackName = String(values.stack ?? io.env.GLANCE_SYNC_STACK ?? DEFAULT_STACK);
-  const region = values.region as string | undefined;
-  const out = await new CloudFormationClient(region ? { region } : {}).send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs = new Map((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-  const events = outputs.get('EventsQueueUrl');
-  const dlq = outputs.get('EventsDlqUrl');
-  if (!events || !dlq) throw new TargetError(`stack ${stackName} has no EventsQueueUrl/EventsDlqUrl output: is it fully deployed?`);
-  return { events, dlq };
+  const target = await ctx.target();
+  return { events: target.eventsQueueUrl, dlq: target.eventsDlqUrl };
 }
 
 function orgOption(ctx: CommandContext): string | undefined {
@@ -52,12 +36,9 @@ export const dlqList: CommandSpec = {
   positionals: { min: 0, max: 0 },
   async run(ctx) {
     const org = orgOption(ctx);
-    const limitText = optionalString(ctx.values, 'limit');
-    if (limitText !== undefined && (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 10_000)) {
-      throw new UsageError(`--limit must be a whole number from 1 to 10000; got '${limitText}'`);
-    }
+    const limit = wholeNumber(ctx.values, 'limit', 100, 10_000);
     const queues = await eventQueues(ctx);
-    const entries = await listDeadLetters(queues.dlq, { ...(org ? { org } : {}), ...(limitText ? { limit: Number(limitText) } : {}), sourceQueueUrl: queues.events });
+    const entries = await listDeadLetters(queues.dlq, { ...(org ? { org } : {}), limit, sourceQueueUrl: queues.events });
     if (ctx.values.json) {
       printJson(ctx.io.stdout, entries);
       return EXIT.ok;
