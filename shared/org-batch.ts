@@ -307,40 +307,41 @@ async function postToChatter(org: Org, recorded: Work[], sf: OrgSalesforce, deps
   }
   if (wanted.length === 0) return;
 
-  // An earlier attempt that died after posting left its mark in the post: find it before posting again.
-  const recovering = wanted.filter((x) => x.recovered);
-  const alreadyPosted = new Map<string, string>();
-  if (recovering.length) {
-    try {
-      const parents = [...new Set(recovering.map((x) => x.post.subjectId))];
-      for (const chunk of chunkForIn(parents)) {
-        const rows = await sf.query<{ Id: string; Body?: string }>(`SELECT Id, Body FROM FeedItem WHERE ParentId IN ${soqlStringList(chunk)}`);
-        for (const x of recovering) {
-          const hit = rows.find((r) => r.Body?.includes(sessionMarker(x.w.session.id)));
-          if (hit) alreadyPosted.set(x.key, hit.Id);
-        }
+  // A post an earlier attempt made (one that died, or a call that failed after Salesforce took the
+  // post) carries the session's marker: look for it before posting again. A failed call is tried
+  // again within the invocation, after that look, as other calls are.
+  let toPost = wanted;
+  let results: PostResult[] | null = null;
+  for (let attempt = 1; !results; attempt++) {
+    const unsure = attempt === 1 ? toPost.filter((x) => x.recovered) : toPost;
+    if (unsure.length) {
+      let alreadyPosted: Map<string, string>;
+      try {
+        alreadyPosted = await findEarlierPosts(unsure, sf);
+      } catch (error) {
+        // Nothing is posted blind: every claim stays, so the retry looks first.
+        for (const x of toPost) x.w.problems.push({ kind: 'transient', reason: `checking earlier Chatter posts: ${callMessage(error)}` });
+        return;
       }
+      for (const x of unsure.filter((y) => alreadyPosted.has(y.key))) {
+        await deps.ledger.completeEffect(x.key, alreadyPosted.get(x.key)!);
+        x.w.chatter = `no post: found the post ${alreadyPosted.get(x.key)} an interrupted attempt made`;
+      }
+      toPost = toPost.filter((x) => !alreadyPosted.has(x.key));
+      if (toPost.length === 0) return;
+    }
+    try {
+      results = await sf.postChatter(toPost.map((x) => x.post));
     } catch (error) {
-      for (const x of recovering) x.w.problems.push({ kind: 'transient', reason: `checking earlier Chatter posts: ${callMessage(error)}` });
+      const passing = error instanceof SalesforceCallError && error.kind === 'transient';
+      if (passing && attempt < CHATTER_ATTEMPTS) continue;
+      // The claims stay: the posts may have gone through, so the retry looks for them first.
+      for (const x of toPost) {
+        x.w.chatter = `post failed: ${callMessage(error)}`;
+        x.w.problems.push({ kind: 'transient', reason: `Chatter post: ${callMessage(error)}` });
+      }
       return;
     }
-  }
-  const toPost = wanted.filter((x) => !alreadyPosted.has(x.key));
-  for (const x of wanted.filter((y) => alreadyPosted.has(y.key))) {
-    await deps.ledger.completeEffect(x.key, alreadyPosted.get(x.key)!);
-    x.w.chatter = `no post: found the post ${alreadyPosted.get(x.key)} an interrupted attempt made`;
-  }
-  if (toPost.length === 0) return;
-  let results: PostResult[];
-  try {
-    results = await sf.postChatter(toPost.map((x) => x.post));
-  } catch (error) {
-    // The claims stay: the posts may have gone through, so the retry looks for them first.
-    for (const x of toPost) {
-      x.w.chatter = `post failed: ${callMessage(error)}`;
-      x.w.problems.push({ kind: 'transient', reason: `Chatter post: ${callMessage(error)}` });
-    }
-    return;
   }
   for (const [i, x] of toPost.entries()) {
     const result = results[i]!;
@@ -354,4 +355,20 @@ async function postToChatter(org: Org, recorded: Work[], sf: OrgSalesforce, deps
       x.w.problems.push({ kind: faultKind(result.faults), reason: `Chatter post: ${reason}` });
     }
   }
+}
+
+const CHATTER_ATTEMPTS = 3;
+
+/** The feed items on the posts' records that carry a session's marker, by claim key. */
+async function findEarlierPosts(items: Array<{ key: string; post: ChatterPost; w: Work }>, sf: OrgSalesforce): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const parents = [...new Set(items.map((x) => x.post.subjectId))];
+  for (const chunk of chunkForIn(parents)) {
+    const rows = await sf.query<{ Id: string; Body?: string }>(`SELECT Id, Body FROM FeedItem WHERE ParentId IN ${soqlStringList(chunk)}`);
+    for (const x of items) {
+      const hit = rows.find((r) => r.Body?.includes(sessionMarker(x.w.session.id)));
+      if (hit) found.set(x.key, hit.Id);
+    }
+  }
+  return found;
 }

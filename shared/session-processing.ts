@@ -113,14 +113,19 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
     }
   });
 
-  // Two Lambdas writing two events of one session at once could land the older write last, after
-  // both passed the check below: one writer per session, held for the lease like the event claims.
+  // One writer per session: another Lambda writing the same session could land an older write last.
   const sessionIds = [...new Set(claimed.map((c) => c.event.session.id))];
-  const locks = await Promise.all(sessionIds.map((id) => deps.ledger.claimEffect(sessionWriterKey(id), deps.leaseMs)));
-  const held = sessionIds.filter((_, i) => locks[i]!.result === 'claimed');
+  const locks = await Promise.all(sessionIds.map((id) => deps.ledger.lockSession(id, deps.leaseMs)));
+  const applied = new Map<string, string>();
+  const held = new Set<string>();
+  sessionIds.forEach((id, i) => {
+    if (!locks[i]!.locked) return;
+    held.add(id);
+    if (locks[i]!.lastApplied) applied.set(id, locks[i]!.lastApplied!);
+  });
   const writable: Claimed[] = [];
   for (const c of claimed) {
-    if (held.includes(c.event.session.id)) writable.push(c);
+    if (held.has(c.event.session.id)) writable.push(c);
     else {
       counts.busy++;
       retry.push(c.message.messageId);
@@ -128,7 +133,6 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
     }
   }
 
-  const applied = await deps.ledger.lastApplied(writable.map((c) => c.event.session.id));
   const current: Claimed[] = [];
   for (const c of writable) {
     const newest = applied.get(c.event.session.id);
@@ -192,6 +196,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
     const group = siblings(c);
     if (failed.length === 0) {
       await deps.ledger.markApplied(c.event.session.id, c.occurredAt);
+      held.delete(c.event.session.id);
       for (const s of group) await deps.ledger.completeEvent(s.event.eventId);
       counts.applied++;
       continue;
@@ -217,14 +222,13 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
     // The split-off shares carry this version on; without the mark an older event arriving now
     // would overwrite the orgs that already took this one.
     await deps.ledger.markApplied(c.event.session.id, c.occurredAt);
+    held.delete(c.event.session.id);
     for (const s of group) await deps.ledger.completeEvent(s.event.eventId);
   }
-  // On a crash the locks are left to expire with their lease, as the event claims are.
-  await Promise.all(held.map((id) => deps.ledger.releaseEffect(sessionWriterKey(id))));
+  // markApplied released the rest; on a crash the locks expire with their lease, as event claims do.
+  await Promise.all([...held].map((id) => deps.ledger.unlockSession(id)));
   return { retry, counts };
 }
-
-const sessionWriterKey = (sessionId: string) => `WRITER#SESSION#${sessionId}`;
 
 type FailedOutcome = Extract<OrgOutcome, { kind: 'permanent' | 'transient' | 'deferred' }>;
 

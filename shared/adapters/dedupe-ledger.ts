@@ -1,4 +1,4 @@
-import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
 
 export type ClaimResult = 'claimed' | 'done' | 'busy';
@@ -19,9 +19,15 @@ export interface DedupeLedger {
   claimEffect(key: string, leaseMs: number): Promise<{ result: ClaimResult; recovered: boolean }>;
   completeEffect(key: string, detail: string): Promise<void>;
   releaseEffect(key: string): Promise<void>;
-  /** When each session's newest applied event happened, so an older, late event cannot overwrite it. */
-  lastApplied(sessionIds: string[]): Promise<Map<string, string>>;
+  /**
+   * Takes the session's writer lock for the lease and reads when its newest applied event happened,
+   * so an older, late event cannot overwrite it: two Lambdas that both passed that check could
+   * otherwise land the older write last. `locked: false` while another writer holds it.
+   */
+  lockSession(sessionId: string, leaseMs: number): Promise<{ locked: boolean; lastApplied: string | null }>;
+  /** Records the newest applied event (never moving back) and releases the writer lock. */
   markApplied(sessionId: string, occurredAt: string): Promise<void>;
+  unlockSession(sessionId: string): Promise<void>;
 }
 
 const EVENT_RETENTION_SECONDS = 14 * 24 * 3600; // longer than any queue or DLQ keeps a message
@@ -89,6 +95,12 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
       });
   }
 
+  // Unconditional: the lease is the queue's visibility timeout, longer than any invocation, so a
+  // holder that is still running has not lost its lock to another writer.
+  async function unlock(sessionId: string): Promise<void> {
+    await db().send(new UpdateCommand({ TableName: tableName, Key: sessionKey(sessionId), UpdateExpression: 'REMOVE lockedUntil' }));
+  }
+
   return {
     claimEvent: async (eventId, leaseMs) => (await claim(eventKey(eventId), leaseMs, EVENT_RETENTION_SECONDS)).result,
     completeEvent: (eventId) => complete(eventKey(eventId), EVENT_RETENTION_SECONDS),
@@ -96,35 +108,38 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
     claimEffect: (key, leaseMs) => claim({ pk: `EFFECT#${key}` }, leaseMs, EFFECT_RETENTION_SECONDS),
     completeEffect: (key, detail) => complete({ pk: `EFFECT#${key}` }, EFFECT_RETENTION_SECONDS, detail),
     releaseEffect: (key) => release({ pk: `EFFECT#${key}` }),
-    async lastApplied(sessionIds) {
-      const result = new Map<string, string>();
-      const unique = [...new Set(sessionIds)];
-      for (let i = 0; i < unique.length; i += 100) {
-        let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map(sessionKey);
-        while (keys && keys.length > 0) {
-          const out: BatchGetCommandOutput = await db().send(
-            new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: 'pk, occurredAt' } } }),
-          );
-          for (const item of out.Responses?.[tableName] ?? []) {
-            result.set(String(item.pk).slice('SESSION#'.length), String(item.occurredAt));
-          }
-          keys = out.UnprocessedKeys?.[tableName]?.Keys;
-        }
+    async lockSession(sessionId, leaseMs) {
+      try {
+        const out = await db().send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: sessionKey(sessionId),
+            UpdateExpression: 'SET lockedUntil = :until, expiresAt = if_not_exists(expiresAt, :exp)',
+            ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil < :now',
+            ExpressionAttributeValues: { ':until': now() + leaseMs, ':now': now(), ':exp': expiresAt(SESSION_RETENTION_SECONDS) },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { locked: true, lastApplied: out.Attributes?.occurredAt ? String(out.Attributes.occurredAt) : null };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        return { locked: false, lastApplied: null };
       }
-      return result;
     },
     async markApplied(sessionId, occurredAt) {
       await db().send(
         new UpdateCommand({
           TableName: tableName,
           Key: sessionKey(sessionId),
-          UpdateExpression: 'SET occurredAt = :at, expiresAt = :exp',
+          UpdateExpression: 'SET occurredAt = :at, expiresAt = :exp REMOVE lockedUntil',
           ConditionExpression: 'attribute_not_exists(occurredAt) OR occurredAt <= :at',
           ExpressionAttributeValues: { ':at': occurredAt, ':exp': expiresAt(SESSION_RETENTION_SECONDS) },
         }),
-      ).catch((error) => {
+      ).catch(async (error) => {
         if (!isConditionFailure(error)) throw error;
+        await unlock(sessionId);
       });
     },
+    unlockSession: (sessionId) => unlock(sessionId),
   };
 }

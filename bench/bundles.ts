@@ -1,0 +1,55 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { ESM_REQUIRE_BANNER } from '../infra/pipeline-function.ts';
+import { REPO_ROOT } from '../infra/paths.ts';
+
+export interface BundleSize {
+  name: string;
+  bytes: number;
+  gzipBytes: number;
+  sourceMapBytes: number;
+  inputs: number;
+  /** Bundled input files from jsforce (the Salesforce client). */
+  jsforceInputs: number;
+}
+
+/**
+ * Each functions/<name>/handler.ts built the way infra/pipeline-function.ts has NodejsFunction
+ * build it (ESM, minified, node22, require banner, external source map, AWS SDK bundled), in memory.
+ */
+export async function bundleSizes(): Promise<BundleSize[]> {
+  const names = readdirSync(join(REPO_ROOT, 'functions')).sort();
+  const sizes: BundleSize[] = [];
+  for (const name of names) {
+    const result = await build({
+      entryPoints: [join(REPO_ROOT, 'functions', name, 'handler.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      minify: true,
+      mainFields: ['module', 'main'],
+      banner: { js: ESM_REQUIRE_BANNER },
+      sourcemap: true,
+      sourcesContent: false,
+      outfile: join(REPO_ROOT, 'cdk.out', 'bench-bundle', name, 'index.mjs'),
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const js = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!;
+    const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
+    const inputs = Object.keys(result.metafile.inputs);
+    sizes.push({
+      name,
+      bytes: js.contents.byteLength,
+      gzipBytes: gzipSync(js.contents).byteLength,
+      sourceMapBytes: map?.contents.byteLength ?? 0,
+      inputs: inputs.length,
+      jsforceInputs: inputs.filter((p) => /(^|\/)node_modules\/jsforce\//.test(p)).length,
+    });
+  }
+  return sizes;
+}

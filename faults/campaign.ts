@@ -1,0 +1,212 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { mulberry32 } from '../local/glance-sim/sample-sessions.ts';
+import type { Log } from '../shared/log.ts';
+import type { ProcessorDeps } from '../shared/session-processing.ts';
+import { Chaos } from './chaos.ts';
+import { crashAtOp, type CrashPlan, type CrashWhen } from './crash.ts';
+import { LEASE_MS, lambdaContainer, registerOrgs, seedOrgs, startFaultEnv } from './env.ts';
+import { expectedState } from './expect.ts';
+import { generateModel } from './generate.ts';
+import { invoke, queueDepth, receiveBatch, sendBodies, settle, type InvocationResult } from './lambda.ts';
+import type { MessageKind } from './model.ts';
+import { observe, verify, type Verdict } from './verify.ts';
+
+export interface CampaignOptions {
+  seed: number;
+  events: number;
+  /** Lambda containers working the queue at once. */
+  concurrency?: number;
+  /** Share of invocations that die somewhere between two writes. */
+  crashRate?: number;
+  /** Share of rounds in which Salesforce starts misbehaving somewhere. */
+  faultRate?: number;
+  wallClockMs?: number;
+  /** Narrates every delivery of messages whose body contains this (a session id), for debugging. */
+  trace?: string;
+  progress?(line: string): void;
+}
+
+export interface CampaignStats {
+  sent: Record<MessageKind, number>;
+  crashes: Record<string, number>;
+  faults: Record<string, number>;
+  faultsLeftArmed: number;
+  invocations: number;
+  received: number;
+  returned: number;
+  rounds: number;
+  pauses: Record<string, number>;
+  recoveredClaims: number;
+  wallMs: number;
+  virtualHours: number;
+  finished: boolean;
+  stopReason: string | null;
+}
+
+export interface CampaignResult {
+  options: Omit<CampaignOptions, 'progress'>;
+  stats: CampaignStats;
+  verdict: Verdict;
+}
+
+/**
+ * New messages arrive while fewer than this many per container wait: enough for full batches, few
+ * enough that moto's receive (which walks the whole queue) stays fast. Reordering comes from the
+ * shuffled waves, not from a backlog.
+ */
+const BACKLOG_PER_CONTAINER = 12;
+/**
+ * Batches of up to 20 (the stack's mapping takes 50, but moto's receive slows with the queue's
+ * length); many are smaller and crashing ones small, for more crash points per message.
+ */
+const BATCH_SIZE = 20;
+const SMALL_BATCH = 10;
+const CRASH_BATCH = 12;
+/** A message that already failed this often is not crashed again: crashes alone must not exhaust maxReceiveCount (5). */
+const CRASH_RECEIVE_LIMIT = 2;
+const SALESFORCE_WRITES = ['sf upsert Lead', 'sf upsert Glance_Session__c', 'sf postChatter'];
+
+const eventIdOf = (body: string | undefined): string | undefined => {
+  try {
+    return (JSON.parse(body ?? '') as { eventId?: string }).eventId;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Half the crashes aim at one kind of Salesforce write (the points that duplicate Leads and posts
+ * in a naive design), mostly just after it landed; the rest fall on any write, before or after.
+ */
+function randomCrashPlan(random: () => number, batchSize: number): CrashPlan {
+  if (random() < 0.5) {
+    const op = SALESFORCE_WRITES[Math.floor(random() * SALESFORCE_WRITES.length)]!;
+    return crashAtOp(op, random() < 0.75 ? 'after' : 'before');
+  }
+  const when: CrashWhen = random() < 0.5 ? 'before' : 'after';
+  const k = 1 + Math.floor(random() * (3 * batchSize + 4));
+  return (n) => (n === k ? when : null);
+}
+
+function narrate(round: number, slot: number, messages: Message[], result: InvocationResult, say: (line: string) => void): void {
+  if (messages.length === 0) return;
+  const what = messages.map((m) => `${eventIdOf(m.Body)} (receive ${m.Attributes?.ApproximateReceiveCount})`).join(', ');
+  const outcome = result.crashed ? `crashed ${result.point}` : messages.some((m) => result.retry.has(m.MessageId!)) ? 'handed back' : 'acknowledged';
+  say(`round ${round} container ${slot}: ${what}: ${outcome}`);
+}
+
+export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as CampaignOptions;
+  const opts = { concurrency: 2, crashRate: 0.4, faultRate: 0.5, wallClockMs: 600_000, ...given };
+  const { progress, ...shown } = opts;
+  const started = Date.now();
+  const model = generateModel({ seed: opts.seed, events: opts.events });
+  const expected = expectedState(model);
+  const random = mulberry32(opts.seed ^ 0x5eed5);
+  const stats: CampaignStats = {
+    sent: { original: 0, duplicate: 0, resend: 0, 'late-resend': 0, malformed: 0 },
+    crashes: {},
+    faults: {},
+    faultsLeftArmed: 0,
+    invocations: 0,
+    received: 0,
+    returned: 0,
+    rounds: 0,
+    pauses: {},
+    recoveredClaims: 0,
+    wallMs: 0,
+    virtualHours: 0,
+    finished: true,
+    stopReason: null,
+  };
+  const env = await startFaultEnv();
+  try {
+    const startVirtual = env.clock.now();
+    await registerOrgs(env, model.orgs);
+    seedOrgs(env, model);
+    const label = new Map(model.orgs.map((o) => [o.orgId, o.label]));
+    const tracing = (text: string) => !!opts.trace && text.includes(opts.trace);
+    const traceLog: Log | undefined = opts.trace
+      ? { info() {}, warn: (m, extra) => void (tracing(JSON.stringify(extra ?? {})) && progress?.(`  ${m} ${JSON.stringify(extra)}`)), error: (m, extra) => void (tracing(JSON.stringify(extra ?? {})) && progress?.(`  ${m} ${JSON.stringify(extra)}`)) }
+      : undefined;
+    const container = (): ProcessorDeps =>
+      lambdaContainer(env, { log: traceLog, onPause: (orgId) => void (stats.pauses[label.get(orgId) ?? orgId] = (stats.pauses[label.get(orgId) ?? orgId] ?? 0) + 1) });
+    const containers = Array.from({ length: opts.concurrency }, container);
+    const chaos = new Chaos(env.sim, model.orgs, random, opts.faultRate);
+    const queueUrl = env.resources.eventsQueueUrl;
+    const deadline = started + opts.wallClockMs;
+    // Generous: every message may be received maxReceiveCount times, deferrals add some.
+    const maxRounds = 40 + Math.ceil((opts.events * 8) / opts.concurrency);
+
+    for (const [w, wave] of model.waves.entries()) {
+      let next = 0;
+      for (;;) {
+        if (stats.rounds >= maxRounds || Date.now() > deadline) {
+          stats.finished = false;
+          stats.stopReason = stats.rounds >= maxRounds ? `stopped after ${maxRounds} rounds` : `stopped at the ${opts.wallClockMs / 1000} s wall-clock cap`;
+          break;
+        }
+        stats.rounds++;
+        const backlog = await queueDepth(queueUrl);
+        const arriving = wave.slice(next, next + Math.max(0, BACKLOG_PER_CONTAINER * containers.length - backlog));
+        next += arriving.length;
+        for (const m of arriving) stats.sent[m.kind]++;
+        if (arriving.length) await sendBodies(queueUrl, arriving);
+        // No new weather once the wave is all sent, so the tail drains instead of dragging on.
+        chaos.tick(env.clock.now(), next >= wave.length);
+
+        const batches: Array<{ slot: number; messages: Message[]; crash: boolean }> = [];
+        for (let slot = 0; slot < containers.length; slot++) {
+          // A crash hands its whole batch back: crashing batches are small, so crashes stay many and cheap.
+          const crash = random() < opts.crashRate;
+          const size = crash ? 1 + Math.floor(random() * CRASH_BATCH) : random() < 0.5 ? 1 + Math.floor(random() * SMALL_BATCH) : BATCH_SIZE;
+          const messages = await receiveBatch(queueUrl, size);
+          if (messages.length) batches.push({ slot, messages, crash });
+        }
+        if (batches.length === 0) {
+          if (next >= wave.length && backlog === 0) break;
+          continue;
+        }
+        // A delayed message is only delivered once its delay is over: jump there.
+        for (const m of batches.flatMap((b) => b.messages)) {
+          const due = env.dueAt.get(eventIdOf(m.Body) ?? '');
+          if (due) env.clock.advanceTo(due);
+        }
+        const results = await Promise.all(
+          batches.map(({ slot, messages, crash }) => {
+            stats.invocations++;
+            stats.received += messages.length;
+            const worn = messages.some((m) => Number(m.Attributes?.ApproximateReceiveCount ?? '1') > CRASH_RECEIVE_LIMIT);
+            const plan = crash && !worn ? randomCrashPlan(random, messages.length) : null;
+            return invoke(messages, containers[slot]!, plan, { recoveredClaim: () => void stats.recoveredClaims++ });
+          }),
+        );
+        let back = 0;
+        for (const [i, result] of results.entries()) {
+          const { slot, messages } = batches[i]!;
+          if (opts.trace) narrate(stats.rounds, slot, messages.filter((m) => tracing(m.Body ?? '')), result, (line) => progress?.(line));
+          if (result.crashed) {
+            stats.crashes[result.point] = (stats.crashes[result.point] ?? 0) + 1;
+            containers[slot] = container(); // the dead container's warm state is gone
+          }
+          back += await settle(queueUrl, messages, result);
+        }
+        stats.returned += back;
+        // What went back becomes visible after the visibility timeout, by which time its claims' leases ran out.
+        if (back) env.clock.advance(LEASE_MS + 1_000);
+      }
+      progress?.(`wave ${w + 1}: ${stats.rounds} rounds, ${stats.invocations} invocations, ${Object.values(stats.crashes).reduce((a, b) => a + b, 0)} crashes, ${Math.round((Date.now() - started) / 1000)} s`);
+      if (!stats.finished) break;
+    }
+    chaos.calm();
+    stats.faults = chaos.injected;
+    stats.faultsLeftArmed = env.sim.pendingFaults().filter((f) => f.fault !== 'DUPLICATES_DETECTED').length;
+    stats.virtualHours = (env.clock.now() - startVirtual) / 3_600_000;
+    const actual = await observe(env, model);
+    const verdict = verify(model, expected, actual, stats.finished ? null : stats.stopReason);
+    stats.wallMs = Date.now() - started;
+    return { options: shown, stats, verdict };
+  } finally {
+    await env.stop();
+  }
+}

@@ -1,0 +1,40 @@
+import { parseArgs } from 'node:util';
+import { runCampaign } from './campaign.ts';
+import { formatReport } from './report.ts';
+
+/** `npm run faults [--seed S] [--events N] [--concurrency C] [--max-seconds T] [--json]`: exits 1 unless the bar is met. */
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '1' },
+    events: { type: 'string', default: '3000' },
+    concurrency: { type: 'string', default: '2' },
+    'crash-rate': { type: 'string' },
+    'fault-rate': { type: 'string' },
+    'max-seconds': { type: 'string', default: '600' },
+    json: { type: 'boolean', default: false },
+    trace: { type: 'string' },
+  },
+});
+
+const number = (name: string, value: string | undefined, min: number, max: number): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    console.error(`--${name} must be a number from ${min} to ${max}`);
+    process.exit(2);
+  }
+  return n;
+};
+
+const result = await runCampaign({
+  seed: number('seed', values.seed, 0, 2 ** 32)!,
+  events: number('events', values.events, 20, 50_000)!,
+  concurrency: number('concurrency', values.concurrency, 1, 8),
+  crashRate: number('crash-rate', values['crash-rate'], 0, 0.9),
+  faultRate: number('fault-rate', values['fault-rate'], 0, 1),
+  wallClockMs: number('max-seconds', values['max-seconds'], 10, 3600)! * 1000,
+  trace: values.trace,
+  progress: values.json ? undefined : (line) => console.error(line),
+});
+console.log(values.json ? JSON.stringify(result, null, 2) : formatReport(result));
+process.exit(result.verdict.ok ? 0 : 1);

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCampaign } from '../faults/campaign.ts';
+import { formatReport } from '../faults/report.ts';
+import { crashAtOp, type CrashPlan, type Observer } from '../faults/crash.ts';
+import { LEASE_MS, lambdaContainer, registerOrgs, startFaultEnv, type FaultEnv } from '../faults/env.ts';
+import { invoke, queueDepth, receiveBatch, settle } from '../faults/lambda.ts';
+import { CAMPAIGN_ORGS, SHARED_GROUP } from '../faults/model.ts';
+import { salesforceId } from '../local/glance-sim/sample-sessions.ts';
+import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
+import type { SessionEvent } from '../shared/session.ts';
+import type { ProcessorDeps } from '../shared/session-processing.ts';
+
+describe('fault campaign at test size', () => {
+  it('meets the bar: every session recorded once where it belongs, one Lead per new email, one post per started session, only bad inputs dead-lettered', async () => {
+    const result = await runCampaign({ seed: 20261122, events: 300, wallClockMs: 200_000 });
+    const report = formatReport(result);
+    expect(result.verdict.failures, report).toEqual([]);
+    expect(result.stats.finished).toBe(true);
+    // The campaign is only a proof if the adversity actually happened.
+    expect(result.stats.sent.duplicate + result.stats.sent.resend + result.stats.sent['late-resend']).toBeGreaterThan(30);
+    expect(Object.values(result.stats.crashes).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(Object.values(result.stats.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(result.verdict.rows.reduce((n, r) => n + r.postsExpected, 0)).toBeGreaterThan(0);
+    expect(result.verdict.rows.reduce((n, r) => n + r.leadsExpected, 0)).toBeGreaterThan(0);
+  }, 240_000);
+});
+
+describe('the crash injector hits the points that would double a Lead or a post', () => {
+  const org = { ...CAMPAIGN_ORGS[0]!, groups: [SHARED_GROUP] };
+  let env: FaultEnv;
+  beforeAll(async () => {
+    env = await startFaultEnv();
+    await registerOrgs(env, [org]);
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  const queueUrl = () => env.resources.eventsQueueUrl;
+  const count = (sobject: string) => env.sim.records(org.orgId, sobject).length;
+  const caseId = salesforceId('500', () => 0.5);
+  const startedEvent = (n: number): SessionEvent => ({
+    eventId: `wh_crash_${n}`,
+    source: 'webhook',
+    type: 'session.started',
+    occurredAt: '2026-11-22T13:14:05Z',
+    session: {
+      id: `${SHARED_GROUP}.4821.${n}`,
+      sessionKey: '4821',
+      groupId: SHARED_GROUP,
+      site: 'production',
+      type: 'G',
+      status: 'A',
+      startedAt: '2026-11-22T13:14:00Z',
+      endedAt: null,
+      host: { partnerUserId: 'agent-1', name: 'Ana Agent', email: 'ana@example.com' },
+      guests: [{ name: 'Nora New', email: `Nora${n}@Example.net`, phone: null, joinedAt: '2026-11-22T13:14:30Z' }],
+      origin: { salesforceOrgId: org.orgId, recordId: caseId },
+      customData: {},
+      joinUrl: 'https://www.glance.net/agentjoin/4821',
+    },
+  });
+  /** One delivery by a fresh container (a dead Lambda's warm state does not survive it), then the visibility timeout passes. */
+  const deliver = async (plan: CrashPlan | null, observer: Observer = {}, deps: ProcessorDeps = lambdaContainer(env)) => {
+    const messages = await receiveBatch(queueUrl(), 10);
+    expect(messages).toHaveLength(1);
+    const result = await invoke(messages, deps, plan, observer);
+    await settle(queueUrl(), messages, result);
+    env.clock.advance(LEASE_MS + 1_000);
+    return result;
+  };
+  const posts = (sessionId: string) => env.sim.records(org.orgId, 'FeedItem').filter((p) => String(p.Body).includes(`[Glance session ${sessionId}]`));
+
+  it('dies just after the Lead upsert, then just after the Chatter post; the redeliveries leave one Lead and one post', async () => {
+    env.sim.seed(org.orgId, 'Case', { Id: caseId, Subject: 'Printer on fire' });
+    const event = startedEvent(1);
+    await sqsEventsQueue(queueUrl()).send(event);
+
+    const first = await deliver(crashAtOp('sf upsert Lead', 'after'));
+    expect(first).toMatchObject({ crashed: true, point: 'after sf upsert Lead' });
+    expect([count('Lead'), count('Glance_Session__c'), count('FeedItem')]).toEqual([1, 0, 0]);
+
+    const second = await deliver(crashAtOp('sf postChatter', 'after'));
+    expect(second).toMatchObject({ crashed: true, point: 'after sf postChatter' });
+    // The post went through and its claim was never completed: a naive retry would post again.
+    expect([count('Lead'), count('Glance_Session__c'), count('FeedItem')]).toEqual([1, 1, 1]);
+
+    const recovered: string[] = [];
+    const third = await deliver(null, { recoveredClaim: (key) => recovered.push(key) });
+    expect(third.crashed).toBe(false);
+    expect(recovered).toContain(`CHATTER#${org.orgId}#${event.session.id}`);
+
+    // And a late duplicate of the same webhook changes nothing.
+    await sqsEventsQueue(queueUrl()).send(event);
+    expect((await deliver(null)).crashed).toBe(false);
+
+    expect(env.sim.records(org.orgId, 'Lead').map((l) => String(l.Email))).toEqual(['Nora1@Example.net']);
+    expect(posts(event.session.id)).toEqual([expect.objectContaining({ ParentId: caseId })]);
+    expect(count('Glance_Session__c')).toBe(1);
+    expect(await queueDepth(queueUrl())).toBe(0);
+    expect(await queueDepth(env.resources.eventsDlqUrl)).toBe(0);
+  }, 120_000);
+
+  it('the same crash against a processor that forgets a claim was recovered posts twice: the point is a real hazard', async () => {
+    const event = startedEvent(2);
+    await sqsEventsQueue(queueUrl()).send(event);
+    expect(await deliver(crashAtOp('sf postChatter', 'after'))).toMatchObject({ crashed: true });
+    const naive = lambdaContainer(env);
+    const ledger = naive.ledger;
+    naive.ledger = { ...ledger, claimEffect: async (key, ms) => ({ ...(await ledger.claimEffect(key, ms)), recovered: false }) };
+    expect((await deliver(null, {}, naive)).crashed).toBe(false);
+    expect(posts(event.session.id)).toHaveLength(2);
+  }, 120_000);
+});
