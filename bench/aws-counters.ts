@@ -1,5 +1,6 @@
 import type { MiddlewareStack } from '@smithy/types';
 import { dynamo, secretsManager, sqs } from '../shared/adapters/aws-clients.ts';
+import { busyTracker, type BusyTracker } from './busy-time.ts';
 
 /** What one process asked of AWS, in the units AWS bills. */
 export interface AwsCounts {
@@ -12,9 +13,19 @@ export interface AwsCounts {
   dynamoReadUnits: number;
   /** Requests the SDK had to send again (a dropped connection, a throttle), by `Service.Command`. */
   sdkRetries: Record<string, number>;
+  /** Wall time with a DynamoDB request outstanding. */
+  dynamoBusyMs: number;
 }
 
-export const emptyCounts = (): AwsCounts => ({ requests: {}, sqsBilled: 0, sqsEmptyReceives: 0, dynamoWriteUnits: 0, dynamoReadUnits: 0, sdkRetries: {} });
+export const emptyCounts = (): AwsCounts => ({
+  requests: {},
+  sqsBilled: 0,
+  sqsEmptyReceives: 0,
+  dynamoWriteUnits: 0,
+  dynamoReadUnits: 0,
+  sdkRetries: {},
+  dynamoBusyMs: 0,
+});
 
 const merge = (a: Record<string, number>, b: Record<string, number>) => {
   const out = { ...a };
@@ -30,6 +41,7 @@ export function addCounts(a: AwsCounts, b: AwsCounts): AwsCounts {
     sqsEmptyReceives: a.sqsEmptyReceives + b.sqsEmptyReceives,
     dynamoWriteUnits: a.dynamoWriteUnits + b.dynamoWriteUnits,
     dynamoReadUnits: a.dynamoReadUnits + b.dynamoReadUnits,
+    dynamoBusyMs: a.dynamoBusyMs + b.dynamoBusyMs,
   };
 }
 
@@ -84,11 +96,17 @@ function sqsBilled(command: string, input: Input, output: Input): { billed: numb
 
 type Stack = MiddlewareStack<any, any>;
 
-function observe(stack: Stack, service: string, onCall: (command: string, input: Input, output: Input, attempts: number) => void): void {
+function observe(
+  stack: Stack,
+  service: string,
+  onCall: (command: string, input: Input, output: Input, attempts: number) => void,
+  busy?: BusyTracker,
+): void {
   stack.add(
     (next, context) => async (args) => {
       let output: Input = {};
       let attempts = 1;
+      busy?.start();
       try {
         const result = await next(args);
         output = (result.output ?? {}) as Input;
@@ -98,6 +116,7 @@ function observe(stack: Stack, service: string, onCall: (command: string, input:
         attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
         throw error;
       } finally {
+        busy?.end();
         // Refused requests are billed too (a failed conditional write still consumes its unit).
         onCall(String(context.commandName), args.input as Input, output, attempts);
       }
@@ -112,6 +131,7 @@ function observe(stack: Stack, service: string, onCall: (command: string, input:
  */
 export function installAwsCounters(): () => AwsCounts {
   const counts = emptyCounts();
+  const dynamoBusy = busyTracker();
   const bump = (key: string, attempts: number) => {
     counts.requests[key] = (counts.requests[key] ?? 0) + 1;
     if (attempts > 1) counts.sdkRetries[key] = (counts.sdkRetries[key] ?? 0) + attempts - 1;
@@ -121,7 +141,7 @@ export function installAwsCounters(): () => AwsCounts {
     const units = dynamoUnits(command, input, output);
     counts.dynamoWriteUnits += units.write;
     counts.dynamoReadUnits += units.read;
-  });
+  }, dynamoBusy);
   observe(sqs().middlewareStack as Stack, 'sqs', (command, input, output, attempts) => {
     bump(`SQS.${command.replace(/Command$/, '')}`, attempts);
     const billed = sqsBilled(command, input, output);
@@ -131,5 +151,5 @@ export function installAwsCounters(): () => AwsCounts {
   observe(secretsManager().middlewareStack as Stack, 'secrets', (command, _input, _output, attempts) =>
     bump(`SecretsManager.${command.replace(/Command$/, '')}`, attempts),
   );
-  return () => structuredClone(counts);
+  return () => ({ ...structuredClone(counts), dynamoBusyMs: dynamoBusy.totalMs() });
 }

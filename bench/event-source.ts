@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { lambdaContext } from './lambda-context.ts';
 import { sqs } from '../shared/adapters/aws-clients.ts';
 
 export interface EventSourceOptions {
@@ -43,24 +44,6 @@ function toRecord(m: Message, queueUrl: string): SQSRecord {
   };
 }
 
-function lambdaContext(options: EventSourceOptions, requestId: string): Context {
-  const deadline = Date.now() + options.timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'session-processor',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:session-processor',
-    memoryLimitInMB: String(options.memoryMb),
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/session-processor',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 /**
  * One Lambda instance behind an SQS event source mapping: SQS hands out at most 10 messages per
  * receive, so the mapping receives again until it has batchSize or the batching window has passed
@@ -92,7 +75,7 @@ export async function pollUntil(stopped: () => boolean, handler: Handler, option
     const started = performance.now();
     let failed: Set<string>;
     try {
-      const response = await handler({ Records: batch.map((m) => toRecord(m, options.queueUrl)) }, lambdaContext(options, `bench-${process.pid}-${++invocations}`));
+      const response = await handler({ Records: batch.map((m) => toRecord(m, options.queueUrl)) }, lambdaContext('session-processor', options.memoryMb, options.timeoutMs, `bench-${process.pid}-${++invocations}`));
       failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch {
       failed = new Set(batch.map((m) => m.MessageId!));

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Context } from 'aws-lambda';
 import { signWebhook } from '../local/glance-sim/webhook-sender.ts';
 import { webhookApiEvent } from '../local/http-api.ts';
 import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
 import { installAwsCounters } from './aws-counters.ts';
+import { lambdaContext } from './lambda-context.ts';
 import type { Invocation } from './event-source.ts';
 import { memoryPeaks } from './memory.ts';
 import { WEBHOOK_SECRETS } from './orgs.ts';
@@ -32,24 +32,6 @@ const invocations: Invocation[] = [];
 let rejected = 0;
 let seq = 0;
 
-function context(): Context {
-  const deadline = Date.now() + 10_000;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'webhook-ingest',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:webhook-ingest',
-    memoryLimitInMB: '256',
-    awsRequestId: `bench-ingest-${++seq}`,
-    logGroupName: '/aws/lambda/webhook-ingest',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 async function deliver(arrival: Extract<Arrival, { kind: 'webhook' }>): Promise<void> {
   const timestamp = Math.floor(Date.now() / 1000);
   const signature = signWebhook({ secret: WEBHOOK_SECRETS[arrival.groupId]!, id: arrival.webhookId, timestamp, body: arrival.body });
@@ -60,7 +42,7 @@ async function deliver(arrival: Extract<Arrival, { kind: 'webhook' }>): Promise<
     'webhook-signature': signature,
   });
   const started = performance.now();
-  const answer = (await handler(event, context())) as { statusCode?: number };
+  const answer = (await handler(event, lambdaContext('webhook-ingest', 256, 10_000, `bench-ingest-${++seq}`))) as { statusCode?: number };
   invocations.push({ durationMs: performance.now() - started, records: 1, failures: answer.statusCode === 202 ? 0 : 1 });
   if (answer.statusCode !== 202) rejected++;
 }

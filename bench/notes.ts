@@ -53,7 +53,8 @@ export function whatBounds(s: BenchSummary): string[] {
         `(the dedupe ledger's claims, marks and completions) and ${fmt(s.aws.sqsBilled / events, 1)} SQS requests, and the processor ` +
         `awaits the ledger's writes one session after another (markApplied and completeEvent in a loop in shared/session-processing.ts, ` +
         `each Chatter claim and completion in turn in shared/org-batch.ts), so a batch of ${s.options.batchSize} waits on about ` +
-        `${2 * s.options.batchSize} DynamoDB round trips in sequence. moto_server answers one request at a time in Python: here that made ` +
+        `${2 * s.options.batchSize} DynamoDB round trips in sequence. moto_server answers one request at a time in Python: a DynamoDB request was outstanding ` +
+        `${fmt(100 * p.dynamoWaitShare, 0)}% of the processor's time (a Salesforce call ${fmt(100 * p.salesforceWaitShare, 0)}%), and it made ` +
         `${fmt(p.durations.billedMs / Math.max(1, events), 0)} ms of processor time per event and ${fmt(s.lambda.ingest.durations.meanMs, 0)} ms ` +
         `per webhook (load average ${s.machine.loadAverageAtEnd[0]} on ${s.machine.cpus} CPUs, shared with other work). Issuing a batch's ` +
         `ledger writes together (Promise.all, or TransactWriteItems of up to 100) is the change in shared/ that would shorten a batch.`,

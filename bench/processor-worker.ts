@@ -1,4 +1,5 @@
 import { installAwsCounters } from './aws-counters.ts';
+import { busyTracker, trackUndiciRequests } from './busy-time.ts';
 import { pollUntil, type EventSourceOptions, type Invocation } from './event-source.ts';
 import { memoryPeaks } from './memory.ts';
 import type { WorkerReport } from './worker-protocol.ts';
@@ -10,6 +11,8 @@ import type { WorkerReport } from './worker-protocol.ts';
 const options = JSON.parse(process.argv[2] ?? '{}') as EventSourceOptions;
 const counts = installAwsCounters();
 const memory = memoryPeaks();
+const salesforceBusy = busyTracker();
+trackUndiciRequests(salesforceBusy);
 const initStarted = performance.now();
 const { handler } = await import('../functions/session-processor/handler.ts');
 const initMs = performance.now() - initStarted;
@@ -23,5 +26,13 @@ process.send!({ type: 'ready' });
 const invocations: Invocation[] = [];
 await pollUntil(() => stopping, handler as never, options, (i) => invocations.push(i));
 
-const report: WorkerReport = { type: 'report', role: 'processor', initMs, invocations, aws: counts(), memory: memory.stop() };
+const report: WorkerReport = {
+  type: 'report',
+  role: 'processor',
+  initMs,
+  invocations,
+  aws: counts(),
+  memory: memory.stop(),
+  salesforceBusyMs: salesforceBusy.totalMs(),
+};
 process.send!(report, () => process.exit(0));

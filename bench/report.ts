@@ -117,6 +117,8 @@ export function renderReport(s: BenchSummary): string {
       ],
     ),
     `processor peak V8 heap: ${mib(s.memory.processorPeakHeapBytes)} (each instance is its own process; peak RSS is the largest instance's, from getrusage)`,
+    `processor handler time with a DynamoDB request outstanding: ${fmt(100 * s.lambda.processor.dynamoWaitShare, 0)}%, with a Salesforce call outstanding: ` +
+      `${fmt(100 * s.lambda.processor.salesforceWaitShare, 0)}%; durations are measured here, on moto and a shared machine, so they and the compute cost are upper bounds`,
     '',
     'AWS requests (counted by middleware on the shared SDK clients)',
     table(

@@ -1,5 +1,5 @@
 import { cpus, loadavg } from 'node:os';
-import { CALL_KINDS, type CallCounts } from './api-calls.ts';
+import type { CallCounts } from './api-calls.ts';
 import { addCounts, emptyCounts, type AwsCounts } from './aws-counters.ts';
 import type { BaselineResult } from './baseline.ts';
 import type { BundleSize } from './bundles.ts';
@@ -50,7 +50,17 @@ export interface BenchSummary {
     oursOverBaseline: number | null;
   };
   lambda: {
-    processor: { instances: number; meanBatch: number; maxBatch: number; failures: number; durations: Durations; initMs: number };
+    processor: {
+      instances: number;
+      meanBatch: number;
+      maxBatch: number;
+      failures: number;
+      durations: Durations;
+      initMs: number;
+      /** Shares of the processor's handler time with a request outstanding; they overlap. */
+      dynamoWaitShare: number;
+      salesforceWaitShare: number;
+    };
     ingest: { durations: Durations; rejected: number; initMs: number };
   };
   memory: { processorMaxRssBytes: number; processorPeakHeapBytes: number; ingestMaxRssBytes: number };
@@ -196,6 +206,8 @@ export function summarize(input: {
         failures: ours.processors.reduce((s, p) => s + p.invocations.reduce((f, i) => f + i.failures, 0), 0),
         durations: processorDurations,
         initMs: Math.max(...ours.processors.map((p) => p.initMs)),
+        dynamoWaitShare: ours.processors.reduce((n, p) => n + p.aws.dynamoBusyMs, 0) / Math.max(1, processorDurations.billedMs),
+        salesforceWaitShare: ours.processors.reduce((n, p) => n + (p.salesforceBusyMs ?? 0), 0) / Math.max(1, processorDurations.billedMs),
       },
       ingest: { durations: ingestDurations, rejected: ours.ingest.rejected ?? 0, initMs: ours.ingest.initMs },
     },
@@ -212,4 +224,3 @@ export function summarize(input: {
   };
 }
 
-export { CALL_KINDS };

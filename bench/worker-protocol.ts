@@ -11,6 +11,8 @@ export interface WorkerReport {
   invocations: Invocation[];
   aws: AwsCounts;
   memory: MemoryPeaks;
+  /** Processor only: wall time with a Salesforce call outstanding. */
+  salesforceBusyMs?: number;
   /** Ingest only: answers other than 202. */
   rejected?: number;
 }

@@ -21,7 +21,7 @@ export interface CampaignOptions {
   /** Share of rounds in which Salesforce starts misbehaving somewhere. */
   faultRate?: number;
   wallClockMs?: number;
-  /** Narrates every delivery of messages whose body contains this (a session id), for debugging. */
+  /** Narrates every delivery of messages whose body contains one of these (comma-separated session ids). */
   trace?: string;
   progress?(line: string): void;
 }
@@ -125,7 +125,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     await registerOrgs(env, model.orgs);
     seedOrgs(env, model);
     const label = new Map(model.orgs.map((o) => [o.orgId, o.label]));
-    const tracing = (text: string) => !!opts.trace && text.includes(opts.trace);
+    const traced = opts.trace?.split(',').filter(Boolean) ?? [];
+    const tracing = (text: string) => traced.some((t) => text.includes(t));
     const traceLog: Log | undefined = opts.trace
       ? { info() {}, warn: (m, extra) => void (tracing(JSON.stringify(extra ?? {})) && progress?.(`  ${m} ${JSON.stringify(extra)}`)), error: (m, extra) => void (tracing(JSON.stringify(extra ?? {})) && progress?.(`  ${m} ${JSON.stringify(extra)}`)) }
       : undefined;

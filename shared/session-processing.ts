@@ -148,6 +148,14 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
     const best = winners.get(c.event.session.id);
     if (!best || c.occurredAt >= best.occurredAt) winners.set(c.event.session.id, c);
   }
+  // Shares split off for different orgs can be the newest together: the winner writes every org
+  // they name (null: every org), or the loser's org would be acknowledged unwritten.
+  const targets = new Map<string, Set<string> | null>();
+  for (const c of current) {
+    const id = c.event.session.id;
+    if (c.occurredAt !== winners.get(id)!.occurredAt || targets.get(id) === null) continue;
+    targets.set(id, c.event.onlyOrgId ? new Set([...(targets.get(id) ?? []), c.event.onlyOrgId]) : null);
+  }
 
   const orgsByGroup = new Map<number, Org[]>();
   for (const groupId of new Set([...winners.values()].map((c) => c.event.session.groupId))) {
@@ -162,7 +170,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
     const list: OrgOutcome[] = [];
     outcomes.set(c.event.session.id, list);
     for (const org of orgsByGroup.get(c.event.session.groupId) ?? []) {
-      if (c.event.onlyOrgId && c.event.onlyOrgId !== org.orgId) continue;
+      if (targets.get(c.event.session.id)?.has(org.orgId) === false) continue;
       const route = routeSessionToOrg(c.event.session, org);
       if (!route.record) {
         list.push({ orgId: org.orgId, kind: 'skipped', reason: route.reason });

@@ -4,7 +4,7 @@ import { formatReport } from '../faults/report.ts';
 import { crashAtOp, type CrashPlan, type Observer } from '../faults/crash.ts';
 import { LEASE_MS, lambdaContainer, registerOrgs, startFaultEnv, type FaultEnv } from '../faults/env.ts';
 import { invoke, queueDepth, receiveBatch, settle } from '../faults/lambda.ts';
-import { CAMPAIGN_ORGS, SHARED_GROUP } from '../faults/model.ts';
+import { CAMPAIGN_ORGS, OTHER_GROUP, SHARED_GROUP } from '../faults/model.ts';
 import { salesforceId } from '../local/glance-sim/sample-sessions.ts';
 import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
 import type { SessionEvent } from '../shared/session.ts';
@@ -110,5 +110,54 @@ describe('the crash injector hits the points that would double a Lead or a post'
     naive.ledger = { ...ledger, claimEffect: async (key, ms) => ({ ...(await ledger.claimEffect(key, ms)), recovered: false }) };
     expect((await deliver(null, {}, naive)).crashed).toBe(false);
     expect(posts(event.session.id)).toHaveLength(2);
+  }, 120_000);
+});
+
+describe('shares of one session split off for different orgs', () => {
+  // Two orgs of one group, each taking the session: prod-2 logs sessions from outside, prod-3 launched it.
+  const orgs = [
+    { ...CAMPAIGN_ORGS[2]!, groups: [OTHER_GROUP] },
+    { ...CAMPAIGN_ORGS[3]!, groups: [OTHER_GROUP] },
+  ];
+  let env: FaultEnv;
+  beforeAll(async () => {
+    env = await startFaultEnv();
+    await registerOrgs(env, orgs);
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('arriving in one batch, both are written: neither is acknowledged as the other’s duplicate', async () => {
+    const session: SessionEvent['session'] = {
+      id: `${OTHER_GROUP}.77.1`,
+      sessionKey: '77',
+      groupId: OTHER_GROUP,
+      site: 'production',
+      type: 'C',
+      status: 'C',
+      startedAt: '2026-11-22T13:14:00Z',
+      endedAt: '2026-11-22T13:40:00Z',
+      host: { partnerUserId: 'agent-1', name: 'Ana Agent', email: 'ana@example.com' },
+      guests: [],
+      origin: { salesforceOrgId: orgs[1]!.orgId, recordId: null },
+      customData: {},
+      joinUrl: null,
+    };
+    const share = (org: (typeof orgs)[number]): SessionEvent => ({
+      eventId: `wh_split|org:${org.orgId}|1`,
+      source: 'webhook',
+      type: 'session.ended',
+      occurredAt: '2026-11-22T13:40:05Z',
+      session,
+      onlyOrgId: org.orgId,
+      attempt: 1,
+    });
+    await sqsEventsQueue(env.resources.eventsQueueUrl).sendMany(orgs.map(share));
+    const messages = await receiveBatch(env.resources.eventsQueueUrl, 10);
+    expect(messages).toHaveLength(2);
+    const result = await invoke(messages, lambdaContainer(env), null);
+    await settle(env.resources.eventsQueueUrl, messages, result);
+    for (const org of orgs) expect(env.sim.records(org.orgId, 'Glance_Session__c').map((r) => r.Glance_Session_Id__c)).toEqual([session.id]);
   }, 120_000);
 });
