@@ -14,16 +14,17 @@ export interface BenchArgs {
 }
 
 export const USAGE = `npm run bench -- [options]
-  --sessions N            sessions in the workload (default 10000; 300 for a quick look)
-  --seed S                workload seed (default 1)
-  --json                  print the figures as JSON instead of tables
-  --batch-size N          event source mapping batch size (default 50, as infra/functions.ts)
-  --window-ms N           event source mapping batching window (default 2000, as infra/functions.ts)
-  --concurrency N         session-processor instances (default 5, the mapping's maxConcurrency)
-  --ingest-concurrency N  webhooks in flight at once (default 16)
-  --max-backlog N         the sender waits while the queue holds more (default 2 × batch size × concurrency, at least 500)
+  --sessions N               sessions in the workload (default 10000; 300 for a quick look)
+  --seed S                   workload seed (default 1)
+  --json                     print the figures as JSON instead of tables
+  --batch-size N             event source mapping batch size (default 50, as infra/functions.ts)
+  --window-ms N              event source mapping batching window (default 2000, as infra/functions.ts)
+  --concurrency N            session-processor instances (default 5, the mapping's maxConcurrency)
+  --ingest-concurrency N     webhooks in flight at once (default 16)
+  --max-backlog N            the sender waits while the queue holds more (default 2 × batch size × concurrency, at least 500)
   --salesforce-latency-ms N  delay added to every Salesforce call, both runs (default 0: loopback speed)
-  --no-baseline           skip the naive baseline`;
+  --no-baseline              skip the naive baseline
+BENCH_DEBUG=1 in the environment prints the queue depth every 5 s while the pipeline runs.`;
 
 function positive(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
