@@ -2,6 +2,7 @@ import { CreateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dyn
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { dynamo, sqs } from '../shared/adapters/aws-clients.ts';
 import { ENV } from '../shared/config.ts';
+import { OUTBOX_DUE_INDEX } from '../shared/adapters/outbox-store.ts';
 
 /** The resources of the CDK stack, made in moto_server for tests and the local run. */
 export interface LocalResources {
@@ -13,6 +14,7 @@ export interface LocalResources {
   syncQueueUrl: string;
   syncQueueArn: string;
   syncDlqUrl: string;
+  outboxTable: string;
 }
 
 export const LOCAL_MAX_RECEIVE_COUNT = 5;
@@ -24,14 +26,30 @@ async function createQueue(name: string, attributes: Record<string, string> = {}
   return { url, arn: attrs.Attributes!.QueueArn! };
 }
 
-async function createTable(name: string, options: { sortKey?: boolean; ttl?: boolean } = {}): Promise<string> {
+async function createTable(name: string, options: { sortKey?: boolean; ttl?: boolean; dueIndex?: boolean } = {}): Promise<string> {
   const keys = options.sortKey ? ['pk', 'sk'] : ['pk'];
   await dynamo().send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: keys.map((key) => ({ AttributeName: key, AttributeType: 'S' })),
+      AttributeDefinitions: [
+        ...keys.map((key) => ({ AttributeName: key, AttributeType: 'S' as const })),
+        ...(options.dueIndex ? [{ AttributeName: 'dueShard', AttributeType: 'S' as const }, { AttributeName: 'dueAt', AttributeType: 'N' as const }] : []),
+      ],
       KeySchema: keys.map((key, i) => ({ AttributeName: key, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+      // The outbox's sparse index of due orgs, as in infra/data.ts.
+      GlobalSecondaryIndexes: options.dueIndex
+        ? [
+            {
+              IndexName: OUTBOX_DUE_INDEX,
+              KeySchema: [
+                { AttributeName: 'dueShard', KeyType: 'HASH' },
+                { AttributeName: 'dueAt', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['orgId'] },
+            },
+          ]
+        : undefined,
     }),
   );
   if (options.ttl) {
@@ -44,6 +62,7 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
   const orgsTable = await createTable('glance-sync-orgs', { sortKey: true });
   const dedupeTable = await createTable('glance-sync-dedupe', { ttl: true });
   const tracesTable = await createTable('glance-sync-debug-traces', { sortKey: true, ttl: true });
+  const outboxTable = await createTable('glance-sync-outbox', { sortKey: true, dueIndex: true });
   const visibility = String(options.visibilityTimeoutSeconds ?? 2);
   const eventsDlq = await createQueue('glance-sync-events-dlq', { MessageRetentionPeriod: String(14 * 24 * 3600) });
   const events = await createQueue('glance-sync-events', {
@@ -64,10 +83,15 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
     syncQueueUrl: sync.url,
     syncQueueArn: sync.arn,
     syncDlqUrl: syncDlq.url,
+    outboxTable,
   };
 }
 
-/** Sets the environment the Lambda handlers read, as the CDK stack would. */
+/**
+ * Sets the environment the Lambda handlers read, as the CDK stack would, except the record
+ * budget: 0 (each batch written at once) unless `extra.recordBudgetSeconds` asks for the outbox,
+ * so a test sees its records without a flush.
+ */
 export function exportResourceEnv(resources: LocalResources, extra: Partial<Record<keyof typeof ENV, string>> = {}): void {
   process.env[ENV.orgsTable] = resources.orgsTable;
   process.env[ENV.dedupeTable] = resources.dedupeTable;
@@ -78,5 +102,7 @@ export function exportResourceEnv(resources: LocalResources, extra: Partial<Reco
   process.env[ENV.syncQueueArn] = resources.syncQueueArn;
   process.env[ENV.syncDlqUrl] = resources.syncDlqUrl;
   process.env[ENV.maxReceiveCount] = String(LOCAL_MAX_RECEIVE_COUNT);
+  process.env[ENV.outboxTable] = resources.outboxTable;
+  process.env[ENV.recordBudgetSeconds] = '0';
   for (const [key, value] of Object.entries(extra)) process.env[ENV[key as keyof typeof ENV]] = value;
 }

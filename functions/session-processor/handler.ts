@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { processSessionBatch } from '../../shared/processing/session-processing.ts';
+import { processSessionBatch, type ProcessorDeps } from '../../shared/processing/session-processing.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
@@ -16,6 +16,7 @@ import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { fromPowertools } from '../../shared/log.ts';
 import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+import { outboxFlushDeps } from '../outbox-flusher/wiring.ts';
 
 const logger = new Logger({ serviceName: 'session-processor' });
 const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'session-processor' });
@@ -31,28 +32,30 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
   salesforceFor ??= salesforceClientCache(secrets, prefix, () => ({ attempts: 3, baseDelayMs: 250, deadline: () => deadline() }));
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
   const eventsQueue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
+  const deps: ProcessorDeps = {
+    ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
+    orgsForGroup: (groupId) => registry.orgsForGroup(groupId),
+    salesforceFor,
+    deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
+    maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
+    pauses: dynamoOrgPauses(requireEnv('orgsTable')),
+    requeue: (sessionEvent, delaySeconds) => eventsQueue.send(sessionEvent, delaySeconds),
+    apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
+    now: () => Date.now(),
+    onPause: (orgId) => {
+      const metric = metrics.singleMetric();
+      metric.addDimension('orgId', orgId);
+      metric.addMetric('org_paused', MetricUnit.Count, 1);
+    },
+    leaseMs: 6 * 120_000,
+    chatterLeaseMs: 6 * 120_000,
+    traces: dynamoTraceStore(requireEnv('tracesTable')),
+    log: fromPowertools(logger),
+  };
+  const outboxFlush = outboxFlushDeps({ ...deps, getOrg: (orgId) => registry.getOrg(orgId), deadline: () => deadline() });
   const outcome = await processSessionBatch(
     event.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1') })),
-    {
-      ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
-      orgsForGroup: (groupId) => registry.orgsForGroup(groupId),
-      salesforceFor,
-      deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
-      maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
-      pauses: dynamoOrgPauses(requireEnv('orgsTable')),
-      requeue: (sessionEvent, delaySeconds) => eventsQueue.send(sessionEvent, delaySeconds),
-      apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
-      now: () => Date.now(),
-      onPause: (orgId) => {
-        const metric = metrics.singleMetric();
-        metric.addDimension('orgId', orgId);
-        metric.addMetric('org_paused', MetricUnit.Count, 1);
-      },
-      leaseMs: 6 * 120_000,
-      chatterLeaseMs: 6 * 120_000,
-      traces: dynamoTraceStore(requireEnv('tracesTable')),
-      log: fromPowertools(logger),
-    },
+    { ...deps, outboxFlush },
   );
   for (const [name, value] of Object.entries(outcome.counts)) {
     if (value > 0) metrics.addMetric(`sessions_${name}`, MetricUnit.Count, value);

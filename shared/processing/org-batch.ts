@@ -273,3 +273,29 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<v
     }
   });
 }
+
+/**
+ * The outbox's Chatter path: a join link is only worth something while the session is live, so
+ * the posts of an org's share are made when the share reaches the outbox, ahead of its record
+ * (which waits for the flush). Same claims as every post (chatter-once.ts), so the flush finds
+ * them done. Never throws: a failure is logged and left to the flush, which posts then.
+ */
+export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesforce: OrgSalesforce, deps: OrgBatchDeps): Promise<void> {
+  const work: Work[] = items.map((item) => ({
+    item,
+    session: item.event.session,
+    link: { linked: false, reason: 'not related' },
+    leadNotes: [],
+    leadId: null,
+    chatter: 'not considered',
+    problems: [],
+  }));
+  try {
+    await relateRecords(org, work, salesforce);
+    await postToChatterOnce(org, work, salesforce, deps);
+  } catch (error) {
+    deps.log.warn('Chatter posts ahead of the outbox flush failed; the flush posts them', { orgId: org.orgId, error: callMessage(error) });
+  }
+  const failed = work.filter((w) => w.problems.length);
+  if (failed.length) deps.log.warn('some Chatter posts wait for the outbox flush', { orgId: org.orgId, sessions: failed.length });
+}

@@ -6,7 +6,7 @@ import { applyOrgBatch, type OrgBatchItem } from './org-batch.ts';
 import type { Claimed, OrgOutcome, SessionWrite, Tally } from './batch-state.ts';
 import type { OrgPause, ProcessorDeps } from './session-processing.ts';
 
-interface OrgShare {
+export interface OrgShare {
   org: Org;
   sessions: SessionWrite[];
   batch: OrgBatchItem[];
@@ -27,13 +27,17 @@ export async function writeToOrgs(sessions: SessionWrite[], deps: ProcessorDeps,
   );
 }
 
-async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDeps, tally: Tally): Promise<OrgShare[]> {
+/**
+ * Routes each session to the orgs that record it. `holdPaused`: a paused org's share gets a
+ * `deferred` outcome instead (the direct path); the outbox takes it and lets it wait there.
+ */
+export async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDeps, tally: Tally, holdPaused = true): Promise<OrgShare[]> {
   const orgsByGroup = new Map<number, Org[]>();
   for (const groupId of new Set(sessions.map((s) => s.newest.event.session.groupId))) {
     orgsByGroup.set(groupId, await deps.orgsForGroup(groupId));
   }
   const allOrgIds = [...new Set([...orgsByGroup.values()].flat().map((o) => o.orgId))];
-  const paused = allOrgIds.length ? await deps.pauses.pausedOrgs(allOrgIds) : new Map<string, OrgPause>();
+  const paused = allOrgIds.length && holdPaused ? await deps.pauses.pausedOrgs(allOrgIds) : new Map<string, OrgPause>();
 
   const byOrg = new Map<string, OrgShare>();
   for (const s of sessions) {
@@ -60,8 +64,14 @@ async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDeps, tall
   return [...byOrg.values()];
 }
 
+/** What writing one org's share needs (the processor's deps, or the outbox flusher's). */
+export type OrgWriteDeps = Pick<
+  ProcessorDeps,
+  'salesforceFor' | 'ledger' | 'log' | 'chatterLeaseMs' | 'traces' | 'apiUsageShareLimit' | 'pauses' | 'onPause' | 'now'
+>;
+
 /** Writes one org's share; never throws: a failed call becomes an outcome for every session in it. */
-async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): Promise<OrgOutcome[]> {
+export async function writeOrg(org: Org, batch: OrgBatchItem[], deps: OrgWriteDeps): Promise<OrgOutcome[]> {
   try {
     const salesforce = await deps.salesforceFor(org);
     const { outcomes, traces } = await applyOrgBatch(org, batch, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
@@ -88,7 +98,7 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): P
   }
 }
 
-async function pauseOrg(org: Org, reason: string, deps: ProcessorDeps): Promise<void> {
+async function pauseOrg(org: Org, reason: string, deps: OrgWriteDeps): Promise<void> {
   const until = new Date(deps.now() + PAUSE_MS).toISOString();
   await deps.pauses.pause(org.orgId, { until, reason });
   deps.onPause?.(org.orgId, reason);

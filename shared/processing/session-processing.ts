@@ -9,6 +9,9 @@ import type { OrgSalesforce } from './org-batch.ts';
 import { emptyTally, type Claimed, type SessionWrite, type Tally } from './batch-state.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
+import { flushOrg, type FlushDeps } from './flush.ts';
+import { enqueueToOrgs } from './outbox-writes.ts';
+import { outboxEnabled } from './outbox.ts';
 
 export interface OrgPause {
   until: string;
@@ -45,6 +48,8 @@ export interface ProcessorDeps {
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;
+  /** With a positive record budget, shares wait in each org's outbox (outbox.ts); absent: written at once. */
+  outboxFlush?: FlushDeps;
 }
 
 export type BatchOutcome = Tally;
@@ -62,11 +67,17 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   const locks = await lockSessions(claimed, deps, tally);
   const current = await dropStaleEvents(locks, deps, tally);
   const sessions = newestPerSession(current);
-  await writeToOrgs(sessions, deps, tally);
+  const outboxFlush = deps.outboxFlush;
+  const due = outboxFlush && outboxEnabled(outboxFlush.policy) ? await enqueueToOrgs(sessions, { ...deps, outboxFlush }, tally) : [];
+  if (!outboxFlush || !outboxEnabled(outboxFlush.policy)) await writeToOrgs(sessions, deps, tally);
   await settleSessions(sessions, locks.held, deps, tally);
   // Settling released the locks of the sessions it marked; on a crash the rest expire with their
   // lease, as event claims do.
   await Promise.all([...locks.held].map((id) => deps.ledger.unlockSession(id)));
+  // The batch is settled: a flush failing now leaves the shares in the outbox, not on the queue.
+  for (const orgId of due) {
+    await flushOrg(orgId, outboxFlush!).catch((error: Error) => deps.log.error('outbox flush failed', { orgId, error: error.message }));
+  }
   return tally;
 }
 

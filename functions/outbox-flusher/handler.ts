@@ -1,0 +1,67 @@
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Context } from 'aws-lambda';
+import { flushDueOrgs, flushOrg, type FlushResult } from '../../shared/processing/flush.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
+import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
+import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
+import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
+import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
+import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
+import { fromPowertools } from '../../shared/log.ts';
+import { DEFAULTS, ENV, optionalEnv, requireEnv } from '../../shared/config.ts';
+import { outboxFlushDeps } from './wiring.ts';
+
+const logger = new Logger({ serviceName: 'outbox-flusher' });
+const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'outbox-flusher' });
+const secrets = cachedSecretReader();
+let salesforceFor: ReturnType<typeof salesforceClientCache> | undefined;
+let deadline = () => Date.now() + 30_000;
+
+/** `{}` from the one-minute schedule: flush every org whose outbox is due. `{ orgId }`: flush that org now (admin). */
+export interface FlushRequest {
+  orgId?: string;
+}
+
+export async function flushOutboxes(request: FlushRequest = {}, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<Record<string, FlushResult>> {
+  deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 15_000 : 30_000);
+  salesforceFor ??= salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix), () => ({
+    attempts: 3,
+    baseDelayMs: 250,
+    deadline: () => deadline(),
+  }));
+  const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
+  const deps = outboxFlushDeps({
+    ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
+    salesforceFor,
+    getOrg: (orgId) => registry.getOrg(orgId),
+    deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
+    maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
+    pauses: dynamoOrgPauses(requireEnv('orgsTable')),
+    apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
+    now: () => Date.now(),
+    onPause: (orgId) => {
+      const metric = metrics.singleMetric();
+      metric.addDimension('orgId', orgId);
+      metric.addMetric('org_paused', MetricUnit.Count, 1);
+    },
+    chatterLeaseMs: 6 * 120_000,
+    traces: dynamoTraceStore(requireEnv('tracesTable')),
+    log: fromPowertools(logger),
+    deadline: () => deadline(),
+  });
+  if (!deps) throw new Error(`environment variable ${ENV.outboxTable} is not set`);
+  const results = request.orgId ? new Map([[request.orgId, await flushOrg(request.orgId, deps)]]) : await flushDueOrgs(deps);
+  let written = 0;
+  for (const r of results.values()) if (r.kind === 'flushed') written += r.written;
+  if (written) metrics.addMetric('outbox_records_written', MetricUnit.Count, written);
+  logger.info('outboxes flushed', { orgs: results.size, written });
+  return Object.fromEntries(results);
+}
+
+export const handler = middy(flushOutboxes).use(injectLambdaContext(logger)).use(logMetrics(metrics));
