@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { processEvents } from '../functions/session-processor/handler.ts';
+import { flushOutboxes } from '../functions/outbox-flusher/handler.ts';
+import { drainQueue } from '../local/queue-poller.ts';
+import { exportResourceEnv } from '../local/aws-resources.ts';
+import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
+import { dynamoOutboxStore } from '../shared/adapters/outbox-store.ts';
+import { dynamoOrgPauses } from '../shared/adapters/org-pauses.ts';
+import { parseDeadLetter } from '../shared/dead-letter.ts';
+import type { GlanceSession, SessionEvent } from '../shared/session.ts';
+import type { OrgSettings } from '../shared/org.ts';
+import type { OutboxEntry } from '../shared/processing/outbox.ts';
+import { DEMO_GROUP, PROD_ORG, SANDBOX_ORG, sampleSession } from './support/fixtures.ts';
+import { startTestPipeline, type TestPipeline } from './support/pipeline.ts';
+
+/*
+ * The outbox against moto_server (real conditional writes and the due index) and the Salesforce
+ * simulator. The record budget is the deployed 5 minutes; nothing waits: the flusher is invoked
+ * directly, or with the flush threshold set low.
+ */
+
+let p: TestPipeline;
+beforeAll(async () => {
+  p = await startTestPipeline();
+}, 60_000);
+afterAll(async () => {
+  await p?.stop();
+});
+
+let seq = 0;
+function event(session: GlanceSession, type: SessionEvent['type'] = 'session.started', occurredAt = '2026-11-22T13:15:00Z'): SessionEvent {
+  return { eventId: `outbox-test:${++seq}`, source: 'webhook', type, occurredAt, session };
+}
+async function deliver(...events: SessionEvent[]): Promise<void> {
+  await sqsEventsQueue(p.resources.eventsQueueUrl).sendMany(events);
+  await drainQueue(p.resources.eventsQueueUrl, (e) => processEvents(e), { retryImmediately: true });
+}
+async function setUp(prod: Partial<OrgSettings>, env: { flushRecords?: number } = {}): Promise<void> {
+  await p.reset();
+  exportResourceEnv(p.resources, { recordBudgetSeconds: '300', outboxFlushRecords: String(env.flushRecords ?? 1000) });
+  await p.registerGroup(DEMO_GROUP);
+  await p.addOrg(PROD_ORG, [DEMO_GROUP], { logSessionsStartedOutside: true, ...prod });
+}
+const store = () => dynamoOutboxStore(p.resources.outboxTable);
+const sessionRecords = (orgId = PROD_ORG) => p.sobjects(orgId, 'Glance_Session__c');
+const session = (n: number, extra: Partial<GlanceSession> = {}) => sampleSession({ id: `12345.70${n}.1`, sessionKey: `70${n}`, ...extra });
+
+describe('an org outbox gathers shares and writes them together', () => {
+  beforeEach(() => setUp({}));
+
+  it('holds the shares (no Salesforce call) until a flush writes them all with one collection call', async () => {
+    await deliver(...[0, 1, 2, 3, 4].map((n) => event(session(n))));
+    expect(await sessionRecords()).toHaveLength(0);
+    expect(p.sim.apiCalls(PROD_ORG)).toBe(0);
+    expect((await store().list(PROD_ORG, 100)).map((e) => e.sessionId).sort()).toHaveLength(5);
+
+    await flushOutboxes({ orgId: PROD_ORG });
+    expect(await sessionRecords()).toHaveLength(5);
+    expect(p.sim.callLog(PROD_ORG).filter((c) => c.path.includes('Glance_Session__c'))).toHaveLength(1);
+    expect(await store().list(PROD_ORG, 100)).toHaveLength(0);
+    expect(await store().dueOrgs(Date.now() + 3600_000, 10)).toEqual([]);
+  });
+
+  it('the one-minute sweep flushes only outboxes whose oldest share waited the record budget', async () => {
+    await deliver(event(session(1)));
+    expect(await store().dueOrgs(Date.now(), 10)).toEqual([]);
+    const due = await store().dueOrgs(Date.now() + 300_000, 10);
+    expect(due).toEqual([PROD_ORG]);
+    // A newer version of the session does not push the due time back.
+    await deliver(event(session(1, { status: 'C' }), 'session.ended', '2026-11-22T13:40:00Z'));
+    expect(await store().dueOrgs(Date.now() + 300_000, 10)).toEqual([PROD_ORG]);
+    expect(await flushOutboxes({})).toEqual({});
+    expect(await sessionRecords()).toHaveLength(0);
+  });
+
+  it('a newer version waits in place of the older; an older event never replaces it, before or during a flush', async () => {
+    await deliver(event(session(1, { status: 'C' }), 'session.ended', '2026-11-22T13:40:00Z'));
+    const older: OutboxEntry = (await store().list(PROD_ORG, 10))[0]!;
+    await store().put(PROD_ORG, [{ ...older, occurredAt: '2026-11-22T13:15:00.000Z', event: { ...older.event, session: session(1) } }], 300_000);
+    expect((await store().list(PROD_ORG, 10))[0]!.occurredAt).toBe('2026-11-22T13:40:00.000Z');
+
+    // A flush that read version 13:40 must not remove 13:50, which arrived while it wrote.
+    await store().put(PROD_ORG, [{ ...older, occurredAt: '2026-11-22T13:50:00.000Z' }], 300_000);
+    expect(await store().remove(PROD_ORG, [older])).toBe(0);
+    expect((await store().list(PROD_ORG, 10))[0]!.occurredAt).toBe('2026-11-22T13:50:00.000Z');
+    await flushOutboxes({ orgId: PROD_ORG });
+    expect(await sessionRecords()).toEqual([expect.objectContaining({ Status__c: 'C' })]);
+  });
+
+  it('is flushed by the processor itself once the threshold of records has gathered', async () => {
+    await setUp({}, { flushRecords: 3 });
+    await deliver(event(session(1)), event(session(2)));
+    expect(await sessionRecords()).toHaveLength(0);
+    await deliver(event(session(3)));
+    expect(await sessionRecords()).toHaveLength(3);
+    expect(await store().list(PROD_ORG, 10)).toHaveLength(0);
+  });
+
+  it('two flushers of one org: one writes, the other finds the lease taken; every record once', async () => {
+    await deliver(...[0, 1, 2, 3].map((n) => event(session(n))));
+    const results = await Promise.all([flushOutboxes({ orgId: PROD_ORG }), flushOutboxes({ orgId: PROD_ORG })]);
+    expect(results.map((r) => r[PROD_ORG]!.kind).sort()).toEqual(['busy', 'flushed']);
+    expect(await sessionRecords()).toHaveLength(4);
+  });
+
+  it('a paused org’s outbox simply waits, due again when the pause ends', async () => {
+    await deliver(event(session(1)));
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    await dynamoOrgPauses(p.resources.orgsTable).pause(PROD_ORG, { until, reason: 'test' });
+    expect((await flushOutboxes({ orgId: PROD_ORG }))[PROD_ORG]).toEqual({ kind: 'paused', until });
+    expect(p.sim.apiCalls(PROD_ORG)).toBe(0);
+    expect(await store().list(PROD_ORG, 10)).toHaveLength(1);
+    expect(await store().dueOrgs(Date.parse(until) - 1000, 10)).toEqual([]);
+    expect(await store().dueOrgs(Date.parse(until), 10)).toEqual([PROD_ORG]);
+  });
+
+  it('a share Salesforce refuses at flush time is dead-lettered alone, as its org’s share; the others are written', async () => {
+    await setUp({ createLeadsForGuests: 'new_email' });
+    // Salesforce refuses `_` in an email's domain (INVALID_EMAIL_ADDRESS): the guest's Lead is refused for good.
+    const badGuest = { name: 'Bad Domain', email: 'bad@ex_ample.com', phone: null, joinedAt: null };
+    await deliver(event(session(1, { guests: [] })), event(session(2, { guests: [badGuest] })));
+    await flushOutboxes({ orgId: PROD_ORG });
+    const letters = (await p.receiveAll(p.resources.eventsDlqUrl)).map((m) => parseDeadLetter(m.body)!);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.orgIds).toEqual([PROD_ORG]);
+    expect(letters[0]!.reason).toMatch(/INVALID_EMAIL_ADDRESS/);
+    expect(JSON.parse(letters[0]!.body)).toMatchObject({ onlyOrgId: PROD_ORG, session: { id: session(2).id } });
+    expect((await sessionRecords()).map((r) => r.Glance_Session_Id__c)).toContain(session(1).id);
+    expect(await store().list(PROD_ORG, 10)).toHaveLength(0);
+  });
+
+  it('a flush that fails for a passing reason keeps the shares and backs off', async () => {
+    await deliver(event(session(1)));
+    p.sim.injectFault({ orgId: PROD_ORG, fault: 'SERVICE_UNAVAILABLE', times: Infinity });
+    await flushOutboxes({ orgId: PROD_ORG });
+    p.sim.clearFaults();
+    expect(await sessionRecords()).toHaveLength(0);
+    const [waiting] = await store().list(PROD_ORG, 10);
+    expect(waiting!.attempts).toBe(1);
+    expect(await store().dueOrgs(Date.now() + 30_000, 10)).toEqual([]);
+    await flushOutboxes({ orgId: PROD_ORG });
+    expect(await sessionRecords()).toHaveLength(1);
+  });
+});
+
+describe('Chatter goes on a path of its own', () => {
+  it('posts when the share reaches the outbox, ahead of the record; the flush does not post again', async () => {
+    await setUp({ chatterOnSessionStart: true });
+    const caseId = p.sim.seed(PROD_ORG, 'Case', { Subject: 'Help' });
+    const s = session(1, { origin: { salesforceOrgId: PROD_ORG, recordId: caseId } });
+    await deliver(event(s));
+    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(1);
+    expect(await sessionRecords()).toHaveLength(0);
+    await deliver(event(s, 'session.updated', '2026-11-22T13:20:00Z'));
+    await flushOutboxes({ orgId: PROD_ORG });
+    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(1);
+    expect(await sessionRecords()).toEqual([expect.objectContaining({ Glance_Session_Id__c: s.id })]);
+  });
+});
+
+describe('several orgs', () => {
+  it('each org paired with the group has its own outbox', async () => {
+    await setUp({});
+    await p.addOrg(SANDBOX_ORG, [DEMO_GROUP], { logSessionsStartedOutside: true });
+    await deliver(event(session(1)));
+    expect((await store().dueOrgs(Date.now() + 300_000, 10)).sort()).toEqual([PROD_ORG, SANDBOX_ORG].sort());
+    await flushOutboxes({ orgId: SANDBOX_ORG });
+    expect(await sessionRecords(SANDBOX_ORG)).toHaveLength(1);
+    expect(await sessionRecords(PROD_ORG)).toHaveLength(0);
+  });
+});
