@@ -15,6 +15,13 @@ export const DEFAULT_GLANCE_API_URL = DEFAULTS.glanceApiUrl;
 export const METRICS_NAMESPACE = 'GlanceSalesforceSync';
 
 export const SESSION_PROCESSOR_TIMEOUT = Duration.seconds(120);
+// Below the flush lease (functions/outbox-flusher/wiring.ts, 5 minutes): a flusher that lost its lease is dead.
+export const OUTBOX_FLUSHER_TIMEOUT = Duration.seconds(120);
+/** The record budget and flush threshold of this deployment: one place, shared with the benchmark. */
+export const RECORD_BUDGET_SECONDS = DEFAULTS.recordBudgetSeconds;
+export const OUTBOX_FLUSH_RECORDS = DEFAULTS.outboxFlushRecords;
+/** How often aged outboxes are looked for: a share waits at most the budget plus this. */
+export const OUTBOX_SWEEP_MINUTES = 1;
 export const SYNC_RUN_TIMEOUT = Duration.seconds(300);
 // AWS guidance for SQS-triggered functions: visibility at least 6x the function timeout, so a
 // message is not redelivered while throttled retries of the same batch are still in flight.

@@ -1,13 +1,20 @@
-import { Duration } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { ENV } from '../shared/config.ts';
+import { OUTBOX_DUE_INDEX } from '../shared/adapters/outbox-store.ts';
 import { acceptWildcard, type ArnPattern, SCHEDULE_RULES, SECRETS } from './arns.ts';
 import {
   EVENT_BUS_NAME,
   EVENTS_MAX_RECEIVE_COUNT,
+  OUTBOX_FLUSH_RECORDS,
+  OUTBOX_FLUSHER_TIMEOUT,
+  OUTBOX_SWEEP_MINUTES,
+  RECORD_BUDGET_SECONDS,
   SCHEDULE_RULE_PREFIX,
   SECRET_PREFIX,
   SESSION_PROCESSOR_TIMEOUT,
@@ -32,10 +39,17 @@ export class PipelineFunctions extends Construct {
   readonly sessionProcessor: PipelineFunction;
   readonly syncRun: PipelineFunction;
   readonly syncNow: PipelineFunction;
+  readonly outboxFlusher: PipelineFunction;
+  readonly outboxSweep: Schedule;
 
   constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl }: PipelineFunctionsProps) {
     super(scope, id);
     const orgsTable = tables.orgs.tableName;
+    const outboxEnv = {
+      [ENV.outboxTable]: tables.outbox.tableName,
+      [ENV.recordBudgetSeconds]: String(RECORD_BUDGET_SECONDS),
+      [ENV.outboxFlushRecords]: String(OUTBOX_FLUSH_RECORDS),
+    };
 
     this.webhookIngest = new PipelineFunction(this, 'WebhookIngest', {
       name: 'webhook-ingest',
@@ -65,6 +79,7 @@ export class PipelineFunctions extends Construct {
         [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
         [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
         [ENV.secretPrefix]: SECRET_PREFIX,
+        ...outboxEnv,
       },
     });
     this.sessionProcessor.addEventSource(
@@ -85,6 +100,43 @@ export class PipelineFunctions extends Construct {
     // It dead-letters permanent failures itself, with the reason, instead of burning retries.
     queues.eventsDlq.grantSendMessages(this.sessionProcessor);
     grantSecretRead(this.sessionProcessor, SECRETS.orgSalesforce, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a batch may span several orgs.');
+    // Puts shares in the org outboxes and flushes an org once its threshold is reached (no index read).
+    grantOutbox(this.sessionProcessor, tables.outbox, false);
+
+    this.outboxFlusher = new PipelineFunction(this, 'OutboxFlusher', {
+      name: 'outbox-flusher',
+      description: 'Flushes org outboxes whose oldest share has waited the record budget into Salesforce',
+      memorySize: 512,
+      timeout: OUTBOX_FLUSHER_TIMEOUT,
+      environment: {
+        [ENV.orgsTable]: orgsTable,
+        [ENV.dedupeTable]: tables.dedupe.tableName,
+        [ENV.tracesTable]: tables.traces.tableName,
+        [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
+        [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
+        [ENV.secretPrefix]: SECRET_PREFIX,
+        ...outboxEnv,
+      },
+    });
+    grantTable(this.outboxFlusher, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem']);
+    grantTable(this.outboxFlusher, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
+    grantTable(this.outboxFlusher, tables.traces, ['dynamodb:BatchWriteItem']);
+    grantOutbox(this.outboxFlusher, tables.outbox, true);
+    queues.eventsDlq.grantSendMessages(this.outboxFlusher);
+    grantSecretRead(this.outboxFlusher, SECRETS.orgSalesforce, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a sweep flushes many orgs.');
+    // One schedule for the whole deployment (not per org): the due index says which orgs to flush.
+    const sweepRole = new Role(this, 'OutboxSweepRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    this.outboxSweep = new Schedule(this, 'OutboxSweep', {
+      description: 'Flushes org outboxes whose oldest share has waited the record budget',
+      schedule: ScheduleExpression.rate(Duration.minutes(OUTBOX_SWEEP_MINUTES)),
+      target: new LambdaInvoke(this.outboxFlusher, { retryAttempts: 0, role: sweepRole }),
+    });
+    // LambdaInvoke grants the function and its versions (`:*`); the next sweep comes a minute later anyway.
+    const flusherId = Stack.of(this).getLogicalId(this.outboxFlusher.node.defaultChild as CfnElement);
+    Validations.of(sweepRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${flusherId}.Arn>:*]`,
+      reason: 'EventBridge Scheduler invokes the one outbox flusher function; the wildcard covers only its versions.',
+    });
 
     this.syncRun = new PipelineFunction(this, 'SyncRun', {
       name: 'sync-run',
@@ -130,6 +182,12 @@ export class PipelineFunctions extends Construct {
 
 function grantTable(fn: PipelineFunction, table: Table, actions: string[]): void {
   table.grant(fn, ...actions);
+}
+
+/** The outbox table's items, and its due index only for the flusher (Table.grant would allow every index by wildcard). */
+function grantOutbox(fn: PipelineFunction, table: Table, readDueIndex: boolean): void {
+  fn.addToRolePolicy(new PolicyStatement({ actions: [...TABLE_READ, ...TABLE_WRITE], resources: [table.tableArn] }));
+  if (readDueIndex) fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${OUTBOX_DUE_INDEX}`] }));
 }
 
 function grantSecretRead(fn: PipelineFunction, pattern: ArnPattern, reason: string): void {
