@@ -14,14 +14,14 @@ import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { fromPowertools } from '../../shared/log.ts';
-import { DEFAULTS, ENV, optionalEnv, requireEnv } from '../../shared/config.ts';
+import { DEFAULTS, ENV, METRICS_NAMESPACE, optionalEnv, PROCESSOR_LEASE_MS, PROCESSOR_REPORT_MARGIN_MS, requireEnv } from '../../shared/config.ts';
 import { outboxFlushDeps } from './wiring.ts';
 
 const logger = new Logger({ serviceName: 'outbox-flusher' });
-const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'outbox-flusher' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'outbox-flusher' });
 const secrets = cachedSecretReader();
-let salesforceFor: ReturnType<typeof salesforceClientCache> | undefined;
-let deadline = () => Date.now() + 30_000;
+/** Logged-in clients kept across invocations; each invocation passes its own retry deadline. */
+let salesforceClients: ReturnType<typeof salesforceClientCache> | undefined;
 
 /** `{}` from the one-minute schedule: flush every org whose outbox is due. `{ orgId }`: flush that org now (admin). */
 export interface FlushRequest {
@@ -29,16 +29,13 @@ export interface FlushRequest {
 }
 
 export async function flushOutboxes(request: FlushRequest = {}, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<Record<string, FlushResult>> {
-  deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 15_000 : 30_000);
-  salesforceFor ??= salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix), () => ({
-    attempts: 3,
-    baseDelayMs: 250,
-    deadline: () => deadline(),
-  }));
+  const clients = (salesforceClients ??= salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix)));
+  // Stop starting new chunks early enough to settle the last one and release the lease.
+  const deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 3 * PROCESSOR_REPORT_MARGIN_MS : 30_000);
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
   const deps = outboxFlushDeps({
     ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
-    salesforceFor,
+    salesforceFor: (org) => clients(org, deadline),
     getOrg: (orgId) => registry.getOrg(orgId),
     deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
     maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
@@ -50,10 +47,10 @@ export async function flushOutboxes(request: FlushRequest = {}, context?: Pick<C
       metric.addDimension('orgId', orgId);
       metric.addMetric('org_paused', MetricUnit.Count, 1);
     },
-    chatterLeaseMs: 6 * 120_000,
+    chatterLeaseMs: PROCESSOR_LEASE_MS,
     traces: dynamoTraceStore(requireEnv('tracesTable')),
     log: fromPowertools(logger),
-    deadline: () => deadline(),
+    deadline,
   });
   if (!deps) throw new Error(`environment variable ${ENV.outboxTable} is not set`);
   const results = request.orgId ? new Map([[request.orgId, await flushOrg(request.orgId, deps)]]) : await flushDueOrgs(deps);
