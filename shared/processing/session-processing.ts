@@ -143,29 +143,26 @@ async function lockSessions(claimed: Claimed[], deps: ProcessorDeps, tally: Tall
     held.add(id);
     if (locks[i]!.lastApplied) lastApplied.set(id, locks[i]!.lastApplied!);
   });
-  const writable: Claimed[] = [];
-  for (const c of claimed) {
-    if (held.has(c.event.session.id)) writable.push(c);
-    else {
-      tally.counts.busy++;
-      tally.retry.push(c.message.messageId);
-      await deps.ledger.releaseEvent(c.event.eventId);
-    }
+  const writable = claimed.filter((c) => held.has(c.event.session.id));
+  const busy = claimed.filter((c) => !held.has(c.event.session.id));
+  for (const c of busy) {
+    tally.counts.busy++;
+    tally.retry.push(c.message.messageId);
   }
+  await Promise.all(busy.map((c) => deps.ledger.releaseEvent(c.event.eventId)));
   return { writable, held, lastApplied };
 }
 
 /** An event older than what its session already shows is done without a write. */
 async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: Tally): Promise<Claimed[]> {
-  const current: Claimed[] = [];
-  for (const c of locks.writable) {
+  const isStale = (c: Claimed) => {
     const newest = locks.lastApplied.get(c.event.session.id);
-    if (newest && newest > c.occurredAt) {
-      tally.counts.stale++;
-      await deps.ledger.completeEvent(c.event.eventId);
-    } else current.push(c);
-  }
-  return current;
+    return !!newest && newest > c.occurredAt;
+  };
+  const stale = locks.writable.filter(isStale);
+  tally.counts.stale += stale.length;
+  await Promise.all(stale.map((c) => deps.ledger.completeEvent(c.event.eventId)));
+  return locks.writable.filter((c) => !isStale(c));
 }
 
 /**
