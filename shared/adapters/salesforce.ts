@@ -133,6 +133,15 @@ const toResult = (raw: RawSaveResult): RecordResult =>
         ),
       };
 
+/** Composite takes at most 5 sObject Collections (or queries) among its 25 subrequests. */
+export const COMPOSITE_COLLECTIONS_LIMIT = 5;
+
+const chunked = <T>(items: T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
 /** sObject Collections take 200 records per call; Chatter batch posts take 500. */
 export const CHATTER_BATCH_LIMIT = 500;
 
@@ -145,26 +154,61 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
 
     async function upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]> {
       const results: RecordResult[] = new Array(records.length);
-      for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
-        let pending = records.slice(start, start + COLLECTION_LIMIT).map((record, i) => ({ record, index: start + i }));
-        // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          const raw = (await withCallRetry(retry, () =>
-            connection.upsert(sobject, pending.map((p) => ({ ...p.record })) as never, externalId, { allOrNone: false }),
-          )) as unknown as RawSaveResult[];
-          const again: typeof pending = [];
-          pending.forEach((p, i) => {
-            const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
-            results[p.index] = result;
-            if (!result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient')) again.push(p);
-          });
-          const delay = again.length ? retryDelay(retry, attempt) : null;
-          if (delay === null) break;
-          await sleep(delay);
-          pending = again;
-        }
+      let pending = records.map((record, index) => ({ record, index }));
+      // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const raw = await upsertOnce(sobject, externalId, pending.map((p) => p.record));
+        const again: typeof pending = [];
+        pending.forEach((p, i) => {
+          const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
+          results[p.index] = result;
+          if (!result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient')) again.push(p);
+        });
+        const delay = again.length ? retryDelay(retry, attempt) : null;
+        if (delay === null) break;
+        await sleep(delay);
+        pending = again;
       }
       return results;
+    }
+
+    /**
+     * One upsert pass: up to 200 records is one sObject Collections call; more go through
+     * Composite, up to 5 collections (1,000 records) per call, which counts as one call. A
+     * collection subrequest refused as a whole becomes that error on each of its records.
+     */
+    async function upsertOnce(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RawSaveResult[]> {
+      const chunks = chunked(records, COLLECTION_LIMIT);
+      if (chunks.length <= 1) {
+        return (await withCallRetry(retry, () =>
+          connection.upsert(sobject, records.map((r) => ({ ...r })) as never, externalId, { allOrNone: false }),
+        )) as unknown as RawSaveResult[];
+      }
+      const out: RawSaveResult[] = [];
+      for (const group of chunked(chunks, COMPOSITE_COLLECTIONS_LIMIT)) {
+        const body = {
+          allOrNone: false,
+          compositeRequest: group.map((chunk, i) => ({
+            method: 'PATCH',
+            url: `/services/data/v${SALESFORCE_API_VERSION}/composite/sobjects/${sobject}/${externalId}`,
+            referenceId: `upsert${i}`,
+            body: { allOrNone: false, records: chunk.map((r) => ({ attributes: { type: sobject }, ...r })) },
+          })),
+        };
+        const response = (await withCallRetry(retry, () =>
+          connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        )) as { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
+        group.forEach((chunk, i) => {
+          const sub = response.compositeResponse?.[i];
+          if (sub && sub.httpStatusCode < 300 && Array.isArray(sub.body)) out.push(...(sub.body as RawSaveResult[]));
+          else {
+            const error = (Array.isArray(sub?.body) ? sub.body[0] : undefined) as { errorCode?: string; message?: string } | undefined;
+            const code = error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 0}`;
+            out.push(...chunk.map(() => ({ success: false, errors: [{ statusCode: code, message: error?.message ?? 'no result for the collection' }] })));
+          }
+        });
+      }
+      return out;
     }
 
     return {
