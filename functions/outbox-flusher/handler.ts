@@ -8,6 +8,7 @@ import { flushDueOrgs, flushOrg, type FlushResult } from '../../shared/processin
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
+import { dynamoDescribeCache, dynamoKnownLeads } from '../../shared/adapters/org-caches.ts';
 import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
@@ -49,6 +50,8 @@ export async function flushOutboxes(request: FlushRequest = {}, context?: Pick<C
     },
     chatterLeaseMs: PROCESSOR_LEASE_MS,
     traces: dynamoTraceStore(requireEnv('tracesTable')),
+    describeCache: dynamoDescribeCache(requireEnv('orgsTable')),
+    knownLeads: dynamoKnownLeads(requireEnv('dedupeTable')),
     log: fromPowertools(logger),
     deadline,
   });

@@ -8,6 +8,7 @@ import { processSessionBatch, type ProcessorDeps } from '../../shared/processing
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
+import { dynamoDescribeCache, dynamoKnownLeads } from '../../shared/adapters/org-caches.ts';
 import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
@@ -48,6 +49,8 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
     leaseMs: PROCESSOR_LEASE_MS,
     chatterLeaseMs: PROCESSOR_LEASE_MS,
     traces: dynamoTraceStore(requireEnv('tracesTable')),
+    describeCache: dynamoDescribeCache(requireEnv('orgsTable')),
+    knownLeads: dynamoKnownLeads(requireEnv('dedupeTable')),
     log: fromPowertools(logger),
   };
   const outboxFlush = outboxFlushDeps({ ...deps, getOrg: (orgId) => registry.getOrg(orgId), deadline });

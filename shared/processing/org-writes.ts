@@ -3,6 +3,7 @@ import { SalesforceCallError } from '../salesforce-errors.ts';
 import { PAUSE_MS, pauseReason } from '../api-allowance.ts';
 import { routeSessionToOrg } from './org-routing.ts';
 import { applyOrgBatch, type OrgBatchItem } from './org-batch.ts';
+import { mentionsInvalidField, withCachedShape } from './org-caches.ts';
 import type { Claimed, OrgOutcome, SessionWrite, Tally } from './batch-state.ts';
 import type { OrgPause, ProcessorDeps } from './session-processing.ts';
 
@@ -67,14 +68,24 @@ export async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDep
 /** What writing one org's share needs (the processor's deps, or the outbox flusher's). */
 export type OrgWriteDeps = Pick<
   ProcessorDeps,
-  'salesforceFor' | 'ledger' | 'log' | 'chatterLeaseMs' | 'traces' | 'apiUsageShareLimit' | 'pauses' | 'onPause' | 'now'
+  'salesforceFor' | 'ledger' | 'log' | 'chatterLeaseMs' | 'traces' | 'apiUsageShareLimit' | 'pauses' | 'onPause' | 'now' | 'describeCache' | 'knownLeads'
 >;
 
 /** Writes one org's share; never throws: a failed call becomes an outcome for every session in it. */
 export async function writeOrg(org: Org, batch: OrgBatchItem[], deps: OrgWriteDeps): Promise<OrgOutcome[]> {
   try {
-    const salesforce = await deps.salesforceFor(org);
-    const { outcomes, traces } = await applyOrgBatch(org, batch, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
+    const client = await deps.salesforceFor(org);
+    const salesforce = deps.describeCache ? withCachedShape(client, org.orgId, deps.describeCache, deps.now) : client;
+    const { outcomes, traces } = await applyOrgBatch(org, batch, salesforce, {
+      ledger: deps.ledger,
+      log: deps.log,
+      chatterLeaseMs: deps.chatterLeaseMs,
+      knownLeads: deps.knownLeads,
+      now: deps.now,
+    });
+    if (deps.describeCache && outcomes.some((o) => o.kind !== 'ok' && mentionsInvalidField(o.reason))) {
+      await deps.describeCache.forget(org.orgId).catch(() => undefined);
+    }
     if (traces.length) {
       await deps.traces.put(traces).catch((error: Error) => deps.log.warn('could not store debug traces', { orgId: org.orgId, error: error.message }));
     }

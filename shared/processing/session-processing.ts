@@ -12,6 +12,7 @@ import { settleSessions } from './settle.ts';
 import { flushOrg, type FlushDeps } from './flush.ts';
 import { enqueueToOrgs } from './outbox-writes.ts';
 import { outboxEnabled } from './outbox.ts';
+import type { DescribeCache, KnownLeads } from './org-caches.ts';
 
 export interface OrgPause {
   until: string;
@@ -48,6 +49,10 @@ export interface ProcessorDeps {
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;
+  /** Describe results kept between Lambdas (refreshed daily and on INVALID_FIELD); absent: one describe per warm Lambda. */
+  describeCache?: DescribeCache;
+  /** Emails known to be Leads per org, so a flush need not query them again; absent: always queried. */
+  knownLeads?: KnownLeads;
   /** With a positive record budget, shares wait in each org's outbox (outbox.ts); absent: written at once. */
   outboxFlush?: FlushDeps;
 }
