@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { flushIsDue, retryDelayMs, type OutboxEntry, type OutboxState, type OutboxStore } from '../../shared/processing/outbox.ts';
+import { flushOrg, type FlushDeps } from '../../shared/processing/flush.ts';
+import type { RecordResult } from '../../shared/processing/org-batch.ts';
+import type { OrgPause } from '../../shared/processing/session-processing.ts';
+import { defaultSettings, type Org } from '../../shared/org.ts';
+import { PROD_ORG, sampleSession } from '../support/fixtures.ts';
+
+/*
+ * The outbox's rules with in-memory fakes of our own ports (the DynamoDB store is tested against
+ * moto_server in test/outbox.test.ts).
+ */
+
+const policy = { recordBudgetMs: 300_000, flushRecords: 1000 };
+
+describe('when an org outbox is due', () => {
+  it.each<[string, OutboxState, number, boolean]>([
+    ['nothing waits', { pending: 0, dueAt: null }, 0, false],
+    ['waiting less than the budget', { pending: 10, dueAt: 1_000 }, 999, false],
+    ['the oldest has waited the budget', { pending: 1, dueAt: 1_000 }, 1_000, true],
+    ['about 1,000 records gathered', { pending: 1000, dueAt: 9_999_999 }, 0, true],
+  ])('%s', (_, state, now, due) => {
+    expect(flushIsDue(state, now, policy)).toBe(due);
+  });
+
+  it('backs off 60 s, 120 s, … up to 15 minutes after failed flushes', () => {
+    expect([1, 2, 3, 4, 5].map(retryDelayMs)).toEqual([60_000, 120_000, 240_000, 480_000, 900_000]);
+  });
+});
+
+/** The outbox rules as the DynamoDB store implements them, in memory. */
+function memoryOutbox(): OutboxStore & { entries: Map<string, OutboxEntry>; dueAt: number | null } {
+  const entries = new Map<string, OutboxEntry>();
+  let lease: string | null = null;
+  const self = {
+    entries,
+    dueAt: null as number | null,
+    async put(_orgId: string, list: OutboxEntry[], budget: number) {
+      for (const e of list) {
+        const old = entries.get(e.sessionId);
+        if (old && old.occurredAt > e.occurredAt) continue;
+        entries.set(e.sessionId, { ...e, enqueuedAt: old?.enqueuedAt ?? e.enqueuedAt, attempts: 0 });
+      }
+      self.dueAt ??= Math.min(...list.map((e) => e.enqueuedAt)) + budget;
+      return { pending: entries.size, dueAt: self.dueAt };
+    },
+    async list(_orgId: string, limit: number) {
+      return [...entries.values()].slice(0, limit).map((e) => ({ ...e }));
+    },
+    async remove(_orgId: string, flushed: Array<Pick<OutboxEntry, 'sessionId' | 'occurredAt'>>) {
+      let n = 0;
+      for (const f of flushed) if (entries.get(f.sessionId)?.occurredAt === f.occurredAt) n += +entries.delete(f.sessionId);
+      return n;
+    },
+    async countAttempt(_orgId: string, e: Pick<OutboxEntry, 'sessionId' | 'occurredAt' | 'attempts'>) {
+      const cur = entries.get(e.sessionId);
+      if (cur?.occurredAt === e.occurredAt) cur.attempts = e.attempts + 1;
+    },
+    async reschedule(_orgId: string, budget: number, notBefore: number | null) {
+      self.dueAt = entries.size ? Math.max(Math.min(...[...entries.values()].map((e) => e.enqueuedAt)) + budget, notBefore ?? 0) : null;
+      return { pending: entries.size, dueAt: self.dueAt };
+    },
+    async acquireLease() {
+      if (lease) return null;
+      lease = 'token';
+      return lease;
+    },
+    async releaseLease() {
+      lease = null;
+    },
+    async dueOrgs() {
+      return [];
+    },
+  };
+  return self;
+}
+
+const org: Org = {
+  orgId: PROD_ORG,
+  name: 'Prod',
+  environment: 'production',
+  loginUrl: 'https://login.salesforce.com',
+  installedAt: '2026-11-01T13:14:00Z',
+  groups: [12345],
+  settings: { ...defaultSettings(), logSessionsStartedOutside: true },
+  createdAt: '2026-11-01T13:14:00Z',
+  updatedAt: '2026-11-01T13:14:00Z',
+};
+
+function entry(n: number, occurredAt = '2026-11-22T13:15:00.000Z'): OutboxEntry {
+  const session = sampleSession({ id: `12345.80${n}.1`, sessionKey: `80${n}` });
+  return {
+    orgId: PROD_ORG,
+    sessionId: session.id,
+    event: { eventId: `e${n}`, source: 'webhook', type: 'session.started', occurredAt, session },
+    occurredAt,
+    launchedHere: false,
+    routeReason: 'test',
+    enqueuedAt: 0,
+    attempts: 0,
+  };
+}
+
+function harness(answer: (record: Record<string, unknown>) => RecordResult, pause: OrgPause | null = null) {
+  const outbox = memoryOutbox();
+  const upserts: number[] = [];
+  const deadLetters: Array<{ body: string; reason: string }> = [];
+  const deps: FlushDeps = {
+    outbox,
+    policy,
+    getOrg: async () => org,
+    deadLetter: async (message, reason) => void deadLetters.push({ body: message.body, reason: reason.reason }),
+    maxReceiveCount: 3,
+    flushLeaseMs: 300_000,
+    deadline: () => Number.MAX_SAFE_INTEGER,
+    now: () => 1_000_000,
+    salesforceFor: async () => ({
+      orgShape: async () => ({ objectByKeyPrefix: new Map(), lookupFieldByObject: new Map() }),
+      query: async () => [],
+      upsertRecords: async (_sobject: string, _externalId: string, records: Array<Record<string, unknown>>) => {
+        upserts.push(records.length);
+        return records.map(answer);
+      },
+      postChatter: async () => [],
+      apiUsage: () => null,
+    }),
+    ledger: {
+      claimEvent: async () => 'claimed',
+      completeEvent: async () => undefined,
+      releaseEvent: async () => undefined,
+      claimEffect: async () => ({ result: 'claimed', recovered: false }),
+      completeEffect: async () => undefined,
+      releaseEffect: async () => undefined,
+      lockSession: async () => ({ locked: true, lastApplied: null }),
+      markApplied: async () => undefined,
+      unlockSession: async () => undefined,
+    },
+    traces: { put: async () => undefined, list: async () => [] } as never,
+    apiUsageShareLimit: 0.9,
+    pauses: { pausedOrgs: async () => new Map(pause ? [[PROD_ORG, pause]] : []), pause: async () => undefined },
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined } as never,
+    chatterLeaseMs: 60_000,
+  };
+  return { outbox, upserts, deadLetters, deps };
+}
+
+const ok = (): RecordResult => ({ ok: true, id: 'a0X000000000001AAA', created: true });
+
+describe('flushing an org outbox', () => {
+  it('writes every waiting share with one upsert and empties the outbox', async () => {
+    const h = harness(ok);
+    await h.outbox.put(PROD_ORG, [entry(1), entry(2), entry(3)], policy.recordBudgetMs);
+    expect(await flushOrg(PROD_ORG, h.deps)).toEqual({ kind: 'flushed', written: 3, deadLettered: 0, waiting: 0 });
+    expect(h.upserts).toEqual([3]);
+    expect(h.outbox.entries.size).toBe(0);
+    expect(h.outbox.dueAt).toBeNull();
+  });
+
+  it('keeps only the newest version of a session; an older event never replaces it', async () => {
+    const h = harness(ok);
+    await h.outbox.put(PROD_ORG, [entry(1, '2026-11-22T13:40:00.000Z')], policy.recordBudgetMs);
+    await h.outbox.put(PROD_ORG, [entry(1, '2026-11-22T13:15:00.000Z')], policy.recordBudgetMs);
+    expect(h.outbox.entries.get(entry(1).sessionId)!.occurredAt).toBe('2026-11-22T13:40:00.000Z');
+  });
+
+  it('a paused org is not written: its outbox waits and is due when the pause ends', async () => {
+    const until = new Date(5_000_000).toISOString();
+    const h = harness(ok, { until, reason: 'allowance' });
+    await h.outbox.put(PROD_ORG, [entry(1)], policy.recordBudgetMs);
+    expect(await flushOrg(PROD_ORG, h.deps)).toEqual({ kind: 'paused', until });
+    expect(h.upserts).toEqual([]);
+    expect(h.outbox.dueAt).toBe(5_000_000);
+  });
+
+  it('a second flusher of the same org finds it busy', async () => {
+    const h = harness(ok);
+    await h.outbox.acquireLease();
+    expect(await flushOrg(PROD_ORG, h.deps)).toEqual({ kind: 'busy' });
+  });
+
+  it('a share refused for good is dead-lettered as its org’s share alone; its neighbours are written', async () => {
+    const h = harness((r) => (r.Session_Key__c === '802' ? { ok: false, faults: [{ code: 'STRING_TOO_LONG', message: 'too long', fields: ['X'] }] } : ok()));
+    await h.outbox.put(PROD_ORG, [entry(1), entry(2)], policy.recordBudgetMs);
+    const result = await flushOrg(PROD_ORG, h.deps);
+    expect(result).toMatchObject({ written: 1, deadLettered: 1, waiting: 0 });
+    expect(JSON.parse(h.deadLetters[0]!.body)).toMatchObject({ eventId: `e2|org:${PROD_ORG}|0`, onlyOrgId: PROD_ORG });
+    expect(h.deadLetters[0]!.reason).toMatch(/STRING_TOO_LONG/);
+  });
+
+  it('a passing failure stays with a back-off, and is dead-lettered at the maxReceiveCount-th flush', async () => {
+    const h = harness(() => ({ ok: false, faults: [{ code: 'UNABLE_TO_LOCK_ROW', message: 'locked', fields: [] }] }));
+    await h.outbox.put(PROD_ORG, [entry(1)], policy.recordBudgetMs);
+    await flushOrg(PROD_ORG, h.deps);
+    expect(h.outbox.entries.get(entry(1).sessionId)!.attempts).toBe(1);
+    expect(h.outbox.dueAt).toBe(1_000_000 + retryDelayMs(1));
+    await flushOrg(PROD_ORG, h.deps);
+    expect(h.deadLetters).toHaveLength(0);
+    await flushOrg(PROD_ORG, h.deps);
+    expect(h.deadLetters).toHaveLength(1);
+    expect(h.outbox.entries.size).toBe(0);
+  });
+
+  it('writes in chunks of the flush threshold', async () => {
+    const h = harness(ok);
+    h.deps.policy = { ...policy, flushRecords: 2 };
+    await h.outbox.put(PROD_ORG, [1, 2, 3, 4, 5].map((n) => entry(n)), policy.recordBudgetMs);
+    await flushOrg(PROD_ORG, h.deps);
+    expect(h.upserts).toEqual([2, 2, 1]);
+  });
+});
