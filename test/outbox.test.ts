@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { processEvents } from '../functions/session-processor/handler.ts';
-import { flushOutboxes } from '../functions/outbox-flusher/handler.ts';
+import { flushOutboxes, flusherDeps } from '../functions/outbox-flusher/handler.ts';
+import { flushOrg } from '../shared/processing/flush.ts';
+import type { OutboxStore } from '../shared/processing/outbox.ts';
 import { drainQueue } from '../local/queue-poller.ts';
 import { exportResourceEnv } from '../local/aws-resources.ts';
 import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
@@ -98,8 +100,13 @@ describe('an org outbox gathers shares and writes them together', () => {
 
   it('two flushers of one org: one writes, the other finds the lease taken; every record once', async () => {
     await deliver(...[0, 1, 2, 3].map((n) => event(session(n))));
+    const token = (await store().acquireLease(PROD_ORG, 60_000))!;
+    expect((await flushOutboxes({ orgId: PROD_ORG }))[PROD_ORG]).toEqual({ kind: 'busy' });
+    expect(await sessionRecords()).toHaveLength(0);
+    await store().releaseLease(PROD_ORG, token);
+    // Racing for real: whichever order they run in, every record is written once.
     const results = await Promise.all([flushOutboxes({ orgId: PROD_ORG }), flushOutboxes({ orgId: PROD_ORG })]);
-    expect(results.map((r) => r[PROD_ORG]!.kind).sort()).toEqual(['busy', 'flushed']);
+    expect(results.flatMap((r) => (r[PROD_ORG]!.kind === 'flushed' ? [(r[PROD_ORG] as { written: number }).written] : [])).reduce((a, b) => a + b, 0)).toBe(4);
     expect(await sessionRecords()).toHaveLength(4);
   });
 
@@ -167,5 +174,79 @@ describe('several orgs', () => {
     await flushOutboxes({ orgId: SANDBOX_ORG });
     expect(await sessionRecords(SANDBOX_ORG)).toHaveLength(1);
     expect(await sessionRecords(PROD_ORG)).toHaveLength(0);
+  });
+});
+
+class Crash extends Error {}
+
+/** The store of a flusher that dies at its first `op`: that call and every later one throw, as for a dead process. */
+function dyingAt(op: keyof OutboxStore, store: OutboxStore): OutboxStore {
+  let dead = false;
+  return Object.fromEntries(
+    Object.entries(store).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        if (dead || name === op) {
+          dead = true;
+          throw new Crash(`died at ${op}`);
+        }
+        return (fn as (...a: unknown[]) => unknown)(...args);
+      },
+    ]),
+  ) as unknown as OutboxStore;
+}
+
+describe('crashes around the outbox', () => {
+  beforeEach(() => setUp({ createLeadsForGuests: 'new_email', chatterOnSessionStart: true }));
+
+  it('a processor that dies after the outbox write and before marking its event done: the redelivery changes nothing, one flush writes once', async () => {
+    const e = event(session(1));
+    await sqsEventsQueue(p.resources.eventsQueueUrl).sendMany([e]);
+    // First delivery dies after the put: the event's claim stays in progress until its lease runs out.
+    const put = dynamoOutboxStore(p.resources.outboxTable).put;
+    let died = false;
+    await drainQueue(
+      p.resources.eventsQueueUrl,
+      async (sqsEvent) => {
+        if (!died) {
+          died = true;
+          await put(PROD_ORG, (await store().list(PROD_ORG, 10)).length ? [] : [{ orgId: PROD_ORG, sessionId: e.session.id, event: e, occurredAt: '2026-11-22T13:15:00.000Z', launchedHere: false, routeReason: 'test', enqueuedAt: Date.now(), attempts: 0 }], 300_000);
+          throw new Crash('died after the outbox write');
+        }
+        return processEvents(sqsEvent);
+      },
+      { retryImmediately: true },
+    );
+    expect(await store().list(PROD_ORG, 10)).toHaveLength(1);
+    await flushOutboxes({ orgId: PROD_ORG });
+    expect(await sessionRecords()).toHaveLength(1);
+    expect(await p.sobjects(PROD_ORG, 'Lead')).toHaveLength(1);
+  });
+
+  it('a flusher that dies after Salesforce took the records and before removing them: the next flush (after its lease) writes them again without a second Lead', async () => {
+    const caseId = p.sim.seed(PROD_ORG, 'Case', { Subject: 'Help' });
+    await deliver(event(session(1, { origin: { salesforceOrgId: PROD_ORG, recordId: caseId } })), event(session(2, { guests: [] })));
+    const deps = flusherDeps(() => Date.now() + 30_000);
+    await expect(flushOrg(PROD_ORG, { ...deps, outbox: dyingAt('remove', deps.outbox) })).rejects.toThrow(Crash);
+    expect(await sessionRecords()).toHaveLength(2);
+    expect(await store().list(PROD_ORG, 10)).toHaveLength(2);
+    // Its lease holds off other flushers until it runs out.
+    expect((await flushOutboxes({ orgId: PROD_ORG }))[PROD_ORG]).toEqual({ kind: 'busy' });
+    const later = dynamoOutboxStore(p.resources.outboxTable, () => Date.now() + 6 * 60_000);
+    expect(await flushOrg(PROD_ORG, { ...deps, outbox: later })).toMatchObject({ kind: 'flushed', written: 2, waiting: 0 });
+    expect(await sessionRecords()).toHaveLength(2);
+    expect(await p.sobjects(PROD_ORG, 'Lead')).toHaveLength(1);
+    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(1);
+    expect(await store().list(PROD_ORG, 10)).toHaveLength(0);
+  });
+
+  it('a flusher that dies after taking its lease, before writing: nothing is lost, the org stays due', async () => {
+    await deliver(event(session(1)));
+    const deps = flusherDeps(() => Date.now() + 30_000);
+    await expect(flushOrg(PROD_ORG, { ...deps, outbox: dyingAt('list', deps.outbox) })).rejects.toThrow(Crash);
+    expect(await store().dueOrgs(Date.now() + 300_000, 10)).toEqual([PROD_ORG]);
+    const later = dynamoOutboxStore(p.resources.outboxTable, () => Date.now() + 6 * 60_000);
+    await flushOrg(PROD_ORG, { ...deps, outbox: later });
+    expect(await sessionRecords()).toHaveLength(1);
   });
 });

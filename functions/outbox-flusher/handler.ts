@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
-import { flushDueOrgs, flushOrg, type FlushResult } from '../../shared/processing/flush.ts';
+import { flushDueOrgs, flushOrg, type FlushDeps, type FlushResult } from '../../shared/processing/flush.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
@@ -29,10 +29,9 @@ export interface FlushRequest {
   orgId?: string;
 }
 
-export async function flushOutboxes(request: FlushRequest = {}, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<Record<string, FlushResult>> {
+/** The flusher's dependencies from this deployment's environment (exported for tests that inject crashes). */
+export function flusherDeps(deadline: () => number): FlushDeps {
   const clients = (salesforceClients ??= salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix)));
-  // Stop starting new chunks early enough to settle the last one and release the lease.
-  const deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 3 * PROCESSOR_REPORT_MARGIN_MS : 30_000);
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
   const deps = outboxFlushDeps({
     ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
@@ -56,6 +55,12 @@ export async function flushOutboxes(request: FlushRequest = {}, context?: Pick<C
     deadline,
   });
   if (!deps) throw new Error(`environment variable ${ENV.outboxTable} is not set`);
+  return deps;
+}
+
+export async function flushOutboxes(request: FlushRequest = {}, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<Record<string, FlushResult>> {
+  // Stop starting new chunks early enough to settle the last one and release the lease.
+  const deps = flusherDeps(() => Date.now() + (context ? context.getRemainingTimeInMillis() - 3 * PROCESSOR_REPORT_MARGIN_MS : 30_000));
   const results = request.orgId ? new Map([[request.orgId, await flushOrg(request.orgId, deps)]]) : await flushDueOrgs(deps);
   let written = 0;
   for (const r of results.values()) if (r.kind === 'flushed') written += r.written;

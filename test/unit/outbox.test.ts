@@ -174,7 +174,7 @@ describe('flushing an org outbox', () => {
 
   it('a second flusher of the same org finds it busy', async () => {
     const h = harness(ok);
-    await h.outbox.acquireLease();
+    await h.outbox.acquireLease(PROD_ORG, 1);
     expect(await flushOrg(PROD_ORG, h.deps)).toEqual({ kind: 'busy' });
   });
 
