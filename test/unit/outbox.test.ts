@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { flushIsDue, retryDelayMs, type OutboxEntry, type OutboxState, type OutboxStore } from '../../shared/processing/outbox.ts';
+import { flushIsDue, retryDelayMs, type OutboxEntry, type OutboxState } from '../../shared/processing/outbox.ts';
 import { flushOrg, type FlushDeps } from '../../shared/processing/flush.ts';
 import type { RecordResult } from '../../shared/processing/org-batch.ts';
 import type { OrgPause } from '../../shared/processing/session-processing.ts';
-import { defaultSettings, type Org } from '../../shared/org.ts';
+import { silentLog } from '../../shared/log.ts';
 import { PROD_ORG, sampleSession } from '../support/fixtures.ts';
+import { memoryLedger, memoryOutbox, memoryPauses, memoryTraces, org } from './fakes/ports.ts';
 
 /*
  * The outbox's rules with in-memory fakes of our own ports (the DynamoDB store is tested against
@@ -28,64 +29,7 @@ describe('when an org outbox is due', () => {
   });
 });
 
-/** The outbox rules as the DynamoDB store implements them, in memory. */
-function memoryOutbox(): OutboxStore & { entries: Map<string, OutboxEntry>; dueAt: number | null } {
-  const entries = new Map<string, OutboxEntry>();
-  let lease: string | null = null;
-  const self = {
-    entries,
-    dueAt: null as number | null,
-    async put(_orgId: string, list: OutboxEntry[], budget: number) {
-      for (const e of list) {
-        const old = entries.get(e.sessionId);
-        if (old && old.occurredAt > e.occurredAt) continue;
-        entries.set(e.sessionId, { ...e, enqueuedAt: old?.enqueuedAt ?? e.enqueuedAt, attempts: 0 });
-      }
-      self.dueAt ??= Math.min(...list.map((e) => e.enqueuedAt)) + budget;
-      return { pending: entries.size, dueAt: self.dueAt };
-    },
-    async list(_orgId: string, limit: number) {
-      return [...entries.values()].slice(0, limit).map((e) => ({ ...e }));
-    },
-    async remove(_orgId: string, flushed: Array<Pick<OutboxEntry, 'sessionId' | 'occurredAt'>>) {
-      let n = 0;
-      for (const f of flushed) if (entries.get(f.sessionId)?.occurredAt === f.occurredAt) n += +entries.delete(f.sessionId);
-      return n;
-    },
-    async countAttempt(_orgId: string, e: Pick<OutboxEntry, 'sessionId' | 'occurredAt' | 'attempts'>) {
-      const cur = entries.get(e.sessionId);
-      if (cur?.occurredAt === e.occurredAt) cur.attempts = e.attempts + 1;
-    },
-    async reschedule(_orgId: string, budget: number, notBefore: number | null) {
-      self.dueAt = entries.size ? Math.max(Math.min(...[...entries.values()].map((e) => e.enqueuedAt)) + budget, notBefore ?? 0) : null;
-      return { pending: entries.size, dueAt: self.dueAt };
-    },
-    async acquireLease() {
-      if (lease) return null;
-      lease = 'token';
-      return lease;
-    },
-    async releaseLease() {
-      lease = null;
-    },
-    async dueOrgs() {
-      return [];
-    },
-  };
-  return self;
-}
-
-const org: Org = {
-  orgId: PROD_ORG,
-  name: 'Prod',
-  environment: 'production',
-  loginUrl: 'https://login.salesforce.com',
-  installedAt: '2026-11-01T13:14:00Z',
-  groups: [12345],
-  settings: { ...defaultSettings(), logSessionsStartedOutside: true },
-  createdAt: '2026-11-01T13:14:00Z',
-  updatedAt: '2026-11-01T13:14:00Z',
-};
+const prod = org(PROD_ORG, { logSessionsStartedOutside: true });
 
 function entry(n: number, occurredAt = '2026-11-22T13:15:00.000Z'): OutboxEntry {
   const session = sampleSession({ id: `12345.80${n}.1`, sessionKey: `80${n}` });
@@ -103,12 +47,14 @@ function entry(n: number, occurredAt = '2026-11-22T13:15:00.000Z'): OutboxEntry 
 
 function harness(answer: (record: Record<string, unknown>) => RecordResult, pause: OrgPause | null = null) {
   const outbox = memoryOutbox();
+  const pauses = memoryPauses(() => 1_000_000);
+  if (pause) pauses.paused.set(PROD_ORG, pause);
   const upserts: number[] = [];
   const deadLetters: Array<{ body: string; reason: string }> = [];
   const deps: FlushDeps = {
     outbox,
     policy,
-    getOrg: async () => org,
+    getOrg: async () => prod,
     deadLetter: async (message, reason) => void deadLetters.push({ body: message.body, reason: reason.reason }),
     maxReceiveCount: 3,
     flushLeaseMs: 300_000,
@@ -124,21 +70,11 @@ function harness(answer: (record: Record<string, unknown>) => RecordResult, paus
       postChatter: async () => [],
       apiUsage: () => null,
     }),
-    ledger: {
-      claimEvent: async () => 'claimed',
-      completeEvent: async () => undefined,
-      releaseEvent: async () => undefined,
-      claimEffect: async () => ({ result: 'claimed', recovered: false }),
-      completeEffect: async () => undefined,
-      releaseEffect: async () => undefined,
-      lockSession: async () => ({ locked: true, lastApplied: null }),
-      markApplied: async () => undefined,
-      unlockSession: async () => undefined,
-    },
-    traces: { put: async () => undefined, list: async () => [] } as never,
+    ledger: memoryLedger(() => 1_000_000),
+    traces: memoryTraces(),
     apiUsageShareLimit: 0.9,
-    pauses: { pausedOrgs: async () => new Map(pause ? [[PROD_ORG, pause]] : []), pause: async () => undefined },
-    log: { info: () => undefined, warn: () => undefined, error: () => undefined } as never,
+    pauses,
+    log: silentLog,
     chatterLeaseMs: 60_000,
   };
   return { outbox, upserts, deadLetters, deps };

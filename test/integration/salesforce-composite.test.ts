@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Connection } from 'jsforce';
-import { id18, startSalesforceSim, type SalesforceSim } from '../local/salesforce-sim/index.ts';
-import { salesforceOrgClient } from '../shared/adapters/salesforce.ts';
+import { id18, startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
+import { salesforceOrgClient } from '../../shared/adapters/salesforce.ts';
 
 /*
  * Composite in the simulator, with Salesforce's documented limits (REST API Developer Guide,

@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { processEvents } from '../functions/session-processor/handler.ts';
-import { flushOutboxes, flusherDeps } from '../functions/outbox-flusher/handler.ts';
-import { flushOrg } from '../shared/processing/flush.ts';
-import type { OutboxStore } from '../shared/processing/outbox.ts';
-import { drainQueue } from '../local/queue-poller.ts';
-import { exportResourceEnv } from '../local/aws-resources.ts';
-import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
-import { dynamoOutboxStore } from '../shared/adapters/outbox-store.ts';
-import { dynamoOrgPauses } from '../shared/adapters/org-pauses.ts';
-import { parseDeadLetter } from '../shared/dead-letter.ts';
-import type { GlanceSession, SessionEvent } from '../shared/session.ts';
-import type { OrgSettings } from '../shared/org.ts';
-import type { OutboxEntry } from '../shared/processing/outbox.ts';
-import { DEMO_GROUP, PROD_ORG, SANDBOX_ORG, sampleSession } from './support/fixtures.ts';
-import { startTestPipeline, type TestPipeline } from './support/pipeline.ts';
+import { processEvents } from '../../functions/session-processor/handler.ts';
+import { flushOutboxes, flusherDeps } from '../../functions/outbox-flusher/handler.ts';
+import { flushOrg } from '../../shared/processing/flush.ts';
+import type { OutboxStore } from '../../shared/processing/outbox.ts';
+import { drainQueue } from '../../local/queue-poller.ts';
+import { exportResourceEnv } from '../../local/aws-resources.ts';
+import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
+import { dynamoOutboxStore } from '../../shared/adapters/outbox-store.ts';
+import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { parseDeadLetter } from '../../shared/dead-letter.ts';
+import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
+import type { OrgSettings } from '../../shared/org.ts';
+import type { OutboxEntry } from '../../shared/processing/outbox.ts';
+import { DEMO_GROUP, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
+import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
 /*
  * The outbox against moto_server (real conditional writes and the due index) and the Salesforce
