@@ -22,5 +22,7 @@ export interface FunctionErrorShape {
 
 export type WorkerMessage =
   | { type: 'log'; text: string }
+  /** The bundle is loaded (or failed to load): the init phase is over. */
+  | { type: 'ready' }
   | { type: 'result'; requestId: string; payload: string }
   | { type: 'result'; requestId: string; error: FunctionErrorShape };

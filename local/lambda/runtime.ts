@@ -48,8 +48,12 @@ export class FunctionError extends Error {
 
 interface Environment {
   worker: Worker;
-  busy: boolean;
+  /** Settles when the bundle is loaded: the init phase, which Lambda does not count in the timeout. */
+  ready: Promise<void>;
 }
+
+/** Lambda's limit on the init phase of an on-demand function. */
+const INIT_TIMEOUT_MS = 10_000;
 
 interface LocalFunction {
   name: string;
@@ -57,6 +61,7 @@ interface LocalFunction {
   timeoutMs: number;
   memoryMb: number;
   bundleFile: string;
+  execArgv: string[];
   env: Record<string, string>;
   idle: Environment[];
   all: Set<Environment>;
@@ -96,7 +101,9 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       ...override.environment,
     };
-    // NODE_OPTIONS is for Lambda's node process; the worker enables source maps itself.
+    // Lambda starts node with NODE_OPTIONS; a worker takes them as execArgv (and not the parent's:
+    // the worker runs on plain node, as Lambda's runtime does, not under tsx).
+    const execArgv = (env.NODE_OPTIONS ?? '').split(' ').filter(Boolean);
     delete env.NODE_OPTIONS;
     functions.set(name, {
       name,
@@ -104,6 +111,7 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
       timeoutMs: (override.timeoutSeconds ?? FUNCTION_SETTINGS[handler].timeoutSeconds) * 1000,
       memoryMb: FUNCTION_SETTINGS[handler].memoryMb,
       bundleFile: bundle.file,
+      execArgv,
       env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
       idle: [],
       all: new Set(),
@@ -112,8 +120,20 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
 
   const spawn = (fn: LocalFunction): Environment => {
     const setup: WorkerSetup = { bundleFile: fn.bundleFile, functionName: fn.name, memoryMb: fn.memoryMb };
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: setup, env: fn.env, stdout: false, stderr: false });
-    const environment = { worker, busy: false };
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: setup, env: fn.env, execArgv: fn.execArgv, stdout: false, stderr: false });
+    const ready = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, INIT_TIMEOUT_MS);
+      const onReady = (message: WorkerMessage) => {
+        if (message.type === 'log') onLog(fn.name, message.text);
+        if (message.type !== 'ready') return;
+        clearTimeout(timer);
+        worker.off('message', onReady);
+        resolve();
+      };
+      worker.on('message', onReady);
+      worker.once('exit', () => resolve());
+    });
+    const environment: Environment = { worker, ready };
     fn.all.add(environment);
     worker.once('exit', () => {
       fn.all.delete(environment);
@@ -122,9 +142,9 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
     return environment;
   };
 
-  const run = (fn: LocalFunction, payload: string): Promise<Invocation> => {
+  const run = async (fn: LocalFunction, payload: string): Promise<Invocation> => {
     const environment = fn.idle.pop() ?? spawn(fn);
-    environment.busy = true;
+    await environment.ready;
     const requestId = randomUUID();
     const deadline = Date.now() + fn.timeoutMs;
     let log = '';
@@ -135,7 +155,6 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
         worker.off('message', onMessage);
         worker.off('exit', onExit);
         worker.off('error', onError);
-        environment.busy = false;
         if (reusable) fn.idle.push(environment);
         else void worker.terminate();
         resolve({ requestId, log, ...answer });
@@ -143,6 +162,7 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
       const failed = (error: FunctionErrorShape, reusable: boolean) =>
         finish({ payload: JSON.stringify(error), functionError: 'Unhandled' }, reusable);
       const onMessage = (message: WorkerMessage) => {
+        if (message.type === 'ready') return;
         if (message.type === 'log') {
           log += message.text;
           onLog(fn.name, message.text);

@@ -1,7 +1,9 @@
 /**
  * One Lambda execution environment of the local run: a worker thread that loads one handler
  * bundle (index.mjs, as Lambda's Node.js runtime does for `index.handler`) and runs one invocation
- * at a time. Started by local/lambda/runtime.ts; plain erasable TypeScript, so Node runs it as is.
+ * at a time. Started by local/lambda/runtime.ts on plain node (no tsx), so it is written in
+ * erasable TypeScript that Node 22.18+ runs as is (the project pins Node 22 through its `node`
+ * devDependency).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +12,6 @@ import type { WorkerInvoke, WorkerMessage, WorkerSetup } from './protocol.ts';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
-process.setSourceMapsEnabled(true);
 
 // Everything the handler logs goes to the runtime, which shows it and keeps the invocation's
 // tail for X-Amz-Log-Result, as Lambda sends function output to CloudWatch Logs.
@@ -24,7 +25,6 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-let handler: Promise<Handler> | undefined;
 
 /** The error object Lambda's Node.js runtime reports for a thrown error. */
 function errorShape(error: unknown, errorType?: string) {
@@ -46,10 +46,17 @@ async function loadHandler(): Promise<Handler> {
   return module.handler as Handler;
 }
 
+// The init phase, before the first invocation and outside its timeout, as in Lambda.
+const handler = loadHandler();
+handler.then(
+  () => port.postMessage({ type: 'ready' } satisfies WorkerMessage),
+  () => port.postMessage({ type: 'ready' } satisfies WorkerMessage),
+);
+
 port.on('message', async (message: WorkerInvoke) => {
   const context = lambdaContext(setup.functionName, setup.memoryMb, message.deadline - Date.now(), message.requestId);
   try {
-    handler ??= loadHandler();
+    // A failed init fails each invocation with its error, as Lambda reports it.
     const result = await (await handler)(JSON.parse(message.payload) as unknown, context);
     port.postMessage({ type: 'result', requestId: message.requestId, payload: JSON.stringify(result ?? null) } satisfies WorkerMessage);
   } catch (error) {
