@@ -16,9 +16,10 @@ function sendError(res: ServerResponse, status: number, type: string, message: s
 
 /**
  * The function a FunctionName names: a bare name, `name:qualifier`, `ACCOUNT:function:name` or a
- * full ARN (Invoke API, FunctionName). Only $LATEST exists locally. Null when it is not ours.
+ * full ARN (Invoke API, FunctionName), with the ARN Lambda's "Function not found" message quotes.
+ * Only $LATEST exists locally; `name` is null when the function or version is not one of ours.
  */
-export function resolveFunctionName(raw: string, qualifier: string | null, lambda: LocalLambda): { name: string; arn: string } | null {
+export function resolveFunctionName(raw: string, qualifier: string | null, lambda: LocalLambda): { name: string | null; arn: string } {
   const parts = raw.split(':');
   let name = raw;
   let version = qualifier;
@@ -33,8 +34,7 @@ export function resolveFunctionName(raw: string, qualifier: string | null, lambd
   }
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const arn = `arn:aws:lambda:${region}:000000000000:function:${name}${version ? `:${version}` : ''}`;
-  if (!lambda.has(name) || (version && version !== '$LATEST')) return { name: '', arn };
-  return { name, arn };
+  return { name: lambda.has(name) && (!version || version === '$LATEST') ? name : null, arn };
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | null> {
@@ -66,8 +66,8 @@ export async function startInvokeServer(lambda: LocalLambda, port = 0): Promise<
       return;
     }
     const fn = resolveFunctionName(decodeURIComponent(match[1]!), url.searchParams.get('Qualifier'), lambda);
-    if (!fn?.name) {
-      sendError(res, 404, 'ResourceNotFoundException', `Function not found: ${fn?.arn ?? match[1]}`);
+    if (!fn.name) {
+      sendError(res, 404, 'ResourceNotFoundException', `Function not found: ${fn.arn}`);
       return;
     }
     const body = await readBody(req);
