@@ -1,6 +1,5 @@
+import { METRICS_NAMESPACE, SESSION_PROCESSOR_TIMEOUT_SECONDS, SYNC_RUN_TIMEOUT_SECONDS } from '../shared/config.ts';
 import type { FunctionName } from './paths.ts';
-
-export const METRICS_NAMESPACE = 'GlanceSalesforceSync';
 
 /** Size and time limit of each Lambda, read by the stack and by the local run's Lambda runtime. */
 export interface FunctionSettings {
@@ -13,8 +12,8 @@ export interface FunctionSettings {
 
 export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>> = {
   'webhook-ingest': { description: 'Verifies signed Glance webhooks and queues the session events', memoryMb: 256, timeoutSeconds: 10 },
-  'session-processor': { description: 'Writes queued Glance sessions, Leads and Chatter posts into each paired Salesforce org', memoryMb: 512, timeoutSeconds: 120 },
-  'sync-run': { description: "Pulls an org's Glance group activity since its watermark onto the events queue", memoryMb: 512, timeoutSeconds: 300 },
+  'session-processor': { description: 'Writes queued Glance sessions, Leads and Chatter posts into each paired Salesforce org', memoryMb: 512, timeoutSeconds: SESSION_PROCESSOR_TIMEOUT_SECONDS },
+  'sync-run': { description: "Pulls an org's Glance group activity since its watermark onto the events queue", memoryMb: 512, timeoutSeconds: SYNC_RUN_TIMEOUT_SECONDS },
   'sync-now': { description: 'Admin entry point: queues an immediate sync run for one org', memoryMb: 256, timeoutSeconds: 30 },
 };
 
