@@ -328,7 +328,8 @@ describe('where the CLI points', () => {
     expect(result.stderr).toMatch(/no local run found .*missing\.json.*: start one with npm start/);
   });
 
-  it('a deployed stack is found by its CloudFormation outputs', async () => {
+  // moto's CreateStack is slow on a loaded machine: a generous limit, no timing asserted.
+  it('a deployed stack is found by its CloudFormation outputs', { timeout: 240_000 }, async () => {
     await addOrg();
     await addOrg(SANDBOX);
     const outputs = {

@@ -118,7 +118,8 @@ describe('every entry point runs from its bundle', () => {
     expect((await sessionRecords(PROD)).filter((r) => pulled.has(String(r.Glance_Session_Id__c)))).toHaveLength(queued);
   });
 
-  it('the deployed target takes the same path: DescribeStacks for the function name, then Invoke', async () => {
+  // moto's CreateStack is slow on a loaded machine: a generous limit, no timing asserted.
+  it('the deployed target takes the same path: DescribeStacks for the function name, then Invoke', { timeout: 240_000 }, async () => {
     const outputs = {
       OrgsTableName: resources.orgsTable,
       DebugTracesTableName: resources.tracesTable,

@@ -146,6 +146,9 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
     const environment = fn.idle.pop() ?? spawn(fn);
     await environment.ready;
     const requestId = randomUUID();
+    if (!fn.all.has(environment)) {
+      return { requestId, log: '', functionError: 'Unhandled', payload: JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited during init` }) };
+    }
     const deadline = Date.now() + fn.timeoutMs;
     let log = '';
     return new Promise<Invocation>((resolve) => {
