@@ -11,7 +11,8 @@ export const ESM_REQUIRE_BANNER =
  * How every Lambda of the stack is bundled, defined once. infra/pipeline-function.ts hands these
  * to NodejsFunction, which runs the esbuild CLI with them at `cdk synth`; local/lambda/bundles.ts
  * runs esbuild with the same options (through {@link esbuildOptions}) for the local run and the
- * tests, so what runs locally is byte for byte what deploys (test/bundles.test.ts checks this).
+ * tests, so what runs locally is byte for byte what deploys
+ * (test/integration/bundles.test.ts checks this).
  * Plain data, no aws-cdk-lib import: the local run loads it without the CDK.
  */
 export const LAMBDA_BUNDLING = {

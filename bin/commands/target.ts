@@ -9,7 +9,7 @@ import { UsageError, type ParsedValues } from './spec.ts';
 
 /**
  * Output keys of infra/stack.ts (OUTPUTS) the CLI reads; repeated here so the CLI does not load
- * the CDK, and checked against the synthesized template by test/infra.test.ts.
+ * the CDK, and checked against the synthesized template by test/integration/infra.test.ts.
  */
 export const STACK_OUTPUTS = {
   orgsTable: 'OrgsTableName',

@@ -5,9 +5,9 @@ import type { IConstruct } from 'constructs';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STACK_OUTPUTS } from '../bin/commands/target.ts';
-import { EVENTS_MAX_RECEIVE_COUNT, SYNC_MAX_RECEIVE_COUNT } from '../infra/constants.ts';
-import { GlanceSalesforceSyncStack, OUTPUTS } from '../infra/stack.ts';
+import { STACK_OUTPUTS } from '../../bin/commands/target.ts';
+import { EVENTS_MAX_RECEIVE_COUNT, SYNC_MAX_RECEIVE_COUNT } from '../../infra/constants.ts';
+import { GlanceSalesforceSyncStack, OUTPUTS } from '../../infra/stack.ts';
 
 type Json = Record<string, any>;
 interface Statement {
@@ -17,7 +17,7 @@ interface Statement {
 }
 
 // The same feature flags `cdk synth` applies, so the test sees the deployed template.
-const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'));
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
 
 let app: App;
 let stack: GlanceSalesforceSyncStack;
@@ -69,7 +69,7 @@ function resourcesFor(fn: IConstruct, action: string): string[] {
 beforeAll(() => {
   // The template without esbuild: no stack is bundled (`aws:cdk:bundling-stacks` empty, as
   // `cdk synth --exclusively` does for unselected stacks), so this suite takes seconds whatever
-  // the load. The real bundles are checked by test/bundles.test.ts.
+  // the load. The real bundles are checked by test/integration/bundles.test.ts.
   app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
   stack = new GlanceSalesforceSyncStack(app, 'TestStack');
   template = Template.fromStack(stack);

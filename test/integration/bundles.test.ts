@@ -3,19 +3,19 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { describe, expect, inject, it } from 'vitest';
-import { BUNDLE_FILE, ESM_REQUIRE_BANNER } from '../infra/bundling.ts';
-import type { FunctionName } from '../infra/paths.ts';
-import { GlanceSalesforceSyncStack } from '../infra/stack.ts';
-import { assertSelfContained, bundleFunction, FUNCTION_NAMES } from '../local/lambda/bundles.ts';
-import { localFunctionName, startLocalLambda } from '../local/lambda/runtime.ts';
+import { BUNDLE_FILE, ESM_REQUIRE_BANNER } from '../../infra/bundling.ts';
+import type { FunctionName } from '../../infra/paths.ts';
+import { GlanceSalesforceSyncStack } from '../../infra/stack.ts';
+import { assertSelfContained, bundleFunction, FUNCTION_NAMES } from '../../local/lambda/bundles.ts';
+import { localFunctionName, startLocalLambda } from '../../local/lambda/runtime.ts';
 
 const bundles = inject('bundles');
-const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'));
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
 
 describe('the bundles the stack deploys', () => {
-  // The one test that runs esbuild through the CDK, as `cdk synth` does; test/infra.test.ts
+  // The one test that runs esbuild through the CDK, as `cdk synth` does; test/integration/infra.test.ts
   // synthesizes without bundling.
-  it('are byte for byte what the local run and the tests execute', { timeout: 600_000 }, () => {
+  it('are byte for byte what the local run and the tests execute', () => {
     const app = new App({ context: cdkJson.context });
     const stack = new GlanceSalesforceSyncStack(app, 'BundleCheck');
     app.synth();

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { runCli, type CliResult } from './support/cli.ts';
-import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
-import { createLocalResources, exportResourceEnv, type LocalResources } from '../local/aws-resources.ts';
-import { startLocalLambdaService, type LocalLambdaService } from '../local/lambda/index.ts';
-import { writeRuntime } from '../local/runtime-file.ts';
-import { resetAwsClients, sqs } from '../shared/adapters/aws-clients.ts';
-import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
-import { dynamoSyncHistory } from '../shared/adapters/sync-history.ts';
-import { queuedRun, type SyncRun } from '../shared/sync/sync-history.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
+import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
+import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
+import { startLocalLambdaService, type LocalLambdaService } from '../../local/lambda/index.ts';
+import { writeRuntime } from '../../local/runtime-file.ts';
+import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
+import { queuedRun, type SyncRun } from '../../shared/sync/sync-history.ts';
 
 const ORG = '00D5g000000AbCdEAK';
 const SANDBOX = '00D5g000000SbXyEAC';
@@ -328,8 +328,7 @@ describe('where the CLI points', () => {
     expect(result.stderr).toMatch(/no local run found .*missing\.json.*: start one with npm start/);
   });
 
-  // moto's CreateStack is slow on a loaded machine: a generous limit, no timing asserted.
-  it('a deployed stack is found by its CloudFormation outputs', { timeout: 240_000 }, async () => {
+  it('a deployed stack is found by its CloudFormation outputs', async () => {
     await addOrg();
     await addOrg(SANDBOX);
     const outputs = {
@@ -367,7 +366,7 @@ describe('debug', () => {
     expect(empty.code).toBe(0);
     expect(empty.stdout).toMatch(/debugMode is off: glance-sync orgs set .* debugMode=on/);
 
-    const { dynamoTraceStore } = await import('../shared/adapters/trace-store.ts');
+    const { dynamoTraceStore } = await import('../../shared/adapters/trace-store.ts');
     const trace = (sessionId: string, at: string) => ({
       orgId: ORG,
       sessionId,
