@@ -18,8 +18,6 @@ export const SESSION_PROCESSOR_TIMEOUT = Duration.seconds(SESSION_PROCESSOR_TIME
 export const SYNC_RUN_TIMEOUT = Duration.seconds(SYNC_RUN_TIMEOUT_SECONDS);
 // Visibility timeout = function timeout x this factor; the processor's lease is derived from the same numbers.
 export { VISIBILITY_TIMEOUT_FACTOR } from '../shared/config.ts';
-// Below the flush lease (functions/outbox-flusher/wiring.ts, 5 minutes): a flusher that lost its lease is dead.
-export const OUTBOX_FLUSHER_TIMEOUT = Duration.seconds(120);
 /** The record budget and flush threshold of this deployment: one place, shared with the benchmark. */
 export const RECORD_BUDGET_SECONDS = DEFAULTS.recordBudgetSeconds;
 export const OUTBOX_FLUSH_RECORDS = DEFAULTS.outboxFlushRecords;

@@ -12,13 +12,10 @@ import {
   EVENT_BUS_NAME,
   EVENTS_MAX_RECEIVE_COUNT,
   OUTBOX_FLUSH_RECORDS,
-  OUTBOX_FLUSHER_TIMEOUT,
   OUTBOX_SWEEP_MINUTES,
   RECORD_BUDGET_SECONDS,
   SCHEDULE_RULE_PREFIX,
   SECRET_PREFIX,
-  SESSION_PROCESSOR_TIMEOUT,
-  SYNC_RUN_TIMEOUT,
 } from './constants.ts';
 import type { DataTables } from './data.ts';
 import { PipelineFunction } from './pipeline-function.ts';
@@ -53,9 +50,6 @@ export class PipelineFunctions extends Construct {
 
     this.webhookIngest = new PipelineFunction(this, 'WebhookIngest', {
       name: 'webhook-ingest',
-      description: 'Verifies signed Glance webhooks and queues the session events',
-      memorySize: 256,
-      timeout: Duration.seconds(10),
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
@@ -68,9 +62,6 @@ export class PipelineFunctions extends Construct {
 
     this.sessionProcessor = new PipelineFunction(this, 'SessionProcessor', {
       name: 'session-processor',
-      description: 'Writes queued Glance sessions, Leads and Chatter posts into each paired Salesforce org',
-      memorySize: 512,
-      timeout: SESSION_PROCESSOR_TIMEOUT,
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.dedupeTable]: tables.dedupe.tableName,
@@ -105,9 +96,6 @@ export class PipelineFunctions extends Construct {
 
     this.outboxFlusher = new PipelineFunction(this, 'OutboxFlusher', {
       name: 'outbox-flusher',
-      description: 'Flushes org outboxes whose oldest share has waited the record budget into Salesforce',
-      memorySize: 512,
-      timeout: OUTBOX_FLUSHER_TIMEOUT,
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.dedupeTable]: tables.dedupe.tableName,
@@ -140,9 +128,6 @@ export class PipelineFunctions extends Construct {
 
     this.syncRun = new PipelineFunction(this, 'SyncRun', {
       name: 'sync-run',
-      description: "Pulls an org's Glance group activity since its watermark onto the events queue",
-      memorySize: 512,
-      timeout: SYNC_RUN_TIMEOUT,
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
@@ -163,9 +148,6 @@ export class PipelineFunctions extends Construct {
 
     this.syncNow = new PipelineFunction(this, 'SyncNow', {
       name: 'sync-now',
-      description: 'Admin entry point: queues an immediate sync run for one org',
-      memorySize: 256,
-      timeout: Duration.seconds(30),
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.syncQueueUrl]: queues.sync.queueUrl,
