@@ -41,8 +41,10 @@ export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdm
       new PolicyStatement({
         sid: 'OrgAndGroupSecrets',
         actions: [
-          'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret',
+          // No GetSecretValue: no admin command reads a secret back, so an admin cannot read any
+          // org's refresh token or private key. Rotation moves version labels instead.
+          'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret',
+          'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret',
           // Re-registering a removed org within the secrets' recovery window restores them.
           'secretsmanager:RestoreSecret',
         ],

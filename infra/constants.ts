@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { DEFAULTS } from '../shared/config.ts';
+import { DEFAULTS, METRICS_NAMESPACE as SHARED_METRICS_NAMESPACE } from '../shared/config.ts';
 
 export const STACK_NAME = 'GlanceSalesforceSyncStack';
 
@@ -12,7 +12,7 @@ export const SECRET_PREFIX = DEFAULTS.secretPrefix;
 export const SCHEDULE_RULE_PREFIX = DEFAULTS.scheduleRulePrefix;
 export const EVENT_BUS_NAME = DEFAULTS.eventBusName;
 export const DEFAULT_GLANCE_API_URL = DEFAULTS.glanceApiUrl;
-export const METRICS_NAMESPACE = 'GlanceSalesforceSync';
+export const METRICS_NAMESPACE = SHARED_METRICS_NAMESPACE;
 
 export const SESSION_PROCESSOR_TIMEOUT = Duration.seconds(120);
 export const SYNC_RUN_TIMEOUT = Duration.seconds(300);

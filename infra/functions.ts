@@ -4,6 +4,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV } from '../shared/config.ts';
+import { ORG_HEALTH_PREFIX } from '../shared/adapters/org-pauses.ts';
 import { acceptWildcard, type ArnPattern, SCHEDULE_RULES, SECRETS } from './arns.ts';
 import {
   EVENT_BUS_NAME,
@@ -76,8 +77,16 @@ export class PipelineFunctions extends Construct {
         reportBatchItemFailures: true,
       }),
     );
-    // PutItem only: the processor records a per-org pause when Salesforce limits run low.
-    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem']);
+    grantTable(this.sessionProcessor, tables.orgs, TABLE_READ);
+    // It writes one kind of item there, an org's pause (HEALTH#{orgId}), and nothing else: never an
+    // org, a pairing or a sync record. LeadingKeys is the partition key of every item written.
+    this.sessionProcessor.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [tables.orgs.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ORG_HEALTH_PREFIX}*`] } },
+      }),
+    );
     // One org's failed or paused share of an event goes back on the queue alone, delayed.
     queues.events.grantSendMessages(this.sessionProcessor);
     grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);

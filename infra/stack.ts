@@ -62,10 +62,12 @@ export class GlanceSalesforceSyncStack extends Stack {
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       deadLetterQueues: { EventsDLQ: this.queues.eventsDlq, SyncDLQ: this.queues.syncDlq },
       eventsQueue: this.queues.events,
+      syncQueue: this.queues.sync,
       functions: {
         WebhookIngest: this.functions.webhookIngest,
         SessionProcessor: this.functions.sessionProcessor,
         SyncRun: this.functions.syncRun,
+        SyncNow: this.functions.syncNow,
       },
     });
     this.adminPolicy = createOrgAdminPolicy(this, 'OrgAdminPolicy', {

@@ -28,6 +28,20 @@ export const DEFAULTS = {
   maxReceiveCount: 5,
 } as const;
 
+/** CloudWatch namespace of every Powertools metric the functions emit (dimension `service` = function name). */
+export const METRICS_NAMESPACE = 'GlanceSalesforceSync';
+
+/** Metric names the alarms watch; emitted by the handlers named in each comment. */
+export const METRIC_NAMES = {
+  /** webhook-ingest: any answer but 202. */
+  webhookRejected: 'webhook_rejected',
+  /** webhook-ingest: 401, a bad signature or timestamp (a wrong or rotated secret). */
+  webhookUnauthorized: 'webhook_unauthorized',
+  webhookAccepted: 'webhook_accepted',
+  /** session-processor: an org was paused (its shares wait). */
+  orgPaused: 'org_paused',
+} as const;
+
 /** Salesforce REST API version the whole product speaks (jsforce would default to 50.0). */
 export const SALESFORCE_API_VERSION = '62.0';
 

@@ -24,13 +24,72 @@ export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
-/** Accepts webhooks for a Glance group; returns the signing secret to give Glance (shown once). */
-export async function registerGroup(deps: Pick<OrgAdminDeps, 'registry' | 'secrets' | 'secretPrefix'>, groupId: number, webhookSecret = newWebhookSecret()): Promise<{ groupId: number; webhookSecret: string }> {
+const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * One or two `whsec_<base64>` secrets separated by white space (two while a sender switches
+ * from one to the other), normalised to single spaces as the verifier reads them.
+ */
+function checkWebhookSecrets(value: string, max: number): string {
+  const secrets = value.split(/\s+/).filter(Boolean);
+  if (secrets.length === 0 || secrets.length > max) {
+    throw new AdminError(`webhook secret must be ${max === 1 ? 'one' : `one to ${max}`} whsec_<base64> value${max === 1 ? '' : 's'} separated by spaces; got ${secrets.length}`);
+  }
+  secrets.forEach((secret, i) => {
+    if (!WEBHOOK_SECRET.test(secret)) throw new AdminError(`webhook secret ${secrets.length > 1 ? `${i + 1} ` : ''}must look like whsec_<base64>`);
+  });
+  return secrets.join(' ');
+}
+
+type GroupSecretDeps = Pick<OrgAdminDeps, 'registry' | 'secrets' | 'secretPrefix'>;
+
+/**
+ * Accepts webhooks for a Glance group; returns the signing secret to give Glance (shown once).
+ * The value may hold two secrets (both verify). Registering again replaces the secret at once:
+ * the replaced one stops verifying too (see rotateGroupSecret for a switch without downtime).
+ */
+export async function registerGroup(deps: GroupSecretDeps, groupId: number, webhookSecret = newWebhookSecret()): Promise<{ groupId: number; webhookSecret: string }> {
   if (!Number.isInteger(groupId) || groupId <= 0) throw new AdminError(`group id must be a positive whole number, not ${groupId}`);
-  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(webhookSecret)) throw new AdminError('webhook secret must look like whsec_<base64>');
-  await deps.secrets.write(secretNames.groupWebhook(deps.secretPrefix, groupId), webhookSecret);
+  const value = checkWebhookSecrets(webhookSecret, 2);
+  const name = secretNames.groupWebhook(deps.secretPrefix, groupId);
+  await deps.secrets.write(name, value);
+  await deps.secrets.retirePrevious(name);
   await deps.registry.putGroup(groupId);
-  return { groupId, webhookSecret };
+  return { groupId, webhookSecret: value };
+}
+
+async function requireGroup(deps: GroupSecretDeps, groupId: number): Promise<string> {
+  if (!(await deps.registry.getGroup(groupId))) {
+    throw new AdminError(`group ${groupId} is not registered: register it first (glance-sync groups add ${groupId})`, 'not_found');
+  }
+  return secretNames.groupWebhook(deps.secretPrefix, groupId);
+}
+
+/**
+ * Zero-downtime rotation, step one: the new secret becomes current and the old one keeps
+ * verifying (it stays labelled AWSPREVIOUS) until retireGroupSecret. Refused while an older
+ * secret is still in rotation: a second rotation would silently drop the secret a sender may
+ * still sign with.
+ */
+export async function rotateGroupSecret(deps: GroupSecretDeps, groupId: number, webhookSecret = newWebhookSecret()): Promise<{ groupId: number; webhookSecret: string }> {
+  const value = checkWebhookSecrets(webhookSecret, 1);
+  const name = await requireGroup(deps, groupId);
+  if (await deps.secrets.hasPrevious(name)) {
+    throw new AdminError(
+      `group ${groupId} is already rotating its webhook secret: once Glance signs with the newest one, retire the old one first (glance-sync groups retire-secret ${groupId})`,
+      'conflict',
+    );
+  }
+  await deps.secrets.write(name, value);
+  return { groupId, webhookSecret: value };
+}
+
+/** Rotation, step two: the old secret stops verifying (in warm functions within their 5-minute secret cache). */
+export async function retireGroupSecret(deps: GroupSecretDeps, groupId: number): Promise<void> {
+  const name = await requireGroup(deps, groupId);
+  if (!(await deps.secrets.retirePrevious(name))) {
+    throw new AdminError(`group ${groupId} has no old webhook secret to retire (rotate first: glance-sync groups rotate-secret ${groupId})`, 'not_found');
+  }
 }
 
 export const newOrgInputSchema = z.strictObject({

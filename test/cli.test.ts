@@ -82,7 +82,7 @@ beforeEach(async () => {
 });
 
 describe('--help', () => {
-  const paths = ['', 'orgs', 'groups', 'orgs add', 'orgs list', 'orgs show', 'orgs set', 'orgs pair', 'orgs unpair', 'orgs remove', 'orgs credentials', 'groups add', 'sync-now', 'history'];
+  const paths = ['', 'orgs', 'groups', 'orgs add', 'orgs list', 'orgs show', 'orgs set', 'orgs pair', 'orgs unpair', 'orgs remove', 'orgs credentials', 'groups add', 'groups rotate-secret', 'groups retire-secret', 'sync-now', 'history'];
 
   it.each(paths)('glance-sync %s --help exits 0 with usage and exit codes, without any AWS', async (path) => {
     runtimeFile = join(dir, 'no-such-runtime.json');

@@ -302,7 +302,7 @@ describe('least privilege', () => {
     expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.events))]);
   });
 
-  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem', () => {
+  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem of HEALTH# items', () => {
     const fn = stack.functions.sessionProcessor;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
@@ -315,6 +315,11 @@ describe('least privilege', () => {
       .filter((a) => DYNAMO_WRITES.includes(a));
     expect(orgsWrites).toEqual(['dynamodb:PutItem']);
     expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual([flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe))].sort());
+    // Only the org's pause, never an org, a pairing or a sync record: every written partition key starts HEALTH#.
+    const orgsPut = statementsOf(fn).filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)) && list(s.Action).includes('dynamodb:PutItem'));
+    expect(orgsPut).toHaveLength(1);
+    expect(list(orgsPut[0]!.Action)).toEqual(['dynamodb:PutItem']);
+    expect((orgsPut[0] as Statement & { Condition?: unknown }).Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HEALTH#*'] } });
   });
 
   it('SyncRun reads Glance secrets only and sends only to EventsQueue and the two DLQs', () => {
@@ -353,6 +358,9 @@ describe('least privilege', () => {
       expect.arrayContaining(['events:PutRule', 'events:DeleteRule', 'events:DescribeRule', 'events:PutTargets', 'events:RemoveTargets']),
     );
     expect(flat(bySid.OrgAndGroupSecrets!.Resource)).toContain(':secret:glance-sync/*"');
+    // No CLI command reads a secret back: admins must not be able to read refresh tokens or private keys.
+    for (const s of statements) expect(list(s.Action)).not.toContain('secretsmanager:GetSecretValue');
+    expect(list(bySid.OrgAndGroupSecrets!.Action)).toContain('secretsmanager:UpdateSecretVersionStage');
     expect(bySid.OrgRecords!.Resource).toEqual(arnOf(stack.tables.orgs));
     expect(bySid.InspectDeadLetters!.Resource).toEqual([arnOf(stack.queues.eventsDlq), arnOf(stack.queues.syncDlq)]);
     for (const s of statements) {
@@ -417,6 +425,42 @@ describe('alarms', () => {
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: id(stack.functions.sessionProcessor) } }],
       AlarmActions: [topic()],
     });
+  });
+
+  it('alarms on a stale sync request, rejected-webhook spikes, paused orgs, and errors and throttles of every function', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(stack.queues.sync), 'QueueName'] } }],
+      Threshold: 1800,
+      AlarmActions: [topic()],
+    });
+    for (const [service, metric, threshold] of [
+      ['webhook-ingest', 'webhook_rejected', 20],
+      ['webhook-ingest', 'webhook_unauthorized', 5],
+      ['session-processor', 'org_paused', 1],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'GlanceSalesforceSync',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: service }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [topic()],
+        OKActions: [topic()],
+      });
+    }
+    for (const fn of allFunctions()) {
+      for (const metricName of ['Errors', 'Throttles']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: id(fn) } }],
+          AlarmActions: [topic()],
+        });
+      }
+    }
   });
 
   it('subscribes AlarmEmail only when it is given', () => {

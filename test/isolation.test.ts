@@ -9,6 +9,7 @@ import { parseDeadLetter } from '../shared/adapters/dead-letters.ts';
 import { setSalesforceCredentials, updateSettings } from '../shared/org-admin.ts';
 import type { GlanceSession, SessionEvent } from '../shared/session.ts';
 import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from './support/fixtures.ts';
+import { orgHealthKey } from '../shared/adapters/org-pauses.ts';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.ts';
 
 vi.hoisted(() => {
@@ -139,7 +140,7 @@ describe("one org's trouble never delays or touches another org", () => {
     await dynamo().send(
       new PutCommand({
         TableName: p.resources.orgsTable,
-        Item: { pk: `ORG#${PROD_ORG}`, sk: 'PAUSE', kind: 'pause', until: new Date(Date.now() + 3600_000).toISOString(), reason: 'Salesforce answered REQUEST_LIMIT_EXCEEDED' },
+        Item: { ...orgHealthKey(PROD_ORG), kind: 'pause', until: new Date(Date.now() + 3600_000).toISOString(), reason: 'Salesforce answered REQUEST_LIMIT_EXCEEDED' },
       }),
     );
     const inGroup = event();

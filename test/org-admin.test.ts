@@ -296,13 +296,15 @@ describe('removeOrg', () => {
     await addTestOrg();
     const { PutCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
     const { dynamo } = await import('../shared/adapters/aws-clients.ts');
-    for (const sk of ['SYNC', 'LEASE', 'PAUSE']) {
-      await dynamo().send(new PutCommand({ TableName: resources.orgsTable, Item: { pk: `ORG#${ORG}`, sk, marker: 'old' } }));
+    const { orgHealthKey } = await import('../shared/adapters/org-pauses.ts');
+    const keys = [{ pk: `ORG#${ORG}`, sk: 'SYNC' }, { pk: `ORG#${ORG}`, sk: 'LEASE' }, orgHealthKey(ORG)];
+    for (const key of keys) {
+      await dynamo().send(new PutCommand({ TableName: resources.orgsTable, Item: { ...key, marker: 'old' } }));
     }
     await removeOrg(deps(), ORG);
-    for (const sk of ['SYNC', 'LEASE', 'PAUSE']) {
-      const out = await dynamo().send(new GetCommand({ TableName: resources.orgsTable, Key: { pk: `ORG#${ORG}`, sk } }));
-      expect(out.Item, sk).toBeUndefined();
+    for (const key of keys) {
+      const out = await dynamo().send(new GetCommand({ TableName: resources.orgsTable, Key: key }));
+      expect(out.Item, key.sk).toBeUndefined();
     }
   });
 

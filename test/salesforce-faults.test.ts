@@ -11,6 +11,7 @@ import { updateSettings } from '../shared/org-admin.ts';
 import type { GlanceSession, SessionEvent } from '../shared/session.ts';
 import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from './support/fixtures.ts';
 import { startTestPipeline, type TestPipeline } from './support/pipeline.ts';
+import { orgHealthKey } from '../shared/adapters/org-pauses.ts';
 import { captureLogs, type LogCapture } from './support/log-capture.ts';
 
 const OTHER_GROUP = 999;
@@ -224,7 +225,7 @@ describe('503 and UNABLE_TO_LOCK_ROW', () => {
 
 describe('the daily API allowance', () => {
   async function pausedUntil(orgId: string): Promise<string | undefined> {
-    const out = await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: { pk: `ORG#${orgId}`, sk: 'PAUSE' } }));
+    const out = await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: orgHealthKey(orgId) }));
     return out.Item?.until as string | undefined;
   }
 
@@ -285,7 +286,7 @@ describe('the daily API allowance', () => {
     // The allowance recovers and the pause runs out: the org's new sessions are written again.
     p.sim.setApiUsage(PROD_ORG, 10_000);
     await dynamo().send(
-      new PutCommand({ TableName: p.resources.orgsTable, Item: { pk: `ORG#${PROD_ORG}`, sk: 'PAUSE', kind: 'pause', until: new Date(Date.now() - 1000).toISOString(), reason: 'test' } }),
+      new PutCommand({ TableName: p.resources.orgsTable, Item: { ...orgHealthKey(PROD_ORG), kind: 'pause', until: new Date(Date.now() - 1000).toISOString(), reason: 'test' } }),
     );
     const later = event();
     await send(later);

@@ -15,10 +15,10 @@ import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { fromPowertools } from '../../shared/log.ts';
-import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'session-processor' });
-const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'session-processor' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'session-processor' });
 const secrets = cachedSecretReader();
 let salesforceFor: ReturnType<typeof salesforceClientCache> | undefined;
 /** The current invocation's retry deadline: the cached clients outlive the invocation that made them. */
@@ -44,9 +44,11 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
       now: () => Date.now(),
       onPause: (orgId) => {
+        // The total (service dimension only) is what the PausedOrgs alarm watches; per org for the dashboard.
+        metrics.addMetric(METRIC_NAMES.orgPaused, MetricUnit.Count, 1);
         const metric = metrics.singleMetric();
         metric.addDimension('orgId', orgId);
-        metric.addMetric('org_paused', MetricUnit.Count, 1);
+        metric.addMetric(METRIC_NAMES.orgPaused, MetricUnit.Count, 1);
       },
       leaseMs: 6 * 120_000,
       chatterLeaseMs: 6 * 120_000,

@@ -1,15 +1,41 @@
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { acceptWebhook } from '../../shared/webhook-intake.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { cachedSecretReader, secretNames } from '../../shared/adapters/secrets.ts';
-import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'webhook-ingest' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'webhook-ingest' });
 const secrets = cachedSecretReader();
+
+/**
+ * Rejections are counted, not only logged: a rotated or wrong secret turns every webhook into a
+ * 401 that nobody sees, and an org on syncFrequency=never never pulls those sessions back. The
+ * alarms (infra/alarms.ts) watch these totals.
+ */
+function countAnswer(status: number): void {
+  if (status === 202) {
+    metrics.addMetric(METRIC_NAMES.webhookAccepted, MetricUnit.Count, 1);
+    return;
+  }
+  metrics.addMetric(METRIC_NAMES.webhookRejected, MetricUnit.Count, 1);
+  if (status === 401) metrics.addMetric(METRIC_NAMES.webhookUnauthorized, MetricUnit.Count, 1);
+  // Which answer, for the dashboard; the alarms use the totals above (no status dimension).
+  const byStatus = metrics.singleMetric();
+  byStatus.addDimension('status', String(status));
+  byStatus.addMetric(METRIC_NAMES.webhookRejected, MetricUnit.Count, 1);
+}
+
+function publishAnswer(status: number): void {
+  countAnswer(status);
+  // Published here rather than by middleware, so every answer (also in tests and the local run) is counted.
+  metrics.publishStoredMetrics();
+}
 
 export async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
@@ -21,16 +47,24 @@ export async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayP
   const answer = await acceptWebhook(
     { groupIdParam: event.pathParameters?.groupId, headers, body },
     {
-      async groupSecrets(groupId) {
+      async groupSecrets(groupId, options = {}) {
         const group = await registry.getGroup(groupId);
         if (!group) return { known: false, secrets: null };
-        return { known: true, secrets: await secrets.read(secretNames.groupWebhook(prefix, groupId)) };
+        const name = secretNames.groupWebhook(prefix, groupId);
+        // The previous version still verifies while a rotation is under way (glance-sync groups rotate-secret).
+        const [current, previous] = await Promise.all([
+          secrets.read(name, options),
+          secrets.read(name, { ...options, stage: 'AWSPREVIOUS' }),
+        ]);
+        const all = [current, previous].filter((v): v is string => v !== null);
+        return { known: true, secrets: all.length ? all.join(' ') : null };
       },
       enqueue: (sessionEvent) => queue.send(sessionEvent),
       now: () => new Date(),
     },
   );
   // The webhook-id is the sender's idempotency key: safe to log, and it ties a rejection to a delivery.
+  publishAnswer(answer.status);
   const context = { status: answer.status, webhookId: headers['webhook-id']?.slice(0, 200), groupId: event.pathParameters?.groupId };
   if (answer.status === 202) logger.info('webhook accepted', context);
   else logger.warn('webhook rejected', { ...context, error: 'error' in answer.body ? answer.body.error : undefined });

@@ -40,9 +40,17 @@ const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}` });
 const isConditionFailure = (error: unknown) =>
   (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
+/**
+ * DynamoDB TTL deletes expired items up to about 48 hours late
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html), so every
+ * read and condition here treats an item past its `expiresAt` as gone, as if TTL had been on time.
+ */
 export function dynamoDedupeLedger(tableName: string, now: () => number = Date.now): DedupeLedger {
   const db = () => dynamo();
-  const expiresAt = (seconds: number) => Math.floor(now() / 1000) + seconds;
+  const nowSeconds = () => Math.floor(now() / 1000);
+  const expiresAt = (seconds: number) => nowSeconds() + seconds;
+  const live = (item: Record<string, unknown> | undefined): item is Record<string, unknown> =>
+    item !== undefined && (typeof item.expiresAt !== 'number' || item.expiresAt > nowSeconds());
 
   async function claim(key: { pk: string }, leaseMs: number, retentionSeconds: number): Promise<{ result: ClaimResult; recovered: boolean }> {
     try {
@@ -50,17 +58,18 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
         new PutCommand({
           TableName: tableName,
           Item: { ...key, status: 'in_progress', leaseUntil: now() + leaseMs, expiresAt: expiresAt(retentionSeconds) },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :now)',
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :nowSeconds OR (#status = :inProgress AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now() },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now(), ':nowSeconds': nowSeconds() },
           ReturnValues: 'ALL_OLD',
         }),
       );
-      return { result: 'claimed', recovered: out.Attributes !== undefined };
+      // An expired record is no earlier attempt: nothing to recover from.
+      return { result: 'claimed', recovered: live(out.Attributes) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const current = await db().send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-      return { result: current.Item?.status === 'done' ? 'done' : 'busy', recovered: false };
+      return { result: live(current.Item) && current.Item.status === 'done' ? 'done' : 'busy', recovered: false };
     }
   }
   async function complete(key: { pk: string }, retentionSeconds: number, detail?: string): Promise<void> {
@@ -110,17 +119,33 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
     releaseEffect: (key) => release({ pk: `EFFECT#${key}` }),
     async lockSession(sessionId, leaseMs) {
       try {
+        const until = now() + leaseMs;
+        // The expiry moves forward with every lock, so TTL cannot delete a lock while it is held.
         const out = await db().send(
           new UpdateCommand({
             TableName: tableName,
             Key: sessionKey(sessionId),
-            UpdateExpression: 'SET lockedUntil = :until, expiresAt = if_not_exists(expiresAt, :exp)',
-            ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil < :now',
-            ExpressionAttributeValues: { ':until': now() + leaseMs, ':now': now(), ':exp': expiresAt(SESSION_RETENTION_SECONDS) },
-            ReturnValues: 'ALL_NEW',
+            UpdateExpression: 'SET lockedUntil = :until, expiresAt = :exp',
+            ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil < :now OR expiresAt <= :nowSeconds',
+            ExpressionAttributeValues: { ':until': until, ':now': now(), ':nowSeconds': nowSeconds(), ':exp': expiresAt(SESSION_RETENTION_SECONDS) },
+            ReturnValues: 'ALL_OLD',
           }),
         );
-        return { locked: true, lastApplied: out.Attributes?.occurredAt ? String(out.Attributes.occurredAt) : null };
+        const old = out.Attributes;
+        if (old?.occurredAt !== undefined && !live(old)) {
+          // What an expired record said is forgotten, as TTL would have forgotten it.
+          await db().send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: sessionKey(sessionId),
+              UpdateExpression: 'REMOVE occurredAt',
+              ConditionExpression: 'lockedUntil = :until',
+              ExpressionAttributeValues: { ':until': until },
+            }),
+          );
+          return { locked: true, lastApplied: null };
+        }
+        return { locked: true, lastApplied: old?.occurredAt ? String(old.occurredAt) : null };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         return { locked: false, lastApplied: null };

@@ -1,6 +1,7 @@
 import { type BatchGetCommandOutput, BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
 import { orgSchema, type Org } from '../org.ts';
+import { orgHealthKey } from './org-pauses.ts';
 
 /**
  * The orgs table (single-table): ORG#{orgId}/ORG holds the org, GROUP#{groupId}/GROUP marks a
@@ -129,7 +130,8 @@ export function dynamoOrgRegistry(tableName: string): OrgRegistry {
             { Delete: { TableName: tableName, Key: { pk: ORG_INDEX_PK, sk: `ORG#${org.orgId}` } } },
             // The sync watermark, lease and pause go too: an org registered again starts afresh.
             // Its Sync History stays, for the record.
-            ...['SYNC', 'LEASE', 'PAUSE'].map((sk) => ({ Delete: { TableName: tableName, Key: { pk: `ORG#${org.orgId}`, sk } } })),
+            ...['SYNC', 'LEASE'].map((sk) => ({ Delete: { TableName: tableName, Key: { pk: `ORG#${org.orgId}`, sk } } })),
+            { Delete: { TableName: tableName, Key: orgHealthKey(org.orgId) } },
             ...org.groups.map((groupId) => ({ Delete: { TableName: tableName, Key: orgKeys.pairing(groupId, org.orgId) } })),
           ],
         }),
