@@ -10,6 +10,9 @@ export const salesforceOrgIdSchema = z
   .string()
   .regex(/^00D[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/, 'a Salesforce org id: 15 or 18 characters starting 00D');
 
+/** Bounds of the pauseHoldHours setting: default 3 days, at most 10 (SQS keeps a message 14 days at most). */
+export const PAUSE_HOLD_HOURS = { min: 1, default: 72, max: 240 } as const;
+
 export const SOBJECT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
 export const FIELD_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.]{0,79}$/;
 export const CUSTOM_DATA_KEY_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -33,6 +36,12 @@ export const orgSettingsSchema = z.strictObject({
   sites: z.array(z.enum(GLANCE_SITES)).min(1).default(['production', 'staging']),
   recordMapping: recordMappingSchema.default({}),
   defaultGlanceAdmin: z.string().max(255).nullable().default(null),
+  /**
+   * How long a paused org's sessions are held (waiting, not failed) before they are dead-lettered
+   * with the pause's reason. Several days by default, so a weekend outage or revoked credentials
+   * lose nothing; at most 10 days, well inside SQS's 14-day retention of the dead-letter queue.
+   */
+  pauseHoldHours: z.number().int().min(PAUSE_HOLD_HOURS.min).max(PAUSE_HOLD_HOURS.max).default(PAUSE_HOLD_HOURS.default),
   sso: z
     .strictObject({
       mode: z.enum(SSO_MODES).default('none'),

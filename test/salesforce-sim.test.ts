@@ -394,6 +394,39 @@ describe('limits and faults', () => {
     expect(sim.records(ORG_A.orgId, 'Lead').map((r) => r.Email)).toEqual(['guest1@example.org']);
   });
 
+  it('DUPLICATE_VALUE: the competing create of the new external id lands, this record is refused; upserting again updates it', async () => {
+    sim.injectFault({ fault: 'DUPLICATE_VALUE', recordMatch: { Glance_Session_Id__c: '12345.4821.2' } });
+    const results = await conn.sobject('Glance_Session__c').upsert([session(1), session(2)], 'Glance_Session_Id__c');
+    expect(results.map((r) => r.success)).toEqual([true, false]);
+    const [stored] = sim.records(ORG_A.orgId, 'Glance_Session__c').filter((r) => r.Glance_Session_Id__c === '12345.4821.2');
+    expect((results[1] as unknown as { errors: unknown[] }).errors).toEqual([
+      { statusCode: 'DUPLICATE_VALUE', message: `duplicate value found: Glance_Session_Id__c duplicates value on record with id: ${String(stored!.Id)}`, fields: [] },
+    ]);
+    const again = await conn.sobject('Glance_Session__c').upsert([session(2)], 'Glance_Session_Id__c');
+    expect(again[0]).toMatchObject({ success: true, id: stored!.Id, created: false });
+    expect(sim.records(ORG_A.orgId, 'Glance_Session__c')).toHaveLength(2);
+    // An upsert that finds its record is an update, which this race cannot hit.
+    sim.injectFault({ fault: 'DUPLICATE_VALUE', recordMatch: { Glance_Session_Id__c: '12345.4821.2' } });
+    expect((await conn.sobject('Glance_Session__c').upsert([session(2)], 'Glance_Session_Id__c'))[0]?.success).toBe(true);
+  });
+
+  it('a revoked refresh token answers invalid_grant and its access tokens stop working; a new one works', async () => {
+    const connB = refreshConnection(ORG_B);
+    await connB.query('SELECT Id FROM Lead');
+    sim.revokeRefreshToken(ORG_B.orgId);
+    const refused = await failure(connB.query('SELECT Id FROM Lead'));
+    expect(`${refused.name} ${refused.message}`).toMatch(/invalid_grant|expired access\/refresh token/);
+    sim.revokeRefreshToken(ORG_B.orgId, ORG_B.refreshToken);
+    expect((await refreshConnection(ORG_B).query('SELECT Id FROM Lead')).totalSize).toBe(0);
+  });
+
+  it('clearFaults(orgId) disarms only that org', async () => {
+    sim.injectFault({ fault: 'SERVICE_UNAVAILABLE', orgId: ORG_A.orgId, times: Infinity });
+    sim.injectFault({ fault: 'SERVICE_UNAVAILABLE', orgId: ORG_B.orgId, times: Infinity });
+    sim.clearFaults(ORG_A.orgId);
+    expect(sim.pendingFaults().map((f) => f.orgId)).toEqual([ORG_B.orgId]);
+  });
+
   it('faults can be injected over HTTP', async () => {
     const res = await fetch(`${sim.url}/__sim/faults`, {
       method: 'POST',

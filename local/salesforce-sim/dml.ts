@@ -46,7 +46,21 @@ export function createRecord(ctx: DmlContext, def: SObjectDef, body: Record<stri
   const checked = validateRecord(def, body, 'create', writeContext(ctx));
   if (!checked.ok) return failed(checked.error);
   const fault = ctx.faults.errorFor('create', body);
-  if (fault) return failed(fault);
+  if (fault?.statusCode === 'DUPLICATE_VALUE') {
+    const unique = def.fields.find((f) => f.unique && checked.fields[f.name] !== undefined && checked.fields[f.name] !== null);
+    if (unique && !uniquenessError(ctx, def, checked.fields)) {
+      // The competing create is another transaction: this call's allOrNone rollback does not undo it.
+      const journal = ctx.org.journal;
+      ctx.org.journal = null;
+      let winner: string;
+      try {
+        winner = ctx.store.insert(ctx.org, def, checked.fields);
+      } finally {
+        ctx.org.journal = journal;
+      }
+      return failed(recordError('DUPLICATE_VALUE', `duplicate value found: ${unique.name} duplicates value on record with id: ${winner}`));
+    }
+  } else if (fault) return failed(fault);
   const duplicate = uniquenessError(ctx, def, checked.fields);
   if (duplicate) return failed(duplicate);
   return { id: ctx.store.insert(ctx.org, def, checked.fields), success: true, errors: [] };

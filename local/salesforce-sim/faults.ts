@@ -5,7 +5,15 @@ export type FaultKind =
   | 'SERVICE_UNAVAILABLE'
   | 'REQUEST_LIMIT_EXCEEDED'
   | 'UNABLE_TO_LOCK_ROW'
-  | 'DUPLICATES_DETECTED';
+  | 'DUPLICATES_DETECTED'
+  /**
+   * Two upserts creating one new external id at nearly the same moment: the other one commits
+   * first and this record is answered DUPLICATE_VALUE (BRIEF; Salesforce support's account on
+   * salesforce.stackexchange.com/q/197382). The simulator answers requests one at a time, so the
+   * race is injected: the competing create is stored with this record's values, then this record
+   * fails. Per record, on creates only (an upsert that finds its record updates it, as in Salesforce).
+   */
+  | 'DUPLICATE_VALUE';
 
 export interface FaultSpec {
   orgId?: string;
@@ -24,6 +32,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'REQUEST_LIMIT_EXCEEDED',
   'UNABLE_TO_LOCK_ROW',
   'DUPLICATES_DETECTED',
+  'DUPLICATE_VALUE',
 ];
 
 interface Armed {
@@ -65,12 +74,13 @@ export class RecordFaults {
   errorFor(op: WriteOp, fields: Record<string, unknown>, id?: string): RecordError | undefined {
     for (const armed of this.candidates) {
       if (armed.remaining <= 0 && !this.hit.has(armed)) continue;
-      if (armed.spec.fault === 'DUPLICATES_DETECTED' && op !== 'create') continue;
+      if ((armed.spec.fault === 'DUPLICATES_DETECTED' || armed.spec.fault === 'DUPLICATE_VALUE') && op !== 'create') continue;
       if (!recordMatches(armed.spec.recordMatch, fields)) continue;
       this.hit.add(armed);
-      return armed.spec.fault === 'UNABLE_TO_LOCK_ROW'
-        ? recordError('UNABLE_TO_LOCK_ROW', id ? `${LOCK_MESSAGE} or 1 records: ${id}` : LOCK_MESSAGE)
-        : recordError('DUPLICATES_DETECTED', 'Use one of these records?');
+      if (armed.spec.fault === 'UNABLE_TO_LOCK_ROW') return recordError('UNABLE_TO_LOCK_ROW', id ? `${LOCK_MESSAGE} or 1 records: ${id}` : LOCK_MESSAGE);
+      // The message names the record the competing create made; createRecord fills it in.
+      if (armed.spec.fault === 'DUPLICATE_VALUE') return recordError('DUPLICATE_VALUE', 'duplicate value found');
+      return recordError('DUPLICATES_DETECTED', 'Use one of these records?');
     }
     return undefined;
   }
@@ -90,8 +100,9 @@ export class FaultBook {
     this.armed.push({ spec: { ...spec }, remaining: times });
   }
 
-  clear(): void {
-    this.armed = [];
+  /** Disarms every fault, or only those aimed at one org. */
+  clear(orgId?: string): void {
+    this.armed = orgId ? this.armed.filter((a) => a.spec.orgId?.slice(0, 15) !== orgId.slice(0, 15)) : [];
   }
 
   pending(): FaultSpec[] {
@@ -118,6 +129,6 @@ export class FaultBook {
   }
 
   forRecords(info: RequestInfo): RecordFaults {
-    return new RecordFaults(this.live(info, ['UNABLE_TO_LOCK_ROW', 'DUPLICATES_DETECTED']));
+    return new RecordFaults(this.live(info, ['UNABLE_TO_LOCK_ROW', 'DUPLICATES_DETECTED', 'DUPLICATE_VALUE']));
   }
 }

@@ -20,7 +20,10 @@ export interface SalesforceSim {
   /** Every counted call in order; `status` is the HTTP status the sim answered. */
   callLog(orgId: string): Array<{ method: string; path: string; status: number }>;
   injectFault(fault: FaultSpec): void;
-  clearFaults(): void;
+  /** Disarms every fault, or those aimed at one org. */
+  clearFaults(orgId?: string): void;
+  /** The org's access tokens stop working and its refresh token answers invalid_grant; `next` is a newly issued one. */
+  revokeRefreshToken(orgId: string, next?: string): void;
   /** Faults not yet used up, with their remaining `times`. */
   pendingFaults(): FaultSpec[];
   setApiUsage(orgId: string, used: number): void;
@@ -59,7 +62,8 @@ export async function startSalesforceSim(options: { port?: number; host?: string
     apiCalls: (orgId) => sim.apiCalls(orgId),
     callLog: (orgId) => sim.callLog(orgId),
     injectFault: (fault) => sim.injectFault(fault),
-    clearFaults: () => sim.clearFaults(),
+    clearFaults: (orgId) => sim.clearFaults(orgId),
+    revokeRefreshToken: (orgId, next) => sim.revokeRefreshToken(orgId, next),
     pendingFaults: () => sim.pendingFaults(),
     setApiUsage: (orgId, used) => sim.setApiUsage(orgId, used),
     reset: () => sim.reset(),

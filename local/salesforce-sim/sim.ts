@@ -65,8 +65,19 @@ export class Simulator {
     this.state.faults.inject(fault);
   }
 
-  clearFaults(): void {
-    this.state.faults.clear();
+  clearFaults(orgId?: string): void {
+    this.state.faults.clear(orgId);
+  }
+
+  /**
+   * An admin revoked the org's connected-app access (or the refresh token expired): its access
+   * tokens stop working and the refresh token answers invalid_grant; `next`, when given, is the
+   * refresh token a new authorisation issued.
+   */
+  revokeRefreshToken(orgId: string, next?: string): void {
+    const org = this.state.store.org(orgId);
+    this.state.tokens.expireOrg(org.orgId);
+    org.config = { ...org.config, refreshToken: next };
   }
 
   pendingFaults(): FaultSpec[] {
