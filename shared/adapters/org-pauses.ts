@@ -1,10 +1,6 @@
 import { BatchGetCommand, type BatchGetCommandOutput, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
-
-export interface OrgPause {
-  until: string;
-  reason: string;
-}
+import type { OrgPause, OrgPauses } from '../processing/session-processing.ts';
 
 /**
  * Where an org's pause lives: HEALTH#{orgId}/PAUSE, a partition of its own rather than beside the
@@ -13,15 +9,6 @@ export interface OrgPause {
  */
 export const ORG_HEALTH_PREFIX = 'HEALTH#';
 export const orgHealthKey = (orgId: string) => ({ pk: `${ORG_HEALTH_PREFIX}${orgId}`, sk: 'PAUSE' });
-
-/**
- * An org whose daily Salesforce API allowance is nearly spent is paused: its sessions wait on the
- * queue while other orgs go on.
- */
-export interface OrgPauses {
-  pausedOrgs(orgIds: string[]): Promise<Map<string, OrgPause>>;
-  pause(orgId: string, pause: OrgPause): Promise<void>;
-}
 
 export function dynamoOrgPauses(tableName: string, now: () => number = Date.now): OrgPauses {
   return {

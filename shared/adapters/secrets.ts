@@ -9,13 +9,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { secretsManager } from './aws-clients.ts';
-
-/** Names of the secrets the pipeline reads; values never leave Secrets Manager except into memory. */
-export const secretNames = {
-  groupWebhook: (prefix: string, groupId: number) => `${prefix}group/${groupId}/webhook`,
-  orgSalesforce: (prefix: string, orgId: string) => `${prefix}org/${orgId}/salesforce`,
-  orgGlance: (prefix: string, orgId: string) => `${prefix}org/${orgId}/glance`,
-};
+import type { SecretWriter } from '../org-admin-ports.ts';
 
 /**
  * Secrets Manager's version labels. A new value becomes AWSCURRENT and the value it replaced
@@ -72,16 +66,6 @@ export function cachedSecretReader(ttlMs = 5 * 60_000, now: () => number = () =>
       cache.clear();
     },
   };
-}
-
-export interface SecretWriter {
-  /** Creates the secret or stores a new version of it (the version it replaces becomes AWSPREVIOUS). */
-  write(name: string, value: string): Promise<void>;
-  remove(name: string): Promise<void>;
-  /** Whether some version still carries AWSPREVIOUS; reads labels only, never a value. */
-  hasPrevious(name: string): Promise<boolean>;
-  /** Takes AWSPREVIOUS off whatever version carries it; false when none did. */
-  retirePrevious(name: string): Promise<boolean>;
 }
 
 /** The version id carrying AWSPREVIOUS (and not AWSCURRENT too), from the secret's metadata. */
