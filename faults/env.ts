@@ -139,6 +139,7 @@ export function lambdaContainer(env: FaultEnv, hooks: WorkerHooks = {}): Process
     ledger: dynamoDedupeLedger(resources.dedupeTable, clock.now),
     orgsForGroup: (groupId) => env.registry.orgsForGroup(groupId),
     salesforceFor,
+    forgetSalesforce: (orgId) => salesforceFor.forget(orgId),
     traces: dynamoTraceStore(resources.tracesTable),
     chatterLeaseMs: LEASE_MS,
     leaseMs: LEASE_MS,

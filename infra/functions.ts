@@ -78,11 +78,12 @@ export class PipelineFunctions extends Construct {
       }),
     );
     grantTable(this.sessionProcessor, tables.orgs, TABLE_READ);
-    // It writes one kind of item there, an org's pause (HEALTH#{orgId}), and nothing else: never an
-    // org, a pairing or a sync record. LeadingKeys is the partition key of every item written.
+    // It writes one kind of item there, an org's circuit-breaker state (HEALTH#{orgId}: pause,
+    // failures, probe), and nothing else: never an org, a pairing or a sync record. LeadingKeys is
+    // the partition key of every item written.
     this.sessionProcessor.addToRolePolicy(
       new PolicyStatement({
-        actions: ['dynamodb:PutItem'],
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [tables.orgs.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ORG_HEALTH_PREFIX}*`] } },
       }),

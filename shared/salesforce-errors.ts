@@ -1,8 +1,15 @@
 /**
  * How the pipeline reacts to a Salesforce error code: retry soon (transient), pause the org
- * (limit), refresh the token (auth), or dead-letter at once because a retry cannot help (permanent).
+ * (limit), refresh the token (auth), pause the org until an admin gives it working credentials
+ * (credentials), or dead-letter at once because a retry cannot help (permanent).
  */
-export type SalesforceErrorKind = 'transient' | 'limit' | 'auth' | 'permanent';
+export type SalesforceErrorKind = 'transient' | 'limit' | 'auth' | 'credentials' | 'permanent';
+
+/**
+ * The org's stored credentials do not get a token: OAuth's invalid_grant (revoked or expired
+ * refresh token, a JWT user who no longer approves the app), or credentials missing or unreadable.
+ */
+const CREDENTIALS = new Set(['INVALID_GRANT', 'MISSING_CREDENTIALS', 'INVALID_CREDENTIALS']);
 
 const TRANSIENT = new Set([
   'UNABLE_TO_LOCK_ROW',
@@ -27,6 +34,7 @@ export function classifySalesforceError(code: string | undefined): SalesforceErr
   if (!code) return 'transient';
   if (code === 'REQUEST_LIMIT_EXCEEDED') return 'limit';
   if (code === 'INVALID_SESSION_ID' || code === 'INVALID_AUTH_HEADER') return 'auth';
+  if (CREDENTIALS.has(code)) return 'credentials';
   if (TRANSIENT.has(code)) return 'transient';
   return 'permanent';
 }

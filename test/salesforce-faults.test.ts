@@ -102,7 +102,7 @@ describe('expired session (401)', () => {
     expect(await p.queueDepth(queue())).toBe(0);
   });
 
-  it('a token Salesforce keeps refusing does not loop: the call fails fast, the message is retried, then dead-lettered with the reason', async () => {
+  it('a token Salesforce keeps refusing does not loop: the call fails fast, the message is retried, and after 3 failures in a row the org is paused, the session waiting rather than dead-lettered', async () => {
     await p.registerGroup(LOOPING_GROUP);
     await p.addOrg(LOOPING_ORG, [LOOPING_GROUP], { logSessionsStartedOutside: true });
     const TIMES = 1000;
@@ -119,13 +119,14 @@ describe('expired session (401)', () => {
     expect(logs.text()).toMatch(/INVALID_SESSION_ID/);
 
     await drain();
-    const [dead, ...more] = await deadLetters();
-    expect(more).toEqual([]);
-    expect(dead).toMatchObject({ orgIds: [LOOPING_ORG], receiveCount: 5 });
-    expect(dead!.reason).toMatch(/gave up after 5 attempts: .*INVALID_SESSION_ID/);
-    // Five deliveries, never more than two refused calls and one refresh each.
-    expect(consumed(TIMES)).toBeLessThanOrEqual(10);
-    expect(tokenRequestsOf(LOOPING_ORG)).toBeLessThanOrEqual(6);
+    expect(await deadLetters()).toEqual([]);
+    const health = (await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: orgHealthKey(LOOPING_ORG) }))).Item!;
+    expect(health).toMatchObject({ pauseKind: 'outage', probes: 0 });
+    expect(String(health.reason)).toMatch(/3 writes in a row failed; last: .*INVALID_SESSION_ID/);
+    // Three deliveries, never more than two refused calls and one refresh each; then it waits, delayed.
+    expect(consumed(TIMES)).toBeLessThanOrEqual(6);
+    expect(tokenRequestsOf(LOOPING_ORG)).toBeLessThanOrEqual(4);
+    expect(await delayedMessages()).toBe(1);
     expect(await sessionIds(LOOPING_ORG)).toEqual([]);
   });
 });
@@ -233,7 +234,7 @@ describe('the daily API allowance', () => {
     // Paused for about an hour, and it says so in a warning and a metric.
     const until = await pausedUntil(PROD_ORG);
     expect(Date.parse(until!)).toBeGreaterThan(Date.now() + 50 * 60_000);
-    const warning = logs.records().find((r) => r.message === 'org paused: its sessions wait until the Salesforce API allowance recovers');
+    const warning = logs.records().find((r) => r.message === 'org paused: its sessions wait until it answers again');
     expect(warning).toMatchObject({ level: 'WARN', orgId: PROD_ORG });
     expect(String(warning!.reason)).toMatch(reason);
     const metric = logs.records().find((r) => 'org_paused' in r);

@@ -37,6 +37,7 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
       orgsForGroup: (groupId) => registry.orgsForGroup(groupId),
       salesforceFor,
+      forgetSalesforce: (orgId) => salesforceFor?.forget(orgId),
       deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
       maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
       pauses: dynamoOrgPauses(requireEnv('orgsTable')),

@@ -24,7 +24,7 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
   const live = (item: Record<string, unknown> | undefined): item is Record<string, unknown> =>
     item !== undefined && (typeof item.expiresAt !== 'number' || item.expiresAt > nowSeconds());
 
-  async function claim(key: { pk: string }, leaseMs: number, retentionSeconds: number): Promise<{ result: ClaimResult; recovered: boolean }> {
+  async function claim(key: { pk: string }, leaseMs: number, retentionSeconds: number): Promise<{ result: ClaimResult; recovered: boolean; leaseUntil?: number }> {
     try {
       const out = await db().send(
         new PutCommand({
@@ -41,7 +41,9 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const current = await db().send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-      return { result: live(current.Item) && current.Item.status === 'done' ? 'done' : 'busy', recovered: false };
+      if (live(current.Item) && current.Item.status === 'done') return { result: 'done', recovered: false };
+      const leaseUntil = Number(current.Item?.leaseUntil);
+      return { result: 'busy', recovered: false, ...(Number.isFinite(leaseUntil) ? { leaseUntil } : {}) };
     }
   }
   async function complete(key: { pk: string }, retentionSeconds: number, detail?: string): Promise<void> {
@@ -89,7 +91,7 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
     claimEffect: (key, leaseMs) => claim({ pk: `EFFECT#${key}` }, leaseMs, EFFECT_RETENTION_SECONDS),
     completeEffect: (key, detail) => complete({ pk: `EFFECT#${key}` }, EFFECT_RETENTION_SECONDS, detail),
     releaseEffect: (key) => release({ pk: `EFFECT#${key}` }),
-    async lockSession(sessionId, leaseMs) {
+    async lockSession(sessionId, leaseMs, seen) {
       try {
         const until = now() + leaseMs;
         // The expiry moves forward with every lock, so TTL cannot delete a lock while it is held.
@@ -97,30 +99,37 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
           new UpdateCommand({
             TableName: tableName,
             Key: sessionKey(sessionId),
-            UpdateExpression: 'SET lockedUntil = :until, expiresAt = :exp',
+            UpdateExpression: `SET lockedUntil = :until, expiresAt = :exp${seen ? ', firstSeen = if_not_exists(firstSeen, :seen)' : ''}`,
             ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil < :now OR expiresAt <= :nowSeconds',
-            ExpressionAttributeValues: { ':until': until, ':now': now(), ':nowSeconds': nowSeconds(), ':exp': expiresAt(SESSION_RETENTION_SECONDS) },
+            ExpressionAttributeValues: {
+              ':until': until,
+              ':now': now(),
+              ':nowSeconds': nowSeconds(),
+              ':exp': expiresAt(SESSION_RETENTION_SECONDS),
+              ...(seen ? { ':seen': seen } : {}),
+            },
             ReturnValues: 'ALL_OLD',
           }),
         );
         const old = out.Attributes;
-        if (old?.occurredAt !== undefined && !live(old)) {
+        if (old && !live(old) && (old.occurredAt !== undefined || old.firstSeen !== undefined)) {
           // What an expired record said is forgotten, as TTL would have forgotten it.
           await db().send(
             new UpdateCommand({
               TableName: tableName,
               Key: sessionKey(sessionId),
-              UpdateExpression: 'REMOVE occurredAt',
+              UpdateExpression: seen ? 'REMOVE occurredAt SET firstSeen = :seen' : 'REMOVE occurredAt, firstSeen',
               ConditionExpression: 'lockedUntil = :until',
-              ExpressionAttributeValues: { ':until': until },
+              ExpressionAttributeValues: { ':until': until, ...(seen ? { ':seen': seen } : {}) },
             }),
           );
-          return { locked: true, lastApplied: null };
+          return { locked: true, lastApplied: null, reachedLive: seen === 'live' };
         }
-        return { locked: true, lastApplied: old?.occurredAt ? String(old.occurredAt) : null };
+        const firstSeen = old?.firstSeen ?? seen;
+        return { locked: true, lastApplied: old?.occurredAt ? String(old.occurredAt) : null, reachedLive: firstSeen === 'live' };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        return { locked: false, lastApplied: null };
+        return { locked: false, lastApplied: null, reachedLive: false };
       }
     },
     async markApplied(sessionId, occurredAt) {

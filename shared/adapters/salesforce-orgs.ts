@@ -7,15 +7,19 @@ import { SalesforceCallError } from '../salesforce-errors.ts';
 
 /**
  * One logged-in client per org per warm Lambda: a token request per batch would double the
- * calls. The connection refreshes itself on 401.
+ * calls. The connection refreshes itself on 401. `forget(orgId)` drops an org's client after its
+ * credentials were refused, and the next client reads the credentials afresh past the secret
+ * cache, so credentials an admin replaced are used at the org's next probe, not after a cold start.
  */
 export function salesforceClientCache(secrets: SecretReader, secretPrefix: string, retry?: () => RetryPolicy) {
   const clients = new Map<string, Promise<SalesforceOrgClient>>();
-  return async (org: Org): Promise<SalesforceOrgClient> => {
+  const reread = new Set<string>();
+  const salesforceFor = async (org: Org): Promise<SalesforceOrgClient> => {
     let client = clients.get(org.orgId);
     if (!client) {
+      const fresh = reread.delete(org.orgId);
       client = (async () => {
-        const raw = await secrets.read(secretNames.orgSalesforce(secretPrefix, org.orgId));
+        const raw = await secrets.read(secretNames.orgSalesforce(secretPrefix, org.orgId), fresh ? { maxAgeMs: 0 } : {});
         if (!raw) throw new SalesforceCallError('MISSING_CREDENTIALS', `no Salesforce credentials stored for org ${org.orgId}`);
         let json: unknown;
         try {
@@ -36,4 +40,10 @@ export function salesforceClientCache(secrets: SecretReader, secretPrefix: strin
     }
     return client;
   };
+  return Object.assign(salesforceFor, {
+    forget(orgId: string): void {
+      clients.delete(orgId);
+      reread.add(orgId);
+    },
+  });
 }

@@ -26,6 +26,8 @@ export interface SecretReadOptions {
    * verification, a warm Lambda may hold a value from before a rotation.
    */
   fresh?: boolean;
+  /** Read again when the cached value is older than this (0: always), whatever the refresh floor. */
+  maxAgeMs?: number;
 }
 
 export interface SecretReader {
@@ -49,7 +51,8 @@ export function cachedSecretReader(ttlMs = 5 * 60_000, now: () => number = () =>
       const stage = options.stage ?? 'AWSCURRENT';
       const key = `${name}@${stage}`;
       const hit = cache.get(key);
-      if (hit && hit.until > now() && !(options.fresh && now() - hit.at >= refreshFloorMs)) return hit.value;
+      const stale = hit && ((options.fresh && now() - hit.at >= refreshFloorMs) || (options.maxAgeMs !== undefined && now() - hit.at >= options.maxAgeMs));
+      if (hit && hit.until > now() && !stale) return hit.value;
       let value: string | null;
       try {
         const out = await secretsManager().send(new GetSecretValueCommand({ SecretId: name, ...(stage === 'AWSCURRENT' ? {} : { VersionStage: stage }) }));

@@ -16,7 +16,13 @@ export interface Claimed {
 export type OrgOutcome = { orgId: string } & (
   | { kind: 'ok' }
   | { kind: 'skipped'; reason: string }
-  | { kind: 'permanent' | 'transient' | 'deferred'; reason: string }
+  | { kind: 'permanent' | 'transient'; reason: string }
+  /**
+   * Waits without counting as a failed attempt: the org is paused, or a Chatter claim is held by
+   * another attempt. `retryAt` (epoch ms): when it is worth trying again; `holdMs`: how long the
+   * org's shares may wait in all before they are dead-lettered (its pauseHoldHours).
+   */
+  | { kind: 'deferred'; reason: string; retryAt?: number; holdMs?: number }
 );
 
 export type FailedOutcome = Extract<OrgOutcome, { kind: 'permanent' | 'transient' | 'deferred' }>;
@@ -33,6 +39,8 @@ export interface SessionWrite {
   onlyOrgs: Set<string> | null;
   /** Filled by the routing and writing phases. */
   outcomes: OrgOutcome[];
+  /** The first version of the session the pipeline took was live (decides its Chatter post). */
+  reachedLive: boolean;
 }
 
 export interface Tally {

@@ -26,9 +26,12 @@ export interface OrgBatchItem {
   occurredAt: string;
   launchedHere: boolean;
   routeReason: string;
+  /** The first version of the session the pipeline took was live (its Chatter post is due). */
+  reachedLive: boolean;
 }
 
-export type ItemOutcome = { kind: 'ok' } | { kind: 'permanent' | 'transient'; reason: string };
+/** `wait`: nothing failed, but something must happen later (a Chatter claim another attempt holds until `retryAt`). */
+export type ItemOutcome = { kind: 'ok' } | { kind: 'permanent' | 'transient'; reason: string } | { kind: 'wait'; reason: string; retryAt: number };
 
 export interface OrgBatchDeps extends ChatterOnceDeps {
   log: Log;
@@ -59,6 +62,33 @@ function counting(sf: OrgSalesforce, calls: string[]): OrgSalesforce {
   };
 }
 
+/** Further tries of records refused DUPLICATE_VALUE; one that persists is a real clash and stands. */
+const CONCURRENT_CREATE_RETRIES = 2;
+
+/**
+ * Salesforce answers DUPLICATE_VALUE when another upsert (a concurrent Lambda) created the same new
+ * external id a moment earlier (BRIEF: "it is an update to retry, not a refusal"): the record
+ * exists now, so the same upsert again is the update it should have been. Only those records are
+ * sent again; a DUPLICATE_VALUE that persists comes from another unique field and is refused.
+ */
+export function retryingConcurrentCreates(sf: OrgSalesforce): OrgSalesforce {
+  return {
+    orgShape: () => sf.orgShape(),
+    query: (soql) => sf.query(soql),
+    postChatter: (posts) => sf.postChatter(posts),
+    async upsertRecords(sobject, externalId, records) {
+      const results = await sf.upsertRecords(sobject, externalId, records);
+      for (let n = 0; n < CONCURRENT_CREATE_RETRIES; n++) {
+        const raced = results.flatMap((r, i) => (!r.ok && r.faults.length > 0 && r.faults.every((f) => f.code === 'DUPLICATE_VALUE') ? [i] : []));
+        if (raced.length === 0) break;
+        const again = await sf.upsertRecords(sobject, externalId, raced.map((i) => records[i]!));
+        raced.forEach((i, k) => (results[i] = again[k]!));
+      }
+      return results;
+    },
+  };
+}
+
 /**
  * One org's share of a batch, in the order the rules need: relate sessions to records, find and
  * create guest Leads, upsert the session records, then post to Chatter. Each step is one batched
@@ -71,7 +101,7 @@ export async function applyOrgBatch(
   deps: OrgBatchDeps,
 ): Promise<{ outcomes: ItemOutcome[]; traces: DebugTrace[] }> {
   const calls: string[] = [];
-  const sf = counting(salesforce, calls);
+  const sf = retryingConcurrentCreates(counting(salesforce, calls));
   const work: Work[] = items.map((item) => ({
     item,
     session: item.event.session,
@@ -80,6 +110,7 @@ export async function applyOrgBatch(
     leadId: null,
     chatter: 'not considered',
     problems: [],
+    reachedLive: item.reachedLive,
   }));
   const failAll = (kind: 'permanent' | 'transient', reason: string, list = work) => list.forEach((w) => w.problems.push({ kind, reason }));
 
@@ -121,7 +152,10 @@ export async function applyOrgBatch(
   const outcomes = work.map((w): ItemOutcome => {
     const permanent = w.problems.filter((p) => p.kind === 'permanent');
     if (permanent.length) return { kind: 'permanent', reason: permanent.map((p) => p.reason).join('; ') };
-    if (w.problems.length) return { kind: 'transient', reason: w.problems.map((p) => p.reason).join('; ') };
+    const transient = w.problems.filter((p) => p.kind === 'transient');
+    if (transient.length) return { kind: 'transient', reason: transient.map((p) => p.reason).join('; ') };
+    const waits = w.problems.filter((p) => p.kind === 'wait');
+    if (waits.length) return { kind: 'wait', reason: waits.map((p) => p.reason).join('; '), retryAt: Math.max(...waits.map((p) => p.retryAt ?? 0)) };
     return { kind: 'ok' };
   });
   const traces = org.settings.debugMode

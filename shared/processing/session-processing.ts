@@ -7,28 +7,58 @@ import type { Log } from '../log.ts';
 import type { DedupeLedger } from './ledger.ts';
 import type { OrgSalesforce } from './org-batch.ts';
 import { emptyTally, type Claimed, type SessionWrite, type Tally } from './batch-state.ts';
+import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
 
+/** Why an org is paused: its API allowance, repeated failures (an outage), or refused credentials. */
+export type PauseKind = 'allowance' | 'outage' | 'credentials';
+
 export interface OrgPause {
+  /** Until when its shares wait (ISO); after it, one invocation probes the org. */
   until: string;
   reason: string;
+  /** When the trouble began (ISO): the first failure of an outage, or the pause itself. */
+  since?: string;
+  kind?: PauseKind;
+  /** Failed probes so far, the exponent of the probe back-off. */
+  probes?: number;
+}
+
+/** What the circuit breaker knows of an org: its pause (current or run out), and failures not yet tripping it. */
+export interface OrgHealth {
+  pause: OrgPause | null;
+  /** Consecutive failed writes of the org's shares since its last success. */
+  failures: number;
 }
 
 /**
- * An org whose daily Salesforce API allowance is nearly spent is paused: its sessions wait on the
- * queue while other orgs go on. Kept beside the org (ORG#{orgId}/PAUSE), not in the org item,
- * which admins write with optimistic locking.
+ * The per-org circuit breaker's state (HEALTH#{orgId} in the orgs table, written only by the
+ * processor): a paused org's shares wait on the queue while other orgs go on.
  */
 export interface OrgPauses {
+  /** Orgs paused now (until in the future). */
   pausedOrgs(orgIds: string[]): Promise<Map<string, OrgPause>>;
+  /** The health of the given orgs that have any (a pause, current or over, or failures). */
+  health(orgIds: string[]): Promise<Map<string, OrgHealth>>;
   pause(orgId: string, pause: OrgPause): Promise<void>;
+  /** Counts one more failed write; returns the consecutive failures and when they began (ISO). */
+  recordFailure(orgId: string, reason: string): Promise<{ failures: number; since: string }>;
+  /** The org answered: its failures and pause are forgotten. */
+  recover(orgId: string): Promise<void>;
+  /**
+   * Takes the one probe of an org whose pause has run out, for `leaseMs`; false when another
+   * invocation is probing it (its shares keep waiting meanwhile).
+   */
+  claimProbe(orgId: string, leaseMs: number): Promise<boolean>;
 }
 
 export interface ProcessorDeps {
   ledger: DedupeLedger;
   orgsForGroup(groupId: number): Promise<Org[]>;
   salesforceFor(org: Org): Promise<OrgSalesforce & { apiUsage(): ApiUsage | null }>;
+  /** Drops a cached connection whose credentials Salesforce refused, so the next try reads them again. */
+  forgetSalesforce?(orgId: string): void;
   /** Where Debug Mode's traces go; orgs with Debug Mode off store none. */
   traces: TraceStore;
   chatterLeaseMs: number;
@@ -40,7 +70,7 @@ export interface ProcessorDeps {
   /** Pause an org once its daily API usage passes this share of its allowance. */
   apiUsageShareLimit: number;
   now(): number;
-  /** Told when an org is paused, for a metric. */
+  /** Told when an org is paused (also again after a failed probe), for a metric. */
   onPause?(orgId: string, reason: string): void;
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
@@ -61,7 +91,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   const claimed = await claimEvents(events, deps, tally);
   const locks = await lockSessions(claimed, deps, tally);
   const current = await dropStaleEvents(locks, deps, tally);
-  const sessions = newestPerSession(current);
+  const sessions = newestPerSession(current, locks.reachedLive);
   await writeToOrgs(sessions, deps, tally);
   await settleSessions(sessions, locks.held, deps, tally);
   // Settling released the locks of the sessions it marked; on a crash the rest expire with their
@@ -116,6 +146,8 @@ interface SessionLocks {
   held: Set<string>;
   /** When each held session's newest applied event happened. */
   lastApplied: Map<string, string>;
+  /** Held sessions whose first version taken by the pipeline was live. */
+  reachedLive: Set<string>;
 }
 
 /**
@@ -124,13 +156,23 @@ interface SessionLocks {
  */
 async function lockSessions(claimed: Claimed[], deps: ProcessorDeps, tally: Tally): Promise<SessionLocks> {
   const sessionIds = [...new Set(claimed.map((c) => c.event.session.id))];
-  const locks = await Promise.all(sessionIds.map((id) => deps.ledger.lockSession(id, deps.leaseMs)));
+  // How the earliest version of each session in this batch looked: the lock keeps the first ever.
+  const earliest = new Map<string, Claimed>();
+  for (const c of claimed) {
+    const e = earliest.get(c.event.session.id);
+    if (!e || c.occurredAt < e.occurredAt) earliest.set(c.event.session.id, c);
+  }
+  const locks = await Promise.all(
+    sessionIds.map((id) => deps.ledger.lockSession(id, deps.leaseMs, hasEnded(earliest.get(id)!.event.session) ? 'ended' : 'live')),
+  );
   const held = new Set<string>();
   const lastApplied = new Map<string, string>();
+  const reachedLive = new Set<string>();
   sessionIds.forEach((id, i) => {
     if (!locks[i]!.locked) return;
     held.add(id);
     if (locks[i]!.lastApplied) lastApplied.set(id, locks[i]!.lastApplied!);
+    if (locks[i]!.reachedLive) reachedLive.add(id);
   });
   const writable: Claimed[] = [];
   for (const c of claimed) {
@@ -141,7 +183,7 @@ async function lockSessions(claimed: Claimed[], deps: ProcessorDeps, tally: Tall
       await deps.ledger.releaseEvent(c.event.eventId);
     }
   }
-  return { writable, held, lastApplied };
+  return { writable, held, lastApplied, reachedLive };
 }
 
 /** An event older than what its session already shows is done without a write. */
@@ -163,12 +205,12 @@ async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: 
  * (or every org, when one of them names none), or the other share's org would be acknowledged
  * unwritten.
  */
-function newestPerSession(current: Claimed[]): SessionWrite[] {
+function newestPerSession(current: Claimed[], reachedLive: Set<string>): SessionWrite[] {
   const sessions = new Map<string, SessionWrite>();
   for (const c of current) {
     const id = c.event.session.id;
     const s = sessions.get(id);
-    if (!s) sessions.set(id, { newest: c, events: [c], onlyOrgs: null, outcomes: [] });
+    if (!s) sessions.set(id, { newest: c, events: [c], onlyOrgs: null, outcomes: [], reachedLive: reachedLive.has(id) });
     else {
       s.events.push(c);
       if (c.occurredAt >= s.newest.occurredAt) s.newest = c;

@@ -2,9 +2,11 @@ import type { SessionEvent } from '../session.ts';
 import type { Claimed, FailedOutcome, SessionWrite, Tally } from './batch-state.ts';
 import type { ProcessorDeps } from './session-processing.ts';
 
-/** A paused org's share waits up to this long before it is dead-lettered as undeliverable. */
-export const MAX_PAUSE_WAIT_MS = 48 * 3600_000;
-const DEFERRAL_DELAY_SECONDS = 900;
+import { PAUSE_HOLD_HOURS } from '../org.ts';
+import { deferralDelaySeconds } from './circuit-breaker.ts';
+
+/** A waiting share whose org gave no hold of its own (pauseHoldHours) waits this long before it is dead-lettered. */
+const DEFAULT_HOLD_MS = PAUSE_HOLD_HOURS.default * 3600_000;
 
 const isFailed = (o: SessionWrite['outcomes'][number]): o is FailedOutcome =>
   o.kind === 'permanent' || o.kind === 'transient' || o.kind === 'deferred';
@@ -72,9 +74,13 @@ async function followUp(c: Claimed, failure: FailedOutcome, deps: ProcessorDeps)
   };
   if (failure.kind === 'permanent') return deadLetter(`Salesforce refused the session: org ${failure.orgId}: ${failure.reason}`);
   if (failure.kind === 'deferred') {
+    // Waiting is not a failed attempt: the attempt count is carried on unchanged.
     const since = c.event.waitingSince ?? new Date(deps.now()).toISOString();
-    if (deps.now() - Date.parse(since) > MAX_PAUSE_WAIT_MS) return deadLetter(`org ${failure.orgId} stayed paused for 48 hours: ${failure.reason}`);
-    await deps.requeue(next(Date.now(), { attempt: c.event.attempt ?? 0, waitingSince: since }), DEFERRAL_DELAY_SECONDS);
+    const hold = failure.holdMs ?? DEFAULT_HOLD_MS;
+    if (deps.now() - Date.parse(since) > hold) {
+      return deadLetter(`org ${failure.orgId} kept this session waiting since ${since}, longer than its pauseHoldHours (${Math.round(hold / 3600_000)} h): ${failure.reason}`);
+    }
+    await deps.requeue(next(Date.now(), { attempt: c.event.attempt ?? 0, waitingSince: since }), deferralDelaySeconds(failure.retryAt, deps.now()));
     return 'deferred';
   }
   if (attempt >= deps.maxReceiveCount) return deadLetter(`gave up after ${attempt} attempts: org ${failure.orgId}: ${failure.reason}`);
