@@ -100,9 +100,9 @@ export class FaultBook {
     this.armed.push({ spec: { ...spec }, remaining: times });
   }
 
-  /** Disarms every fault, or only those aimed at one org. */
-  clear(orgId?: string): void {
-    this.armed = orgId ? this.armed.filter((a) => a.spec.orgId?.slice(0, 15) !== orgId.slice(0, 15)) : [];
+  /** Disarms every fault, or only those aimed at one org (of one kind, when given). */
+  clear(orgId?: string, fault?: FaultKind): void {
+    this.armed = orgId ? this.armed.filter((a) => a.spec.orgId?.slice(0, 15) !== orgId.slice(0, 15) || (fault !== undefined && a.spec.fault !== fault)) : [];
   }
 
   pending(): FaultSpec[] {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { FaultSpec } from './faults.ts';
+import type { FaultKind, FaultSpec } from './faults.ts';
 import { normalizeId } from './ids.ts';
 import { createSimServer } from './server.ts';
 import { Simulator } from './sim.ts';
@@ -20,8 +20,8 @@ export interface SalesforceSim {
   /** Every counted call in order; `status` is the HTTP status the sim answered. */
   callLog(orgId: string): Array<{ method: string; path: string; status: number }>;
   injectFault(fault: FaultSpec): void;
-  /** Disarms every fault, or those aimed at one org. */
-  clearFaults(orgId?: string): void;
+  /** Disarms every fault, or those aimed at one org (of one kind, when given). */
+  clearFaults(orgId?: string, fault?: FaultKind): void;
   /** The org's access tokens stop working and its refresh token answers invalid_grant; `next` is a newly issued one. */
   revokeRefreshToken(orgId: string, next?: string): void;
   /** Faults not yet used up, with their remaining `times`. */
@@ -62,7 +62,7 @@ export async function startSalesforceSim(options: { port?: number; host?: string
     apiCalls: (orgId) => sim.apiCalls(orgId),
     callLog: (orgId) => sim.callLog(orgId),
     injectFault: (fault) => sim.injectFault(fault),
-    clearFaults: (orgId) => sim.clearFaults(orgId),
+    clearFaults: (orgId, fault) => sim.clearFaults(orgId, fault),
     revokeRefreshToken: (orgId, next) => sim.revokeRefreshToken(orgId, next),
     pendingFaults: () => sim.pendingFaults(),
     setApiUsage: (orgId, used) => sim.setApiUsage(orgId, used),

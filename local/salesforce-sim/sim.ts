@@ -1,6 +1,6 @@
 import type { SimState } from './context.ts';
 import { RequestFailure } from './errors.ts';
-import { FaultBook, type FaultSpec } from './faults.ts';
+import { FaultBook, type FaultKind, type FaultSpec } from './faults.ts';
 import { TokenBook } from './oauth.ts';
 import { findObject, type SObjectDef } from './schemas.ts';
 import { Store, type CallLogEntry, type SimOrgConfig } from './store.ts';
@@ -65,8 +65,8 @@ export class Simulator {
     this.state.faults.inject(fault);
   }
 
-  clearFaults(orgId?: string): void {
-    this.state.faults.clear(orgId);
+  clearFaults(orgId?: string, fault?: FaultKind): void {
+    this.state.faults.clear(orgId, fault);
   }
 
   /**

@@ -82,6 +82,20 @@ function guardedRefresh(credentials: SalesforceCredentials) {
   };
 }
 
+/**
+ * jsforce 3 retries GETs answered 429/5xx itself, five times, sleeping 0.5 to 8 s (15.5 s a call,
+ * node_modules/jsforce/lib/request.js), unaware of the Lambda's deadline; under our own retries
+ * that is 46 s for one query while an org is down. Our retry policy (withCallRetry, bounded by the
+ * invocation's time) is the only one: jsforce's is switched off through the options its HTTP layer
+ * reads (`retry.maxRetries`). Undocumented internals: a jsforce upgrade must keep this test-covered.
+ */
+function withoutTransportRetries(connection: Connection): void {
+  const transport = (connection as unknown as { _transport?: { httpRequest: (req: unknown, options?: Record<string, unknown>) => unknown } })._transport;
+  if (!transport) return;
+  const original = transport.httpRequest.bind(transport);
+  transport.httpRequest = (req, options = {}) => original(req, { ...options, retry: { ...((options.retry as object) ?? {}), maxRetries: 0 } });
+}
+
 export async function connectSalesforce(
   credentials: SalesforceCredentials,
   retry: RetryPolicy = defaultRetryPolicy(),
@@ -99,6 +113,7 @@ export async function connectSalesforce(
     version: SALESFORCE_API_VERSION,
     refreshFn: guard.refreshFn,
   });
+  withoutTransportRetries(connection);
   return salesforceOrgClient(connection, { ...retry, beforeAttempt: guard.newAttempt });
 }
 
