@@ -67,6 +67,8 @@ export async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayP
   // The webhook-id is the sender's idempotency key: safe to log, and it ties a rejection to a delivery.
   publishAnswer(answer.status);
   const context = { status: answer.status, webhookId: headers['webhook-id']?.slice(0, 200), groupId: event.pathParameters?.groupId };
+  // One count per answer code (webhooks_202, webhooks_401, …): a spike of 401s is a key or clock problem.
+  metrics.addMetric(`webhooks_${answer.status}`, MetricUnit.Count, 1);
   if (answer.status === 202) logger.info('webhook accepted', context);
   else logger.warn('webhook rejected', { ...context, error: 'error' in answer.body ? answer.body.error : undefined });
   return { statusCode: answer.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer.body) };

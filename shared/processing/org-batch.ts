@@ -2,7 +2,7 @@ import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
 import { toGlanceSessionRecord } from '../glance-session-record.ts';
 import { leadDecisions, leadRecord, LEAD_GUEST_KEY_FIELD } from '../guest-leads.ts';
-import type { ChatterPost } from '../chatter.ts';
+import { hasEnded, type ChatterPost } from '../chatter.ts';
 import { linkFromMapping, linkFromOrigin, mappingLookups, type OrgShape } from '../record-links.ts';
 import { callKind, callMessage, describeFault, faultKind, type SalesforceFault } from '../salesforce-errors.ts';
 import { chunkForIn, soqlName, soqlStringList } from '../soql.ts';
@@ -26,8 +26,8 @@ export interface OrgBatchItem {
   occurredAt: string;
   launchedHere: boolean;
   routeReason: string;
-  /** The first version of the session the pipeline took was live (its Chatter post is due). */
-  reachedLive: boolean;
+  /** The first version of the session the pipeline took was live (its Chatter post is due); by default, whether this one is. */
+  reachedLive?: boolean;
 }
 
 /** `wait`: nothing failed, but something must happen later (a Chatter claim another attempt holds until `retryAt`). */
@@ -110,7 +110,7 @@ export async function applyOrgBatch(
     leadId: null,
     chatter: 'not considered',
     problems: [],
-    reachedLive: item.reachedLive,
+    reachedLive: item.reachedLive ?? !hasEnded(item.event.session),
   }));
   const failAll = (kind: 'permanent' | 'transient', reason: string, list = work) => list.forEach((w) => w.problems.push({ kind, reason }));
 

@@ -1,4 +1,5 @@
 import type { SessionEvent } from '../session.ts';
+import { backoffDelay, type Backoff } from '../retry.ts';
 import type { Claimed, FailedOutcome, SessionWrite, Tally } from './batch-state.ts';
 import type { ProcessorDeps } from './session-processing.ts';
 
@@ -7,6 +8,8 @@ import { deferralDelaySeconds } from './circuit-breaker.ts';
 
 /** A waiting share whose org gave no hold of its own (pauseHoldHours) waits this long before it is dead-lettered. */
 const DEFAULT_HOLD_MS = PAUSE_HOLD_HOURS.default * 3600_000;
+/** One org's share retried on its own: 60 s, 120 s, 240 s, … up to SQS's longest message delay (15 min). */
+const FOLLOW_UP_BACKOFF: Backoff = { baseDelayMs: 30_000, maxDelayMs: 900_000, jitter: 'none' };
 
 const isFailed = (o: SessionWrite['outcomes'][number]): o is FailedOutcome =>
   o.kind === 'permanent' || o.kind === 'transient' || o.kind === 'deferred';
@@ -84,6 +87,6 @@ async function followUp(c: Claimed, failure: FailedOutcome, deps: ProcessorDeps)
     return 'deferred';
   }
   if (attempt >= deps.maxReceiveCount) return deadLetter(`gave up after ${attempt} attempts: org ${failure.orgId}: ${failure.reason}`);
-  await deps.requeue(next(attempt, { attempt }), Math.min(900, 30 * 2 ** attempt));
+  await deps.requeue(next(attempt, { attempt }), backoffDelay(attempt, FOLLOW_UP_BACKOFF) / 1000);
   return 'retried';
 }
