@@ -80,15 +80,15 @@ describe('idempotency records past their expiry', () => {
     await put({ pk: 'EFFECT#CHATTER#org#1.a.1', status: 'in_progress', leaseUntil: now + 600_000, expiresAt: past });
     await put({ pk: 'EFFECT#CHATTER#org#1.b.1', status: 'in_progress', leaseUntil: now + 600_000, expiresAt: future });
     expect(await ledger.claimEffect('CHATTER#org#1.a.1', 60_000)).toEqual({ result: 'claimed', recovered: false });
-    expect(await ledger.claimEffect('CHATTER#org#1.b.1', 60_000)).toEqual({ result: 'busy', recovered: false });
+    expect(await ledger.claimEffect('CHATTER#org#1.b.1', 60_000)).toEqual({ result: 'busy', recovered: false, leaseUntil: now + 600_000 });
   });
 
   it("an expired session record's lock and newest event are forgotten; locking moves the expiry forward", async () => {
     const ledger = dynamoDedupeLedger(resources.dedupeTable, () => now);
     await put({ pk: 'SESSION#1.a.1', occurredAt: '2026-08-01T00:00:00.000Z', lockedUntil: now + 600_000, expiresAt: past });
     await put({ pk: 'SESSION#1.b.1', occurredAt: '2026-11-29T00:00:00.000Z', expiresAt: future });
-    expect(await ledger.lockSession('1.a.1', 60_000)).toEqual({ locked: true, lastApplied: null });
-    expect(await ledger.lockSession('1.b.1', 60_000)).toEqual({ locked: true, lastApplied: '2026-11-29T00:00:00.000Z' });
+    expect(await ledger.lockSession('1.a.1', 60_000)).toEqual({ locked: true, lastApplied: null, reachedLive: false });
+    expect(await ledger.lockSession('1.b.1', 60_000)).toEqual({ locked: true, lastApplied: '2026-11-29T00:00:00.000Z', reachedLive: false });
     const item = (await dynamo().send(new GetCommand({ TableName: resources.dedupeTable, Key: { pk: 'SESSION#1.a.1' } }))).Item!;
     expect(item.occurredAt).toBeUndefined();
     expect(item.expiresAt).toBeGreaterThan(future);
