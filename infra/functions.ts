@@ -4,6 +4,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV } from '../shared/config.ts';
+import { SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/pipeline-limits.ts';
 import { acceptWildcard, type ArnPattern, SCHEDULE_RULES, SECRETS } from './arns.ts';
 import {
   EVENT_BUS_NAME,
@@ -69,10 +70,11 @@ export class PipelineFunctions extends Construct {
     });
     this.sessionProcessor.addEventSource(
       new SqsEventSource(queues.events, {
-        batchSize: 50,
-        maxBatchingWindow: Duration.seconds(2),
+        // From shared/pipeline-limits.ts, which the benchmark replays with.
+        batchSize: SESSION_PROCESSOR_EVENT_SOURCE.batchSize,
+        maxBatchingWindow: Duration.seconds(SESSION_PROCESSOR_EVENT_SOURCE.maxBatchingWindowSeconds),
         // Caps parallel Salesforce writers (row locks, per-org API limits) without reserving account concurrency.
-        maxConcurrency: 5,
+        maxConcurrency: SESSION_PROCESSOR_EVENT_SOURCE.maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );

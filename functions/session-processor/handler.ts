@@ -16,6 +16,7 @@ import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { fromPowertools } from '../../shared/log.ts';
 import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+import { EVENTS_VISIBILITY_TIMEOUT_MS } from '../../shared/pipeline-limits.ts';
 
 const logger = new Logger({ serviceName: 'session-processor' });
 const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'session-processor' });
@@ -48,8 +49,8 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
         metric.addDimension('orgId', orgId);
         metric.addMetric('org_paused', MetricUnit.Count, 1);
       },
-      leaseMs: 6 * 120_000,
-      chatterLeaseMs: 6 * 120_000,
+      leaseMs: EVENTS_VISIBILITY_TIMEOUT_MS,
+      chatterLeaseMs: EVENTS_VISIBILITY_TIMEOUT_MS,
       traces: dynamoTraceStore(requireEnv('tracesTable')),
       log: fromPowertools(logger),
     },
