@@ -13,8 +13,10 @@ export const ENV = {
   syncDlqUrl: 'SYNC_DLQ_URL',
   secretPrefix: 'SECRET_PREFIX',
   glanceApiUrl: 'GLANCE_API_URL',
-  eventBusName: 'EVENT_BUS_NAME',
-  scheduleRulePrefix: 'SCHEDULE_RULE_PREFIX',
+  scheduleGroupName: 'SCHEDULE_GROUP_NAME',
+  scheduleNamePrefix: 'SCHEDULE_NAME_PREFIX',
+  schedulerRoleArn: 'SCHEDULER_ROLE_ARN',
+  pipelineEventBusName: 'PIPELINE_EVENT_BUS_NAME',
   maxReceiveCount: 'EVENTS_MAX_RECEIVE_COUNT',
   apiUsageShareLimit: 'SALESFORCE_API_USAGE_SHARE_LIMIT',
 } as const;
@@ -23,8 +25,11 @@ export type EnvKey = keyof typeof ENV;
 export const DEFAULTS = {
   secretPrefix: 'glance-sync/',
   glanceApiUrl: 'https://www.glance.net',
-  eventBusName: 'default',
-  scheduleRulePrefix: 'glance-sync-org-',
+  /** EventBridge Scheduler group holding one schedule per org (the stack names its own). */
+  scheduleGroupName: 'glance-sync-orgs',
+  scheduleNamePrefix: 'glance-sync-org-',
+  /** Where the pipeline publishes its own events (sync run completed, org paused, org resumed). */
+  pipelineEventBusName: 'glance-sync-events',
   maxReceiveCount: 5,
 } as const;
 

@@ -38,8 +38,8 @@ export interface ProcessorDeps {
   /** Pause an org once its daily API usage passes this share of its allowance. */
   apiUsageShareLimit: number;
   now(): number;
-  /** Told when an org is paused, for a metric. */
-  onPause?(orgId: string, reason: string): void;
+  /** Told when an org is paused (a metric, the pipeline's Org Paused event); `until` as stored. */
+  onPause?(orgId: string, reason: string, until: string): void | Promise<void>;
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;
@@ -304,6 +304,6 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): P
 async function pauseOrg(org: Org, reason: string, deps: ProcessorDeps): Promise<void> {
   const until = new Date(deps.now() + PAUSE_MS).toISOString();
   await deps.pauses.pause(org.orgId, { until, reason });
-  deps.onPause?.(org.orgId, reason);
+  await deps.onPause?.(org.orgId, reason, until);
   deps.log.warn('org paused: its sessions wait until the Salesforce API allowance recovers', { orgId: org.orgId, until, reason });
 }

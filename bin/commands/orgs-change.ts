@@ -36,7 +36,7 @@ export const orgsSet: CommandSpec = {
       const schedule = await deps.schedules.describe(orgId);
       io.stdout.write(
         schedule
-          ? `schedule: ${schedule.ruleName} ${schedule.expression}, next ${when(schedule.nextFireAt)}\n`
+          ? `schedule: ${schedule.groupName}/${schedule.scheduleName} ${schedule.expression}, next ${when(schedule.nextFireAt)}\n`
           : `schedule: none (syncFrequency ${org.settings.syncFrequency})\n`,
       );
     }

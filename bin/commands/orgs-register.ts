@@ -61,7 +61,7 @@ export const orgsAdd: CommandSpec = {
       keyValues([
         ['installed at', when(org.installedAt)],
         ['sync frequency', org.settings.syncFrequency],
-        ['schedule', schedule ? `${schedule.ruleName} ${schedule.expression} next ${when(schedule.nextFireAt)}` : 'none'],
+        ['schedule', schedule ? `${schedule.groupName}/${schedule.scheduleName} ${schedule.expression} next ${when(schedule.nextFireAt)}` : 'none'],
         ['Glance API key', glanceApiKey ? 'stored' : `not stored (glance-sync orgs credentials ${org.orgId} --glance-api-key-file FILE)`],
         ['next step', `glance-sync orgs pair ${org.orgId} GROUP`],
       ], '  '),

@@ -71,7 +71,7 @@ export const orgsShow: CommandSpec = {
         ['installed at', when(org.installedAt)],
         ['groups', org.groups.join(', ') || '(none)'],
         ['next scheduled sync', when(nextSync(org))],
-        ['schedule rule', schedule ? `${schedule.ruleName} ${schedule.expression} ${schedule.state}` : '(none)'],
+        ['schedule', schedule ? `${schedule.groupName}/${schedule.scheduleName} ${schedule.expression} ${schedule.timezone ?? ''} ${schedule.state}`.replace(/ +/g, ' ') : '(none)'],
         ['Salesforce credentials', salesforce ? 'stored' : 'missing'],
         ['Glance API key', glanceApiKey ? 'stored' : 'missing'],
         ['updated at', when(org.updatedAt)],

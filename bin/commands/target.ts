@@ -19,6 +19,8 @@ const STACK_OUTPUTS = {
   eventsDlqUrl: 'EventsDlqUrl',
   syncQueueArn: 'SyncQueueArn',
   syncNowFunction: 'SyncNowFunctionName',
+  scheduleGroupName: 'ScheduleGroupName',
+  schedulerRoleArn: 'SchedulerRoleArn',
 } as const;
 export const DEFAULT_STACK = 'GlanceSalesforceSyncStack';
 
@@ -36,8 +38,9 @@ export interface Target {
   eventsDlqUrl: string;
   syncQueueArn: string;
   secretPrefix: string;
-  rulePrefix: string;
-  eventBusName: string;
+  /** The EventBridge Scheduler group of the org schedules, and the role they send to the sync queue with. */
+  scheduleGroupName: string;
+  schedulerRoleArn: string;
   syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
 }
 
@@ -65,8 +68,8 @@ function connectLocal(env: NodeJS.ProcessEnv): Target {
     eventsDlqUrl: resources.eventsDlqUrl,
     syncQueueArn: resources.syncQueueArn,
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
+    scheduleGroupName: resources.scheduleGroupName,
+    schedulerRoleArn: resources.schedulerRoleArn,
     // No Lambda locally: the request is made here and the local run's poller runs it.
     syncNow: (orgId, options) =>
       requestSyncNow(
@@ -113,8 +116,8 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     eventsDlqUrl: output(STACK_OUTPUTS.eventsDlqUrl),
     syncQueueArn: output(STACK_OUTPUTS.syncQueueArn),
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
+    scheduleGroupName: output(STACK_OUTPUTS.scheduleGroupName),
+    schedulerRoleArn: output(STACK_OUTPUTS.schedulerRoleArn),
     syncNow: (orgId, options) => invokeSyncNow(lambda, functionName, { orgId, ...(options.from ? { from: options.from } : {}) }),
   };
 }

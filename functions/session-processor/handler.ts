@@ -12,6 +12,8 @@ import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
+import { pipelineEventsFromEnv } from '../../shared/adapters/pipeline-events.ts';
+import { orgPaused, orgResumed, type PipelineEvent } from '../../shared/pipeline-events.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { fromPowertools } from '../../shared/log.ts';
@@ -21,6 +23,11 @@ import { EVENTS_VISIBILITY_TIMEOUT_MS } from '../../shared/pipeline-limits.ts';
 const logger = new Logger({ serviceName: 'session-processor' });
 const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'session-processor' });
 const secrets = cachedSecretReader();
+// Read at first use: tests and the local run set the environment after importing the handler.
+const events = () => pipelineEventsFromEnv();
+/** The pipeline's own events are news for customers, not part of the work: a failure is logged, never retried. */
+const announce = (event: PipelineEvent) =>
+  events().publish([event]).catch((error: Error) => logger.warn('could not publish a pipeline event', { detailType: event.detailType, error: error.message }));
 let salesforceFor: ReturnType<typeof salesforceClientCache> | undefined;
 /** The current invocation's retry deadline: the cached clients outlive the invocation that made them. */
 let deadline = () => Date.now() + 30_000;
@@ -40,14 +47,17 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       salesforceFor,
       deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
       maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
-      pauses: dynamoOrgPauses(requireEnv('orgsTable')),
+      pauses: dynamoOrgPauses(requireEnv('orgsTable'), Date.now, {
+        onResumed: (orgId, pause) => announce(orgResumed(orgId, pause.until, pause.reason, new Date())),
+      }),
       requeue: (sessionEvent, delaySeconds) => eventsQueue.send(sessionEvent, delaySeconds),
       apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
       now: () => Date.now(),
-      onPause: (orgId) => {
+      onPause: async (orgId, reason, until) => {
         const metric = metrics.singleMetric();
         metric.addDimension('orgId', orgId);
         metric.addMetric('org_paused', MetricUnit.Count, 1);
+        await announce(orgPaused(orgId, until, reason));
       },
       leaseMs: EVENTS_VISIBILITY_TIMEOUT_MS,
       chatterLeaseMs: EVENTS_VISIBILITY_TIMEOUT_MS,

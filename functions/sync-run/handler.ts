@@ -11,11 +11,15 @@ import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader, secretNames } from '../../shared/adapters/secrets.ts';
 import { describeIssues } from '../../shared/session.ts';
+import { pipelineEventsFromEnv } from '../../shared/adapters/pipeline-events.ts';
+import { syncRunCompleted } from '../../shared/pipeline-events.ts';
 import { fromPowertools } from '../../shared/log.ts';
 import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'sync-run' });
 const secrets = cachedSecretReader();
+// Read at first use: tests and the local run set the environment after importing the handler.
+const events = () => pipelineEventsFromEnv();
 
 type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
@@ -83,6 +87,10 @@ async function runRecord(record: SQSRecord, deps: SyncRunDeps): Promise<void> {
     logger.info('sync request already handled', { orgId: parsed.data.orgId, runId: outcome.run.runId, reason: outcome.reason });
   } else {
     logger.info('sync run recorded', { orgId: outcome.run.orgId, runId: outcome.run.runId, status: outcome.run.status, ...outcome.run.counts });
+    // News for customers, not part of the run: Sync History already holds it, so a failure is only logged.
+    await events()
+      .publish([syncRunCompleted(outcome.run)])
+      .catch((error: Error) => logger.warn('could not publish Sync Run Completed', { orgId: outcome.run.orgId, runId: outcome.run.runId, error: error.message }));
   }
 }
 
