@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/pipeline-limits.ts';
+import { SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/config.ts';
 
 export interface BenchArgs {
   /** Sessions of the larger workload (10,000 a day, 3 and 10 a second); the 1,000-a-day scenario takes a tenth. */
@@ -23,7 +23,7 @@ Replays the seeded workload in simulated time at four paces (1,000 and 10,000 se
   --sessions N               sessions of the larger workload (default 10000; the 1,000-a-day scenario takes N/10)
   --seed S                   workload seed (default 1)
   --json                     print the figures as JSON instead of tables
-  --batch-size N             event source batch size (default ${ESM.batchSize}, shared/pipeline-limits.ts as the stack)
+  --batch-size N             event source batch size (default ${ESM.batchSize}, shared/config.ts as the stack)
   --window-ms N              event source batching window (default ${ESM.maxBatchingWindowSeconds * 1000}, likewise)
   --concurrency N            concurrent invocations (default ${ESM.maxConcurrency}, likewise)
   --salesforce-latency-ms N  simulated time per Salesforce call, ours and the baseline (default 100)

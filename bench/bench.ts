@@ -1,4 +1,4 @@
-import { LATENCY_BUDGET } from '../shared/pipeline-limits.ts';
+import { LATENCY_BUDGET } from '../shared/config.ts';
 import type { BenchArgs } from './args.ts';
 import { coldStarts } from './cold-start.ts';
 import { latencyAwareBound, lowerBound } from './lower-bound.ts';

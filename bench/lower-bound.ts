@@ -2,7 +2,7 @@ import { CHATTER_BATCH_LIMIT, COLLECTION_LIMIT } from '../shared/adapters/salesf
 import { chatterDecision } from '../shared/chatter.ts';
 import { leadDecisions } from '../shared/guest-leads.ts';
 import type { Org } from '../shared/org.ts';
-import { routeSessionToOrg } from '../shared/org-routing.ts';
+import { routeSessionToOrg } from '../shared/processing/org-routing.ts';
 import { chunkForIn } from '../shared/soql.ts';
 import type { OrgExpectation } from './expectations.ts';
 import type { TimedArrival } from './sim/timeline.ts';

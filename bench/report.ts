@@ -10,7 +10,7 @@ export function renderReport(s: BenchSummary): string {
   const out: string[] = [
     `Glance → Salesforce benchmark in simulated time, seed ${s.seed}`,
     `command: ${s.command}`,
-    `event source (shared/pipeline-limits.ts, as the stack): batch size ${o.batchSize}, window ${secs(o.windowMs)}, ${o.concurrency} concurrent; ` +
+    `event source (shared/config.ts, as the stack): batch size ${o.batchSize}, window ${secs(o.windowMs)}, ${o.concurrency} concurrent; ` +
       `latency per Salesforce call ${o.salesforceLatencyMs} ms, per AWS request ${o.awsLatencyMs} ms (ours and naive alike); ` +
       `budgets: record ${secs(s.budget.recordMs)}, Chatter ${secs(s.budget.chatterMs)}`,
     '',

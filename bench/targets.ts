@@ -1,4 +1,4 @@
-import { LATENCY_BUDGET } from '../shared/pipeline-limits.ts';
+import { LATENCY_BUDGET } from '../shared/config.ts';
 import type { SimSettings } from './sim/run.ts';
 import type { ScenarioSummary, Target, Throughput } from './summary.ts';
 import { fmt, ratio } from './table.ts';

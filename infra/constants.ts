@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { DEFAULTS } from '../shared/config.ts';
-import { SESSION_PROCESSOR_TIMEOUT_SECONDS, SYNC_RUN_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_FACTOR } from '../shared/pipeline-limits.ts';
+import { DEFAULTS, SESSION_PROCESSOR_TIMEOUT_SECONDS, SYNC_RUN_TIMEOUT_SECONDS } from '../shared/config.ts';
 
 export const STACK_NAME = 'GlanceSalesforceSyncStack';
 
@@ -15,8 +14,9 @@ export const SCHEDULE_NAME_PREFIX = DEFAULTS.scheduleNamePrefix;
 export const SCHEDULE_GROUP_SUFFIX = '-org-syncs';
 export const PIPELINE_EVENT_BUS_SUFFIX = '-events';
 export const DEFAULT_GLANCE_API_URL = DEFAULTS.glanceApiUrl;
-export const METRICS_NAMESPACE = 'GlanceSalesforceSync';
+export { METRICS_NAMESPACE } from '../shared/config.ts';
 
 export const SESSION_PROCESSOR_TIMEOUT = Duration.seconds(SESSION_PROCESSOR_TIMEOUT_SECONDS);
 export const SYNC_RUN_TIMEOUT = Duration.seconds(SYNC_RUN_TIMEOUT_SECONDS);
-export { VISIBILITY_TIMEOUT_FACTOR };
+// Visibility timeout = function timeout x this factor; the processor's lease is derived from the same numbers.
+export { VISIBILITY_TIMEOUT_FACTOR } from '../shared/config.ts';

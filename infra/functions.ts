@@ -3,8 +3,7 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { ENV } from '../shared/config.ts';
-import { SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/pipeline-limits.ts';
+import { ENV, SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/config.ts';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { acceptWildcard, type ArnPattern, SECRETS } from './arns.ts';
 import {
@@ -72,7 +71,7 @@ export class PipelineFunctions extends Construct {
     });
     this.sessionProcessor.addEventSource(
       new SqsEventSource(queues.events, {
-        // From shared/pipeline-limits.ts, which the benchmark replays with.
+        // From shared/config.ts, which the benchmark replays with.
         batchSize: SESSION_PROCESSOR_EVENT_SOURCE.batchSize,
         maxBatchingWindow: Duration.seconds(SESSION_PROCESSOR_EVENT_SOURCE.maxBatchingWindowSeconds),
         // Caps parallel Salesforce writers (row locks, per-org API limits) without reserving account concurrency.

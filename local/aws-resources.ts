@@ -3,7 +3,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-s
 import { CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
 import { dynamo, eventBridge, scheduler, sqs } from '../shared/adapters/aws-clients.ts';
-import { schedulerSchedules, type OrgSchedules } from '../shared/adapters/schedules.ts';
+import { schedulerSchedules } from '../shared/adapters/schedules.ts';
+import type { OrgSchedules } from '../shared/org-admin-ports.ts';
 import { DEFAULTS, ENV } from '../shared/config.ts';
 
 /** The resources of the CDK stack, made in moto_server for tests and the local run. */

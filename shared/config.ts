@@ -33,6 +33,49 @@ export const DEFAULTS = {
   maxReceiveCount: 5,
 } as const;
 
+/** CloudWatch namespace of the Powertools metrics every function emits. */
+export const METRICS_NAMESPACE = 'GlanceSalesforceSync';
+
+/** The session processor Lambda's timeout, seconds. */
+export const SESSION_PROCESSOR_TIMEOUT_SECONDS = 120;
+/** The sync-run Lambda's timeout, seconds. */
+export const SYNC_RUN_TIMEOUT_SECONDS = 300;
+/**
+ * AWS guidance for SQS-triggered functions: visibility at least 6x the function timeout, so a
+ * message is not redelivered while throttled retries of the same batch are still in flight.
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/**
+ * How long the processor's claims (an event, a session's writer lock, a Chatter post) hold off
+ * another copy: the events queue's visibility timeout, after which SQS redelivers anyway.
+ */
+export const PROCESSOR_LEASE_MS = SESSION_PROCESSOR_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR * 1000;
+/**
+ * How SQS feeds session-processor (Lambda's SQS event source mapping). The stack builds the
+ * mapping from it and the benchmark replays workloads with it, so a figure the bench prints is a
+ * figure of the stack as deployed.
+ */
+export const SESSION_PROCESSOR_EVENT_SOURCE = {
+  /** Messages per invocation at most (the mapping allows up to 10,000 with a window). */
+  batchSize: 50,
+  /** How long the mapping gathers messages before invoking with fewer than batchSize. */
+  maxBatchingWindowSeconds: 2,
+  /** Parallel invocations at most: caps parallel Salesforce writers (row locks, per-org limits). */
+  maxConcurrency: 5,
+} as const;
+
+/**
+ * What the product promises (BRIEF, "Latency the product promises"): a session record within the
+ * record budget of its webhook, a Chatter post within 60 s of session.started.
+ */
+export const LATENCY_BUDGET = {
+  recordMs: 5 * 60_000,
+  chatterMs: 60_000,
+} as const;
+
+/** The processor stops retrying Salesforce calls this long before its Lambda would time out, to report the outcome. */
+export const PROCESSOR_REPORT_MARGIN_MS = 10_000;
+
 /** Salesforce REST API version the whole product speaks (jsforce would default to 50.0). */
 export const SALESFORCE_API_VERSION = '62.0';
 

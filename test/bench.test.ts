@@ -7,7 +7,7 @@ import { runOursSim, stackSettings } from '../bench/sim/run.ts';
 import { createSimClock } from '../bench/sim/clock.ts';
 import { timeline } from '../bench/sim/timeline.ts';
 import { generateWorkload } from '../bench/workload.ts';
-import { LATENCY_BUDGET } from '../shared/pipeline-limits.ts';
+import { LATENCY_BUDGET } from '../shared/config.ts';
 
 // Correctness only: figures and timings are the benchmark's to print, never a test's to assert.
 

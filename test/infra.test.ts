@@ -204,7 +204,7 @@ describe('functions', () => {
         Handler: 'index.handler',
         MemorySize: memory,
         Timeout: timeout,
-        TracingConfig: { Mode: 'Active' },
+        TracingConfig: { Mode: 'PassThrough' },
       }),
     );
     const logGroupId = props.LoggingConfig.LogGroup.Ref;
@@ -297,13 +297,16 @@ describe('functions', () => {
 describe('least privilege', () => {
   const DYNAMO_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
-  it('grants no wildcard action, and "*" resources only to X-Ray', () => {
+  it('grants no wildcard action and no "*" resource (no active X-Ray tracing, which would need one)', () => {
+    let statements = 0;
     for (const fn of allFunctions()) {
       for (const s of statementsOf(fn)) {
+        statements++;
         expect(list(s.Action).filter((a) => a.includes('*'))).toEqual([]);
-        if (list(s.Resource).includes('*')) expect(list(s.Action).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+        expect(list(s.Resource)).not.toContain('*');
       }
     }
+    expect(statements).toBeGreaterThan(0);
   });
 
   it('WebhookIngest only reads OrgsTable and only group webhook secrets', () => {
@@ -366,7 +369,7 @@ describe('least privilege', () => {
     expect(list(bySid.OrgSchedules!.Action).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']);
     // Passing the scheduler role, to the scheduler only: an admin cannot hand it to anything else.
     expect(bySid.PassSchedulerRole!.Resource).toEqual(arnOf(stack.orgSchedules.schedulerRole));
-    expect(bySid.PassSchedulerRole!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    expect((bySid.PassSchedulerRole as Statement & { Condition?: unknown }).Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
     expect(flat(bySid.OrgAndGroupSecrets!.Resource)).toContain(':secret:glance-sync/*"');
     expect(bySid.OrgRecords!.Resource).toEqual(arnOf(stack.tables.orgs));
     expect(bySid.InspectDeadLetters!.Resource).toEqual([arnOf(stack.queues.eventsDlq), arnOf(stack.queues.syncDlq)]);

@@ -1,5 +1,5 @@
-import type { ClaimResult, DedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
-import type { OrgPause, OrgPauses } from '../../shared/adapters/org-pauses.ts';
+import type { ClaimResult, DedupeLedger } from '../../shared/processing/ledger.ts';
+import type { OrgPause, OrgPauses } from '../../shared/processing/session-processing.ts';
 import type { TraceStore } from '../../shared/debug-trace.ts';
 import type { SimClock } from './clock.ts';
 

@@ -1,4 +1,4 @@
-import type { QueuedMessage } from '../../shared/session-processing.ts';
+import type { QueuedMessage } from '../../shared/dead-letter.ts';
 import type { AwsMeter } from './aws.ts';
 import type { SimClock } from './clock.ts';
 

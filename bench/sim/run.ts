@@ -1,9 +1,8 @@
 import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
-import { DEFAULTS } from '../../shared/config.ts';
 import { silentLog } from '../../shared/log.ts';
-import { EVENTS_VISIBILITY_TIMEOUT_MS, SESSION_PROCESSOR_EVENT_SOURCE } from '../../shared/pipeline-limits.ts';
-import { processSessionBatch, type ProcessorDeps } from '../../shared/session-processing.ts';
+import { DEFAULTS, PROCESSOR_LEASE_MS, SESSION_PROCESSOR_EVENT_SOURCE } from '../../shared/config.ts';
+import { processSessionBatch, type ProcessorDeps } from '../../shared/processing/session-processing.ts';
 import type { SessionEvent } from '../../shared/session.ts';
 import { countCalls, type CallCounts } from '../api-calls.ts';
 import { processForOrg, type OrgLink } from '../baseline.ts';
@@ -107,8 +106,8 @@ export async function runOursSim(workload: Workload, arrivals: TimedArrival[], s
         },
         salesforceFor: containerSalesforce(clock, sim, settings.salesforceLatencyMs, lat.observer),
         traces,
-        chatterLeaseMs: EVENTS_VISIBILITY_TIMEOUT_MS,
-        leaseMs: EVENTS_VISIBILITY_TIMEOUT_MS,
+        chatterLeaseMs: PROCESSOR_LEASE_MS,
+        leaseMs: PROCESSOR_LEASE_MS,
         deadLetter: async () => {
           await aws.roundTrips(1);
           deadLettered++;
@@ -123,7 +122,7 @@ export async function runOursSim(workload: Workload, arrivals: TimedArrival[], s
         now: clock.now,
         log: silentLog,
       });
-    const source = simEventSource(clock, aws, { ...settings, visibilityTimeoutMs: EVENTS_VISIBILITY_TIMEOUT_MS }, async (instance, messages) => {
+    const source = simEventSource(clock, aws, { ...settings, visibilityTimeoutMs: PROCESSOR_LEASE_MS }, async (instance, messages) => {
       const outcome = await processSessionBatch(messages, container(instance));
       return outcome.retry;
     });
@@ -171,7 +170,7 @@ export async function runNaiveSim(workload: Workload, arrivals: TimedArrival[], 
       }
       return link;
     };
-    const source = simEventSource(clock, aws, { batchSize: 1, windowMs: 0, concurrency: settings.concurrency, visibilityTimeoutMs: EVENTS_VISIBILITY_TIMEOUT_MS }, async (instance, messages) => {
+    const source = simEventSource(clock, aws, { batchSize: 1, windowMs: 0, concurrency: settings.concurrency, visibilityTimeoutMs: PROCESSOR_LEASE_MS }, async (instance, messages) => {
       for (const m of messages) {
         const event = JSON.parse(m.body) as SessionEvent;
         for (const org of orgsOfGroup(event.session.groupId)) {

@@ -1,7 +1,7 @@
 import type { SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { connectSalesforce, type SalesforceOrgClient } from '../../shared/adapters/salesforce.ts';
 import type { ChatterPost } from '../../shared/chatter.ts';
-import type { OrgSalesforce, PostResult, RecordResult } from '../../shared/org-batch.ts';
+import type { OrgSalesforce, PostResult, RecordResult } from '../../shared/processing/org-batch.ts';
 import type { Org } from '../../shared/org.ts';
 import type { ApiUsage } from '../../shared/api-allowance.ts';
 import { simCredentials } from '../orgs.ts';

@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { processSessionBatch } from '../../shared/session-processing.ts';
+import { processSessionBatch } from '../../shared/processing/session-processing.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
@@ -17,26 +17,23 @@ import { orgPaused, orgResumed, type PipelineEvent } from '../../shared/pipeline
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { fromPowertools } from '../../shared/log.ts';
-import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
-import { EVENTS_VISIBILITY_TIMEOUT_MS } from '../../shared/pipeline-limits.ts';
+import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, PROCESSOR_LEASE_MS, PROCESSOR_REPORT_MARGIN_MS, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'session-processor' });
-const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'session-processor' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'session-processor' });
 const secrets = cachedSecretReader();
 // Read at first use: tests and the local run set the environment after importing the handler.
 const events = () => pipelineEventsFromEnv();
 /** The pipeline's own events are news for customers, not part of the work: a failure is logged, never retried. */
 const announce = (event: PipelineEvent) =>
   events().publish([event]).catch((error: Error) => logger.warn('could not publish a pipeline event', { detailType: event.detailType, error: error.message }));
-let salesforceFor: ReturnType<typeof salesforceClientCache> | undefined;
-/** The current invocation's retry deadline: the cached clients outlive the invocation that made them. */
-let deadline = () => Date.now() + 30_000;
+/** Logged-in clients kept across invocations; each invocation passes its own retry deadline. */
+let salesforceClients: ReturnType<typeof salesforceClientCache> | undefined;
 
 export async function processEvents(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
-  const prefix = optionalEnv('secretPrefix', DEFAULTS.secretPrefix);
-  // Leave time to report the outcome: retries inside the batch stop 10 s before the Lambda would.
-  deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 10_000 : 30_000);
-  salesforceFor ??= salesforceClientCache(secrets, prefix, () => ({ attempts: 3, baseDelayMs: 250, deadline: () => deadline() }));
+  const clients = (salesforceClients ??= salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix)));
+  // Leave time to report the outcome: retries inside the batch stop before the Lambda would.
+  const deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - PROCESSOR_REPORT_MARGIN_MS : 30_000);
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
   const eventsQueue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
   const outcome = await processSessionBatch(
@@ -44,7 +41,7 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
     {
       ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
       orgsForGroup: (groupId) => registry.orgsForGroup(groupId),
-      salesforceFor,
+      salesforceFor: (org) => clients(org, deadline),
       deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
       maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
       pauses: dynamoOrgPauses(requireEnv('orgsTable'), Date.now, {
@@ -59,8 +56,8 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
         metric.addMetric('org_paused', MetricUnit.Count, 1);
         await announce(orgPaused(orgId, until, reason));
       },
-      leaseMs: EVENTS_VISIBILITY_TIMEOUT_MS,
-      chatterLeaseMs: EVENTS_VISIBILITY_TIMEOUT_MS,
+      leaseMs: PROCESSOR_LEASE_MS,
+      chatterLeaseMs: PROCESSOR_LEASE_MS,
       traces: dynamoTraceStore(requireEnv('tracesTable')),
       log: fromPowertools(logger),
     },

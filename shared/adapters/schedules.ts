@@ -10,7 +10,7 @@ import {
 import { scheduler } from './aws-clients.ts';
 import { DEFAULTS, optionalEnv, requireEnv } from '../config.ts';
 import { parseCron } from '../cron.ts';
-import type { Org } from '../org.ts';
+import type { OrgSchedules, ScheduledOrg } from '../org-admin-ports.ts';
 import { scheduleExpression, scheduleName } from '../schedule.ts';
 
 /**
@@ -23,32 +23,6 @@ import { scheduleExpression, scheduleName } from '../schedule.ts';
 export interface ScheduledSyncInput {
   orgId: string;
   trigger: 'schedule';
-}
-
-export interface OrgScheduleState {
-  scheduleName: string;
-  groupName: string;
-  expression: string | null;
-  /** The zone the expression is read in: always UTC here (install times are UTC). */
-  timezone: string | null;
-  state: string | null;
-  description: string | null;
-  targetArn: string | null;
-  roleArn: string | null;
-  /** The target's Input as parsed JSON (what the sync run receives). */
-  input: unknown;
-  /** Next fire time of the schedule's own expression; null when disabled or unreadable. */
-  nextFireAt: string | null;
-}
-
-export type ScheduledOrg = Pick<Org, 'orgId' | 'name' | 'installedAt' | 'settings'>;
-
-export interface OrgSchedules {
-  /** Creates, replaces or (for `never`) removes the org's schedule so it matches its settings. */
-  apply(org: ScheduledOrg): Promise<OrgScheduleState | null>;
-  /** Removes the org's schedule; nothing to remove is not an error. */
-  remove(orgId: string): Promise<void>;
-  describe(orgId: string): Promise<OrgScheduleState | null>;
 }
 
 export interface SchedulerSchedulesOptions {
