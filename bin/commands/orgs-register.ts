@@ -105,17 +105,17 @@ export const orgsRemove: CommandSpec = {
   brief: 'remove an org, its pairings, schedule and secrets',
   usage: 'orgs remove ORG --yes',
   summary:
-    "Removes the org: its settings, its group pairings, its schedule rule and its secrets (Secrets Manager keeps them recoverable for 7 days). Its sync history is kept. Refused without --yes.",
+    "Removes the org: its settings, its group pairings, its sync schedule and its secrets (Secrets Manager keeps them recoverable for 7 days). Its sync history is kept. Refused without --yes.",
   options: { yes: { type: 'boolean', description: 'confirm the removal' } },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
     const orgId = positionals[0]!;
     if (values.yes !== true) {
-      throw new UsageError(`refusing to remove org ${orgId} without --yes (removes its settings, pairings, schedule rule and secrets)`);
+      throw new UsageError(`refusing to remove org ${orgId} without --yes (removes its settings, pairings, schedule and secrets)`);
     }
     const org = await removeOrg(adminDeps(await target()), orgId);
     io.stdout.write(
-      `removed org ${org.orgId} (${org.name}): settings, pairings${org.groups.length ? ` with groups ${org.groups.join(', ')}` : ''}, schedule rule and secrets\n`,
+      `removed org ${org.orgId} (${org.name}): settings, pairings${org.groups.length ? ` with groups ${org.groups.join(', ')}` : ''}, schedule and secrets\n`,
     );
     return EXIT.ok;
   },

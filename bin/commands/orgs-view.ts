@@ -41,10 +41,10 @@ export const orgsList: CommandSpec = {
 
 export const orgsShow: CommandSpec = {
   path: 'orgs show',
-  brief: "an org's settings, schedule rule, secrets and problems",
+  brief: "an org's settings, schedule, secrets and problems",
   usage: 'orgs show ORG [--json]',
   summary:
-    'Shows an org: its settings, its schedule rule as EventBridge has it, which secrets are stored (never their values) and anything that keeps its syncs from working.',
+    'Shows an org: its settings, its sync schedule as EventBridge Scheduler has it (group, name, expression, time zone, state), which secrets are stored (never their values) and anything that keeps its syncs from working.',
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
