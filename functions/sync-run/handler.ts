@@ -22,7 +22,6 @@ import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shar
 
 const logger = new Logger({ serviceName: 'sync-run' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-run' });
-const processor = new BatchProcessor(EventType.SQS);
 const secrets = cachedSecretReader();
 // Read at first use: tests and the local run set the environment after importing the handler.
 const events = () => pipelineEventsFromEnv();
@@ -70,7 +69,8 @@ export function syncRunHandler(makeDeps: (context?: LambdaContext) => SyncRunDep
           throw error;
         }
       },
-      processor,
+      // A processor per call: it holds the batch's state, and the local run and tests invoke concurrently.
+      new BatchProcessor(EventType.SQS),
       // The Lambda answers with the failed items even when all failed, as the handler always has.
       { processInParallel: false, throwOnFullBatchFailure: false },
     );

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
-import { createLocalResources, type LocalResources } from '../local/aws-resources.ts';
-import { eventBridge, resetAwsClients, sqs } from '../shared/adapters/aws-clients.ts';
-import { dynamoOrgPauses } from '../shared/adapters/org-pauses.ts';
-import { eventBridgePipelineEvents } from '../shared/adapters/pipeline-events.ts';
-import { orgPaused, orgResumed, PIPELINE_EVENT_SOURCE, syncRunCompleted } from '../shared/pipeline-events.ts';
-import type { OrgPause } from '../shared/processing/session-processing.ts';
+import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
+import { createLocalResources, type LocalResources } from '../../local/aws-resources.ts';
+import { eventBridge, resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
+import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { eventBridgePipelineEvents } from '../../shared/adapters/pipeline-events.ts';
+import { orgPaused, orgResumed, PIPELINE_EVENT_SOURCE, syncRunCompleted } from '../../shared/pipeline-events.ts';
+import type { OrgPause } from '../../shared/processing/session-processing.ts';
 
 const ORG = '00D5g000000AbCdEAK';
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
   resetAwsClients();
   resources = await createLocalResources();
   watchUrl = await routeToQueue();
-}, 120_000);
+});
 
 afterAll(async () => {
   await moto?.stop();
