@@ -3,12 +3,11 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { ENV } from '../shared/config.ts';
-import { acceptWildcard, type ArnPattern, SCHEDULE_RULES, SECRETS } from './arns.ts';
+import { ENV, SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/config.ts';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { acceptWildcard, type ArnPattern, SECRETS } from './arns.ts';
 import {
-  EVENT_BUS_NAME,
   EVENTS_MAX_RECEIVE_COUNT,
-  SCHEDULE_RULE_PREFIX,
   SECRET_PREFIX,
 } from './constants.ts';
 import type { DataTables } from './data.ts';
@@ -23,6 +22,8 @@ export interface PipelineFunctionsProps {
   readonly tables: DataTables;
   readonly queues: PipelineQueues;
   readonly glanceApiUrl: string;
+  /** Where sync-run and session-processor publish the pipeline's own events. */
+  readonly pipelineEvents: IEventBus;
 }
 
 export class PipelineFunctions extends Construct {
@@ -31,7 +32,7 @@ export class PipelineFunctions extends Construct {
   readonly syncRun: PipelineFunction;
   readonly syncNow: PipelineFunction;
 
-  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl }: PipelineFunctionsProps) {
+  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents }: PipelineFunctionsProps) {
     super(scope, id);
     const orgsTable = tables.orgs.tableName;
 
@@ -57,19 +58,23 @@ export class PipelineFunctions extends Construct {
         [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
         [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
         [ENV.secretPrefix]: SECRET_PREFIX,
+        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
       },
     });
     this.sessionProcessor.addEventSource(
       new SqsEventSource(queues.events, {
-        batchSize: 50,
-        maxBatchingWindow: Duration.seconds(2),
+        // From shared/config.ts, which the benchmark replays with.
+        batchSize: SESSION_PROCESSOR_EVENT_SOURCE.batchSize,
+        maxBatchingWindow: Duration.seconds(SESSION_PROCESSOR_EVENT_SOURCE.maxBatchingWindowSeconds),
         // Caps parallel Salesforce writers (row locks, per-org API limits) without reserving account concurrency.
-        maxConcurrency: 5,
+        maxConcurrency: SESSION_PROCESSOR_EVENT_SOURCE.maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );
-    // PutItem only: the processor records a per-org pause when Salesforce limits run low.
-    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem']);
+    // The processor records a per-org pause when Salesforce limits run low (PutItem) and ends it
+    // once it has run out (a conditional DeleteItem), announcing Org Paused and Org Resumed.
+    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    pipelineEvents.grantPutEventsTo(this.sessionProcessor);
     // One org's failed or paused share of an event goes back on the queue alone, delayed.
     queues.events.grantSendMessages(this.sessionProcessor);
     grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
@@ -88,8 +93,10 @@ export class PipelineFunctions extends Construct {
         [ENV.syncDlqUrl]: queues.syncDlq.queueUrl,
         [ENV.secretPrefix]: SECRET_PREFIX,
         [ENV.glanceApiUrl]: glanceApiUrl,
+        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
       },
     });
+    pipelineEvents.grantPutEventsTo(this.syncRun);
     this.syncRun.addEventSource(new SqsEventSource(queues.sync, { batchSize: 1, reportBatchItemFailures: true }));
     grantTable(this.syncRun, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
     queues.events.grantSendMessages(this.syncRun);
@@ -103,14 +110,10 @@ export class PipelineFunctions extends Construct {
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.syncQueueUrl]: queues.sync.queueUrl,
-        [ENV.scheduleRulePrefix]: SCHEDULE_RULE_PREFIX,
-        [ENV.eventBusName]: EVENT_BUS_NAME,
       },
     });
     grantTable(this.syncNow, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
     queues.sync.grantSendMessages(this.syncNow);
-    this.syncNow.addToRolePolicy(new PolicyStatement({ actions: ['events:DescribeRule'], resources: [SCHEDULE_RULES.arn] }));
-    acceptWildcard(this.syncNow.role!, SCHEDULE_RULES, 'Schedule rules are created per org at runtime; DescribeRule reports the next scheduled sync.');
   }
 }
 

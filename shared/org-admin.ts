@@ -225,7 +225,7 @@ async function removeEverything(deps: OrgAdminDeps, org: Org): Promise<void> {
   await deps.secrets.remove(secretNames.orgGlance(deps.secretPrefix, org.orgId));
 }
 
-/** Removes the org, its pairings, its schedule rule and its secrets. Its sync history stays, for the record. */
+/** Removes the org, its pairings, its sync schedule and its secrets. Its sync history stays, for the record. */
 export async function removeOrg(deps: OrgAdminDeps, orgId: string): Promise<Org> {
   const org = await requireOrg(deps, orgId);
   await removeEverything(deps, org);

@@ -7,8 +7,8 @@ import { scheduleExpression } from './schedule.ts';
  */
 export interface OrgFacts {
   org: Org;
-  /** The org's rule as EventBridge has it, or null when there is none. */
-  schedule: { expression: string | null; state: string | null; targetArn: string | null; input: unknown } | null;
+  /** The org's schedule as EventBridge Scheduler has it, or null when there is none. */
+  schedule: { expression: string | null; timezone?: string | null; state: string | null; targetArn: string | null; input: unknown } | null;
   syncQueueArn: string;
   secrets: { salesforce: boolean; glanceApiKey: boolean };
 }
@@ -30,12 +30,13 @@ export function orgProblems({ org, schedule, syncQueueArn, secrets }: OrgFacts):
   const expected = scheduleExpression(org.settings.syncFrequency, new Date(org.installedAt));
   const repair = `glance-sync orgs set ${id} syncFrequency=${org.settings.syncFrequency}`;
   if (expected === null && schedule) {
-    problems.push(`a schedule rule exists although syncFrequency is never (${repair} removes it)`);
+    problems.push(`a schedule exists although syncFrequency is never (${repair} removes it)`);
   } else if (expected !== null) {
     const input = schedule?.input as { orgId?: unknown; trigger?: unknown } | null | undefined;
-    const found = schedule ? `${schedule.expression ?? 'no expression'}, ${schedule.state ?? 'no state'}` : 'no rule';
+    const found = schedule ? `${schedule.expression ?? 'no expression'}, ${schedule.state ?? 'no state'}` : 'no schedule';
     const matches =
       schedule?.expression === expected &&
+      (schedule.timezone ?? 'UTC') === 'UTC' &&
       schedule.state === 'ENABLED' &&
       schedule.targetArn === syncQueueArn &&
       input?.orgId === id &&

@@ -10,7 +10,7 @@ export const orgsSet: CommandSpec = {
   brief: 'change settings (setting=value ...)',
   usage: 'orgs set ORG setting=value [setting=value ...]',
   summary:
-    "Changes settings; the others stay. Every value is checked before anything is saved. Setting syncFrequency replaces the org's schedule rule (never removes it), even to the same value, which repairs a rule that drifted.",
+    "Changes settings; the others stay. Every value is checked before anything is saved. Setting syncFrequency replaces the org's sync schedule (never removes it), even to the same value, which repairs a schedule that drifted.",
   details: [
     'Settings:',
     ...[...SETTING_RULES].map(([name, rule]) => `  ${name.padEnd(30)}${rule.accepts}`),
@@ -36,7 +36,7 @@ export const orgsSet: CommandSpec = {
       const schedule = await deps.schedules.describe(orgId);
       io.stdout.write(
         schedule
-          ? `schedule: ${schedule.ruleName} ${schedule.expression}, next ${when(schedule.nextFireAt)}\n`
+          ? `schedule: ${schedule.groupName}/${schedule.scheduleName} ${schedule.expression}, next ${when(schedule.nextFireAt)}\n`
           : `schedule: none (syncFrequency ${org.settings.syncFrequency})\n`,
       );
     }

@@ -61,7 +61,7 @@ export const orgsAdd: CommandSpec = {
       keyValues([
         ['installed at', when(org.installedAt)],
         ['sync frequency', org.settings.syncFrequency],
-        ['schedule', schedule ? `${schedule.ruleName} ${schedule.expression} next ${when(schedule.nextFireAt)}` : 'none'],
+        ['schedule', schedule ? `${schedule.groupName}/${schedule.scheduleName} ${schedule.expression} next ${when(schedule.nextFireAt)}` : 'none'],
         ['Glance API key', glanceApiKey ? 'stored' : `not stored (glance-sync orgs credentials ${org.orgId} --glance-api-key-file FILE)`],
         ['next step', `glance-sync orgs pair ${org.orgId} GROUP`],
       ], '  '),
@@ -105,17 +105,17 @@ export const orgsRemove: CommandSpec = {
   brief: 'remove an org, its pairings, schedule and secrets',
   usage: 'orgs remove ORG --yes',
   summary:
-    "Removes the org: its settings, its group pairings, its schedule rule and its secrets (Secrets Manager keeps them recoverable for 7 days). Its sync history is kept. Refused without --yes.",
+    "Removes the org: its settings, its group pairings, its sync schedule and its secrets (Secrets Manager keeps them recoverable for 7 days). Its sync history is kept. Refused without --yes.",
   options: { yes: { type: 'boolean', description: 'confirm the removal' } },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
     const orgId = positionals[0]!;
     if (values.yes !== true) {
-      throw new UsageError(`refusing to remove org ${orgId} without --yes (removes its settings, pairings, schedule rule and secrets)`);
+      throw new UsageError(`refusing to remove org ${orgId} without --yes (removes its settings, pairings, schedule and secrets)`);
     }
     const org = await removeOrg(adminDeps(await target()), orgId);
     io.stdout.write(
-      `removed org ${org.orgId} (${org.name}): settings, pairings${org.groups.length ? ` with groups ${org.groups.join(', ')}` : ''}, schedule rule and secrets\n`,
+      `removed org ${org.orgId} (${org.name}): settings, pairings${org.groups.length ? ` with groups ${org.groups.join(', ')}` : ''}, schedule and secrets\n`,
     );
     return EXIT.ok;
   },

@@ -41,10 +41,10 @@ export const orgsList: CommandSpec = {
 
 export const orgsShow: CommandSpec = {
   path: 'orgs show',
-  brief: "an org's settings, schedule rule, secrets and problems",
+  brief: "an org's settings, schedule, secrets and problems",
   usage: 'orgs show ORG [--json]',
   summary:
-    'Shows an org: its settings, its schedule rule as EventBridge has it, which secrets are stored (never their values) and anything that keeps its syncs from working.',
+    'Shows an org: its settings, its sync schedule as EventBridge Scheduler has it (group, name, expression, time zone, state), which secrets are stored (never their values) and anything that keeps its syncs from working.',
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
@@ -72,7 +72,7 @@ export const orgsShow: CommandSpec = {
         ['installed at', when(org.installedAt)],
         ['groups', org.groups.join(', ') || '(none)'],
         ['next scheduled sync', when(nextSync(org))],
-        ['schedule rule', schedule ? `${schedule.ruleName} ${schedule.expression} ${schedule.state}` : '(none)'],
+        ['schedule', schedule ? `${schedule.groupName}/${schedule.scheduleName} ${schedule.expression} ${schedule.timezone ?? ''} ${schedule.state}`.replace(/ +/g, ' ') : '(none)'],
         ['Salesforce credentials', salesforce ? 'stored' : 'missing'],
         ['Glance API key', glanceApiKey ? 'stored' : 'missing'],
         ['updated at', when(org.updatedAt)],

@@ -18,6 +18,8 @@ export const STACK_OUTPUTS = {
   eventsDlqUrl: 'EventsDlqUrl',
   syncQueueArn: 'SyncQueueArn',
   syncNowFunction: 'SyncNowFunctionName',
+  scheduleGroupName: 'ScheduleGroupName',
+  schedulerRoleArn: 'SchedulerRoleArn',
 } as const;
 export const DEFAULT_STACK = 'GlanceSalesforceSyncStack';
 
@@ -35,8 +37,9 @@ export interface Target {
   eventsDlqUrl: string;
   syncQueueArn: string;
   secretPrefix: string;
-  rulePrefix: string;
-  eventBusName: string;
+  /** The EventBridge Scheduler group of the org schedules, and the role they send to the sync queue with. */
+  scheduleGroupName: string;
+  schedulerRoleArn: string;
   syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
 }
 
@@ -70,8 +73,8 @@ function connectLocal(env: NodeJS.ProcessEnv): Target {
     eventsDlqUrl: resources.eventsDlqUrl,
     syncQueueArn: resources.syncQueueArn,
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
+    scheduleGroupName: resources.scheduleGroupName,
+    schedulerRoleArn: resources.schedulerRoleArn,
     syncNow: (orgId, options) => {
       if (!lambda || !functionName) throw new RuntimeFileError(`${file} names no Lambda endpoint: restart the local run (npm start)`);
       return invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), { where: `the local run (${endpoint})`, fix: 'restart the local run (npm start)' });
@@ -110,8 +113,8 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     eventsDlqUrl: output(STACK_OUTPUTS.eventsDlqUrl),
     syncQueueArn: output(STACK_OUTPUTS.syncQueueArn),
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
+    scheduleGroupName: output(STACK_OUTPUTS.scheduleGroupName),
+    schedulerRoleArn: output(STACK_OUTPUTS.schedulerRoleArn),
     syncNow: async (orgId, options) =>
       invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), {
         where: `stack ${stackName} (${await lambda.config.region()})`,

@@ -91,6 +91,6 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): P
 async function pauseOrg(org: Org, reason: string, deps: ProcessorDeps): Promise<void> {
   const until = new Date(deps.now() + PAUSE_MS).toISOString();
   await deps.pauses.pause(org.orgId, { until, reason });
-  deps.onPause?.(org.orgId, reason);
+  await deps.onPause?.(org.orgId, reason, until);
   deps.log.warn('org paused: its sessions wait until the Salesforce API allowance recovers', { orgId: org.orgId, until, reason });
 }

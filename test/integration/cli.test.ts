@@ -145,7 +145,7 @@ describe('orgs and groups against the local run', () => {
     ]);
     expect(added).toMatchObject({ code: 0, stderr: '' });
     expect(added.stdout).toMatch(/registered org 00D5g000000AbCdEAK \(Acme, production\)/);
-    expect(added.stdout).toMatch(/schedule:\s+glance-sync-org-00D5g000000AbCdEAK cron\(14 13 \* \* \? \*\)/);
+    expect(added.stdout).toMatch(/schedule:\s+glance-sync-orgs\/glance-sync-org-00D5g000000AbCdEAK cron\(14 13 \* \* \? \*\)/);
 
     expect(await cli(['orgs', 'pair', ORG, '12345'])).toMatchObject({ code: 0, stdout: `org ${ORG} is paired with groups 12345\n` });
 
@@ -164,13 +164,14 @@ describe('orgs and groups against the local run', () => {
     expect(set.stdout).toContain(`org ${ORG}: syncFrequency daily -> every_2_hours\n`);
     expect(set.stdout).toContain(`org ${ORG}: debugMode off -> on\n`);
     expect(set.stdout).toContain(`org ${ORG}: sso.nonAdminPartnerUserId (none) -> sync-bot\n`);
-    expect(set.stdout).toMatch(/schedule: glance-sync-org-00D5g000000AbCdEAK cron\(14 1\/2 \* \* \? \*\), next /);
+    expect(set.stdout).toMatch(/schedule: glance-sync-orgs\/glance-sync-org-00D5g000000AbCdEAK cron\(14 1\/2 \* \* \? \*\), next /);
 
     shown = json(await cli(['orgs', 'show', ORG, '--json']));
     expect(shown.schedule.expression).toBe('cron(14 1/2 * * ? *)');
     expect(shown.problems).toEqual([]);
 
     const text = await cli(['orgs', 'show', ORG]);
+    expect(text.stdout).toMatch(/schedule:\s+glance-sync-orgs\/glance-sync-org-00D5g000000AbCdEAK cron\(14 1\/2 \* \* \? \*\) UTC ENABLED\n/);
     expect(text.stdout).toMatch(/Glance API key:\s+stored/);
     expect(text.stdout).toMatch(/ {2}debugMode:\s+on/);
     expect(text.stdout).not.toContain(REFRESH_TOKEN);
@@ -216,7 +217,7 @@ describe('orgs and groups against the local run', () => {
     await cli(['orgs', 'pair', ORG, '111']);
     expect(await cli(['orgs', 'unpair', ORG, '111'])).toMatchObject({ code: 0, stdout: `org ${ORG} is paired with no group\n` });
     const removed = await cli(['orgs', 'remove', ORG, '--yes']);
-    expect(removed).toMatchObject({ code: 0, stdout: expect.stringMatching(/^removed org 00D5g000000AbCdEAK \(Acme\): settings, pairings, schedule rule and secrets\n$/) });
+    expect(removed).toMatchObject({ code: 0, stdout: expect.stringMatching(/^removed org 00D5g000000AbCdEAK \(Acme\): settings, pairings, schedule and secrets\n$/) });
     expect(json(await cli(['orgs', 'list', '--json']))).toEqual([]);
   });
 
@@ -339,6 +340,8 @@ describe('where the CLI points', () => {
       SyncQueueUrl: resources.syncQueueUrl,
       SyncQueueArn: resources.syncQueueArn,
       SyncNowFunctionName: 'sync-now-fn',
+      ScheduleGroupName: resources.scheduleGroupName,
+      SchedulerRoleArn: resources.schedulerRoleArn,
     };
     await new CloudFormationClient({}).send(
       new CreateStackCommand({

@@ -19,7 +19,7 @@ import { writeRuntime } from '../../local/runtime-file.ts';
 import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
+import { schedulerSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { DEFAULTS, ENV } from '../../shared/config.ts';
 import type { OrgAdminDeps } from '../../shared/org-admin.ts';
@@ -45,7 +45,7 @@ const admin = (): OrgAdminDeps => ({
   registry: dynamoOrgRegistry(resources.orgsTable),
   secrets: secretsManagerWriter(),
   secretPrefix: DEFAULTS.secretPrefix,
-  schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn }),
+  schedules: schedulerSchedules({ syncQueueArn: resources.syncQueueArn, roleArn: resources.schedulerRoleArn, groupName: resources.scheduleGroupName }),
   now: () => new Date(),
 });
 

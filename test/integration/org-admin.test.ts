@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DescribeRuleCommand, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
 import { createLocalResources, type LocalResources } from '../../local/aws-resources.ts';
-import { eventBridge, resetAwsClients, secretsManager } from '../../shared/adapters/aws-clients.ts';
+import { resetAwsClients, scheduler, secretsManager } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
+import { schedulerSchedules } from '../../shared/adapters/schedules.ts';
 import type { OrgSchedules } from '../../shared/org-admin-ports.ts';
 import { cachedSecretReader, secretExists, secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
@@ -46,21 +46,23 @@ function deps(overrides: Partial<OrgAdminDeps> = {}): OrgAdminDeps {
     registry: dynamoOrgRegistry(resources.orgsTable),
     secrets: secretsManagerWriter(),
     secretPrefix: DEFAULTS.secretPrefix,
-    schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn, now: () => clock }),
+    schedules: schedulerSchedules({ syncQueueArn: resources.syncQueueArn, roleArn: resources.schedulerRoleArn, groupName: resources.scheduleGroupName, now: () => clock }),
     now: () => clock,
     ...overrides,
   };
 }
 
+/** The org's schedule as EventBridge Scheduler (moto) holds it, or null. */
 async function rule(name = RULE) {
   try {
-    const described = await eventBridge().send(new DescribeRuleCommand({ Name: name }));
-    const targets = await eventBridge().send(new ListTargetsByRuleCommand({ Rule: name }));
+    const s = await scheduler().send(new GetScheduleCommand({ Name: name, GroupName: resources.scheduleGroupName }));
     return {
-      expression: described.ScheduleExpression,
-      state: described.State,
-      description: described.Description,
-      targets: (targets.Targets ?? []).map((t) => ({ arn: t.Arn, input: JSON.parse(t.Input ?? 'null') })),
+      expression: s.ScheduleExpression,
+      timezone: s.ScheduleExpressionTimezone,
+      flexibleTimeWindow: s.FlexibleTimeWindow?.Mode,
+      state: s.State,
+      description: s.Description,
+      targets: s.Target ? [{ arn: s.Target.Arn, roleArn: s.Target.RoleArn, input: JSON.parse(s.Target.Input ?? 'null') }] : [],
     };
   } catch (error) {
     if ((error as Error).name === 'ResourceNotFoundException') return null;
@@ -204,14 +206,16 @@ describe('the SSO pairing rule: an SSO-enabled org is paired with one group at m
   });
 });
 
-describe('the schedule rule as it lands in EventBridge', () => {
-  it('is created with the org: anchored at the install minute, targeting the sync queue with the org and trigger', async () => {
+describe('the org schedule as it lands in EventBridge Scheduler', () => {
+  it('is created with the org in the stack group: anchored at the install minute in UTC, on the minute, sending the sync queue the org and trigger through the scheduler role', async () => {
     await addTestOrg();
     expect(await rule()).toEqual({
       expression: 'cron(14 * * * ? *)',
+      timezone: 'UTC',
+      flexibleTimeWindow: 'OFF',
       state: 'ENABLED',
       description: expect.stringMatching(/org 00D5g000000AbCdEAK \(Org 00D5g000000AbCdEAK\): hourly/),
-      targets: [{ arn: resources.syncQueueArn, input: { orgId: ORG, trigger: 'schedule' } }],
+      targets: [{ arn: resources.syncQueueArn, roleArn: resources.schedulerRoleArn, input: { orgId: ORG, trigger: 'schedule' } }],
     });
   });
 
@@ -235,7 +239,7 @@ describe('the schedule rule as it lands in EventBridge', () => {
     expect(await rule()).toMatchObject({ expression: 'cron(14 13 * * ? *)', targets: [{ input: { orgId: ORG, trigger: 'schedule' } }] });
     await updateSettings(deps(), ORG, { syncFrequency: 'never' });
     expect(await rule()).toBeNull();
-    expect((await eventBridge().send(new ListRulesCommand({ NamePrefix: 'glance-sync-org-' }))).Rules).toEqual([]);
+    expect((await scheduler().send(new ListSchedulesCommand({ GroupName: resources.scheduleGroupName }))).Schedules).toEqual([]);
     await updateSettings(deps(), ORG, { syncFrequency: 'hourly' });
     expect((await rule())?.expression).toBe('cron(14 * * * ? *)');
   });

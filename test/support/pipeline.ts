@@ -1,10 +1,9 @@
 import { ReceiveMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
-import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
+import { createLocalResources, exportResourceEnv, localSchedules, type LocalResources } from '../../local/aws-resources.ts';
 import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../../shared/org-admin.ts';
 import type { OrgSettings } from '../../shared/org.ts';
@@ -41,7 +40,7 @@ export async function startTestPipeline(): Promise<TestPipeline> {
     registry: dynamoOrgRegistry(resources.orgsTable),
     secrets: secretsManagerWriter(),
     secretPrefix: DEFAULTS.secretPrefix,
-    schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn }),
+    schedules: localSchedules(resources),
     now: () => new Date(),
   });
   const pipeline: TestPipeline = {

@@ -52,7 +52,7 @@ describe('orgProblems: what keeps an org from syncing, with the fix', () => {
   });
 
   it.each([
-    ['no rule', null, /found no rule/],
+    ['no rule', null, /found no schedule/],
     ['another expression', { expression: 'cron(0 * * * ? *)', state: 'ENABLED', targetArn: QUEUE, input: { orgId: ORG_ID, trigger: 'schedule' } }, /expected cron\(14 \* \* \* \? \*\) on the sync queue, found cron\(0 \* \* \* \? \*\), ENABLED/],
     ['disabled', { expression: 'cron(14 * * * ? *)', state: 'DISABLED', targetArn: QUEUE, input: { orgId: ORG_ID, trigger: 'schedule' } }, /DISABLED/],
     ['another queue', { expression: 'cron(14 * * * ? *)', state: 'ENABLED', targetArn: `${QUEUE}-old`, input: { orgId: ORG_ID, trigger: 'schedule' } }, /does not match/],
@@ -65,6 +65,6 @@ describe('orgProblems: what keeps an org from syncing, with the fix', () => {
 
   it('a rule left behind for an org that never syncs', () => {
     const never = { ...defaultSettings(), syncFrequency: 'never' as const };
-    expect(orgProblems(facts({ org: { settings: never } }))).toEqual([expect.stringMatching(/a schedule rule exists although syncFrequency is never/)]);
+    expect(orgProblems(facts({ org: { settings: never } }))).toEqual([expect.stringMatching(/a schedule exists although syncFrequency is never/)]);
   });
 });
