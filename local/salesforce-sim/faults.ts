@@ -5,7 +5,13 @@ export type FaultKind =
   | 'SERVICE_UNAVAILABLE'
   | 'REQUEST_LIMIT_EXCEEDED'
   | 'UNABLE_TO_LOCK_ROW'
-  | 'DUPLICATES_DETECTED';
+  | 'DUPLICATES_DETECTED'
+  /**
+   * Another upsert creates the same new external id at nearly the same moment: this upsert's
+   * create loses with DUPLICATE_VALUE and the other record exists afterwards (BRIEF: "it is an
+   * update to retry, not a refusal"). Only hits upserts that would create.
+   */
+  | 'DUPLICATE_VALUE';
 
 export interface FaultSpec {
   orgId?: string;
@@ -24,6 +30,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'REQUEST_LIMIT_EXCEEDED',
   'UNABLE_TO_LOCK_ROW',
   'DUPLICATES_DETECTED',
+  'DUPLICATE_VALUE',
 ];
 
 interface Armed {
@@ -65,6 +72,7 @@ export class RecordFaults {
   errorFor(op: WriteOp, fields: Record<string, unknown>, id?: string): RecordError | undefined {
     for (const armed of this.candidates) {
       if (armed.remaining <= 0 && !this.hit.has(armed)) continue;
+      if (armed.spec.fault === 'DUPLICATE_VALUE') continue;
       if (armed.spec.fault === 'DUPLICATES_DETECTED' && op !== 'create') continue;
       if (!recordMatches(armed.spec.recordMatch, fields)) continue;
       this.hit.add(armed);
@@ -73,6 +81,17 @@ export class RecordFaults {
         : recordError('DUPLICATES_DETECTED', 'Use one of these records?');
     }
     return undefined;
+  }
+
+  /** Whether an upsert about to create this record loses the race to a concurrent one. */
+  losesCreateRace(fields: Record<string, unknown>): boolean {
+    for (const armed of this.candidates) {
+      if (armed.spec.fault !== 'DUPLICATE_VALUE' || (armed.remaining <= 0 && !this.hit.has(armed))) continue;
+      if (!recordMatches(armed.spec.recordMatch, fields)) continue;
+      this.hit.add(armed);
+      return true;
+    }
+    return false;
   }
 
   finish(): void {
@@ -118,6 +137,6 @@ export class FaultBook {
   }
 
   forRecords(info: RequestInfo): RecordFaults {
-    return new RecordFaults(this.live(info, ['UNABLE_TO_LOCK_ROW', 'DUPLICATES_DETECTED']));
+    return new RecordFaults(this.live(info, ['UNABLE_TO_LOCK_ROW', 'DUPLICATES_DETECTED', 'DUPLICATE_VALUE']));
   }
 }
