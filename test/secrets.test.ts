@@ -36,10 +36,10 @@ vi.hoisted(() => {
 
 const GROUP = 12345;
 const SECOND_GROUP = 4242;
-const REFRESH_ORG = '00D5g000000ReFrEAA';
-const JWT_ORG = '00D5g000000JwTkEAA';
-const BAD_ORG = '00D5g000000BaDkEAA';
-const CLI_ORG = '00D5g000000CliIEAA';
+const REFRESH_ORG = '00D5g000000ReFrEAK';
+const JWT_ORG = '00D5g000000JwTkEAK';
+const BAD_ORG = '00D5g000000BaDkEAK';
+const CLI_ORG = '00D5g000000CliIEAS';
 const SYNC_PUID = 'sync-bot';
 
 const random = (label: string) => `${label}-${randomBytes(24).toString('base64url')}`;
@@ -253,7 +253,7 @@ describe('a representative flow, everything captured', () => {
 
     // Refusals that must name the problem, never the value.
     await thrown('addOrg with an unusable private key', () =>
-      addOrg(p.admin, { orgId: '00D5g000000XxXxEAA', name: 'x', environment: 'production' }, { authType: 'jwt', loginUrl: p.sim.url, clientId: 'c', username: 'u', privateKey: secret('refused credentials file token') } as never),
+      addOrg(p.admin, { orgId: '00D5g000000XxXxEAK', name: 'x', environment: 'production' }, { authType: 'jwt', loginUrl: p.sim.url, clientId: 'c', username: 'u', privateKey: secret('refused credentials file token') } as never),
     );
     await thrown('setSalesforceCredentials with a bad login URL', () =>
       setSalesforceCredentials(p.admin, BAD_ORG, { authType: 'refresh_token', loginUrl: 'not a url', clientId: 'c', refreshToken: secret('refused credentials file token') }),

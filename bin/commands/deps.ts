@@ -1,6 +1,7 @@
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
+import { checkSalesforceOrg } from '../../shared/adapters/salesforce-org-check.ts';
 import type { OrgAdminDeps } from '../../shared/org-admin.ts';
 import { dynamoSyncHistory, type SyncHistory } from '../../shared/sync/sync-history.ts';
 import type { Target } from './target.ts';
@@ -12,6 +13,7 @@ export function adminDeps(target: Target): OrgAdminDeps {
     secretPrefix: target.secretPrefix,
     schedules: eventBridgeSchedules({ syncQueueArn: target.syncQueueArn, eventBusName: target.eventBusName, rulePrefix: target.rulePrefix }),
     now: () => new Date(),
+    checkSalesforce: (credentials) => checkSalesforceOrg(credentials),
   };
 }
 

@@ -40,6 +40,7 @@ export const orgsList: CommandSpec = {
 
 export const orgsShow: CommandSpec = {
   path: 'orgs show',
+  orgArgument: true,
   brief: "an org's settings, schedule rule, secrets and problems",
   usage: 'orgs show ORG [--json]',
   summary:

@@ -1,3 +1,4 @@
+import { sameSalesforceId } from '../../shared/salesforce-id.ts';
 import { recordError, type RecordError } from './errors.ts';
 
 export type FaultKind =
@@ -122,7 +123,7 @@ export class FaultBook {
       (a) =>
         a.remaining > 0 &&
         kinds.includes(a.spec.fault) &&
-        (!a.spec.orgId || a.spec.orgId.slice(0, 15) === info.orgId.slice(0, 15)) &&
+        (!a.spec.orgId || sameSalesforceId(a.spec.orgId, info.orgId)) &&
         (!a.spec.method || a.spec.method.toUpperCase() === info.method) &&
         (!a.spec.pathIncludes || info.path.includes(a.spec.pathIncludes)),
     );

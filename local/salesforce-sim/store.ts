@@ -48,10 +48,8 @@ export class Store {
   readonly orgs = new Map<string, Org>();
 
   addOrg(config: SimOrgConfig): Org {
-    if (!/^00D[a-zA-Z0-9]{15}$/.test(config.orgId)) throw new Error(`orgId must be an 18-character 00D... id, got ${config.orgId}`);
-    // Kept exactly as given, even with a checksum suffix Salesforce would never produce, so test
-    // fixtures with made-up ids still work; lookups also accept the 15-character form.
-    const orgId = config.orgId;
+    const orgId = config.orgId.startsWith('00D') ? normalizeId(config.orgId) : undefined;
+    if (!orgId || orgId !== config.orgId) throw new Error(`orgId must be an 18-character 00D... id with its checksum (${orgId ?? 'not an id'}), got ${config.orgId}`);
     if (this.find(orgId)) throw new Error(`org ${orgId} already added`);
     const org: Org = {
       orgId,
@@ -83,10 +81,8 @@ export class Store {
   }
 
   find(orgId: string): Org | undefined {
-    const exact = this.orgs.get(orgId);
-    if (exact) return exact;
-    const id15 = orgId.slice(0, 15);
-    return [...this.orgs.values()].find((o) => o.orgId.slice(0, 15) === id15);
+    // Either form of the id names the org.
+    return this.orgs.get(normalizeId(orgId) ?? orgId);
   }
 
   org(orgId: string): Org {
