@@ -1,6 +1,6 @@
 import { sameSalesforceId } from './salesforce-id.ts';
 import { createHash } from 'node:crypto';
-import { parseDeadLetter } from './adapters/dead-letters.ts';
+import { parseDeadLetter } from './dead-letter.ts';
 import { sessionEventSchema, type SessionEvent } from './session.ts';
 
 /**

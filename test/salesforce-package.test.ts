@@ -8,7 +8,7 @@ import { checkSalesforceOrg } from '../shared/adapters/salesforce-org-check.ts';
 import { toGlanceSessionRecord } from '../shared/glance-session-record.ts';
 import { leadRecord } from '../shared/guest-leads.ts';
 import { canonicalOrgId } from '../shared/org.ts';
-import { routeSessionToOrg } from '../shared/org-routing.ts';
+import { routeSessionToOrg } from '../shared/processing/org-routing.ts';
 import { defaultSettings, type Org } from '../shared/org.ts';
 import { hasFieldSecurity, INTEGRATION_PERMISSION_SET } from '../shared/salesforce-package.ts';
 import { salesforceId18, sameSalesforceId } from '../shared/salesforce-id.ts';

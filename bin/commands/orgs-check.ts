@@ -1,5 +1,6 @@
-import { salesforceCredentialsSchema } from '../../shared/adapters/salesforce-auth.ts';
-import { cachedSecretReader, secretNames } from '../../shared/adapters/secrets.ts';
+import { salesforceCredentialsSchema } from '../../shared/salesforce-credentials.ts';
+import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
+import { secretNames } from '../../shared/secret-names.ts';
 import { AdminError, checkOrgAgainstPackage } from '../../shared/org-admin.ts';
 import { formatPackageProblems } from '../../shared/org-package-check.ts';
 import { adminDeps } from './deps.ts';

@@ -2,7 +2,8 @@ import { Connection } from 'jsforce';
 import { SALESFORCE_API_VERSION } from '../config.ts';
 import { objectsToDescribe, packageProblems, type DescribedObject, type OrgDescription, type PackageProblem } from '../org-package-check.ts';
 import type { SalesforcePackage } from '../salesforce-package.ts';
-import { requestSalesforceToken, type SalesforceCredentials } from './salesforce-auth.ts';
+import type { SalesforceCredentials } from '../salesforce-credentials.ts';
+import { requestSalesforceToken } from './salesforce-auth.ts';
 import { salesforcePackage } from './salesforce-package-files.ts';
 import { toCallError } from './salesforce.ts';
 
