@@ -10,7 +10,8 @@ import { leadRecord } from '../shared/guest-leads.ts';
 import { canonicalOrgId } from '../shared/org.ts';
 import { routeSessionToOrg } from '../shared/processing/org-routing.ts';
 import { defaultSettings, type Org } from '../shared/org.ts';
-import { hasFieldSecurity, INTEGRATION_PERMISSION_SET } from '../shared/salesforce-package.ts';
+import { describeTypeOf, hasFieldSecurity, INTEGRATION_PERMISSION_SET } from '../shared/salesforce-package.ts';
+import { PACKAGE_FIELDS } from '../shared/field-fit.ts';
 import { salesforceId18, sameSalesforceId } from '../shared/salesforce-id.ts';
 import { sampleSession } from './support/fixtures.ts';
 
@@ -45,6 +46,16 @@ describe('the Salesforce DX package holds exactly what the pipeline writes', () 
     expect(permissionSet.objects.filter((o) => o.delete)).toEqual([]);
     expect(permissionSet.objects.filter((o) => o.create).map((o) => o.object).sort()).toEqual(['Glance_Session__c', 'Lead']);
     expect(permissionSet.userPermissions).toEqual(['ApiEnabled']);
+  });
+
+  it("the field specs the pipeline fits values to before describe is read are the package's own", () => {
+    for (const name of ['Glance_Session__c', 'Lead'] as const) {
+      for (const [field, spec] of Object.entries(PACKAGE_FIELDS[name])) {
+        const declared = object(name).fields.find((f) => f.name === field);
+        if (!declared) continue; // a standard Lead field: Salesforce's standard length
+        expect({ field, type: describeTypeOf(declared.type), length: declared.length }).toEqual({ field, ...spec, length: spec.type === 'datetime' ? 0 : spec.length });
+      }
+    }
   });
 
   it('a broken metadata file is refused naming the file', () => {
