@@ -323,10 +323,14 @@ describe('a representative flow, everything captured', () => {
     const brokenFile = file('broken.json', `{"authType":"refresh_token","refreshToken":"${secret('refused credentials file token')}",`);
     const refusedFile = file('refused.json', JSON.stringify({ authType: 'refresh_token', loginUrl: 'nope', clientId: 'cli', refreshToken: secret('refused credentials file token') }));
 
-    expect((await cli('orgs', 'add', CLI_ORG, '--name', 'CLI', '--environment', 'production', '--credentials-file', refreshFile, '--glance-api-key-file', keyFile)).code).toBe(0);
-    expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', jwtFile)).code).toBe(0);
+    // These credentials point at login.salesforce.com, which tests never call: stored untested.
+    expect((await cli('orgs', 'add', CLI_ORG, '--name', 'CLI', '--environment', 'production', '--skip-check', '--credentials-file', refreshFile, '--glance-api-key-file', keyFile)).code).toBe(0);
+    expect((await cli('orgs', 'credentials', CLI_ORG, '--skip-check', '--credentials-file', jwtFile)).code).toBe(0);
     expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', brokenFile)).code).not.toBe(0);
     expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', refusedFile)).code).not.toBe(0);
+    // A login Salesforce refuses: the error names the refusal, never the token.
+    const loginRefused = file('login-refused.json', JSON.stringify({ authType: 'refresh_token', loginUrl: p.sim.url, clientId: 'client-refresh', refreshToken: secret('CLI login-refused token') }));
+    expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', loginRefused)).code).toBe(3);
     expect((await cli('groups', 'add', String(SECOND_GROUP), '--webhook-secret-file', webhookFile)).code).toBe(0);
     for (const orgId of [REFRESH_ORG, JWT_ORG, BAD_ORG, CLI_ORG]) {
       expect((await cli('orgs', 'show', orgId, '--json')).code).toBe(0);

@@ -40,6 +40,7 @@ export const debug: CommandSpec = {
           `  route     ${trace.route}`,
           `  related   ${trace.link}`,
           ...(trace.leads.length ? trace.leads.map((l, i) => `  ${i === 0 ? 'leads   ' : '        '}  ${l}`) : ['  leads     none considered']),
+          ...(trace.values ?? []).map((v, i) => `  ${i === 0 ? 'values  ' : '        '}  ${v}`),
           `  chatter   ${trace.chatter}`,
           `  outcome   ${trace.outcome}`,
           `  calls     ${trace.salesforceCalls.join(', ') || 'none'} (the whole batch's)`,
