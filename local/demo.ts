@@ -9,7 +9,7 @@ import { salesforceCredentialsSchema, type SalesforceCredentials } from '../shar
 export const DEMO = {
   groupId: 12345,
   productionOrgId: '00D5g000000AbCdEAK',
-  sandboxOrgId: '00D5g000000SbXyEAC',
+  sandboxOrgId: '00D5g000000SbXyEAK',
   /** The least-privileged Glance user the scheduled sync signs in as. */
   syncPartnerUserId: 'glance-sync-bot',
   glanceApiKey: 'demo-glance-api-key-not-a-secret',

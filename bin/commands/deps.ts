@@ -1,6 +1,7 @@
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { schedulerSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
+import { checkSalesforceOrg } from '../../shared/adapters/salesforce-org-check.ts';
 import type { OrgAdminDeps } from '../../shared/org-admin.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { type SyncHistory } from '../../shared/sync/sync-history.ts';
@@ -13,6 +14,7 @@ export function adminDeps(target: Target): OrgAdminDeps {
     secretPrefix: target.secretPrefix,
     schedules: schedulerSchedules({ syncQueueArn: target.syncQueueArn, roleArn: target.schedulerRoleArn, groupName: target.scheduleGroupName }),
     now: () => new Date(),
+    checkSalesforce: (credentials) => checkSalesforceOrg(credentials),
   };
 }
 

@@ -7,6 +7,7 @@ import { EXIT, type CommandSpec } from './spec.ts';
 
 export const orgsSet: CommandSpec = {
   path: 'orgs set',
+  orgArgument: true,
   brief: 'change settings (setting=value ...)',
   usage: 'orgs set ORG setting=value [setting=value ...]',
   summary:
@@ -51,6 +52,7 @@ function groupId(text: string): number {
 
 export const orgsPair: CommandSpec = {
   path: 'orgs pair',
+  orgArgument: true,
   brief: 'pair an org with a Glance group',
   usage: 'orgs pair ORG GROUP',
   summary:
@@ -66,6 +68,7 @@ export const orgsPair: CommandSpec = {
 
 export const orgsUnpair: CommandSpec = {
   path: 'orgs unpair',
+  orgArgument: true,
   brief: 'unpair an org from a Glance group',
   usage: 'orgs unpair ORG GROUP',
   summary: "Stops delivering a Glance group's sessions to an org. Unpairing a group that is not paired changes nothing.",

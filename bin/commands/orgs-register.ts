@@ -6,11 +6,16 @@ import { readGlanceApiKeyFile, readJsonSecretFile } from './files.ts';
 import { keyValues, when } from './output.ts';
 import { EXIT, optionalString, requireString, UsageError, type CommandSpec } from './spec.ts';
 
+const SKIP_CHECK_OPTION = {
+  'skip-check': { type: 'boolean' as const, description: 'store the Salesforce credentials without testing the login or checking the org' },
+};
+
 const settingsHelp = () =>
   `Settings (setting=value):\n${[...SETTING_RULES].map(([name, rule]) => `  ${name.padEnd(30)}${rule.accepts}`).join('\n')}`;
 
 export const orgsAdd: CommandSpec = {
   path: 'orgs add',
+  orgArgument: true,
   brief: 'register a Salesforce org, its credentials and schedule',
   usage: 'orgs add ORG_ID --name NAME --environment production|sandbox --credentials-file FILE [options] [setting=value ...]',
   summary:
@@ -20,6 +25,9 @@ export const orgsAdd: CommandSpec = {
     '  {"authType": "jwt", "loginUrl": "https://login.salesforce.com", "clientId": "...", "username": "...", "privateKey": "-----BEGIN PRIVATE KEY-----..."}',
     '  {"authType": "refresh_token", "loginUrl": "...", "clientId": "...", "clientSecret": "...", "refreshToken": "..."}',
     'Secrets are read from files only, never from flags.',
+    'Before anything is stored, the credentials log in to Salesforce and the org is checked against the',
+    "package in salesforce/ (glance-sync orgs check --help): a refused login, another org's credentials or a",
+    'missing field, flag or permission exits 3 and names each problem with its fix. --skip-check skips that.',
     '',
     settingsHelp(),
   ].join('\n'),
@@ -30,6 +38,7 @@ export const orgsAdd: CommandSpec = {
     'installed-at': { type: 'string', value: 'ISO', description: 'when the package was installed (anchors the schedule); default now' },
     'credentials-file': { type: 'string', value: 'FILE', description: 'Salesforce credentials JSON (required)' },
     'glance-api-key-file': { type: 'string', value: 'FILE', description: 'the Glance API key, alone or as {"apiKey": "..."}' },
+    ...SKIP_CHECK_OPTION,
   },
   positionals: { min: 1, max: Infinity },
   async run({ values, positionals, io, target }) {
@@ -53,7 +62,7 @@ export const orgsAdd: CommandSpec = {
         ...(values['installed-at'] ? { installedAt: String(values['installed-at']) } : {}),
       },
       credentials,
-      glanceApiKey === undefined ? {} : { glanceApiKey },
+      { ...(glanceApiKey === undefined ? {} : { glanceApiKey }), skipCheck: values['skip-check'] === true },
     );
     const schedule = await deps.schedules.describe(org.orgId);
     io.stdout.write(`registered org ${org.orgId} (${org.name}, ${org.environment})\n`);
@@ -62,6 +71,7 @@ export const orgsAdd: CommandSpec = {
         ['installed at', when(org.installedAt)],
         ['sync frequency', org.settings.syncFrequency],
         ['schedule', schedule ? `${schedule.groupName}/${schedule.scheduleName} ${schedule.expression} next ${when(schedule.nextFireAt)}` : 'none'],
+        ['Salesforce', values['skip-check'] === true ? `login not tested (glance-sync orgs check ${org.orgId})` : 'login tested; the org has everything the package declares'],
         ['Glance API key', glanceApiKey ? 'stored' : `not stored (glance-sync orgs credentials ${org.orgId} --glance-api-key-file FILE)`],
         ['next step', `glance-sync orgs pair ${org.orgId} GROUP`],
       ], '  '),
@@ -72,12 +82,15 @@ export const orgsAdd: CommandSpec = {
 
 export const orgsCredentials: CommandSpec = {
   path: 'orgs credentials',
+  orgArgument: true,
   brief: "replace an org's Salesforce credentials or Glance API key",
   usage: 'orgs credentials ORG [--credentials-file FILE] [--glance-api-key-file FILE]',
-  summary: "Replaces the org's Salesforce credentials and/or its Glance API key in Secrets Manager (e.g. after a rotation).",
+  summary:
+    "Replaces the org's Salesforce credentials and/or its Glance API key in Secrets Manager (e.g. after a rotation). New Salesforce credentials are stored only once they log in to this org and the org passes the package check (--skip-check skips that).",
   options: {
     'credentials-file': { type: 'string', value: 'FILE', description: 'Salesforce credentials JSON (see orgs add --help)' },
     'glance-api-key-file': { type: 'string', value: 'FILE', description: 'the Glance API key, alone or as {"apiKey": "..."}' },
+    ...SKIP_CHECK_OPTION,
   },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
@@ -89,8 +102,8 @@ export const orgsCredentials: CommandSpec = {
     const apiKey = keyFile ? readGlanceApiKeyFile(keyFile) : undefined;
     const deps = adminDeps(await target());
     if (credentials) {
-      await setSalesforceCredentials(deps, orgId, credentials);
-      io.stdout.write(`stored new Salesforce credentials for org ${orgId}\n`);
+      await setSalesforceCredentials(deps, orgId, credentials, { skipCheck: values['skip-check'] === true });
+      io.stdout.write(`stored new Salesforce credentials for org ${orgId}${values['skip-check'] === true ? ' (login not tested)' : ' (login tested, package check passed)'}\n`);
     }
     if (apiKey !== undefined) {
       await setGlanceApiKey(deps, orgId, apiKey);
@@ -102,6 +115,7 @@ export const orgsCredentials: CommandSpec = {
 
 export const orgsRemove: CommandSpec = {
   path: 'orgs remove',
+  orgArgument: true,
   brief: 'remove an org, its pairings, schedule and secrets',
   usage: 'orgs remove ORG --yes',
   summary:

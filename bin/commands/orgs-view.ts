@@ -1,3 +1,4 @@
+import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { AdminError } from '../../shared/admin-error.ts';
 import { secretExists } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
@@ -41,6 +42,7 @@ export const orgsList: CommandSpec = {
 
 export const orgsShow: CommandSpec = {
   path: 'orgs show',
+  orgArgument: true,
   brief: "an org's settings, schedule, secrets and problems",
   usage: 'orgs show ORG [--json]',
   summary:
@@ -53,15 +55,20 @@ export const orgsShow: CommandSpec = {
     const deps = adminDeps(t);
     const org = await deps.registry.getOrg(orgId);
     if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
-    const [schedule, salesforce, glanceApiKey] = await Promise.all([
+    const [schedule, salesforce, glanceApiKey, pauses] = await Promise.all([
       deps.schedules.describe(orgId),
       secretExists(secretNames.orgSalesforce(t.secretPrefix, orgId)),
       secretExists(secretNames.orgGlance(t.secretPrefix, orgId)),
+      dynamoOrgPauses(t.orgsTable).pausedOrgs([orgId]),
     ]);
     const secrets = { salesforce, glanceApiKey };
-    const problems = orgProblems({ org, schedule, syncQueueArn: t.syncQueueArn, secrets });
+    const pause = pauses.get(orgId) ?? null;
+    const problems = [
+      ...(pause ? [`paused until ${pause.until}: ${pause.reason}`] : []),
+      ...orgProblems({ org, schedule, syncQueueArn: t.syncQueueArn, secrets }),
+    ];
     if (values.json) {
-      printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, problems });
+      printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, pause, problems });
       return EXIT.ok;
     }
     io.stdout.write(

@@ -28,7 +28,7 @@ export interface ChatterWork {
   link: LinkDecision;
   /** What happened to the post, for the Debug Mode trace. */
   chatter: string;
-  problems: Array<{ kind: 'permanent' | 'transient'; reason: string }>;
+  problems: Array<{ kind: 'setup' | 'permanent' | 'transient'; reason: string }>;
 }
 
 export interface ChatterOnceDeps {

@@ -13,15 +13,19 @@ import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { queuedRun, type SyncRun } from '../../shared/sync/sync-history.ts';
+import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 
 const ORG = '00D5g000000AbCdEAK';
-const SANDBOX = '00D5g000000SbXyEAC';
-const UNKNOWN = '00D5g000000ZzZzEAK';
+const SANDBOX = '00D5g000000SbXyEAK';
+const UNKNOWN = '00D5g000000UnKnEAK';
+/** An org without the package's Lead.Glance_Session_Id__c and with Glance_Session_Id__c not an external id. */
+const UNREADY = '00D5g000000UnReEAK';
 const REFRESH_TOKEN = 'refresh-token-never-printed';
 const API_KEY = 'glance-api-key-never-printed';
 
 let moto: MotoServer;
 let functions: LocalLambdaService;
+let salesforce: SalesforceSim;
 let resources: LocalResources;
 let dir: string;
 let runtimeFile: string;
@@ -45,14 +49,25 @@ function file(name: string, content: string): string {
   return path;
 }
 
-const credentialsFile = () =>
-  file('creds.json', JSON.stringify({ authType: 'refresh_token', loginUrl: 'https://login.salesforce.com', clientId: 'client-1', refreshToken: REFRESH_TOKEN }));
+/** Each simulated org logs in with its own refresh token; orgs add and credentials test the login against the simulator. */
+const refreshToken = (orgId: string) => `${REFRESH_TOKEN}-${orgId}`;
+const credentialsFile = (orgId = ORG, token = refreshToken(orgId)) =>
+  file(`creds-${orgId}.json`, JSON.stringify({ authType: 'refresh_token', loginUrl: salesforce.url, clientId: 'client-1', refreshToken: token }));
 
 async function addOrg(orgId = ORG, ...settings: string[]): Promise<Result> {
-  return cli(['orgs', 'add', orgId, '--name', 'Acme', '--environment', 'production', '--installed-at', '2026-11-01T13:14:00Z', '--credentials-file', credentialsFile(), ...settings]);
+  return cli(['orgs', 'add', orgId, '--name', 'Acme', '--environment', 'production', '--installed-at', '2026-11-01T13:14:00Z', '--credentials-file', credentialsFile(orgId.length === 15 ? `${orgId}EAK` : orgId), ...settings]);
 }
 
 beforeAll(async () => {
+  salesforce = await startSalesforceSim();
+  for (const orgId of [ORG, SANDBOX]) salesforce.addOrg({ orgId, username: `admin@${orgId}.example`, clientId: 'client-1', refreshToken: refreshToken(orgId) });
+  salesforce.addOrg({
+    orgId: UNREADY,
+    username: 'admin@unready.example',
+    clientId: 'client-1',
+    refreshToken: refreshToken(UNREADY),
+    schema: { missingFields: ['Lead.Glance_Session_Id__c'], notExternalId: ['Glance_Session__c.Glance_Session_Id__c'] },
+  });
   moto = await startMoto();
   useLocalAws(moto.endpoint);
   resetAwsClients();
@@ -64,6 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await functions?.stop();
+  await salesforce?.stop();
   await moto?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -209,6 +225,56 @@ describe('orgs and groups against the local run', () => {
     const badEnv = await cli(['orgs', 'add', ORG, '--name', 'A', '--environment', 'staging', '--credentials-file', credentialsFile()]);
     expect(badEnv.code).toBe(3);
     expect(badEnv.stderr).toMatch(/environment/);
+  });
+
+  it('orgs add refuses the other form of a registered org id, and every command finds the org by either form', async () => {
+    expect((await addOrg()).code).toBe(0);
+    const again = await addOrg(ORG.slice(0, 15));
+    expect(again).toMatchObject({ code: 3, stderr: `glance-sync: org ${ORG} is already registered\n` });
+    expect(json(await cli(['orgs', 'list', '--json']))).toHaveLength(1);
+    expect(json(await cli(['orgs', 'show', ORG.slice(0, 15), '--json'])).org.orgId).toBe(ORG);
+    // The 18-character form is case-insensitive: its suffix says the case.
+    expect((await cli(['orgs', 'set', ORG.toLowerCase(), 'debugMode=on'])).stdout).toContain(`org ${ORG}: debugMode off -> on`);
+    expect((await cli(['orgs', 'set', ORG.slice(0, 15), 'chatterOnSessionStart=on'])).stdout).toContain(`org ${ORG}: chatterOnSessionStart off -> on`);
+    expect((await cli(['orgs', 'show', ORG.toLowerCase().slice(0, 15)])).code).toBe(3); // lower-cased 15 characters are another org
+    const bad = await cli(['orgs', 'show', '00D5g000000AbCdZZZ']);
+    expect(bad).toMatchObject({ code: 3, stderr: expect.stringMatching(/is not a Salesforce org id/) });
+  });
+
+  it('orgs add tests the login first: refused credentials or another org exit 3 and store nothing; --skip-check stores untested', async () => {
+    const refused = await cli(['orgs', 'add', ORG, '--name', 'A', '--environment', 'production', '--credentials-file', credentialsFile(ORG, 'wrong-token')]);
+    expect(refused).toMatchObject({ code: 3, stderr: expect.stringMatching(/^glance-sync: Salesforce refused the login: .*invalid_grant.*nothing was stored/) });
+    expect(refused.stderr).not.toContain('wrong-token');
+    const other = await cli(['orgs', 'add', ORG, '--name', 'A', '--environment', 'production', '--credentials-file', credentialsFile(SANDBOX)]);
+    expect(other).toMatchObject({ code: 3, stderr: expect.stringContaining(`these credentials log in to org ${SANDBOX}, not ${ORG}`) });
+    expect(json(await cli(['orgs', 'list', '--json']))).toEqual([]);
+    const unreachable = { authType: 'refresh_token', loginUrl: 'http://127.0.0.1:9', clientId: 'client-1', refreshToken: REFRESH_TOKEN };
+    const down = await cli(['orgs', 'add', ORG, '--name', 'A', '--environment', 'production', '--credentials-file', file('down.json', JSON.stringify(unreachable))]);
+    expect(down).toMatchObject({ code: 1, stderr: expect.stringMatching(/could not test the Salesforce login/) });
+    const skipped = await cli(['orgs', 'add', ORG, '--name', 'A', '--environment', 'production', '--skip-check', '--credentials-file', credentialsFile(ORG, 'wrong-token')]);
+    expect(skipped).toMatchObject({ code: 0, stdout: expect.stringMatching(/Salesforce:\s+login not tested \(glance-sync orgs check 00D5g000000AbCdEAK\)/) });
+    const check = await cli(['orgs', 'check', ORG]);
+    expect(check).toMatchObject({ code: 3, stderr: expect.stringMatching(/Salesforce refused the login/) });
+    expect(await cli(['orgs', 'credentials', ORG, '--credentials-file', credentialsFile(ORG)])).toMatchObject({
+      code: 0,
+      stdout: `stored new Salesforce credentials for org ${ORG} (login tested, package check passed)\n`,
+    });
+    expect(await cli(['orgs', 'check', ORG.slice(0, 15)])).toMatchObject({ code: 0, stdout: `org ${ORG}: login ok; the org has every object, field and permission the package declares\n` });
+  });
+
+  it('orgs add and orgs check name every way an org lacks the package, with what to do', async () => {
+    const refused = await cli(['orgs', 'add', UNREADY, '--name', 'A', '--environment', 'production', '--credentials-file', credentialsFile(UNREADY)]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`org ${UNREADY} lacks what glance-sync writes (3 problems)`);
+    expect(refused.stderr).toContain('Glance_Session__c.Glance_Session_Id__c: is not marked External ID');
+    expect(refused.stderr).toContain('Lead.Glance_Session_Id__c: missing, or not visible to the integration user');
+    expect(refused.stderr).toMatch(/fix: deploy the package \(cd salesforce && npx @salesforce\/cli project deploy start --source-dir force-app/);
+    expect((await cli(['orgs', 'add', UNREADY, '--name', 'A', '--environment', 'production', '--skip-check', '--credentials-file', credentialsFile(UNREADY)])).code).toBe(0);
+    const check = await cli(['orgs', 'check', UNREADY, '--json']);
+    expect(check.code).toBe(3);
+    const report = JSON.parse(check.stdout);
+    expect(report).toMatchObject({ orgId: UNREADY, ready: false });
+    expect(report.problems.map((p: { where: string }) => p.where).sort()).toEqual(['Glance_Session__c.Glance_Session_Id__c', 'Glance_Session__c.Glance_Session_Id__c', 'Lead.Glance_Session_Id__c']);
   });
 
   it('unpair and remove', async () => {

@@ -11,7 +11,7 @@ import { addOrg, updateSettings, type OrgAdminDeps } from '../../shared/org-admi
 import type { SettingsPatch } from '../../shared/org-settings.ts';
 
 const ORG = '00D5g000000AbCdEAK';
-const SANDBOX = '00D5g000000SbXyEAC';
+const SANDBOX = '00D5g000000SbXyEAK';
 
 let moto: MotoServer;
 let resources: LocalResources;
@@ -129,7 +129,7 @@ describe('the local scheduler fires the org rules it finds in EventBridge', () =
     expect(fires).toEqual([{ scheduleName: `glance-sync-org-${ORG}`, scheduledFor: null, queueUrl: resources.syncQueueUrl, body: JSON.stringify({ orgId: ORG, trigger: 'schedule' }) }]);
     expect(await drainSyncQueue()).toEqual([{ orgId: ORG, trigger: 'schedule' }]);
     await register(SANDBOX, '2026-11-01T13:14:00Z', { syncFrequency: 'never' });
-    await expect(scheduler.fireNow(SANDBOX)).rejects.toThrow(/org 00D5g000000SbXyEAC has no schedule .*syncFrequency is never/);
+    await expect(scheduler.fireNow(SANDBOX)).rejects.toThrow(/org 00D5g000000SbXyEAK has no schedule .*syncFrequency is never/);
   });
 
   it('its loop ticks on its own until stopped', async () => {

@@ -27,7 +27,7 @@ import type { SettingsPatch } from '../../shared/org-settings.ts';
 import { nextScheduledSync } from '../../shared/schedule.ts';
 
 const ORG = '00D5g000000AbCdEAK';
-const SANDBOX = '00D5g000000SbXyEAC';
+const SANDBOX = '00D5g000000SbXyEAK';
 const RULE = `glance-sync-org-${ORG}`;
 const INSTALLED = '2026-11-22T13:14:00Z';
 const CREDENTIALS: SalesforceCredentials = {

@@ -37,10 +37,10 @@ vi.hoisted(() => {
 
 const GROUP = 12345;
 const SECOND_GROUP = 4242;
-const REFRESH_ORG = '00D5g000000ReFrEAA';
-const JWT_ORG = '00D5g000000JwTkEAA';
-const BAD_ORG = '00D5g000000BaDkEAA';
-const CLI_ORG = '00D5g000000CliIEAA';
+const REFRESH_ORG = '00D5g000000ReFrEAK';
+const JWT_ORG = '00D5g000000JwTkEAK';
+const BAD_ORG = '00D5g000000BaDkEAK';
+const CLI_ORG = '00D5g000000CliIEAS';
 const SYNC_PUID = 'sync-bot';
 
 const random = (label: string) => `${label}-${randomBytes(24).toString('base64url')}`;
@@ -254,7 +254,7 @@ describe('a representative flow, everything captured', () => {
 
     // Refusals that must name the problem, never the value.
     await thrown('addOrg with an unusable private key', () =>
-      addOrg(p.admin, { orgId: '00D5g000000XxXxEAA', name: 'x', environment: 'production' }, { authType: 'jwt', loginUrl: p.sim.url, clientId: 'c', username: 'u', privateKey: secret('refused credentials file token') } as never),
+      addOrg(p.admin, { orgId: '00D5g000000XxXxEAK', name: 'x', environment: 'production' }, { authType: 'jwt', loginUrl: p.sim.url, clientId: 'c', username: 'u', privateKey: secret('refused credentials file token') } as never),
     );
     await thrown('setSalesforceCredentials with a bad login URL', () =>
       setSalesforceCredentials(p.admin, BAD_ORG, { authType: 'refresh_token', loginUrl: 'not a url', clientId: 'c', refreshToken: secret('refused credentials file token') }),
@@ -323,10 +323,14 @@ describe('a representative flow, everything captured', () => {
     const brokenFile = file('broken.json', `{"authType":"refresh_token","refreshToken":"${secret('refused credentials file token')}",`);
     const refusedFile = file('refused.json', JSON.stringify({ authType: 'refresh_token', loginUrl: 'nope', clientId: 'cli', refreshToken: secret('refused credentials file token') }));
 
-    expect((await cli('orgs', 'add', CLI_ORG, '--name', 'CLI', '--environment', 'production', '--credentials-file', refreshFile, '--glance-api-key-file', keyFile)).code).toBe(0);
-    expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', jwtFile)).code).toBe(0);
+    // These credentials point at login.salesforce.com, which tests never call: stored untested.
+    expect((await cli('orgs', 'add', CLI_ORG, '--name', 'CLI', '--environment', 'production', '--skip-check', '--credentials-file', refreshFile, '--glance-api-key-file', keyFile)).code).toBe(0);
+    expect((await cli('orgs', 'credentials', CLI_ORG, '--skip-check', '--credentials-file', jwtFile)).code).toBe(0);
     expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', brokenFile)).code).not.toBe(0);
     expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', refusedFile)).code).not.toBe(0);
+    // A login Salesforce refuses: the error names the refusal, never the token.
+    const loginRefused = file('login-refused.json', JSON.stringify({ authType: 'refresh_token', loginUrl: p.sim.url, clientId: 'client-refresh', refreshToken: secret('CLI login-refused token') }));
+    expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', loginRefused)).code).toBe(3);
     expect((await cli('groups', 'add', String(SECOND_GROUP), '--webhook-secret-file', webhookFile)).code).toBe(0);
     for (const orgId of [REFRESH_ORG, JWT_ORG, BAD_ORG, CLI_ORG]) {
       expect((await cli('orgs', 'show', orgId, '--json')).code).toBe(0);

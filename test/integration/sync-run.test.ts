@@ -380,7 +380,7 @@ describe('a sync run', () => {
 
 describe('sync requests that cannot run', () => {
   it('Sync Now answers with an error for an unknown org or bad input, and queues nothing', async () => {
-    expect(await syncNow({ orgId: '00D000000000000AAA' })).toEqual({ error: 'org 00D000000000000AAA is not registered', code: 'not_found' });
+    expect(await syncNow({ orgId: '00D000000000000EAA' })).toEqual({ error: 'org 00D000000000000EAA is not registered', code: 'not_found' });
     expect(await syncNow({ org: PROD_ORG })).toMatchObject({ code: 'invalid', error: expect.stringContaining('orgId') });
     expect(await syncNow({ orgId: 'not-an-org' })).toMatchObject({ code: 'invalid' });
     await registerOrg();

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
 import { createLocalResources, exportResourceEnv, localSchedules, type LocalResources } from '../../local/aws-resources.ts';
-import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
+import { startSalesforceSim, type SalesforceSim, type SimOrgConfig } from '../../local/salesforce-sim/index.ts';
 import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
@@ -20,7 +20,7 @@ export interface TestPipeline {
   /** Fresh AWS state and simulator before each test. */
   reset(): Promise<void>;
   /** Registers a simulator org and the matching org in the registry, paired with the groups. */
-  addOrg(orgId: string, groups: number[], settings?: Partial<OrgSettings>): Promise<void>;
+  addOrg(orgId: string, groups: number[], settings?: Partial<OrgSettings>, simOrg?: Partial<SimOrgConfig>): Promise<void>;
   registerGroup(groupId: number): Promise<void>;
   /** Stored records of an sObject in an org, read over HTTP from the simulator's inspection endpoint. */
   sobjects(orgId: string, sobject: string): Promise<Array<Record<string, unknown>>>;
@@ -61,11 +61,11 @@ export async function startTestPipeline(): Promise<TestPipeline> {
     async registerGroup(groupId) {
       await registerGroup(admin(), groupId, WEBHOOK_SECRET);
     },
-    async addOrg(orgId, groups, settings = {}) {
+    async addOrg(orgId, groups, settings = {}, simOrg = {}) {
       const refreshToken = `refresh-${orgId}`;
       const clientId = `client-${orgId}`;
       // The simulator keeps its orgs across reset(); only records and counters are wiped.
-      if (!knownSimOrgs.has(orgId)) sim.addOrg({ orgId, username: `admin@${orgId.toLowerCase()}.example`, clientId, refreshToken });
+      if (!knownSimOrgs.has(orgId)) sim.addOrg({ orgId, username: `admin@${orgId.toLowerCase()}.example`, clientId, refreshToken, ...simOrg });
       knownSimOrgs.add(orgId);
       await addOrg(
         admin(),
