@@ -2,8 +2,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { ESM_REQUIRE_BANNER } from '../infra/pipeline-function.ts';
-import { REPO_ROOT } from '../infra/paths.ts';
+import { esbuildOptions } from '../infra/bundling.ts';
+import { type FunctionName, REPO_ROOT } from '../infra/paths.ts';
 
 export interface BundleSize {
   name: string;
@@ -15,31 +15,16 @@ export interface BundleSize {
   jsforceInputs: number;
 }
 
-export const functionNames = (): string[] => readdirSync(join(REPO_ROOT, 'functions')).sort();
+export const functionNames = (): FunctionName[] => readdirSync(join(REPO_ROOT, 'functions')).sort() as FunctionName[];
 
 /**
- * functions/<name>/handler.ts (or any entry file) built the way infra/pipeline-function.ts has
- * NodejsFunction build it (ESM, minified, node22, require banner, external source map, AWS SDK
- * bundled); in memory unless `write`.
+ * A function (or any entry file, built as a function would be) with the stack's esbuild options
+ * (infra/bundling.ts) into `outDir`/index.mjs; in memory unless `write`.
  */
-export async function buildBundle(nameOrEntry: string, outfile: string, write = false): Promise<BundleSize> {
-  const entry = nameOrEntry.includes('/') ? nameOrEntry : join(REPO_ROOT, 'functions', nameOrEntry, 'handler.ts');
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    mainFields: ['module', 'main'],
-    banner: { js: ESM_REQUIRE_BANNER },
-    sourcemap: true,
-    sourcesContent: false,
-    outfile,
-    write,
-    metafile: true,
-    logLevel: 'silent',
-  });
+export async function buildBundle(nameOrEntry: string, outDir: string, write = false): Promise<BundleSize> {
+  const isEntry = nameOrEntry.includes('/');
+  const options = esbuildOptions((isEntry ? functionNames()[0]! : nameOrEntry) as FunctionName, outDir);
+  const result = await build({ ...options, ...(isEntry ? { entryPoints: [nameOrEntry] } : {}), write, metafile: true, logLevel: 'silent' });
   const inputs = Object.keys(result.metafile.inputs);
   const sizeOf = (suffix: string) => {
     const file = result.outputFiles?.find((f) => f.path.endsWith(suffix));
@@ -60,6 +45,6 @@ export async function buildBundle(nameOrEntry: string, outfile: string, write = 
 /** Each function's bundle, in memory. */
 export async function bundleSizes(): Promise<BundleSize[]> {
   const sizes: BundleSize[] = [];
-  for (const name of functionNames()) sizes.push(await buildBundle(name, join(REPO_ROOT, 'cdk.out', 'bench-bundle', name, 'index.mjs')));
+  for (const name of functionNames()) sizes.push(await buildBundle(name, join(REPO_ROOT, 'cdk.out', 'bench-bundle', name)));
   return sizes;
 }

@@ -9,8 +9,6 @@ import { acceptWildcard, type ArnPattern, SECRETS } from './arns.ts';
 import {
   EVENTS_MAX_RECEIVE_COUNT,
   SECRET_PREFIX,
-  SESSION_PROCESSOR_TIMEOUT,
-  SYNC_RUN_TIMEOUT,
 } from './constants.ts';
 import type { DataTables } from './data.ts';
 import { PipelineFunction } from './pipeline-function.ts';
@@ -40,9 +38,6 @@ export class PipelineFunctions extends Construct {
 
     this.webhookIngest = new PipelineFunction(this, 'WebhookIngest', {
       name: 'webhook-ingest',
-      description: 'Verifies signed Glance webhooks and queues the session events',
-      memorySize: 256,
-      timeout: Duration.seconds(10),
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
@@ -55,9 +50,6 @@ export class PipelineFunctions extends Construct {
 
     this.sessionProcessor = new PipelineFunction(this, 'SessionProcessor', {
       name: 'session-processor',
-      description: 'Writes queued Glance sessions, Leads and Chatter posts into each paired Salesforce org',
-      memorySize: 512,
-      timeout: SESSION_PROCESSOR_TIMEOUT,
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.dedupeTable]: tables.dedupe.tableName,
@@ -93,9 +85,6 @@ export class PipelineFunctions extends Construct {
 
     this.syncRun = new PipelineFunction(this, 'SyncRun', {
       name: 'sync-run',
-      description: "Pulls an org's Glance group activity since its watermark onto the events queue",
-      memorySize: 512,
-      timeout: SYNC_RUN_TIMEOUT,
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
@@ -118,9 +107,6 @@ export class PipelineFunctions extends Construct {
 
     this.syncNow = new PipelineFunction(this, 'SyncNow', {
       name: 'sync-now',
-      description: 'Admin entry point: queues an immediate sync run for one org',
-      memorySize: 256,
-      timeout: Duration.seconds(30),
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.syncQueueUrl]: queues.sync.queueUrl,

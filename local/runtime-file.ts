@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { FunctionName } from '../infra/paths.ts';
 import type { LocalResources } from './aws-resources.ts';
 
 /**
@@ -16,6 +17,9 @@ export interface RuntimeInfo {
   glanceSimUrl?: string;
   webhookUrl?: string;
   demoGroupId?: number;
+  /** The local Lambda Invoke API (local/lambda/invoke-server.ts) and the function names it serves. */
+  lambdaEndpoint?: string;
+  functionNames?: Partial<Record<FunctionName, string>>;
 }
 
 const runtimeSchema = z.looseObject({
@@ -38,6 +42,8 @@ const runtimeSchema = z.looseObject({
   glanceSimUrl: z.string().optional(),
   webhookUrl: z.string().optional(),
   demoGroupId: z.number().optional(),
+  lambdaEndpoint: z.url().optional(),
+  functionNames: z.record(z.string(), z.string()).optional(),
 });
 
 // Beside the project, not the working directory, so the CLI finds it from anywhere.

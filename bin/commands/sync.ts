@@ -17,7 +17,7 @@ export const syncNow: CommandSpec = {
   summary:
     'Starts a sync run for the org at once (the Sync Now button) and prints its run id and the next scheduled sync. With --wait, follows the run on stderr until it ends; exits 1 if it failed.',
   details:
-    'Against a deployed stack this invokes the SyncNow function; locally it queues the run for the local run to execute. A run requested while another holds the org is recorded as skipped.',
+    'Invokes the SyncNow function (Lambda Invoke): the deployed one, or with --local the bundled one the local run serves, so both take one path. A run requested while another holds the org is recorded as skipped. If the function is missing, fails or times out, it says which and exits 1.',
   options: {
     wait: { type: 'boolean', description: 'wait for the run to end, showing its progress on stderr' },
     timeout: { type: 'string', value: 'SECONDS', description: 'give up waiting after this long (default 900); the run goes on' },
