@@ -125,6 +125,8 @@ describe('every entry point runs from its bundle', () => {
       EventsDlqUrl: resources.eventsDlqUrl,
       SyncQueueArn: resources.syncQueueArn,
       SyncNowFunctionName: functions.functionNames['sync-now'],
+      ScheduleGroupName: resources.scheduleGroupName,
+      SchedulerRoleArn: resources.schedulerRoleArn,
     };
     await new CloudFormationClient({}).send(
       new CreateStackCommand({
