@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.ts';
@@ -18,20 +18,13 @@ export interface BundleSize {
 export const functionNames = (): FunctionName[] => readdirSync(join(REPO_ROOT, 'functions')).sort() as FunctionName[];
 
 /**
- * A function's bundle built with the stack's esbuild options (infra/bundling.ts), or, for the
- * cold-start baseline, any entry file with the same options; in memory unless `write`.
+ * A function (or any entry file, built as a function would be) with the stack's esbuild options
+ * (infra/bundling.ts) into `outDir`/index.mjs; in memory unless `write`.
  */
-export async function buildBundle(nameOrEntry: string, outfile: string, write = false): Promise<BundleSize> {
+export async function buildBundle(nameOrEntry: string, outDir: string, write = false): Promise<BundleSize> {
   const isEntry = nameOrEntry.includes('/');
-  const options = esbuildOptions((isEntry ? 'sync-now' : nameOrEntry) as FunctionName, dirname(outfile));
-  const result = await build({
-    ...options,
-    ...(isEntry ? { entryPoints: [nameOrEntry] } : {}),
-    outfile,
-    write,
-    metafile: true,
-    logLevel: 'silent',
-  });
+  const options = esbuildOptions((isEntry ? functionNames()[0]! : nameOrEntry) as FunctionName, outDir);
+  const result = await build({ ...options, ...(isEntry ? { entryPoints: [nameOrEntry] } : {}), write, metafile: true, logLevel: 'silent' });
   const inputs = Object.keys(result.metafile.inputs);
   const sizeOf = (suffix: string) => {
     const file = result.outputFiles?.find((f) => f.path.endsWith(suffix));
@@ -52,6 +45,6 @@ export async function buildBundle(nameOrEntry: string, outfile: string, write = 
 /** Each function's bundle, in memory. */
 export async function bundleSizes(): Promise<BundleSize[]> {
   const sizes: BundleSize[] = [];
-  for (const name of functionNames()) sizes.push(await buildBundle(name, join(REPO_ROOT, 'cdk.out', 'bench-bundle', name, 'index.mjs')));
+  for (const name of functionNames()) sizes.push(await buildBundle(name, join(REPO_ROOT, 'cdk.out', 'bench-bundle', name)));
   return sizes;
 }

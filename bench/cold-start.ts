@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { BUNDLE_FILE } from '../infra/bundling.ts';
 import { buildBundle, functionNames } from './bundles.ts';
 
 export interface ColdStart {
@@ -18,7 +19,7 @@ const MINIMAL_HANDLER = 'export const handler = async () => ({ ok: true });\n';
 
 /**
  * Import time of each function bundle as built for Lambda (bundles.ts, the stack's esbuild
- * settings), next to a minimal handler: each is imported `runs` times in a fresh `node` (this
+ * options from infra/bundling.ts), next to a minimal handler: each is imported `runs` times in a fresh `node` (this
  * process's, Node 22), and the median is kept. Wall-clock on this machine, so a printed figure,
  * never a tested one; Lambda's own init adds the runtime's start on top of it.
  */
@@ -30,8 +31,9 @@ export async function coldStarts(runs = 5): Promise<ColdStart[]> {
     const entries = [{ name: 'minimal handler', entry: minimalEntry }, ...functionNames().map((name) => ({ name, entry: null as string | null }))];
     const out: ColdStart[] = [];
     for (const { name, entry } of entries) {
-      const outfile = join(dir, name.replace(/\W+/g, '-'), 'index.mjs');
-      const bundle = await buildBundle(entry ?? name, outfile, true);
+      const outDir = join(dir, name.replace(/\W+/g, '-'));
+      const outfile = join(outDir, BUNDLE_FILE);
+      const bundle = await buildBundle(entry ?? name, outDir, true);
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
         const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(outfile).href)}); process.stdout.write(String(performance.now() - t));`;
