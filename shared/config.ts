@@ -22,7 +22,7 @@ export type EnvKey = keyof typeof ENV;
 
 export const DEFAULTS = {
   secretPrefix: 'glance-sync/',
-  glanceApiUrl: 'https://www.glance.net',
+  glanceApiUrl: 'https://cloud.glance.net',
   eventBusName: 'default',
   scheduleRulePrefix: 'glance-sync-org-',
   maxReceiveCount: 5,

@@ -1,7 +1,8 @@
 import { AdminError } from '../../shared/admin-error.ts';
 import { secretExists, secretNames } from '../../shared/adapters/secrets.ts';
 import { flattenSettings, formatSettingValue } from '../../shared/org-settings.ts';
-import { orgProblems } from '../../shared/org-readiness.ts';
+import { dynamoWebhookActivity } from '../../shared/adapters/webhook-activity.ts';
+import { orgProblems, webhooksRecent, type OrgFacts } from '../../shared/org-readiness.ts';
 import type { Org } from '../../shared/org.ts';
 import { nextScheduledSync } from '../../shared/schedule.ts';
 import { adminDeps } from './deps.ts';
@@ -38,12 +39,19 @@ export const orgsList: CommandSpec = {
   },
 };
 
+/** Whether the group's webhooks arrive: Glance sends none itself, only a relay the customer runs does. */
+function describeWebhooks(lastWebhookAt: string | null, now: Date): string {
+  if (lastWebhookAt === null) return 'no webhook accepted yet (pull only: ended sessions, no start posts)';
+  const recent = webhooksRecent(lastWebhookAt, now) ? 'recently' : 'not in the last 24 hours';
+  return `webhooks ${recent}, last accepted ${when(lastWebhookAt)}`;
+}
+
 export const orgsShow: CommandSpec = {
   path: 'orgs show',
   brief: "an org's settings, schedule rule, secrets and problems",
   usage: 'orgs show ORG [--json]',
   summary:
-    'Shows an org: its settings, its schedule rule as EventBridge has it, which secrets are stored (never their values) and anything that keeps its syncs from working.',
+    "Shows an org: its settings, its schedule rule as EventBridge has it, which secrets are stored (never their values), per paired group whether its Glance credentials are stored and when it last sent a webhook, and anything that keeps its syncs from working.",
   options: JSON_OPTION,
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
@@ -52,15 +60,27 @@ export const orgsShow: CommandSpec = {
     const deps = adminDeps(t);
     const org = await deps.registry.getOrg(orgId);
     if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
-    const [schedule, salesforce, glanceApiKey] = await Promise.all([
+    const webhooks = dynamoWebhookActivity(t.orgsTable);
+    const [schedule, salesforce, groupFacts] = await Promise.all([
       deps.schedules.describe(orgId),
       secretExists(secretNames.orgSalesforce(t.secretPrefix, orgId)),
-      secretExists(secretNames.orgGlance(t.secretPrefix, orgId)),
+      Promise.all(
+        org.groups.map(async (groupId) => {
+          const [glanceCredentials, lastWebhookAt] = await Promise.all([
+            secretExists(secretNames.groupGlance(t.secretPrefix, groupId)),
+            webhooks.lastAccepted(groupId),
+          ]);
+          return [String(groupId), { glanceCredentials, lastWebhookAt }] as const;
+        }),
+      ),
     ]);
-    const secrets = { salesforce, glanceApiKey };
-    const problems = orgProblems({ org, schedule, syncQueueArn: t.syncQueueArn, secrets });
+    const now = new Date();
+    const secrets = { salesforce };
+    const groups: OrgFacts['groups'] = Object.fromEntries(groupFacts);
+    const problems = orgProblems({ org, schedule, syncQueueArn: t.syncQueueArn, secrets, groups, now });
     if (values.json) {
-      printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, problems });
+      const withRecency = Object.fromEntries(Object.entries(groups).map(([id, g]) => [id, { ...g, webhooksRecent: webhooksRecent(g.lastWebhookAt, now) }]));
+      printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, groups: withRecency, problems });
       return EXIT.ok;
     }
     io.stdout.write(
@@ -73,7 +93,10 @@ export const orgsShow: CommandSpec = {
         ['next scheduled sync', when(nextSync(org))],
         ['schedule rule', schedule ? `${schedule.ruleName} ${schedule.expression} ${schedule.state}` : '(none)'],
         ['Salesforce credentials', salesforce ? 'stored' : 'missing'],
-        ['Glance API key', glanceApiKey ? 'stored' : 'missing'],
+        ...Object.entries(groups).map(([id, g]): [string, string] => [
+          `group ${id}`,
+          `Glance credentials ${g.glanceCredentials ? 'stored' : 'missing'}; ${describeWebhooks(g.lastWebhookAt, now)}`,
+        ]),
         ['updated at', when(org.updatedAt)],
       ]),
     );

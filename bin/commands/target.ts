@@ -38,6 +38,8 @@ export interface Target {
   secretPrefix: string;
   rulePrefix: string;
   eventBusName: string;
+  /** Glance's CRR base URL, which stored credentials are checked against: GLANCE_API_URL, else the local simulator or the stack's GlanceApiUrl parameter. */
+  glanceApiUrl: string;
   syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
 }
 
@@ -49,7 +51,8 @@ export class TargetError extends Error {
 export async function connect(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<Target> {
   const local = values.local === true || env.GLANCE_SYNC_TARGET === 'local';
   if (local && typeof values.stack === 'string') throw new UsageError('--local (or GLANCE_SYNC_TARGET=local) and --stack exclude each other');
-  return local ? connectLocal(env) : connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+  const target = local ? connectLocal(env) : await connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+  return env.GLANCE_API_URL ? { ...target, glanceApiUrl: env.GLANCE_API_URL } : target;
 }
 
 function connectLocal(env: NodeJS.ProcessEnv): Target {
@@ -67,6 +70,7 @@ function connectLocal(env: NodeJS.ProcessEnv): Target {
     secretPrefix: DEFAULTS.secretPrefix,
     rulePrefix: DEFAULTS.scheduleRulePrefix,
     eventBusName: DEFAULTS.eventBusName,
+    glanceApiUrl: runtime.glanceSimUrl ?? DEFAULTS.glanceApiUrl,
     // No Lambda locally: the request is made here and the local run's poller runs it.
     syncNow: (orgId, options) =>
       requestSyncNow(
@@ -89,9 +93,11 @@ async function connectStack(stackName: string, region: string | undefined): Prom
   }
   const cfn = new CloudFormationClient(region ? { region } : {});
   let outputs: Map<string, string>;
+  let glanceApiUrl: string = DEFAULTS.glanceApiUrl;
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     outputs = new Map((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    glanceApiUrl = out.Stacks?.[0]?.Parameters?.find((p) => p.ParameterKey === 'GlanceApiUrl')?.ParameterValue || glanceApiUrl;
   } catch (error) {
     const message = (error as Error).message;
     if (/does not exist/i.test(message)) {
@@ -115,6 +121,7 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     secretPrefix: DEFAULTS.secretPrefix,
     rulePrefix: DEFAULTS.scheduleRulePrefix,
     eventBusName: DEFAULTS.eventBusName,
+    glanceApiUrl,
     syncNow: (orgId, options) => invokeSyncNow(lambda, functionName, { orgId, ...(options.from ? { from: options.from } : {}) }),
   };
 }
