@@ -121,8 +121,14 @@ export function fromCrrSession(raw: unknown, context: CrrContext, path = 'sessio
       phone: clip(leg.extra?.phone, 40),
       joinedAt: leg.started_at ?? null,
     };
-    // One visitor appears once per channel (cobrowse plus video, a rejoin): one guest each.
-    const identity = leg.participant_id ? `id:${leg.participant_id}` : `who:${guest.name}|${guest.email?.toLowerCase()}|${guest.phone}`;
+    // One visitor appears once per channel (cobrowse plus video, a rejoin): one guest each. Legs
+    // with nothing to tell them apart are kept apart: two anonymous visitors are two guests.
+    const anonymous = !leg.participant_id && !guest.name && !guest.email && !guest.phone;
+    const identity = leg.participant_id
+      ? `id:${leg.participant_id}`
+      : anonymous
+        ? `leg:${guests.size}`
+        : `who:${guest.name}|${guest.email?.toLowerCase()}|${guest.phone}`;
     const seen = guests.get(identity);
     if (!seen) guests.set(identity, guest);
     else guests.set(identity, { name: seen.name ?? guest.name, email: seen.email ?? guest.email, phone: seen.phone ?? guest.phone, joinedAt: seen.joinedAt ?? guest.joinedAt });
