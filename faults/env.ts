@@ -2,7 +2,8 @@ import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
 import { createLocalResources, exportResourceEnv, LOCAL_MAX_RECEIVE_COUNT, type LocalResources } from '../local/aws-resources.ts';
 import { startSalesforceSim, type SalesforceSim } from '../local/salesforce-sim/index.ts';
 import { resetAwsClients } from '../shared/adapters/aws-clients.ts';
-import { dynamoOrgRegistry, type OrgRegistry } from '../shared/adapters/org-registry.ts';
+import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
+import type { OrgRegistry } from '../shared/org-admin-ports.ts';
 import { eventBridgeSchedules } from '../shared/adapters/schedules.ts';
 import { cachedSecretReader, secretsManagerWriter } from '../shared/adapters/secrets.ts';
 import { dynamoDedupeLedger } from '../shared/adapters/dedupe-ledger.ts';
@@ -14,7 +15,7 @@ import { salesforceClientCache } from '../shared/adapters/salesforce-orgs.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../shared/org-admin.ts';
 import { DEFAULTS } from '../shared/config.ts';
 import { silentLog, type Log } from '../shared/log.ts';
-import type { ProcessorDeps } from '../shared/session-processing.ts';
+import type { ProcessorDeps } from '../shared/processing/session-processing.ts';
 import type { SessionEvent } from '../shared/session.ts';
 import type { CampaignModel, OrgSpec } from './model.ts';
 

@@ -3,9 +3,9 @@ import type { SalesforceSim } from './salesforce-sim/index.ts';
 import type { GlanceSim } from './glance-sim/index.ts';
 import { generateSessions } from './glance-sim/sample-sessions.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../shared/org-admin.ts';
-import { salesforceCredentialsSchema, type SalesforceCredentials } from '../shared/adapters/salesforce-auth.ts';
+import { salesforceCredentialsSchema, type SalesforceCredentials } from '../shared/salesforce-credentials.ts';
 import { createGlanceActivityClient } from '../shared/adapters/glance-activity.ts';
-import { secretNames } from '../shared/adapters/secrets.ts';
+import { secretNames } from '../shared/secret-names.ts';
 import { storeGlanceCredentials } from '../shared/sync/glance-credentials.ts';
 
 /** The embedded defaults of the local run: one Glance group shared by a production org and its sandbox. */

@@ -8,7 +8,7 @@ import { drainQueue } from '../local/queue-poller.ts';
 import { startGlanceSim, type GlanceSim } from '../local/glance-sim/index.ts';
 import { sendWebhook } from '../local/glance-sim/webhook-sender.ts';
 import { createGlanceActivityClient } from '../shared/adapters/glance-activity.ts';
-import { parseDeadLetter } from '../shared/adapters/dead-letters.ts';
+import { parseDeadLetter } from '../shared/dead-letter.ts';
 import { requestSalesforceToken } from '../shared/adapters/salesforce-auth.ts';
 import { setGlanceApiKey, updateSettings } from '../shared/org-admin.ts';
 import { SALESFORCE_API_VERSION } from '../shared/config.ts';

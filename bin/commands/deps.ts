@@ -2,7 +2,8 @@ import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import type { OrgAdminDeps } from '../../shared/org-admin.ts';
-import { dynamoSyncHistory, type SyncHistory } from '../../shared/sync/sync-history.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
+import { type SyncHistory } from '../../shared/sync/sync-history.ts';
 import type { Target } from './target.ts';
 
 export function adminDeps(target: Target): OrgAdminDeps {

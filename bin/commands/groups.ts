@@ -1,6 +1,6 @@
 import { AdminError } from '../../shared/admin-error.ts';
 import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
-import { secretNames } from '../../shared/adapters/secrets.ts';
+import { secretNames } from '../../shared/secret-names.ts';
 import { registerGroup } from '../../shared/org-admin.ts';
 import { GLANCE_CREDENTIALS_EXAMPLE, storeGlanceCredentials } from '../../shared/sync/glance-credentials.ts';
 import { adminDeps } from './deps.ts';

@@ -8,7 +8,7 @@ import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { sqsSyncQueue } from '../../shared/adapters/sync-queue.ts';
 import { DEFAULTS } from '../../shared/config.ts';
 import { requestSyncNow } from '../../shared/sync/sync-now.ts';
-import { dynamoSyncHistory } from '../../shared/sync/sync-history.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { UsageError, type ParsedValues } from './spec.ts';
 
 /** Output keys of infra/stack.ts (OUTPUTS); repeated here so the CLI does not load the CDK. */

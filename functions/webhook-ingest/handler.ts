@@ -5,8 +5,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { acceptWebhook } from '../../shared/webhook-intake.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
-import { cachedSecretReader, secretNames } from '../../shared/adapters/secrets.ts';
+import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { dynamoWebhookActivity, type WebhookActivityStore } from '../../shared/adapters/webhook-activity.ts';
+import { secretNames } from '../../shared/secret-names.ts';
 import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'webhook-ingest' });

@@ -1,6 +1,7 @@
 import { type BatchGetCommandOutput, BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
 import { orgSchema, type Org } from '../org.ts';
+import type { OrgRegistry } from '../org-admin-ports.ts';
 
 /**
  * The orgs table (single-table): ORG#{orgId}/ORG holds the org, GROUP#{groupId}/GROUP marks a
@@ -12,26 +13,6 @@ export const orgKeys = {
   group: (groupId: number) => ({ pk: `GROUP#${groupId}`, sk: 'GROUP' }),
   pairing: (groupId: number, orgId: string) => ({ pk: `GROUP#${groupId}`, sk: `ORG#${orgId}` }),
 };
-
-export interface GroupRecord {
-  groupId: number;
-  createdAt: string;
-}
-
-export interface OrgRegistry {
-  getGroup(groupId: number): Promise<GroupRecord | null>;
-  putGroup(groupId: number): Promise<void>;
-  getOrg(orgId: string): Promise<Org | null>;
-  /**
-   * Writes the org and brings its group pairings in line with `org.groups`, in one transaction,
-   * so the processor never sees an org paired with a group it does not list (or the reverse).
-   * `previous` is the org as read before the change (null when new); a concurrent change fails.
-   */
-  saveOrg(org: Org, previous: Org | null): Promise<void>;
-  deleteOrg(org: Org): Promise<void>;
-  listOrgs(): Promise<Org[]>;
-  orgsForGroup(groupId: number): Promise<Org[]>;
-}
 
 function stripKeys<T extends Record<string, unknown>>(item: T): Omit<T, 'pk' | 'sk'> {
   const { pk: _pk, sk: _sk, ...rest } = item;

@@ -1,7 +1,7 @@
 import type { Org } from '../org.ts';
 import type { SecretReader } from './secrets.ts';
-import { secretNames } from './secrets.ts';
-import { salesforceCredentialsSchema } from './salesforce-auth.ts';
+import { secretNames } from '../secret-names.ts';
+import { salesforceCredentialsSchema } from '../salesforce-credentials.ts';
 import { connectSalesforce, type RetryPolicy, type SalesforceOrgClient } from './salesforce.ts';
 import { SalesforceCallError } from '../salesforce-errors.ts';
 

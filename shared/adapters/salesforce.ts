@@ -2,10 +2,11 @@ import { Connection } from 'jsforce';
 import { SALESFORCE_API_VERSION } from '../config.ts';
 import { GLANCE_SESSION_EXTERNAL_ID, GLANCE_SESSION_OBJECT, type GlanceSessionRecord } from '../glance-session-record.ts';
 import { classifySalesforceError, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
-import type { OrgSalesforce, PostResult, RecordResult } from '../org-batch.ts';
+import type { OrgSalesforce, PostResult, RecordResult } from '../processing/org-batch.ts';
 import type { OrgShape } from '../record-links.ts';
 import type { ChatterPost } from '../chatter.ts';
-import { requestSalesforceToken, type SalesforceCredentials } from './salesforce-auth.ts';
+import { requestSalesforceToken } from './salesforce-auth.ts';
+import type { SalesforceCredentials } from '../salesforce-credentials.ts';
 
 /** Salesforce's limits for one sObject Collections call. */
 export const COLLECTION_LIMIT = 200;

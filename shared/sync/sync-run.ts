@@ -2,7 +2,7 @@ import { GlanceActivityError, type ActivityPage, type GlanceActivityClient, type
 import type { Log } from '../log.ts';
 import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
-import type { DeadLetterReason, QueuedMessage } from '../session-processing.ts';
+import type { DeadLetterReason, QueuedMessage } from '../dead-letter.ts';
 import { parseGlanceCredentials, SyncRunFailure } from './glance-credentials.ts';
 import { applyPage, orgWatermark, planGroupPull, type GroupPull, type SyncCursor } from './sync-cursor.ts';
 import { isFinished, queuedRun, type SyncHistory, type SyncRun } from './sync-history.ts';
