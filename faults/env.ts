@@ -12,6 +12,8 @@ import { dynamoTraceStore } from '../shared/adapters/trace-store.ts';
 import { sqsDeadLetters } from '../shared/adapters/dead-letters.ts';
 import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
 import { salesforceClientCache } from '../shared/adapters/salesforce-orgs.ts';
+import { SALESFORCE_RETRY } from '../shared/adapters/salesforce.ts';
+import type { Org } from '../shared/org.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../shared/org-admin.ts';
 import { DEFAULTS } from '../shared/config.ts';
 import { silentLog, type Log } from '../shared/log.ts';
@@ -134,7 +136,8 @@ export interface WorkerHooks {
 export function lambdaContainer(env: FaultEnv, hooks: WorkerHooks = {}): ProcessorDeps {
   const { resources, clock } = env;
   const events = sqsEventsQueue(resources.eventsQueueUrl);
-  const salesforceFor = salesforceClientCache(cachedSecretReader(), DEFAULTS.secretPrefix, () => ({ attempts: 3, baseDelayMs: 5, deadline: () => Date.now() + 10_000 }));
+  const salesforceClients = salesforceClientCache(cachedSecretReader(), DEFAULTS.secretPrefix, { ...SALESFORCE_RETRY, baseDelayMs: 5 });
+  const salesforceFor = (org: Org) => salesforceClients(org, () => Date.now() + 10_000);
   return {
     ledger: dynamoDedupeLedger(resources.dedupeTable, clock.now),
     orgsForGroup: (groupId) => env.registry.orgsForGroup(groupId),

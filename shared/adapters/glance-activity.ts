@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { crrPageSchema, fromCrrSession, isLastCrrPage, type CrrPage } from '../glance/crr-session.ts';
+import { retryDelay, sleep as wait, type RetryPolicy } from '../retry.ts';
 import { describeIssues, type GlanceSession } from '../session.ts';
 import {
   GlanceActivityError,
@@ -43,7 +44,7 @@ export interface GlanceActivityClientOptions {
   credentials: () => Promise<GlanceActivityCredentials>;
   fetch?: typeof fetch;
   now?: () => Date;
-  /** Retries per request for 429, 5xx and network failures; default 4. */
+  /** Retries per request for 429, 5xx and network failures (shared/retry.ts, equal jitter); default 4. */
   maxRetries?: number;
   baseDelayMs?: number;
   /** Longest single wait; a Retry-After beyond it fails fast instead of idling the Lambda. */
@@ -76,12 +77,14 @@ export function createGlanceActivityClient(options: GlanceActivityClientOptions)
   const maxDelayMs = options.maxDelayMs ?? 20_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const channelBatchSize = options.channelBatchSize ?? CRR_WIRE.defaultChannelBatchSize;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? wait;
   const random = options.random ?? Math.random;
   const base = new URL(options.baseUrl);
   const url = (path: string) => new URL(base.pathname.replace(/\/+$/, '') + path, base);
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError('maxRetries must be a whole number >= 0');
   if (!Number.isInteger(channelBatchSize) || channelBatchSize < 1) throw new RangeError('channelBatchSize must be a whole number >= 1');
+  const policy: RetryPolicy = { attempts: maxRetries + 1, baseDelayMs, maxDelayMs, jitter: 'equal' };
+  const nextDelay = (attempt: number) => retryDelay(policy, attempt, now().getTime(), random);
 
   let token: Token | null = null;
 
@@ -97,10 +100,11 @@ export function createGlanceActivityClient(options: GlanceActivityClientOptions)
           signal: AbortSignal.timeout(requestTimeoutMs),
         });
       } catch (error) {
-        if (attempt >= maxRetries) {
+        const delay = nextDelay(attempt);
+        if (delay === null) {
           throw new GlanceActivityError(`Glance CRR request for group ${groupId} failed after ${attempt + 1} attempts: ${errorText(error)}`, 'network');
         }
-        await sleep(backoff(attempt));
+        await sleep(delay);
         continue;
       }
       const text = await response.text().catch(() => '');
@@ -111,10 +115,11 @@ export function createGlanceActivityClient(options: GlanceActivityClientOptions)
       if (retryAfterMs !== null && retryAfterMs > maxDelayMs) {
         throw new GlanceActivityError(`Glance asked to retry group ${groupId} after ${Math.ceil(retryAfterMs / 1000)} s (${response.status}${detail})`, code, response.status, retryAfterMs);
       }
-      if (attempt >= maxRetries) {
+      const delay = nextDelay(attempt);
+      if (delay === null) {
         throw new GlanceActivityError(`Glance CRR for group ${groupId} still answered ${response.status} after ${attempt + 1} attempts${detail}`, code, response.status, retryAfterMs);
       }
-      await sleep(retryAfterMs ?? backoff(attempt));
+      await sleep(retryAfterMs ?? delay);
     }
   }
 
@@ -197,11 +202,6 @@ export function createGlanceActivityClient(options: GlanceActivityClientOptions)
         reply.status,
       );
     }
-  }
-
-  function backoff(attempt: number): number {
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
   }
 
   async function* sessions(groupId: number, query: SessionsQuery): AsyncGenerator<ActivityPage, void, undefined> {

@@ -1,10 +1,13 @@
 import type { SessionEvent } from '../session.ts';
+import { backoffDelay, type Backoff } from '../retry.ts';
 import type { Claimed, FailedOutcome, SessionWrite, Tally } from './batch-state.ts';
 import type { ProcessorDeps } from './session-processing.ts';
 
 /** A paused org's share waits up to this long before it is dead-lettered as undeliverable. */
 export const MAX_PAUSE_WAIT_MS = 48 * 3600_000;
 const DEFERRAL_DELAY_SECONDS = 900;
+/** One org's share retried on its own: 60 s, 120 s, 240 s, … up to SQS's longest message delay (15 min). */
+const FOLLOW_UP_BACKOFF: Backoff = { baseDelayMs: 30_000, maxDelayMs: 900_000, jitter: 'none' };
 
 const isFailed = (o: SessionWrite['outcomes'][number]): o is FailedOutcome =>
   o.kind === 'permanent' || o.kind === 'transient' || o.kind === 'deferred';
@@ -78,6 +81,6 @@ async function followUp(c: Claimed, failure: FailedOutcome, deps: ProcessorDeps)
     return 'deferred';
   }
   if (attempt >= deps.maxReceiveCount) return deadLetter(`gave up after ${attempt} attempts: org ${failure.orgId}: ${failure.reason}`);
-  await deps.requeue(next(attempt, { attempt }), Math.min(900, 30 * 2 ** attempt));
+  await deps.requeue(next(attempt, { attempt }), backoffDelay(attempt, FOLLOW_UP_BACKOFF) / 1000);
   return 'retried';
 }

@@ -7,9 +7,9 @@ import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ESM_REQUIRE_BANNER } from '../infra/pipeline-function.ts';
-import { EVENTS_MAX_RECEIVE_COUNT, SYNC_MAX_RECEIVE_COUNT } from '../infra/constants.ts';
-import { GlanceSalesforceSyncStack, OUTPUTS } from '../infra/stack.ts';
+import { ESM_REQUIRE_BANNER } from '../../infra/pipeline-function.ts';
+import { EVENTS_MAX_RECEIVE_COUNT, SYNC_MAX_RECEIVE_COUNT } from '../../infra/constants.ts';
+import { GlanceSalesforceSyncStack, OUTPUTS } from '../../infra/stack.ts';
 
 type Json = Record<string, any>;
 interface Statement {
@@ -19,7 +19,7 @@ interface Statement {
 }
 
 // The same feature flags `cdk synth` applies, so the test sees the deployed template.
-const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'));
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
 
 let app: App;
 let stack: GlanceSalesforceSyncStack;
@@ -189,7 +189,7 @@ describe('functions', () => {
         Handler: 'index.handler',
         MemorySize: memory,
         Timeout: timeout,
-        TracingConfig: { Mode: 'Active' },
+        TracingConfig: { Mode: 'PassThrough' },
       }),
     );
     const logGroupId = props.LoggingConfig.LogGroup.Ref;
@@ -243,7 +243,7 @@ describe('functions', () => {
       SCHEDULE_RULE_PREFIX: 'glance-sync-org-',
       EVENT_BUS_NAME: 'default',
     });
-    template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://www.glance.net' });
+    template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://cloud.glance.net' });
   });
 
   it('puts no secret-like value in any environment', () => {
@@ -282,18 +282,21 @@ describe('functions', () => {
 describe('least privilege', () => {
   const DYNAMO_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
-  it('grants no wildcard action, and "*" resources only to X-Ray', () => {
+  it('grants no wildcard action and no "*" resource (no active X-Ray tracing, which would need one)', () => {
+    let statements = 0;
     for (const fn of allFunctions()) {
       for (const s of statementsOf(fn)) {
+        statements++;
         expect(list(s.Action).filter((a) => a.includes('*'))).toEqual([]);
-        if (list(s.Resource).includes('*')) expect(list(s.Action).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+        expect(list(s.Resource)).not.toContain('*');
       }
     }
+    expect(statements).toBeGreaterThan(0);
   });
 
-  it('WebhookIngest only reads OrgsTable and only group webhook secrets', () => {
+  it('WebhookIngest reads OrgsTable (and puts its "last webhook accepted" item), and only group webhook secrets', () => {
     const fn = stack.functions.webhookIngest;
-    expect(actionsOf(fn, 'dynamodb:').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(actionsOf(fn, 'dynamodb:').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(resourcesFor(fn, 'dynamodb:GetItem')).toEqual([flat(arnOf(stack.tables.orgs))]);
     expect(actionsOf(fn, 'secretsmanager:')).toEqual(['secretsmanager:GetSecretValue']);
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
@@ -307,7 +310,7 @@ describe('least privilege', () => {
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
     expect(secrets[0]).toContain(':secret:glance-sync/org/*/salesforce*"');
-    expect(secrets.join()).not.toMatch(/org\/\*\/glance/);
+    expect(secrets.join()).not.toMatch(/group\/\*\/glance/);
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual([flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq))].sort());
     const orgsWrites = statementsOf(fn)
       .filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)))
@@ -321,7 +324,7 @@ describe('least privilege', () => {
     const fn = stack.functions.syncRun;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
-    expect(secrets[0]).toContain(':secret:glance-sync/org/*/glance*"');
+    expect(secrets[0]).toContain(':secret:glance-sync/group/*/glance*"');
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual(
       [flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq)), flat(arnOf(stack.queues.syncDlq))].sort(),
     );

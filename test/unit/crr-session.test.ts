@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { fromCrrSession } from '../shared/glance/crr-session.ts';
-import { GLANCE_STATUS_CODES, GLANCE_STATUSES, statusFromCrr } from '../shared/glance/session-status.ts';
-import { glanceSessionSchema } from '../shared/session.ts';
-import { DOCUMENTED_CRR_SAMPLE } from '../local/glance-sim/crr.ts';
-import { makeSession } from '../local/glance-sim/sample-sessions.ts';
+import { fromCrrSession } from '../../shared/glance/crr-session.ts';
+import { GLANCE_STATUS_CODES, GLANCE_STATUSES, statusFromCrr } from '../../shared/glance/session-status.ts';
+import { glanceSessionSchema } from '../../shared/session.ts';
+import { DOCUMENTED_CRR_SAMPLE } from '../../local/glance-sim/crr.ts';
+import { makeSession } from '../../local/glance-sim/sample-sessions.ts';
 
 const CONTEXT = { groupId: 12345, site: 'production' as const };
 const map = (raw: unknown) => fromCrrSession(raw, CONTEXT);

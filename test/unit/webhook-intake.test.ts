@@ -1,19 +1,18 @@
-import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { acceptWebhook, MAX_WEBHOOK_BYTES, type WebhookIntakeDeps } from '../shared/webhook-intake.ts';
-import { parseWebhookSecrets, verifyWebhookSignature } from '../shared/webhook-signature.ts';
-import type { SessionEvent } from '../shared/session.ts';
-import { sampleWebhookEvent } from './support/fixtures.ts';
+import { acceptWebhook, MAX_WEBHOOK_BYTES, type WebhookIntakeDeps } from '../../shared/webhook-intake.ts';
+import { parseWebhookSecrets, verifyWebhookSignature } from '../../shared/webhook-signature.ts';
+import type { SessionEvent } from '../../shared/session.ts';
+import { sampleWebhookEvent } from '../support/fixtures.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const OLD_SECRET = 'whsec_c2VjcmV0LW9uZS10aGF0LXdhcy1yb3RhdGVkLW91dA==';
 const NOW = new Date('2026-11-22T13:14:00Z');
 const nowSeconds = String(NOW.getTime() / 1000);
 
-// Computed from the Standard Webhooks definition, independently of the code under test.
+// Signed by the Standard Webhooks reference implementation, independently of the code under test.
 function sign(secret: string, id: string, timestamp: string, body: string): string {
-  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+  return new Webhook(secret).sign(id, new Date(Number(timestamp) * 1000), body);
 }
 
 function deps(overrides: Partial<WebhookIntakeDeps> = {}) {
@@ -139,5 +138,20 @@ describe('webhook intake answers the contract', () => {
     const big = JSON.stringify({ ...sampleWebhookEvent(), pad: 'x'.repeat(MAX_WEBHOOK_BYTES) });
     expect((await acceptWebhook(request(big), d)).status).toBe(413);
     expect(queued).toHaveLength(0);
+  });
+});
+
+describe('"last webhook accepted" per group (for orgs show)', () => {
+  it('is noted once an event is queued, never for a refusal, and its failure does not change the answer', async () => {
+    const noted: Array<[number, string]> = [];
+    const { d } = deps({ noteAccepted: async (groupId, at) => void noted.push([groupId, at.toISOString()]) });
+    const body = JSON.stringify(sampleWebhookEvent());
+    expect((await acceptWebhook(request(body), d)).status).toBe(202);
+    expect((await acceptWebhook(request(body, { 'webhook-signature': 'v1,bm9wZQ==' }), d)).status).toBe(401);
+    expect(noted).toEqual([[12345, NOW.toISOString()]]);
+
+    const { d: failing, queued } = deps({ noteAccepted: async () => Promise.reject(new Error('DynamoDB throttled')) });
+    expect((await acceptWebhook(request(body), failing)).status).toBe(202);
+    expect(queued).toHaveLength(1);
   });
 });
