@@ -25,7 +25,7 @@ export function secretArn(nameUnderPrefix: string): ArnPattern {
 export const SECRETS = {
   groupWebhook: secretArn('group/*/webhook*'),
   orgSalesforce: secretArn('org/*/salesforce*'),
-  orgGlance: secretArn('org/*/glance*'),
+  groupGlance: secretArn('group/*/glance*'),
   all: secretArn('*'),
 } as const;
 

@@ -44,7 +44,8 @@ export class PipelineFunctions extends Construct {
         [ENV.secretPrefix]: SECRET_PREFIX,
       },
     });
-    grantTable(this.webhookIngest, tables.orgs, ['dynamodb:GetItem', 'dynamodb:Query']);
+    // PutItem: the group's small "last webhook accepted at" item (shared/adapters/webhook-activity.ts).
+    grantTable(this.webhookIngest, tables.orgs, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem']);
     grantSecretRead(this.webhookIngest, SECRETS.groupWebhook, 'One webhook signing secret per Glance group, created at runtime by the admin CLI; the group id is only known per request.');
     queues.events.grantSendMessages(this.webhookIngest);
 
@@ -103,7 +104,7 @@ export class PipelineFunctions extends Construct {
     // Invalid pulled sessions and malformed sync requests are dead-lettered with their reason.
     queues.eventsDlq.grantSendMessages(this.syncRun);
     queues.syncDlq.grantSendMessages(this.syncRun);
-    grantSecretRead(this.syncRun, SECRETS.orgGlance, 'One Glance API credential secret per org, created at runtime by the admin CLI; the org comes from the queued message.');
+    grantSecretRead(this.syncRun, SECRETS.groupGlance, "One Glance CRR credential secret per group, created at runtime by the admin CLI; the group comes from the org's pairings.");
 
     this.syncNow = new PipelineFunction(this, 'SyncNow', {
       name: 'sync-now',

@@ -54,7 +54,7 @@ export class GlanceSalesforceSyncStack extends Stack {
       type: 'String',
       default: DEFAULT_GLANCE_API_URL,
       allowedPattern: '^https?://\\S+$',
-      description: 'Base URL of the Glance API that scheduled syncs pull activity from.',
+      description: 'Base URL of Glance\'s CRR (service login and sessions/ended) that scheduled syncs pull ended sessions from.',
     });
 
     this.tables = new DataTables(this, 'Data');

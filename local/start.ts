@@ -76,7 +76,7 @@ async function main(): Promise<void> {
 
   AWS (moto_server)        ${moto.endpoint}
   Salesforce simulator     ${sim.url}   records: ${sim.url}/__sim/sobjects/Glance_Session__c?orgId=${DEMO.productionOrgId}
-  Glance activity (sim)    ${glance.url}   (${glance.sessions(DEMO.groupId).length} sessions from the last day, pulled by the scheduled sync)
+  Glance CRR (sim)         ${glance.url}   (${glance.sessions(DEMO.groupId).length} cobrowse sessions from the last day; the scheduled sync pulls the ${glance.sessions(DEMO.groupId).filter((s) => s.endedAt !== null).length} that have ended)
   Webhook endpoint         POST ${webhookUrl}
   Lambda Invoke API        ${functions.endpoint}   (${Object.values(functions.functionNames).join(', ')}: the bundled handlers)
   Demo Glance group        ${DEMO.groupId}
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
 
 From another terminal:
   npm run send-sample                                          a signed webhook -> a Glance Session record
-  npm run glance-sync -- --local sync-now ${DEMO.productionOrgId} --wait    pull Glance activity now
+  npm run glance-sync -- --local sync-now ${DEMO.productionOrgId} --wait    pull ended sessions from Glance's CRR now
   npm run glance-sync -- --local history ${DEMO.productionOrgId}           Sync History`);
 
   const shutdown = async () => {

@@ -24,7 +24,7 @@ export type EnvKey = keyof typeof ENV;
 
 export const DEFAULTS = {
   secretPrefix: 'glance-sync/',
-  glanceApiUrl: 'https://www.glance.net',
+  glanceApiUrl: 'https://cloud.glance.net',
   /** EventBridge Scheduler group holding one schedule per org (the stack names its own). */
   scheduleGroupName: 'glance-sync-orgs',
   scheduleNamePrefix: 'glance-sync-org-',

@@ -101,12 +101,6 @@ function checkCredentials(credentials: unknown): SalesforceCredentials {
   return creds.data;
 }
 
-function checkApiKey(apiKey: unknown): string {
-  if (typeof apiKey !== 'string' || !/^\S{8,4096}$/.test(apiKey)) {
-    throw new AdminError('Glance API key must be 8 to 4096 characters without spaces (from glance.net: Settings > API Key)');
-  }
-  return apiKey;
-}
 
 async function requireOrg(deps: Pick<OrgAdminDeps, 'registry'>, orgId: string): Promise<Org> {
   const org = await deps.registry.getOrg(orgId);
@@ -146,21 +140,21 @@ async function changeOrg(deps: OrgAdminDeps, orgId: string, change: (org: Org) =
 }
 
 /**
- * Registers an org with its Salesforce credentials (and Glance API key, if given): secrets go to
- * the secret store, the rest to the table, and its schedule to EventBridge. All or nothing: if
+ * Registers an org with its Salesforce credentials: they go to the secret store, the rest to the
+ * table, and its schedule to EventBridge. (Glance credentials belong to the group: see
+ * sync/glance-credentials.ts.) All or nothing: if
  * the schedule cannot be made, the org is removed again so the command can simply be re-run.
  */
 export async function addOrg(
   deps: OrgAdminDeps,
   input: NewOrgInput,
   credentials: SalesforceCredentials,
-  options: { glanceApiKey?: string } & CheckOptions = {},
+  options: CheckOptions = {},
 ): Promise<Org> {
   const parsed = newOrgInputSchema.safeParse(input);
   if (!parsed.success) throw new AdminError(`invalid org: ${describeIssues(parsed.error)}`);
   const settings = applySettingsPatch(defaultSettings(), parsed.data.settings ?? {});
   const creds = checkCredentials(credentials);
-  const apiKey = options.glanceApiKey === undefined ? undefined : checkApiKey(options.glanceApiKey);
   const existing = await deps.registry.getOrg(parsed.data.orgId);
   if (existing) {
     const given = input.orgId === existing.orgId ? '' : ` (${input.orgId} is the same org)`;
@@ -180,7 +174,6 @@ export async function addOrg(
     updatedAt: now,
   });
   await deps.secrets.write(secretNames.orgSalesforce(deps.secretPrefix, org.orgId), JSON.stringify(creds));
-  if (apiKey !== undefined) await deps.secrets.write(secretNames.orgGlance(deps.secretPrefix, org.orgId), JSON.stringify({ apiKey }));
   await deps.registry.saveOrg(org, null);
   try {
     await deps.schedules.apply(org);
@@ -254,13 +247,6 @@ export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: S
   return { org: after, changes: settingChanges(before.settings, after.settings) };
 }
 
-/** Stores the Glance API key the org's syncs sign login keys with. */
-export async function setGlanceApiKey(deps: OrgAdminDeps, orgId: string, apiKey: string): Promise<void> {
-  const key = checkApiKey(apiKey);
-  await requireOrg(deps, orgId);
-  await deps.secrets.write(secretNames.orgGlance(deps.secretPrefix, orgId), JSON.stringify({ apiKey: key }));
-}
-
 /** Replaces the org's Salesforce credentials, e.g. after rotating a connected app's certificate. */
 export async function setSalesforceCredentials(deps: OrgAdminDeps, orgId: string, credentials: SalesforceCredentials, options: CheckOptions = {}): Promise<void> {
   const creds = checkCredentials(credentials);
@@ -274,7 +260,6 @@ async function removeEverything(deps: OrgAdminDeps, org: Org): Promise<void> {
   await deps.schedules.remove(org.orgId);
   await deps.registry.deleteOrg(org);
   await deps.secrets.remove(secretNames.orgSalesforce(deps.secretPrefix, org.orgId));
-  await deps.secrets.remove(secretNames.orgGlance(deps.secretPrefix, org.orgId));
 }
 
 /** Removes the org, its pairings, its sync schedule and its secrets. Its sync history stays, for the record. */

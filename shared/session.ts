@@ -6,6 +6,7 @@ import { inSalesforceDateTimeRange, parseSalesforceDateTime } from './salesforce
 function instantMillis(text: string): number {
   return parseSalesforceDateTime(text.replace(/(\.\d{3})\d+/, '$1')) ?? Number.NaN;
 }
+import { GLANCE_STATUS_CODES, isGlanceStatusCode } from './glance/session-status.ts';
 
 /**
  * The Glance session, one shape for webhooks and pulled activity (BRIEF: "The Glance session").
@@ -19,7 +20,7 @@ const text = (max: number) => z.string().max(max);
 
 export const GLANCE_SITES = ['production', 'staging'] as const;
 export const SESSION_TYPES = { G: 'Screen Share', C: 'Cobrowse', V: 'Video' } as const;
-/** Glance Activity Service status codes; C (completed) and X (cancelled/expired) are final. */
+/** Glance Activity Service status codes (glance/session-status.ts); C (completed) and X (ended without a clean close) are final. */
 export const FINAL_STATUSES = ['C', 'X'] as const;
 
 export const hostSchema = z.strictObject({
@@ -52,7 +53,7 @@ export const glanceSessionSchema = z.strictObject({
   groupId: z.number().int().positive(),
   site: z.enum(GLANCE_SITES),
   type: z.enum(['G', 'C', 'V']),
-  status: z.string().regex(/^[A-Z]$/, 'one upper-case Glance status code'),
+  status: z.string().refine((value: string): boolean => isGlanceStatusCode(value), `one upper-case Glance status code: ${GLANCE_STATUS_CODES.join(' ')}`),
   startedAt: isoInstant,
   endedAt: isoInstant.nullable(),
   host: hostSchema,

@@ -1,8 +1,8 @@
 import type { SalesforceCredentials } from '../../shared/salesforce-credentials.ts';
-import { addOrg, removeOrg, setGlanceApiKey, setSalesforceCredentials } from '../../shared/org-admin.ts';
+import { addOrg, removeOrg, setSalesforceCredentials } from '../../shared/org-admin.ts';
 import { parseSettingAssignments, SETTING_RULES } from '../../shared/org-settings.ts';
 import { adminDeps } from './deps.ts';
-import { readGlanceApiKeyFile, readJsonSecretFile } from './files.ts';
+import { readJsonSecretFile } from './files.ts';
 import { keyValues, when } from './output.ts';
 import { EXIT, optionalString, requireString, UsageError, type CommandSpec } from './spec.ts';
 
@@ -37,7 +37,6 @@ export const orgsAdd: CommandSpec = {
     'login-url': { type: 'string', value: 'URL', description: 'default: from the credentials, else login.salesforce.com / test.salesforce.com' },
     'installed-at': { type: 'string', value: 'ISO', description: 'when the package was installed (anchors the schedule); default now' },
     'credentials-file': { type: 'string', value: 'FILE', description: 'Salesforce credentials JSON (required)' },
-    'glance-api-key-file': { type: 'string', value: 'FILE', description: 'the Glance API key, alone or as {"apiKey": "..."}' },
     ...SKIP_CHECK_OPTION,
   },
   positionals: { min: 1, max: Infinity },
@@ -48,8 +47,6 @@ export const orgsAdd: CommandSpec = {
     const credentialsFile = requireString(values, 'credentials-file');
     const settings = parseSettingAssignments(assignments);
     const credentials = readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials;
-    const keyFile = optionalString(values, 'glance-api-key-file');
-    const glanceApiKey = keyFile ? readGlanceApiKeyFile(keyFile) : undefined;
     const deps = adminDeps(await target());
     const org = await addOrg(
       deps,
@@ -62,7 +59,7 @@ export const orgsAdd: CommandSpec = {
         ...(values['installed-at'] ? { installedAt: String(values['installed-at']) } : {}),
       },
       credentials,
-      { ...(glanceApiKey === undefined ? {} : { glanceApiKey }), skipCheck: values['skip-check'] === true },
+      { skipCheck: values['skip-check'] === true },
     );
     const schedule = await deps.schedules.describe(org.orgId);
     io.stdout.write(`registered org ${org.orgId} (${org.name}, ${org.environment})\n`);
@@ -72,8 +69,7 @@ export const orgsAdd: CommandSpec = {
         ['sync frequency', org.settings.syncFrequency],
         ['schedule', schedule ? `${schedule.groupName}/${schedule.scheduleName} ${schedule.expression} next ${when(schedule.nextFireAt)}` : 'none'],
         ['Salesforce', values['skip-check'] === true ? `login not tested (glance-sync orgs check ${org.orgId})` : 'login tested; the org has everything the package declares'],
-        ['Glance API key', glanceApiKey ? 'stored' : `not stored (glance-sync orgs credentials ${org.orgId} --glance-api-key-file FILE)`],
-        ['next step', `glance-sync orgs pair ${org.orgId} GROUP`],
+        ['next step', `glance-sync orgs pair ${org.orgId} GROUP (the group's Glance credentials: glance-sync groups credentials GROUP --file FILE)`],
       ], '  '),
     );
     return EXIT.ok;
@@ -83,32 +79,21 @@ export const orgsAdd: CommandSpec = {
 export const orgsCredentials: CommandSpec = {
   path: 'orgs credentials',
   orgArgument: true,
-  brief: "replace an org's Salesforce credentials or Glance API key",
-  usage: 'orgs credentials ORG [--credentials-file FILE] [--glance-api-key-file FILE]',
+  brief: "replace an org's Salesforce credentials",
+  usage: 'orgs credentials ORG --credentials-file FILE',
   summary:
-    "Replaces the org's Salesforce credentials and/or its Glance API key in Secrets Manager (e.g. after a rotation). New Salesforce credentials are stored only once they log in to this org and the org passes the package check (--skip-check skips that).",
+    "Replaces the org's Salesforce credentials in Secrets Manager (e.g. after a rotation). Glance credentials belong to the group: glance-sync groups credentials GROUP --file FILE.",
   options: {
     'credentials-file': { type: 'string', value: 'FILE', description: 'Salesforce credentials JSON (see orgs add --help)' },
-    'glance-api-key-file': { type: 'string', value: 'FILE', description: 'the Glance API key, alone or as {"apiKey": "..."}' },
     ...SKIP_CHECK_OPTION,
   },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
     const orgId = positionals[0]!;
-    const credentialsFile = optionalString(values, 'credentials-file');
-    const keyFile = optionalString(values, 'glance-api-key-file');
-    if (!credentialsFile && !keyFile) throw new UsageError('give --credentials-file, --glance-api-key-file or both');
-    const credentials = credentialsFile ? (readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials) : undefined;
-    const apiKey = keyFile ? readGlanceApiKeyFile(keyFile) : undefined;
-    const deps = adminDeps(await target());
-    if (credentials) {
-      await setSalesforceCredentials(deps, orgId, credentials, { skipCheck: values['skip-check'] === true });
-      io.stdout.write(`stored new Salesforce credentials for org ${orgId}${values['skip-check'] === true ? ' (login not tested)' : ' (login tested, package check passed)'}\n`);
-    }
-    if (apiKey !== undefined) {
-      await setGlanceApiKey(deps, orgId, apiKey);
-      io.stdout.write(`stored the Glance API key for org ${orgId}\n`);
-    }
+    const credentialsFile = requireString(values, 'credentials-file');
+    const credentials = readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials;
+    await setSalesforceCredentials(adminDeps(await target()), orgId, credentials, { skipCheck: values['skip-check'] === true });
+    io.stdout.write(`stored new Salesforce credentials for org ${orgId}${values['skip-check'] === true ? ' (login not tested)' : ' (login tested, package check passed)'}\n`);
     return EXIT.ok;
   },
 };

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminError } from '../../shared/admin-error.ts';
 import { canonicalOrgId } from '../../shared/org.ts';
-import { groupsAdd } from './groups.ts';
+import { groupsAdd, groupsCredentials } from './groups.ts';
 import { orgsPair, orgsSet, orgsUnpair } from './orgs-change.ts';
 import { orgsAdd, orgsCredentials, orgsRemove } from './orgs-register.ts';
 import { orgsList, orgsShow } from './orgs-view.ts';
@@ -12,7 +12,7 @@ import { dlqList, dlqRedrive } from './dlq.ts';
 import { debug } from './debug.ts';
 import { connect } from './target.ts';
 
-const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsCheck, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, syncNow, history, debug, dlqList, dlqRedrive];
+const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsCheck, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, groupsCredentials, syncNow, history, debug, dlqList, dlqRedrive];
 const GROUPS: Record<string, string> = {
   orgs: 'Salesforce orgs: registration, settings, group pairings, schedules',
   groups: 'Glance groups: webhook registration',

@@ -37,8 +37,8 @@ export function syncRunDeps(context?: LambdaContext): SyncRunDeps {
   return {
     getOrg: (orgId) => registry.getOrg(orgId),
     history: dynamoSyncHistory(requireEnv('orgsTable')),
-    async glanceSecret(orgId) {
-      const name = secretNames.orgGlance(prefix, orgId);
+    async glanceCredentials(groupId) {
+      const name = secretNames.groupGlance(prefix, groupId);
       return { name, value: await secrets.read(name) };
     },
     activityClient: (credentials) => createGlanceActivityClient({ baseUrl, credentials }),

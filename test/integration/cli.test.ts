@@ -14,6 +14,11 @@ import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { queuedRun, type SyncRun } from '../../shared/sync/sync-history.ts';
 import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
+import { secretExists, secretsManagerWriter } from '../../shared/adapters/secrets.ts';
+import { dynamoWebhookActivity } from '../../shared/adapters/webhook-activity.ts';
+import { secretNames } from '../../shared/secret-names.ts';
+import { DEFAULTS } from '../../shared/config.ts';
+import { startGlanceSim } from '../../local/glance-sim/index.ts';
 
 const ORG = '00D5g000000AbCdEAK';
 const SANDBOX = '00D5g000000SbXyEAK';
@@ -53,6 +58,11 @@ function file(name: string, content: string): string {
 const refreshToken = (orgId: string) => `${REFRESH_TOKEN}-${orgId}`;
 const credentialsFile = (orgId = ORG, token = refreshToken(orgId)) =>
   file(`creds-${orgId}.json`, JSON.stringify({ authType: 'refresh_token', loginUrl: salesforce.url, clientId: 'client-1', refreshToken: token }));
+
+/** Stored directly; `groups credentials` itself is tested against the Glance simulator below. */
+async function writeGlanceCredentials(groupId: number): Promise<void> {
+  await secretsManagerWriter().write(secretNames.groupGlance(DEFAULTS.secretPrefix, groupId), JSON.stringify({ username: 'u', password: 'p', apiKey: API_KEY }));
+}
 
 async function addOrg(orgId = ORG, ...settings: string[]): Promise<Result> {
   return cli(['orgs', 'add', orgId, '--name', 'Acme', '--environment', 'production', '--installed-at', '2026-11-01T13:14:00Z', '--credentials-file', credentialsFile(orgId.length === 15 ? `${orgId}EAK` : orgId), ...settings]);
@@ -127,7 +137,8 @@ describe('usage errors exit 2', () => {
     [['orgs', 'list', '--stack'], /--stack/],
     [['orgs', 'add', ORG, '--environment', 'production', '--credentials-file', 'creds.json'], /--name is required/],
     [['orgs', 'remove', ORG], /refusing to remove org 00D5g000000AbCdEAK without --yes/],
-    [['orgs', 'credentials', ORG], /give --credentials-file, --glance-api-key-file or both/],
+    [['orgs', 'credentials', ORG], /--credentials-file is required/],
+    [['groups', 'credentials', '12345'], /--file is required/],
     [['history', ORG, '--limit', '0'], /--limit must be a whole number from 1 to 100; got '0'/],
     [['sync-now', ORG, '--timeout', '5'], /--timeout goes with --wait/],
   ])('glance-sync %j', async (argv, message) => {
@@ -157,7 +168,7 @@ describe('orgs and groups against the local run', () => {
     expect((await cli(['groups', 'add', '12345'])).code).toBe(0);
     const added = await cli([
       'orgs', 'add', ORG, '--name', 'Acme', '--environment', 'production', '--installed-at', '2026-11-01T13:14:00Z',
-      '--credentials-file', credentialsFile(), '--glance-api-key-file', file('key.txt', `${API_KEY}\n`), 'syncFrequency=daily',
+      '--credentials-file', credentialsFile(), 'syncFrequency=daily',
     ]);
     expect(added).toMatchObject({ code: 0, stderr: '' });
     expect(added.stdout).toMatch(/registered org 00D5g000000AbCdEAK \(Acme, production\)/);
@@ -172,8 +183,10 @@ describe('orgs and groups against the local run', () => {
 
     let shown = json(await cli(['orgs', 'show', ORG, '--json']));
     expect(shown.schedule).toMatchObject({ expression: 'cron(14 13 * * ? *)', state: 'ENABLED', targetArn: resources.syncQueueArn, input: { orgId: ORG, trigger: 'schedule' } });
-    expect(shown.secrets).toEqual({ salesforce: true, glanceApiKey: true });
-    expect(shown.problems).toEqual([expect.stringMatching(/^sso\.nonAdminPartnerUserId is not set/)]);
+    expect(shown.secrets).toEqual({ salesforce: true });
+    expect(shown.groups).toEqual({ '12345': { glanceCredentials: false, lastWebhookAt: null, webhooksRecent: false } });
+    expect(shown.problems).toEqual([expect.stringMatching(/^group 12345 has no Glance CRR credentials stored: .*groups credentials 12345 --file FILE/)]);
+    await writeGlanceCredentials(12345);
 
     const set = await cli(['orgs', 'set', ORG, 'sso.nonAdminPartnerUserId=sync-bot', 'syncFrequency=every_2_hours', 'debugMode=on']);
     expect(set).toMatchObject({ code: 0, stderr: '' });
@@ -188,10 +201,52 @@ describe('orgs and groups against the local run', () => {
 
     const text = await cli(['orgs', 'show', ORG]);
     expect(text.stdout).toMatch(/schedule:\s+glance-sync-orgs\/glance-sync-org-00D5g000000AbCdEAK cron\(14 1\/2 \* \* \? \*\) UTC ENABLED\n/);
-    expect(text.stdout).toMatch(/Glance API key:\s+stored/);
+    expect(text.stdout).toMatch(/group 12345:\s+Glance credentials stored; no webhook accepted yet \(pull only: ended sessions, no start posts\)/);
     expect(text.stdout).toMatch(/ {2}debugMode:\s+on/);
     expect(text.stdout).not.toContain(REFRESH_TOKEN);
     expect(text.stdout).not.toContain(API_KEY);
+  });
+
+  it('groups credentials: checked against Glance, stored only once accepted, never printed; orgs show says whether webhooks arrive', async () => {
+    const glance = await startGlanceSim();
+    try {
+      glance.addGroup({ groupId: 12345, apiKey: API_KEY, username: 'crr-user', password: 'crr-password-never-printed' });
+      const env = { GLANCE_SYNC_TARGET: 'local', GLANCE_API_URL: glance.url };
+      expect(await cli(['groups', 'add', '12345'])).toMatchObject({ code: 0 });
+      const name = secretNames.groupGlance(DEFAULTS.secretPrefix, 12345);
+      const creds = (apiKey: string) => file('glance.json', JSON.stringify({ username: 'crr-user', password: 'crr-password-never-printed', apiKey }));
+
+      const refused = await cli(['groups', 'credentials', '12345', '--file', creds('a-wrong-api-key')], env);
+      expect(refused).toMatchObject({ code: 3, stdout: '' });
+      expect(refused.stderr).toMatch(/^glance-sync: not stored: Glance refused the API key of group 12345 \(403: invalid partnerId or apiKey\)/);
+      expect(refused.stderr).not.toMatch(/a-wrong-api-key|crr-password/);
+      expect(await secretExists(name)).toBe(false);
+
+      const unknownGroup = await cli(['groups', 'credentials', '777', '--file', creds(API_KEY)], env);
+      expect(unknownGroup).toMatchObject({ code: 3, stderr: expect.stringContaining('group 777 is not registered') });
+
+      const stored = await cli(['groups', 'credentials', '12345', '--file', creds(API_KEY)], env);
+      expect(stored).toEqual({ code: 0, stdout: `Glance accepted the credentials; stored them for group 12345 (${name}), sessions recorded as site production\n`, stderr: '' });
+      expect(glance.requests().map((r) => `${r.path} ${r.status}`)).toEqual([
+        '/api/auth/service 200',
+        '/api/crr/sessions/ended 403',
+        '/api/auth/service 200',
+        '/api/crr/sessions/ended 200',
+      ]);
+
+      await addOrg(ORG, 'chatterOnSessionStart=on');
+      await cli(['orgs', 'pair', ORG, '12345']);
+      let shown = json(await cli(['orgs', 'show', ORG, '--json']));
+      expect(shown.groups).toEqual({ '12345': { glanceCredentials: true, lastWebhookAt: null, webhooksRecent: false } });
+      expect(shown.problems).toEqual([expect.stringMatching(/^chatterOnSessionStart is on, but group 12345 has sent no webhook/)]);
+      await dynamoWebhookActivity(resources.orgsTable).noteAccepted(12345, new Date());
+      shown = json(await cli(['orgs', 'show', ORG, '--json']));
+      expect(shown.groups['12345']).toMatchObject({ glanceCredentials: true, webhooksRecent: true });
+      expect(shown.problems).toEqual([]);
+      expect((await cli(['orgs', 'show', ORG])).stdout).toMatch(/group 12345:\s+Glance credentials stored; webhooks recently, last accepted \S+Z/);
+    } finally {
+      await glance.stop();
+    }
   });
 
   it('a bad value exits 3 naming the setting and what it accepts, and changes nothing', async () => {
@@ -293,12 +348,12 @@ describe('orgs and groups against the local run', () => {
     [['orgs', 'pair', UNKNOWN, '111']],
     [['orgs', 'unpair', UNKNOWN, '111']],
     [['orgs', 'remove', UNKNOWN, '--yes']],
-    [['orgs', 'credentials', UNKNOWN, '--glance-api-key-file', 'KEYFILE']],
+    [['orgs', 'credentials', UNKNOWN, '--credentials-file', 'KEYFILE']],
     [['history', UNKNOWN]],
     [['sync-now', UNKNOWN]],
   ])('an unknown org exits 3 naming it: %j', async (argv) => {
     await cli(['groups', 'add', '111']);
-    const args = argv.map((a) => (a === 'KEYFILE' ? file('k.txt', API_KEY) : a));
+    const args = argv.map((a) => (a === 'KEYFILE' ? credentialsFile() : a));
     expect(await cli(args)).toEqual({ code: 3, stdout: '', stderr: `glance-sync: org ${UNKNOWN} is not registered\n` });
   });
 });

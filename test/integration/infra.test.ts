@@ -247,7 +247,7 @@ describe('functions', () => {
       ORGS_TABLE: table(() => tables.orgs),
       SYNC_QUEUE_URL: queueUrl(() => queues.sync),
     });
-    template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://www.glance.net' });
+    template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://cloud.glance.net' });
   });
 
   it('puts no secret-like value in any environment', () => {
@@ -298,9 +298,9 @@ describe('least privilege', () => {
     expect(statements).toBeGreaterThan(0);
   });
 
-  it('WebhookIngest only reads OrgsTable and only group webhook secrets', () => {
+  it('WebhookIngest reads OrgsTable (and puts its "last webhook accepted" item), and only group webhook secrets', () => {
     const fn = stack.functions.webhookIngest;
-    expect(actionsOf(fn, 'dynamodb:').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(actionsOf(fn, 'dynamodb:').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(resourcesFor(fn, 'dynamodb:GetItem')).toEqual([flat(arnOf(stack.tables.orgs))]);
     expect(actionsOf(fn, 'secretsmanager:')).toEqual(['secretsmanager:GetSecretValue']);
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
@@ -314,7 +314,7 @@ describe('least privilege', () => {
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
     expect(secrets[0]).toContain(':secret:glance-sync/org/*/salesforce*"');
-    expect(secrets.join()).not.toMatch(/org\/\*\/glance/);
+    expect(secrets.join()).not.toMatch(/group\/\*\/glance/);
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual([flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq))].sort());
     const orgsWrites = statementsOf(fn)
       .filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)))
@@ -328,7 +328,7 @@ describe('least privilege', () => {
     const fn = stack.functions.syncRun;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
-    expect(secrets[0]).toContain(':secret:glance-sync/org/*/glance*"');
+    expect(secrets[0]).toContain(':secret:glance-sync/group/*/glance*"');
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual(
       [flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq)), flat(arnOf(stack.queues.syncDlq))].sort(),
     );

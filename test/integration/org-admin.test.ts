@@ -17,7 +17,6 @@ import {
   pairOrg,
   registerGroup,
   removeOrg,
-  setGlanceApiKey,
   setSalesforceCredentials,
   unpairOrg,
   updateSettings,
@@ -25,6 +24,8 @@ import {
 } from '../../shared/org-admin.ts';
 import type { SettingsPatch } from '../../shared/org-settings.ts';
 import { nextScheduledSync } from '../../shared/schedule.ts';
+import { storeGlanceCredentials } from '../../shared/sync/glance-credentials.ts';
+import { GlanceActivityError } from '../../shared/sync/glance-activity.ts';
 
 const ORG = '00D5g000000AbCdEAK';
 const SANDBOX = '00D5g000000SbXyEAK';
@@ -282,7 +283,6 @@ describe('removeOrg', () => {
     await addOrg(deps(), { orgId: SANDBOX, name: 'Sandbox', environment: 'sandbox', installedAt: INSTALLED }, CREDENTIALS);
     await pairOrg(deps(), ORG, 111);
     await pairOrg(deps(), SANDBOX, 111);
-    await setGlanceApiKey(deps(), ORG, 'glance-api-key-1');
 
     const removed = await removeOrg(deps(), ORG);
     expect(removed.orgId).toBe(ORG);
@@ -291,7 +291,7 @@ describe('removeOrg', () => {
     expect((await deps().registry.orgsForGroup(111)).map((o) => o.orgId)).toEqual([SANDBOX]);
     expect(await rule()).toBeNull();
     expect(await rule(`glance-sync-org-${SANDBOX}`)).not.toBeNull();
-    for (const name of [secretNames.orgSalesforce(DEFAULTS.secretPrefix, ORG), secretNames.orgGlance(DEFAULTS.secretPrefix, ORG)]) {
+    for (const name of [secretNames.orgSalesforce(DEFAULTS.secretPrefix, ORG)]) {
       const described = await secretsManager().send(new DescribeSecretCommand({ SecretId: name }));
       expect(described.DeletedDate, name).toBeInstanceOf(Date);
     }
@@ -319,7 +319,7 @@ describe('removeOrg', () => {
     const stored = await cachedSecretReader().read(secretNames.orgSalesforce(DEFAULTS.secretPrefix, ORG));
     expect(JSON.parse(stored!)).toMatchObject({ refreshToken: 'refresh-token-value-2' });
     expect(await secretExists(secretNames.orgSalesforce(DEFAULTS.secretPrefix, ORG))).toBe(true);
-    // and removed again, though its Glance secret was already pending deletion
+    // and removed again, though its old secret was already pending deletion
     await removeOrg(deps(), ORG);
     expect(await deps().registry.getOrg(ORG)).toBeNull();
   });
@@ -330,13 +330,46 @@ describe('removeOrg', () => {
 });
 
 describe('secrets', () => {
-  it('the Glance API key is stored as {"apiKey"} for the sync to read', async () => {
-    await addTestOrg();
-    await setGlanceApiKey(deps(), ORG, 'glance-api-key-1');
-    const stored = await cachedSecretReader().read(secretNames.orgGlance(DEFAULTS.secretPrefix, ORG));
-    expect(JSON.parse(stored!)).toEqual({ apiKey: 'glance-api-key-1' });
-    expect((await errorOf(setGlanceApiKey(deps(), ORG, 'has space in it'))).message).toMatch(/without spaces/);
-    expect((await errorOf(setGlanceApiKey(deps(), SANDBOX, 'glance-api-key-1'))).code).toBe('not_found');
+  it("a group's Glance credentials are stored only once Glance accepted them, never shown in errors", async () => {
+    const name = secretNames.groupGlance(DEFAULTS.secretPrefix, 111);
+    const file = JSON.stringify({ username: 'crr-user', password: 'crr-password-value', apiKey: 'group-api-key-value' });
+    let answer: Error | null = null;
+    const checked: string[] = [];
+    const store = (text: string, groupId = 111) =>
+      storeGlanceCredentials(
+        {
+          groupKnown: async (id) => (await deps().registry.getGroup(id)) !== null,
+          secretName: (id) => secretNames.groupGlance(DEFAULTS.secretPrefix, id),
+          writeSecret: (secret, value) => deps().secrets.write(secret, value),
+          check: async (id, credentials) => {
+            checked.push(`${id}:${credentials.username}`);
+            if (answer) throw answer;
+          },
+        },
+        groupId,
+        'Glance credentials file creds.json',
+        text,
+      );
+
+    expect(await errorOf(store(file))).toMatchObject({ code: 'not_found', message: expect.stringContaining('groups add 111') });
+    await registerGroup(deps(), 111);
+    answer = new GlanceActivityError('Glance refused the API key of group 111 (403: invalid partnerId or apiKey): ...', 'api_key_refused', 403);
+    expect(await errorOf(store(file))).toMatchObject({ code: 'invalid', message: expect.stringMatching(/^not stored: Glance refused the API key of group 111/) });
+    answer = new GlanceActivityError('Glance CRR request for group 111 failed after 2 attempts: TypeError: fetch failed', 'network');
+    // Glance unreachable is not the admin's mistake: a plain error (exit 1), not an AdminError.
+    const unreachable = await store(file).catch((error: unknown) => error);
+    expect(unreachable).not.toBeInstanceOf(AdminError);
+    expect((unreachable as Error).message).toMatch(/^not stored: the credentials could not be checked against Glance/);
+    expect(await secretExists(name)).toBe(false);
+
+    answer = null;
+    expect(await store(file)).toEqual({ secretName: name, site: 'production' });
+    expect(JSON.parse((await cachedSecretReader().read(name))!)).toEqual({ ...JSON.parse(file), site: 'production' });
+    expect(checked).toEqual(['111:crr-user', '111:crr-user', '111:crr-user']);
+
+    const malformed = await errorOf(store(JSON.stringify({ username: 'crr-user', password: 'crr-password-value', apiKey: 'has space in it' })));
+    expect(malformed.message).toMatch(/^Glance credentials file creds\.json has a missing or invalid apiKey/);
+    expect(malformed.message).not.toMatch(/crr-password-value|has space/);
   });
 
   it('Salesforce credentials are replaced; bad ones are refused naming fields, never values', async () => {
