@@ -1,8 +1,11 @@
 import { AdminError } from '../../shared/admin-error.ts';
+import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
+import { secretNames } from '../../shared/secret-names.ts';
 import { registerGroup, retireGroupSecret, rotateGroupSecret } from '../../shared/org-admin.ts';
+import { GLANCE_CREDENTIALS_EXAMPLE, storeGlanceCredentials } from '../../shared/sync/glance-credentials.ts';
 import { adminDeps } from './deps.ts';
 import { readSecretFile } from './files.ts';
-import { EXIT, optionalString, type CommandSpec } from './spec.ts';
+import { EXIT, optionalString, requireString, type CommandSpec } from './spec.ts';
 
 function parseGroupId(text: string): number {
   if (!/^\d{1,15}$/.test(text) || Number(text) <= 0) throw new AdminError(`group id must be a positive whole number; got '${text}'`);
@@ -37,6 +40,7 @@ export const groupsAdd: CommandSpec = {
       io.stderr.write(`registered group ${groupId}; its webhook signing secret follows, shown this once:\n`);
       io.stdout.write(`${webhookSecret}\n`);
     }
+    io.stderr.write(`next: store its Glance CRR credentials for scheduled syncs (glance-sync groups credentials ${groupId} --file FILE)\n`);
     return EXIT.ok;
   },
 };
@@ -80,6 +84,45 @@ export const groupsRetireSecret: CommandSpec = {
     const groupId = parseGroupId(positionals[0]!);
     await retireGroupSecret(adminDeps(await target()), groupId);
     io.stdout.write(`group ${groupId}: the old webhook secret is retired; only the current one verifies\n`);
+    return EXIT.ok;
+  },
+};
+
+export const groupsCredentials: CommandSpec = {
+  path: 'groups credentials',
+  brief: "store a group's Glance CRR credentials (checked with Glance first)",
+  usage: 'groups credentials GROUP --file FILE',
+  summary:
+    "Stores the Glance credentials the scheduled sync pulls a group's ended sessions with, in Secrets Manager. They are checked first: a service login and one short read of the group's sessions; credentials Glance refuses are not stored.",
+  details: [
+    `FILE holds JSON: ${GLANCE_CREDENTIALS_EXAMPLE}`,
+    '  username, password  the CRR service account issued by your Glance representative',
+    "  apiKey              the group's API key (Glance: My Account > Settings)",
+    '  site                optional, production (default) or staging: CRR says nothing about the site, so pulled sessions are recorded under this one',
+    'Secrets are read from files only, never from flags, and are never printed.',
+  ].join('\n'),
+  options: {
+    file: { type: 'string', value: 'FILE', description: 'the credentials JSON (required)' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals, io, target }) {
+    const groupId = parseGroupId(positionals[0]!);
+    const file = requireString(values, 'file');
+    const text = readSecretFile(file, 'Glance credentials');
+    const t = await target();
+    const deps = adminDeps(t);
+    const stored = await storeGlanceCredentials(
+      {
+        groupKnown: async (id) => (await deps.registry.getGroup(id)) !== null,
+        secretName: (id) => secretNames.groupGlance(t.secretPrefix, id),
+        writeSecret: (name, value) => deps.secrets.write(name, value),
+        check: (id, credentials) => createGlanceActivityClient({ baseUrl: t.glanceApiUrl, credentials: async () => credentials, maxRetries: 1 }).check(id, new Date()),
+      },
+      groupId,
+      `Glance credentials file ${file}`,
+      text,
+    );
+    io.stdout.write(`Glance accepted the credentials; stored them for group ${groupId} (${stored.secretName}), sessions recorded as site ${stored.site}\n`);
     return EXIT.ok;
   },
 };

@@ -12,6 +12,7 @@ const counts = (run: SyncRun) =>
 
 export const syncNow: CommandSpec = {
   path: 'sync-now',
+  orgArgument: true,
   brief: 'start a sync run now (--wait to follow it)',
   usage: 'sync-now ORG [--wait [--timeout SECONDS]] [--from ISO] [--json]',
   summary:
@@ -61,6 +62,7 @@ export const syncNow: CommandSpec = {
 
 export const history: CommandSpec = {
   path: 'history',
+  orgArgument: true,
   brief: "an org's Sync History, newest first",
   usage: 'history ORG [--limit N] [--json]',
   summary: "Shows the org's Sync History, newest first: each run's trigger, status, times, counts and error, and the next scheduled sync.",

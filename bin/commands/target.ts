@@ -18,6 +18,8 @@ export const STACK_OUTPUTS = {
   eventsDlqUrl: 'EventsDlqUrl',
   syncQueueArn: 'SyncQueueArn',
   syncNowFunction: 'SyncNowFunctionName',
+  scheduleGroupName: 'ScheduleGroupName',
+  schedulerRoleArn: 'SchedulerRoleArn',
 } as const;
 export const DEFAULT_STACK = 'GlanceSalesforceSyncStack';
 
@@ -35,8 +37,11 @@ export interface Target {
   eventsDlqUrl: string;
   syncQueueArn: string;
   secretPrefix: string;
-  rulePrefix: string;
-  eventBusName: string;
+  /** The EventBridge Scheduler group of the org schedules, and the role they send to the sync queue with. */
+  scheduleGroupName: string;
+  schedulerRoleArn: string;
+  /** Glance's CRR base URL, which stored credentials are checked against: GLANCE_API_URL, else the local simulator or the stack's GlanceApiUrl parameter. */
+  glanceApiUrl: string;
   syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
 }
 
@@ -48,7 +53,8 @@ export class TargetError extends Error {
 export async function connect(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<Target> {
   const local = values.local === true || env.GLANCE_SYNC_TARGET === 'local';
   if (local && typeof values.stack === 'string') throw new UsageError('--local (or GLANCE_SYNC_TARGET=local) and --stack exclude each other');
-  return local ? connectLocal(env) : connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+  const target = local ? connectLocal(env) : await connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+  return env.GLANCE_API_URL ? { ...target, glanceApiUrl: env.GLANCE_API_URL } : target;
 }
 
 function connectLocal(env: NodeJS.ProcessEnv): Target {
@@ -70,8 +76,9 @@ function connectLocal(env: NodeJS.ProcessEnv): Target {
     eventsDlqUrl: resources.eventsDlqUrl,
     syncQueueArn: resources.syncQueueArn,
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
+    scheduleGroupName: resources.scheduleGroupName,
+    schedulerRoleArn: resources.schedulerRoleArn,
+    glanceApiUrl: runtime.glanceSimUrl ?? DEFAULTS.glanceApiUrl,
     syncNow: (orgId, options) => {
       if (!lambda || !functionName) throw new RuntimeFileError(`${file} names no Lambda endpoint: restart the local run (npm start)`);
       return invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), { where: `the local run (${endpoint})`, fix: 'restart the local run (npm start)' });
@@ -86,9 +93,11 @@ async function connectStack(stackName: string, region: string | undefined): Prom
   }
   const cfn = new CloudFormationClient(region ? { region } : {});
   let outputs: Map<string, string>;
+  let glanceApiUrl: string = DEFAULTS.glanceApiUrl;
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     outputs = new Map((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    glanceApiUrl = out.Stacks?.[0]?.Parameters?.find((p) => p.ParameterKey === 'GlanceApiUrl')?.ParameterValue || glanceApiUrl;
   } catch (error) {
     const message = (error as Error).message;
     if (/does not exist/i.test(message)) {
@@ -110,8 +119,9 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     eventsDlqUrl: output(STACK_OUTPUTS.eventsDlqUrl),
     syncQueueArn: output(STACK_OUTPUTS.syncQueueArn),
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
+    scheduleGroupName: output(STACK_OUTPUTS.scheduleGroupName),
+    schedulerRoleArn: output(STACK_OUTPUTS.schedulerRoleArn),
+    glanceApiUrl,
     syncNow: async (orgId, options) =>
       invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), {
         where: `stack ${stackName} (${await lambda.config.region()})`,

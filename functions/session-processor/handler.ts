@@ -12,6 +12,8 @@ import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
+import { pipelineEventsFromEnv } from '../../shared/adapters/pipeline-events.ts';
+import { orgPaused, orgResumed, type PipelineEvent } from '../../shared/pipeline-events.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { fromPowertools } from '../../shared/log.ts';
@@ -20,6 +22,11 @@ import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE, optionalEnv, PROCESSOR_LEASE
 const logger = new Logger({ serviceName: 'session-processor' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'session-processor' });
 const secrets = cachedSecretReader();
+// Read at first use: tests and the local run set the environment after importing the handler.
+const events = () => pipelineEventsFromEnv();
+/** The pipeline's own events are news for customers, not part of the work: a failure is logged, never retried. */
+const announce = (event: PipelineEvent) =>
+  events().publish([event]).catch((error: Error) => logger.warn('could not publish a pipeline event', { detailType: event.detailType, error: error.message }));
 /** Logged-in clients kept across invocations; each invocation passes its own retry deadline. */
 let salesforceClients: ReturnType<typeof salesforceClientCache> | undefined;
 
@@ -38,16 +45,19 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       forgetSalesforce: (orgId) => clients.forget(orgId),
       deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
       maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
-      pauses: dynamoOrgPauses(requireEnv('orgsTable')),
+      pauses: dynamoOrgPauses(requireEnv('orgsTable'), Date.now, {
+        onResumed: (orgId, pause) => announce(orgResumed(orgId, pause.until, pause.reason, new Date())),
+      }),
       requeue: (sessionEvent, delaySeconds) => eventsQueue.send(sessionEvent, delaySeconds),
       apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
       now: () => Date.now(),
-      onPause: (orgId) => {
+      onPause: async (orgId, reason, until) => {
         // The total (service dimension only) is what the PausedOrgs alarm watches; per org for the dashboard.
         metrics.addMetric(METRIC_NAMES.orgPaused, MetricUnit.Count, 1);
         const metric = metrics.singleMetric();
         metric.addDimension('orgId', orgId);
         metric.addMetric(METRIC_NAMES.orgPaused, MetricUnit.Count, 1);
+        await announce(orgPaused(orgId, until, reason));
       },
       leaseMs: PROCESSOR_LEASE_MS,
       chatterLeaseMs: PROCESSOR_LEASE_MS,

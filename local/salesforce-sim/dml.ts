@@ -1,7 +1,7 @@
 import { recordError, type RecordError } from './errors.ts';
 import type { RecordFaults } from './faults.ts';
 import { normalizeId } from './ids.ts';
-import { findField, objectForId, type FieldDef, type SObjectDef } from './schemas.ts';
+import { findField, type FieldDef, type SObjectDef } from './schemas.ts';
 import type { Org, Store } from './store.ts';
 import { sameValue, validateRecord, type WriteContext } from './values.ts';
 
@@ -20,11 +20,13 @@ export interface SaveResult {
 
 export type UpsertResult = SaveResult & { notFound?: boolean; multiple?: string[] };
 
+const NO_FAULTS = { errorFor: () => undefined, losesCreateRace: () => false, finish: () => undefined } as unknown as RecordFaults;
+
 const failed = (error: RecordError, id?: string): SaveResult =>
   id ? { id, success: false, errors: [error] } : { success: false, errors: [error] };
 
 function writeContext(ctx: DmlContext): WriteContext {
-  return { existing: (id) => ctx.store.get(ctx.org, id)?.def };
+  return { existing: (id) => ctx.store.get(ctx.org, id)?.def, emailInternationalization: ctx.org.config.emailInternationalization === true };
 }
 
 function uniquenessError(ctx: DmlContext, def: SObjectDef, fields: Record<string, unknown>, selfId?: string): RecordError | undefined {
@@ -46,21 +48,7 @@ export function createRecord(ctx: DmlContext, def: SObjectDef, body: Record<stri
   const checked = validateRecord(def, body, 'create', writeContext(ctx));
   if (!checked.ok) return failed(checked.error);
   const fault = ctx.faults.errorFor('create', body);
-  if (fault?.statusCode === 'DUPLICATE_VALUE') {
-    const unique = def.fields.find((f) => f.unique && checked.fields[f.name] !== undefined && checked.fields[f.name] !== null);
-    if (unique && !uniquenessError(ctx, def, checked.fields)) {
-      // The competing create is another transaction: this call's allOrNone rollback does not undo it.
-      const journal = ctx.org.journal;
-      ctx.org.journal = null;
-      let winner: string;
-      try {
-        winner = ctx.store.insert(ctx.org, def, checked.fields);
-      } finally {
-        ctx.org.journal = journal;
-      }
-      return failed(recordError('DUPLICATE_VALUE', `duplicate value found: ${unique.name} duplicates value on record with id: ${winner}`));
-    }
-  } else if (fault) return failed(fault);
+  if (fault) return failed(fault);
   const duplicate = uniquenessError(ctx, def, checked.fields);
   if (duplicate) return failed(duplicate);
   return { id: ctx.store.insert(ctx.org, def, checked.fields), success: true, errors: [] };
@@ -75,7 +63,7 @@ export function updateRecord(
 ): UpsertResult {
   const id = typeof rawId === 'string' ? normalizeId(rawId) : undefined;
   if (!id) return { ...failed(recordError('MALFORMED_ID', `${def.label} ID: id value of incorrect type: ${String(rawId)}`, ['Id'])), notFound: true };
-  if (objectForId(id) !== def || !ctx.store.get(ctx.org, id)) {
+  if (ctx.org.schema.objectForId(id) !== def || !ctx.store.get(ctx.org, id)) {
     return { ...failed(recordError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id'), id), notFound: true };
   }
   const rest = Object.fromEntries(Object.entries(body).filter(([k]) => k.toLowerCase() !== 'id'));
@@ -117,7 +105,16 @@ export function upsertRecord(
   }
   const [match] = matches;
   if (match) return { ...updateRecord(ctx, def, match.Id, rest, { ...rest, [extField.name]: extValue }), created: false };
-  const created = createRecord(ctx, def, { ...rest, [extField.name]: extValue });
+  const body2 = { ...rest, [extField.name]: extValue };
+  if (ctx.faults.losesCreateRace(body2)) {
+    // The concurrent upsert's record: created as it would have been, outside this call's transaction.
+    const winner = createRecord({ ...ctx, faults: NO_FAULTS }, def, body2);
+    if (winner.success && winner.id) {
+      ctx.org.journal?.pop();
+      return failed(recordError('DUPLICATE_VALUE', `duplicate value found: ${extField.name} duplicates value on record with id: ${winner.id}`, []));
+    }
+  }
+  const created = createRecord(ctx, def, body2);
   return created.success ? { ...created, created: true } : created;
 }
 

@@ -1,3 +1,4 @@
+import { sameSalesforceId } from '../../shared/salesforce-id.ts';
 import { recordError, type RecordError } from './errors.ts';
 
 export type FaultKind =
@@ -7,11 +8,9 @@ export type FaultKind =
   | 'UNABLE_TO_LOCK_ROW'
   | 'DUPLICATES_DETECTED'
   /**
-   * Two upserts creating one new external id at nearly the same moment: the other one commits
-   * first and this record is answered DUPLICATE_VALUE (BRIEF; Salesforce support's account on
-   * salesforce.stackexchange.com/q/197382). The simulator answers requests one at a time, so the
-   * race is injected: the competing create is stored with this record's values, then this record
-   * fails. Per record, on creates only (an upsert that finds its record updates it, as in Salesforce).
+   * Another upsert creates the same new external id at nearly the same moment: this upsert's
+   * create loses with DUPLICATE_VALUE and the other record exists afterwards (BRIEF: "it is an
+   * update to retry, not a refusal"). Only hits upserts that would create.
    */
   | 'DUPLICATE_VALUE';
 
@@ -74,15 +73,26 @@ export class RecordFaults {
   errorFor(op: WriteOp, fields: Record<string, unknown>, id?: string): RecordError | undefined {
     for (const armed of this.candidates) {
       if (armed.remaining <= 0 && !this.hit.has(armed)) continue;
-      if ((armed.spec.fault === 'DUPLICATES_DETECTED' || armed.spec.fault === 'DUPLICATE_VALUE') && op !== 'create') continue;
+      if (armed.spec.fault === 'DUPLICATE_VALUE') continue;
+      if (armed.spec.fault === 'DUPLICATES_DETECTED' && op !== 'create') continue;
       if (!recordMatches(armed.spec.recordMatch, fields)) continue;
       this.hit.add(armed);
-      if (armed.spec.fault === 'UNABLE_TO_LOCK_ROW') return recordError('UNABLE_TO_LOCK_ROW', id ? `${LOCK_MESSAGE} or 1 records: ${id}` : LOCK_MESSAGE);
-      // The message names the record the competing create made; createRecord fills it in.
-      if (armed.spec.fault === 'DUPLICATE_VALUE') return recordError('DUPLICATE_VALUE', 'duplicate value found');
-      return recordError('DUPLICATES_DETECTED', 'Use one of these records?');
+      return armed.spec.fault === 'UNABLE_TO_LOCK_ROW'
+        ? recordError('UNABLE_TO_LOCK_ROW', id ? `${LOCK_MESSAGE} or 1 records: ${id}` : LOCK_MESSAGE)
+        : recordError('DUPLICATES_DETECTED', 'Use one of these records?');
     }
     return undefined;
+  }
+
+  /** Whether an upsert about to create this record loses the race to a concurrent one. */
+  losesCreateRace(fields: Record<string, unknown>): boolean {
+    for (const armed of this.candidates) {
+      if (armed.spec.fault !== 'DUPLICATE_VALUE' || (armed.remaining <= 0 && !this.hit.has(armed))) continue;
+      if (!recordMatches(armed.spec.recordMatch, fields)) continue;
+      this.hit.add(armed);
+      return true;
+    }
+    return false;
   }
 
   finish(): void {
@@ -102,7 +112,7 @@ export class FaultBook {
 
   /** Disarms every fault, or only those aimed at one org (of one kind, when given). */
   clear(orgId?: string, fault?: FaultKind): void {
-    this.armed = orgId ? this.armed.filter((a) => a.spec.orgId?.slice(0, 15) !== orgId.slice(0, 15) || (fault !== undefined && a.spec.fault !== fault)) : [];
+    this.armed = orgId ? this.armed.filter((a) => !a.spec.orgId || !sameSalesforceId(a.spec.orgId, orgId) || (fault !== undefined && a.spec.fault !== fault)) : [];
   }
 
   pending(): FaultSpec[] {
@@ -114,7 +124,7 @@ export class FaultBook {
       (a) =>
         a.remaining > 0 &&
         kinds.includes(a.spec.fault) &&
-        (!a.spec.orgId || a.spec.orgId.slice(0, 15) === info.orgId.slice(0, 15)) &&
+        (!a.spec.orgId || sameSalesforceId(a.spec.orgId, info.orgId)) &&
         (!a.spec.method || a.spec.method.toUpperCase() === info.method) &&
         (!a.spec.pathIncludes || info.path.includes(a.spec.pathIncludes)),
     );

@@ -26,8 +26,18 @@ function readHealth(item: Record<string, unknown>): OrgHealth {
   return { pause, failures: Number(item.failures ?? 0) };
 }
 
+export interface OrgPausesOptions {
+  /**
+   * Told once when an org's pause ends: the org answered again (its probe or any later write
+   * succeeded) and the breaker's HEALTH# item was deleted. Only the invocation whose DeleteItem
+   * removed an item that held a pause is told, so "resumed" is said once. A pause that has merely
+   * run out is not over: the breaker is half-open until a probe succeeds (circuit-breaker.ts).
+   */
+  onResumed?(orgId: string, pause: OrgPause): Promise<void>;
+}
+
 /** Item shape: until, reason, since, pauseKind, probes (the pause); failures, failingSince, lastError; probeUntil (ms). */
-export function dynamoOrgPauses(tableName: string, now: () => number = Date.now): OrgPauses {
+export function dynamoOrgPauses(tableName: string, now: () => number = Date.now, options: OrgPausesOptions = {}): OrgPauses {
   async function health(orgIds: string[]): Promise<Map<string, OrgHealth>> {
     const result = new Map<string, OrgHealth>();
     const unique = [...new Set(orgIds)];
@@ -74,7 +84,9 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now)
       return { failures: Number(out.Attributes?.failures ?? 1), since: String(out.Attributes?.failingSince ?? at) };
     },
     async recover(orgId) {
-      await dynamo().send(new DeleteCommand({ TableName: tableName, Key: orgHealthKey(orgId) }));
+      const out = await dynamo().send(new DeleteCommand({ TableName: tableName, Key: orgHealthKey(orgId), ReturnValues: 'ALL_OLD' }));
+      const ended = out.Attributes ? readHealth(out.Attributes).pause : null;
+      if (ended) await options.onResumed?.(orgId, { until: ended.until, reason: ended.reason });
     },
     async claimProbe(orgId, leaseMs) {
       try {

@@ -32,8 +32,8 @@ export interface ChatterWork {
   link: LinkDecision;
   /** What happened to the post, for the Debug Mode trace. */
   chatter: string;
-  /** `wait`: try again at `retryAt` (epoch ms) without counting a failed attempt. */
-  problems: Array<{ kind: 'permanent' | 'transient' | 'wait'; reason: string; retryAt?: number }>;
+  /** `setup`: the org lacks what the package declares; `wait`: try again at `retryAt` (epoch ms) without counting a failed attempt. */
+  problems: Array<{ kind: 'setup' | 'permanent' | 'transient' | 'wait'; reason: string; retryAt?: number }>;
   /** The first version of the session the pipeline took was live: its post is due even if it has ended since. */
   reachedLive: boolean;
 }

@@ -25,6 +25,8 @@ export const MAX_DELAY_SECONDS = 900;
 export function probeDelayMs(kind: PauseKind, probes: number): number {
   // Salesforce's allowance is a rolling 24 hours: probing sooner than the pause only spends calls.
   if (kind === 'allowance') return PAUSE_MS;
+  // An org missing what the package declares waits for an admin (glance-sync orgs check names the fix).
+  if (kind === 'setup') return PAUSE_MS;
   return Math.min(MAX_PROBE_MS, FIRST_PROBE_MS * 2 ** Math.max(0, probes));
 }
 

@@ -1,5 +1,5 @@
 import type { Org } from '../org.ts';
-import { SalesforceCallError } from '../salesforce-errors.ts';
+import { isSetupFault, SalesforceCallError } from '../salesforce-errors.ts';
 import { pauseReason } from '../api-allowance.ts';
 import { routeSessionToOrg } from './org-routing.ts';
 import { applyOrgBatch, type ItemOutcome, type OrgBatchItem, type OrgSalesforce } from './org-batch.ts';
@@ -108,11 +108,15 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | nul
     if (callError) errors.push(callError);
     const reason = callError ? callError.message : `Salesforce call failed: ${(error as Error).message}`;
     deps.log.error('Salesforce call failed for org', { orgId: org.orgId, reason, sessions: batch.length });
-    outcomes = batch.map(() => ({ kind: 'transient', reason }));
+    const kind = callError && isSetupFault(callError.code, callError.message) ? 'setup' : 'transient';
+    outcomes = batch.map(() => ({ kind, reason }));
   }
 
   const pausedBefore = health?.pause ?? null;
   const credentials = errors.find((e) => e.kind === 'credentials');
+  // The org lacks what the package declares: it must be fixed first, so it is paused (through the
+  // breaker's one pause record, probed when the pause runs out) rather than its sessions retried.
+  const setup = outcomes.flatMap((o) => (o.kind === 'setup' ? [o.reason] : []))[0];
   const limitHit = errors.some((e) => e.kind === 'limit') || outcomes.some((o) => o.kind !== 'ok' && o.reason.includes('REQUEST_LIMIT_EXCEEDED'));
   // An outage fails calls as a whole (503, network, a token refused); a record refused on its own
   // (a locked row) is that record's trouble, and must not hold back the org's other sessions.
@@ -121,6 +125,8 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | nul
   if (credentials) {
     deps.forgetSalesforce?.(org.orgId);
     pause = await pauseOrg(org, 'credentials', `Salesforce refused the org's credentials (${credentials.message}): give it working ones with glance-sync orgs credentials`, pausedBefore, deps);
+  } else if (setup) {
+    pause = await pauseOrg(org, 'setup', setupPauseReason(org, setup), pausedBefore, deps);
   } else if (limitHit || pauseReason(usage, false, deps.apiUsageShareLimit)) {
     pause = await pauseOrg(org, 'allowance', pauseReason(usage, limitHit, deps.apiUsageShareLimit)!, pausedBefore, deps);
   } else if (failedWhole) {
@@ -137,17 +143,23 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | nul
 
   return outcomes.map((o): OrgOutcome => {
     if (o.kind === 'ok') return { orgId: org.orgId, kind: 'ok' };
+    if (o.kind === 'setup' && pause) return { orgId: org.orgId, kind: 'deferred', reason: o.reason, retryAt: Date.parse(pause.until), holdMs: holdMs(org) };
     if (o.kind === 'wait') return { orgId: org.orgId, kind: 'deferred', reason: o.reason, retryAt: o.retryAt, holdMs: holdMs(org) };
     // Waiting for a paused org is not a failure of the session: it must not burn its retries.
     if (o.kind === 'transient' && pause) return { orgId: org.orgId, kind: 'deferred', reason: `${describePause(pause)} (${o.reason})`, retryAt: Date.parse(pause.until), holdMs: holdMs(org) };
-    return { orgId: org.orgId, kind: o.kind, reason: o.reason };
+    return { orgId: org.orgId, kind: o.kind === 'setup' ? 'transient' : o.kind, reason: o.reason };
   });
+}
+
+/** The pause reason `orgs show` displays for an org that lacks what the package declares. */
+export function setupPauseReason(org: Org, reason: string): string {
+  return `the org is not set up as the package declares: ${reason} (glance-sync orgs check ${org.orgId} names the fix; sessions wait until then)`;
 }
 
 async function pauseOrg(org: Org, kind: PauseKind, reason: string, previous: OrgPause | null, deps: ProcessorDeps, since?: string): Promise<OrgPause> {
   const pause = nextPause(kind, reason, deps.now(), previous, since);
   await deps.pauses.pause(org.orgId, pause);
-  deps.onPause?.(org.orgId, reason);
+  await deps.onPause?.(org.orgId, reason, pause.until);
   deps.log.warn('org paused: its sessions wait until it answers again', { orgId: org.orgId, kind, since: pause.since, until: pause.until, probes: pause.probes, reason });
   return pause;
 }

@@ -12,7 +12,7 @@ import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
 
 /** Why an org is paused: its API allowance, repeated failures (an outage), or refused credentials. */
-export type PauseKind = 'allowance' | 'outage' | 'credentials';
+export type PauseKind = 'allowance' | 'outage' | 'credentials' | 'setup';
 
 export interface OrgPause {
   /** Until when its shares wait (ISO); after it, one invocation probes the org. */
@@ -70,8 +70,8 @@ export interface ProcessorDeps {
   /** Pause an org once its daily API usage passes this share of its allowance. */
   apiUsageShareLimit: number;
   now(): number;
-  /** Told when an org is paused (also again after a failed probe), for a metric. */
-  onPause?(orgId: string, reason: string): void;
+  /** Told when an org is paused (also again after a failed probe): a metric, the pipeline's Org Paused event; `until` as stored. */
+  onPause?(orgId: string, reason: string, until: string): void | Promise<void>;
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;

@@ -19,7 +19,7 @@ vi.hoisted(() => {
 
 const OTHER_GROUP = 999;
 /** Used by one test only: the processor caches each org's credentials and client, as a warm Lambda does. */
-const BAD_CREDENTIALS_ORG = '00D5g000000BaDcEAA';
+const BAD_CREDENTIALS_ORG = '00D5g000000BaDcEAK';
 
 let p: TestPipeline;
 beforeAll(async () => {
