@@ -48,9 +48,23 @@ export interface SalesforceOrgClient extends OrgSalesforce {
 }
 
 function errorCodeOf(error: unknown): string {
-  const e = error as { errorCode?: string; name?: string; code?: string; cause?: { code?: string } };
-  return e.errorCode ?? e.code ?? e.cause?.code ?? (e.name && /^[A-Z_]+$/.test(e.name) ? e.name : 'UNKNOWN_ERROR');
+  const e = error as { errorCode?: string; name?: string; code?: string; cause?: { code?: string }; message?: unknown };
+  return e.errorCode ?? e.code ?? e.cause?.code ?? refreshFailureCode(e.message) ?? (e.name && /^[A-Z_]+$/.test(e.name) ? e.name : 'UNKNOWN_ERROR');
 }
+
+/**
+ * jsforce rethrows a failed token refresh as a plain Error ("Unable to refresh session due to:
+ * " + the message; node_modules/jsforce/lib/session-refresh-delegate.js), dropping its code, so
+ * guardedRefresh ends the messages it hands jsforce with "[CODE]": without it a refused refresh
+ * token or a refused fresh token would read as an unknown, permanent refusal of the records.
+ */
+function refreshFailureCode(message: unknown): string | undefined {
+  return typeof message === 'string' ? /^Unable to refresh session due to: .*\[([A-Z_0-9]+)\]$/s.exec(message)?.[1] : undefined;
+}
+const withCode = (error: Error): Error => {
+  const code = errorCodeOf(error);
+  return Object.assign(new Error(`${error.message} [${code}]`), { errorCode: code });
+};
 
 export function toCallError(error: unknown): SalesforceCallError {
   if (error instanceof SalesforceCallError) return error;
@@ -71,13 +85,13 @@ function guardedRefresh(credentials: SalesforceCredentials) {
     },
     refreshFn: (_conn: Connection, callback: (err: Error | null, accessToken?: string) => void) => {
       if (refreshed) {
-        callback(Object.assign(new Error('Salesforce refused a freshly refreshed token (INVALID_SESSION_ID twice)'), { errorCode: 'INVALID_SESSION_ID' }));
+        callback(withCode(Object.assign(new Error('Salesforce refused a freshly refreshed token (INVALID_SESSION_ID twice)'), { errorCode: 'INVALID_SESSION_ID' })));
         return;
       }
       refreshed = true;
       requestSalesforceToken(credentials).then(
         (token) => callback(null, token.accessToken),
-        (err: Error) => callback(err),
+        (err: Error) => callback(withCode(err)),
       );
     },
   };

@@ -313,7 +313,7 @@ describe('permanent refusals', () => {
     expect(await p.queueDepth(queue())).toBe(0);
   });
 
-  it('an invalid field (a record mapping naming a field the org lacks) dead-letters at once with INVALID_FIELD, without retries', async () => {
+  it('an invalid field (a record mapping naming a field the org lacks) pauses that org at once with INVALID_FIELD, through the breaker, without retries or dead letters', async () => {
     await updateSettings(p.admin, PROD_ORG, { recordMapping: { Case: { No_Such_Field__c: 'user_email' } } });
     const e = event();
     await send(e);
@@ -323,11 +323,13 @@ describe('permanent refusals', () => {
     const queries = p.sim.callLog(PROD_ORG).slice(before).filter((c) => c.path.includes('/query'));
     expect(queries).toHaveLength(1);
     expect(queries[0]!.status).toBe(400);
-    const [dead, ...more] = await deadLetters();
-    expect(more).toEqual([]);
-    expect(dead).toMatchObject({ orgIds: [PROD_ORG], sessionId: e.session.id, receiveCount: 1 });
-    expect(dead!.reason).toMatch(/INVALID_FIELD/);
-    expect(dead!.reason).toMatch(/No_Such_Field__c/);
+    // A setup problem no retry can fix (issue 10): the org waits for its admin, nothing is lost.
+    expect(await deadLetters()).toEqual([]);
+    // One pause mechanism: the breaker's HEALTH# record, probed when it runs out.
+    const pause = (await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: orgHealthKey(PROD_ORG) }))).Item;
+    expect(pause).toMatchObject({ pauseKind: 'setup', probes: 0 });
+    expect(String(pause?.reason)).toMatch(/INVALID_FIELD/);
+    expect(String(pause?.reason)).toMatch(/No_Such_Field__c/);
     expect(await sessionIds(SANDBOX_ORG)).toEqual([e.session.id]);
   });
 });
