@@ -494,7 +494,18 @@ describe('outputs', () => {
     expect(value(STACK_OUTPUTS.eventsDlqUrl)).toBe(flat({ Ref: id(stack.queues.eventsDlq) }));
     expect(value(STACK_OUTPUTS.syncQueueArn)).toBe(flat(arnOf(stack.queues.sync)));
     expect(value(STACK_OUTPUTS.syncNowFunction)).toBe(flat({ Ref: id(stack.functions.syncNow) }));
-    expect(Object.keys(STACK_OUTPUTS).sort()).toEqual(['eventsDlqUrl', 'eventsQueueUrl', 'orgsTable', 'syncNowFunction', 'syncQueueArn', 'tracesTable']);
+    expect(value(STACK_OUTPUTS.schedulerRoleArn)).toBe(flat(stack.resolve(stack.orgSchedules.schedulerRole.roleArn)));
+    expect(value(STACK_OUTPUTS.scheduleGroupName)).toBe(flat(stack.resolve(stack.orgSchedules.groupName)));
+    expect(Object.keys(STACK_OUTPUTS).sort()).toEqual([
+      'eventsDlqUrl',
+      'eventsQueueUrl',
+      'orgsTable',
+      'scheduleGroupName',
+      'schedulerRoleArn',
+      'syncNowFunction',
+      'syncQueueArn',
+      'tracesTable',
+    ]);
   });
 
   it('lets the admin policy invoke exactly the function the CLI invokes, and no other', () => {
