@@ -115,7 +115,7 @@ describe('the crash injector hits the points that would double a Lead or a post'
     const result = await deliver(null);
     expect(result).toMatchObject({ crashed: false, retry: new Set() });
     expect(env.sim.pendingFaults().filter((f) => f.fault === 'DUPLICATE_VALUE')).toEqual([]);
-    expect(env.sim.records(org.orgId, 'Lead').filter((l) => l.Email === 'Nora3@Example.net')).toHaveLength(1);
+    expect(env.sim.records(org.orgId, 'Lead').filter((l) => l.Email === 'nora3@example.net')).toHaveLength(1); // Salesforce stores email fields lower-cased
     expect(env.sim.records(org.orgId, 'Glance_Session__c').filter((r) => r.Glance_Session_Id__c === event.session.id)).toHaveLength(1);
     expect(await queueDepth(env.resources.eventsDlqUrl)).toBe(0);
   }, 120_000);
