@@ -102,7 +102,7 @@ beforeEach(async () => {
 
 describe('settings changes are validated, each error naming the setting', () => {
   it.each<[string, unknown, RegExp]>([
-    ['an unknown setting', { colour: 'blue' }, /^unknown setting 'colour'; known settings: syncFrequency, createLeadsForGuests, logSessionsStartedOutside, chatterOnSessionStart, debugMode, sites, recordMapping, defaultGlanceAdmin, sso\.mode, sso\.partnerUserIdField, sso\.nonAdminPartnerUserId, sso\.loginKeyLifetimeSeconds$/],
+    ['an unknown setting', { colour: 'blue' }, /^unknown setting 'colour'; known settings: syncFrequency, createLeadsForGuests, logSessionsStartedOutside, chatterOnSessionStart, debugMode, sites, recordMapping, defaultGlanceAdmin, pauseHoldHours, sso\.mode, sso\.partnerUserIdField, sso\.nonAdminPartnerUserId, sso\.loginKeyLifetimeSeconds$/],
     ['an unknown sso setting', { sso: { colour: 'blue' } }, /^unknown setting 'sso\.colour'/],
     ['syncFrequency', { syncFrequency: 'weekly' }, /^syncFrequency must be one of hourly, every_2_hours, daily, never; got 'weekly'$/],
     ['createLeadsForGuests', { createLeadsForGuests: 'always' }, /^createLeadsForGuests must be one of never, new_email, new_email_and_name; got 'always'$/],
