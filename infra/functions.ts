@@ -77,7 +77,8 @@ export class PipelineFunctions extends Construct {
       }),
     );
     // PutItem only: the processor records a per-org pause when Salesforce limits run low.
-    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem']);
+    // PutItem: org pauses; UpdateItem: org health (login state, last error), written on change only.
+    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     // One org's failed or paused share of an event goes back on the queue alone, delayed.
     queues.events.grantSendMessages(this.sessionProcessor);
     grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);

@@ -15,7 +15,12 @@ export interface RuntimeInfo {
   salesforceSimUrl?: string;
   glanceSimUrl?: string;
   webhookUrl?: string;
+  /** Where Glance posts webhooks, without the group id. */
+  webhookBaseUrl?: string;
   demoGroupId?: number;
+  /** When `npm start` wrote the file, and its process id: for a clear message once it is gone. */
+  startedAt?: string;
+  pid?: number;
 }
 
 const runtimeSchema = z.looseObject({
@@ -34,7 +39,10 @@ const runtimeSchema = z.looseObject({
   salesforceSimUrl: z.string().optional(),
   glanceSimUrl: z.string().optional(),
   webhookUrl: z.string().optional(),
+  webhookBaseUrl: z.string().optional(),
   demoGroupId: z.number().optional(),
+  startedAt: z.string().optional(),
+  pid: z.number().optional(),
 });
 
 // Beside the project, not the working directory, so the CLI finds it from anywhere.

@@ -66,7 +66,10 @@ async function main(): Promise<void> {
     salesforceSimUrl: sim.url,
     glanceSimUrl: glance.url,
     webhookUrl,
+    webhookBaseUrl: `${api.url}/webhooks/glance/`,
     demoGroupId: DEMO.groupId,
+    startedAt: new Date().toISOString(),
+    pid: process.pid,
   });
 
   console.log(`glance-salesforce-sync is running locally (Ctrl-C stops it)

@@ -7,6 +7,8 @@ import { secretNames, type SecretWriter } from './adapters/secrets.ts';
 import { salesforceCredentialsSchema, type SalesforceCredentials } from './adapters/salesforce-auth.ts';
 import { applySettingsPatch, settingChanges, type SettingChange, type SettingsPatch } from './org-settings.ts';
 import { describeIssues } from './session.ts';
+import { recordMappingProblems, type MappingDescribe } from './record-mapping-check.ts';
+import type { RecordMapping } from './org.ts';
 import { defaultSettings, orgSchema, salesforceOrgIdSchema, type Org } from './org.ts';
 
 export { AdminError } from './admin-error.ts';
@@ -18,6 +20,11 @@ export interface OrgAdminDeps {
   /** Keeps each org's EventBridge rule in line with its Sync Frequency. */
   schedules: OrgSchedules;
   now(): Date;
+  /**
+   * The org's describe, to check a record mapping against when it is set (signed in with the
+   * org's stored credentials). Absent: mappings are saved after the syntax check only.
+   */
+  mappingDescribe?(orgId: string): Promise<MappingDescribe>;
 }
 
 export function newWebhookSecret(): string {
@@ -31,6 +38,24 @@ export async function registerGroup(deps: Pick<OrgAdminDeps, 'registry' | 'secre
   await deps.secrets.write(secretNames.groupWebhook(deps.secretPrefix, groupId), webhookSecret);
   await deps.registry.putGroup(groupId);
   return { groupId, webhookSecret };
+}
+
+/**
+ * Stops accepting webhooks for a group: forgets it and schedules its signing secret for deletion
+ * (recoverable for 7 days). Refused while orgs are paired with it, since they would silently stop
+ * receiving its sessions.
+ */
+export async function removeGroup(deps: Pick<OrgAdminDeps, 'registry' | 'secrets' | 'secretPrefix'>, groupId: number): Promise<void> {
+  if (!(await deps.registry.getGroup(groupId))) throw new AdminError(`group ${groupId} is not registered`, 'not_found');
+  const paired = await deps.registry.orgsForGroup(groupId);
+  if (paired.length) {
+    throw new AdminError(
+      `group ${groupId} is paired with ${paired.map((o) => o.orgId).join(', ')}: unpair first (glance-sync orgs unpair ${paired[0]!.orgId} ${groupId})`,
+      'conflict',
+    );
+  }
+  await deps.registry.deleteGroup(groupId);
+  await deps.secrets.remove(secretNames.groupWebhook(deps.secretPrefix, groupId));
 }
 
 export const newOrgInputSchema = z.strictObject({
@@ -116,7 +141,7 @@ export async function addOrg(
   const creds = checkCredentials(credentials);
   const apiKey = options.glanceApiKey === undefined ? undefined : checkApiKey(options.glanceApiKey);
   const existing = await deps.registry.getOrg(parsed.data.orgId);
-  if (existing) throw new AdminError(`org ${parsed.data.orgId} is already registered`);
+  if (existing) throw new AdminError(`org ${parsed.data.orgId} is already registered`, 'conflict');
   const now = deps.now().toISOString();
   const org = orgSchema.parse({
     orgId: parsed.data.orgId,
@@ -131,6 +156,13 @@ export async function addOrg(
   });
   await deps.secrets.write(secretNames.orgSalesforce(deps.secretPrefix, org.orgId), JSON.stringify(creds));
   if (apiKey !== undefined) await deps.secrets.write(secretNames.orgGlance(deps.secretPrefix, org.orgId), JSON.stringify({ apiKey }));
+  try {
+    await checkRecordMapping(deps, org.orgId, org.settings.recordMapping);
+  } catch (error) {
+    await deps.secrets.remove(secretNames.orgSalesforce(deps.secretPrefix, org.orgId)).catch(() => undefined);
+    await deps.secrets.remove(secretNames.orgGlance(deps.secretPrefix, org.orgId)).catch(() => undefined);
+    throw error;
+  }
   await deps.registry.saveOrg(org, null);
   try {
     await deps.schedules.apply(org);
@@ -183,6 +215,10 @@ export interface SettingsUpdate {
  * failed earlier call left behind.
  */
 export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: SettingsPatch): Promise<SettingsUpdate> {
+  if (patch && typeof patch === 'object' && 'recordMapping' in patch) {
+    const current = await requireOrg(deps, orgId);
+    await checkRecordMapping(deps, orgId, applySettingsPatch(current.settings, patch).recordMapping);
+  }
   const { before, after } = await changeOrg(deps, orgId, (org) => {
     const settings = applySettingsPatch(org.settings, patch);
     if (org.settings.sso.mode === 'none' && settings.sso.mode !== 'none' && org.groups.length > 1) {
@@ -202,6 +238,21 @@ export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: S
     }
   }
   return { org: after, changes: settingChanges(before.settings, after.settings) };
+}
+
+/**
+ * Refuses a mapping the org's describe says cannot work (an object Glance_Session__c has no lookup
+ * on, a missing or unfilterable field): saved, it would relate nothing or dead-letter every match.
+ */
+async function checkRecordMapping(deps: Pick<OrgAdminDeps, 'mappingDescribe'>, orgId: string, mapping: RecordMapping): Promise<void> {
+  if (!deps.mappingDescribe || Object.keys(mapping).length === 0) return;
+  let problems: string[];
+  try {
+    problems = await recordMappingProblems(mapping, await deps.mappingDescribe(orgId));
+  } catch (error) {
+    throw new Error(`could not check recordMapping against org ${orgId}'s describe (${(error as Error).message}); fix the org's login, or save it unchecked`, { cause: error });
+  }
+  if (problems.length) throw new AdminError(problems.join('; '));
 }
 
 /** Stores the Glance API key the org's syncs sign login keys with. */

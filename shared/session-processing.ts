@@ -8,6 +8,7 @@ import type { TraceStore } from './debug-trace.ts';
 import type { OrgPause, OrgPauses } from './adapters/org-pauses.ts';
 import type { DedupeLedger } from './adapters/dedupe-ledger.ts';
 import type { Log } from './log.ts';
+import { isLoginFailureCode, noHealthRecorder, type OrgHealthRecorder } from './org-health.ts';
 
 export interface QueuedMessage {
   messageId: string;
@@ -43,6 +44,8 @@ export interface ProcessorDeps {
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;
+  /** Where each org's Salesforce login state and last error go, for `orgs list`; none when absent. */
+  health?: OrgHealthRecorder;
 }
 
 export interface BatchOutcome {
@@ -275,8 +278,20 @@ async function followUp(c: Claimed, failure: FailedOutcome, deps: ProcessorDeps)
 }
 
 async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): Promise<OrgOutcome[]> {
+  const health = deps.health ?? noHealthRecorder;
+  // Recorded on every delivery (the recorder writes only changes), so failing credentials show at once.
+  const record = (write: Promise<void>) => write.catch((error: Error) => deps.log.warn('could not record org health', { orgId: org.orgId, error: error.message }));
+  let loginRecorded = false;
   try {
-    const salesforce = await deps.salesforceFor(org);
+    const salesforce = await deps.salesforceFor(org).catch(async (error: unknown) => {
+      // Refused or missing credentials fail the login; a login endpoint that is down only fails this try.
+      if (error instanceof SalesforceCallError && (isLoginFailureCode(error.code) || error.kind === 'permanent')) {
+        await record(health.login(org.orgId, 'salesforce', { ok: false, error: error.message }));
+        loginRecorded = true;
+      }
+      throw error;
+    });
+    await record(health.login(org.orgId, 'salesforce', { ok: true }));
     const { outcomes, traces } = await applyOrgBatch(org, batch, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
     if (traces.length) {
       await deps.traces.put(traces).catch((error: Error) => deps.log.warn('could not store debug traces', { orgId: org.orgId, error: error.message }));
@@ -284,6 +299,8 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): P
     const limitHit = outcomes.some((o) => o.kind !== 'ok' && o.reason.includes('REQUEST_LIMIT_EXCEEDED'));
     const reason = pauseReason(salesforce.apiUsage(), limitHit, deps.apiUsageShareLimit);
     if (reason) await pauseOrg(org, reason, deps);
+    const refused = outcomes.find((o) => o.kind !== 'ok');
+    if (refused && 'reason' in refused) await record(health.error(org.orgId, refused.reason));
     return outcomes.map((o): OrgOutcome => {
       if (o.kind === 'ok') return { orgId: org.orgId, kind: 'ok' };
       // Waiting for the allowance is not a failure of the session: it must not burn its retries.
@@ -293,6 +310,11 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): P
   } catch (error) {
     const reason = error instanceof SalesforceCallError ? error.message : `Salesforce call failed: ${(error as Error).message}`;
     deps.log.error('Salesforce call failed for org', { orgId: org.orgId, reason, sessions: batch.length });
+    // A refused login was recorded above, with its own reason.
+    if (!loginRecorded) {
+      if (error instanceof SalesforceCallError && error.kind === 'auth') await record(health.login(org.orgId, 'salesforce', { ok: false, error: reason }));
+      else await record(health.error(org.orgId, reason));
+    }
     if (error instanceof SalesforceCallError && error.kind === 'limit') {
       await pauseOrg(org, pauseReason(null, true, deps.apiUsageShareLimit)!, deps);
       return batch.map(() => ({ orgId: org.orgId, kind: 'deferred', reason }));

@@ -302,7 +302,7 @@ describe('least privilege', () => {
     expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.events))]);
   });
 
-  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem', () => {
+  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem (pauses) and UpdateItem (health)', () => {
     const fn = stack.functions.sessionProcessor;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
@@ -313,7 +313,7 @@ describe('least privilege', () => {
       .filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)))
       .flatMap((s) => list(s.Action))
       .filter((a) => DYNAMO_WRITES.includes(a));
-    expect(orgsWrites).toEqual(['dynamodb:PutItem']);
+    expect(orgsWrites).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual([flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe))].sort());
   });
 

@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { useLocalAws } from '../../local/moto.ts';
-import { readRuntime, runtimeFilePath } from '../../local/runtime-file.ts';
+import { readRuntime, RuntimeFileError, runtimeFilePath, type RuntimeInfo } from '../../local/runtime-file.ts';
 import { AdminError, type AdminErrorCode } from '../../shared/admin-error.ts';
 import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
@@ -19,6 +19,7 @@ const STACK_OUTPUTS = {
   eventsDlqUrl: 'EventsDlqUrl',
   syncQueueArn: 'SyncQueueArn',
   syncNowFunction: 'SyncNowFunctionName',
+  webhookBaseUrl: 'WebhookBaseUrl',
 } as const;
 export const DEFAULT_STACK = 'GlanceSalesforceSyncStack';
 
@@ -38,6 +39,8 @@ export interface Target {
   secretPrefix: string;
   rulePrefix: string;
   eventBusName: string;
+  /** Where Glance posts a group's webhooks, without the group id (ends with /); null when unknown. */
+  webhookBaseUrl: string | null;
   syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
 }
 
@@ -52,8 +55,10 @@ export async function connect(values: ParsedValues, env: NodeJS.ProcessEnv): Pro
   return local ? connectLocal(env) : connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
 }
 
-function connectLocal(env: NodeJS.ProcessEnv): Target {
-  const runtime = readRuntime(runtimeFilePath(env));
+async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
+  const file = runtimeFilePath(env);
+  const runtime = readRuntime(file);
+  await requireRunning(runtime, file);
   useLocalAws(runtime.awsEndpoint);
   process.env.AWS_REGION = runtime.region;
   resetAwsClients();
@@ -67,6 +72,7 @@ function connectLocal(env: NodeJS.ProcessEnv): Target {
     secretPrefix: DEFAULTS.secretPrefix,
     rulePrefix: DEFAULTS.scheduleRulePrefix,
     eventBusName: DEFAULTS.eventBusName,
+    webhookBaseUrl: runtime.webhookBaseUrl ?? runtime.webhookUrl?.replace(/\d+$/, '') ?? null,
     // No Lambda locally: the request is made here and the local run's poller runs it.
     syncNow: (orgId, options) =>
       requestSyncNow(
@@ -80,6 +86,21 @@ function connectLocal(env: NodeJS.ProcessEnv): Target {
         options.from ? { from: options.from } : {},
       ),
   };
+}
+
+/**
+ * The runtime file outlives a local run that was killed (Ctrl-C twice, a reboot): its moto_server
+ * is then gone and every AWS call would fail with a bare ECONNREFUSED. Ask it first.
+ */
+async function requireRunning(runtime: RuntimeInfo, file: string): Promise<void> {
+  try {
+    await fetch(runtime.awsEndpoint, { signal: AbortSignal.timeout(5_000) });
+  } catch {
+    const since = runtime.startedAt ? ` started ${runtime.startedAt}` : '';
+    throw new RuntimeFileError(
+      `the local run recorded in ${file}${since} is not running any more (nothing answers at ${runtime.awsEndpoint}): start it again with npm start`,
+    );
+  }
 }
 
 async function connectStack(stackName: string, region: string | undefined): Promise<Target> {
@@ -115,6 +136,7 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     secretPrefix: DEFAULTS.secretPrefix,
     rulePrefix: DEFAULTS.scheduleRulePrefix,
     eventBusName: DEFAULTS.eventBusName,
+    webhookBaseUrl: outputs.get(STACK_OUTPUTS.webhookBaseUrl) || null,
     syncNow: (orgId, options) => invokeSyncNow(lambda, functionName, { orgId, ...(options.from ? { from: options.from } : {}) }),
   };
 }

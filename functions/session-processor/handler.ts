@@ -9,6 +9,7 @@ import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
 import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
@@ -21,6 +22,8 @@ const logger = new Logger({ serviceName: 'session-processor' });
 const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'session-processor' });
 const secrets = cachedSecretReader();
 let salesforceFor: ReturnType<typeof salesforceClientCache> | undefined;
+/** Kept across invocations: it remembers what it recorded, so a warm container writes changes only. */
+let health: ReturnType<typeof dynamoOrgHealth> | undefined;
 /** The current invocation's retry deadline: the cached clients outlive the invocation that made them. */
 let deadline = () => Date.now() + 30_000;
 
@@ -30,6 +33,7 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
   deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 10_000 : 30_000);
   salesforceFor ??= salesforceClientCache(secrets, prefix, () => ({ attempts: 3, baseDelayMs: 250, deadline: () => deadline() }));
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
+  health ??= dynamoOrgHealth(requireEnv('orgsTable'));
   const eventsQueue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
   const outcome = await processSessionBatch(
     event.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1') })),
@@ -51,6 +55,7 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       leaseMs: 6 * 120_000,
       chatterLeaseMs: 6 * 120_000,
       traces: dynamoTraceStore(requireEnv('tracesTable')),
+      health,
       log: fromPowertools(logger),
     },
   );

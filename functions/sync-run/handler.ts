@@ -7,6 +7,7 @@ import { syncRequestSchema } from '../../shared/sync/sync-request.ts';
 import { dynamoSyncHistory } from '../../shared/sync/sync-history.ts';
 import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader, secretNames } from '../../shared/adapters/secrets.ts';
@@ -16,6 +17,7 @@ import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'sync-run' });
 const secrets = cachedSecretReader();
+let health: ReturnType<typeof dynamoOrgHealth> | undefined;
 
 type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
@@ -38,6 +40,7 @@ export function syncRunDeps(context?: LambdaContext): SyncRunDeps {
     deadLetter: (message, reason) => sqsDeadLetters(requireEnv('eventsDlqUrl'))(message, reason),
     now: () => new Date(),
     log: fromPowertools(logger),
+    health: (health ??= dynamoOrgHealth(requireEnv('orgsTable'))),
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { type BatchGetCommandOutput, BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type BatchGetCommandOutput, type QueryCommandOutput, BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
 import { orgSchema, type Org } from '../org.ts';
 
@@ -21,6 +21,10 @@ export interface GroupRecord {
 export interface OrgRegistry {
   getGroup(groupId: number): Promise<GroupRecord | null>;
   putGroup(groupId: number): Promise<void>;
+  /** Every registered group, by id; includes groups registered before the group index existed once an org is paired with them. */
+  listGroups(): Promise<GroupRecord[]>;
+  /** Forgets the group (its pairings must be gone first: the caller checks). */
+  deleteGroup(groupId: number): Promise<void>;
   getOrg(orgId: string): Promise<Org | null>;
   /**
    * Writes the org and brings its group pairings in line with `org.groups`, in one transaction,
@@ -44,6 +48,7 @@ function parseOrg(item: Record<string, unknown>): Org {
 }
 
 const ORG_INDEX_PK = 'ORGS';
+const GROUP_INDEX_PK = 'GROUPS';
 
 export function dynamoOrgRegistry(tableName: string): OrgRegistry {
   const db = () => dynamo();
@@ -93,6 +98,36 @@ export function dynamoOrgRegistry(tableName: string): OrgRegistry {
         .catch((error: { name?: string }) => {
           if (error.name !== 'ConditionalCheckFailedException') throw error;
         });
+      // Idempotent: also indexes a group registered before the index existed when it is added again.
+      await db().send(new PutCommand({ TableName: tableName, Item: { pk: GROUP_INDEX_PK, sk: `GROUP#${groupId}`, kind: 'group-index', groupId } }));
+    },
+    async listGroups() {
+      const ids = new Set<number>();
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out: QueryCommandOutput = await db().send(
+          new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': GROUP_INDEX_PK }, ExclusiveStartKey: start }),
+        );
+        for (const item of out.Items ?? []) ids.add(Number(item.groupId));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      for (const org of await batchGetOrgs(await queryOrgIds(ORG_INDEX_PK))) for (const g of org.groups) ids.add(g);
+      const groups: GroupRecord[] = [];
+      for (const groupId of [...ids].sort((a, b) => a - b)) {
+        const out = await db().send(new GetCommand({ TableName: tableName, Key: orgKeys.group(groupId) }));
+        if (out.Item) groups.push({ groupId, createdAt: String(out.Item.createdAt) });
+      }
+      return groups;
+    },
+    async deleteGroup(groupId) {
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: tableName, Key: orgKeys.group(groupId) } },
+            { Delete: { TableName: tableName, Key: { pk: GROUP_INDEX_PK, sk: `GROUP#${groupId}` } } },
+          ],
+        }),
+      );
     },
     async getOrg(orgId) {
       const out = await db().send(new GetCommand({ TableName: tableName, Key: orgKeys.org(orgId) }));

@@ -105,3 +105,16 @@ export async function secretExists(name: string): Promise<boolean> {
     throw error;
   }
 }
+
+/** When a secret was made and last changed (never its value); null when it is not stored. */
+export async function secretDates(name: string): Promise<{ createdAt: string | null; changedAt: string | null } | null> {
+  try {
+    const out = await secretsManager().send(new DescribeSecretCommand({ SecretId: name }));
+    if (out.DeletedDate) return null;
+    const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
+    return { createdAt: iso(out.CreatedDate), changedAt: iso(out.LastChangedDate ?? out.CreatedDate) };
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return null;
+    throw error;
+  }
+}

@@ -65,6 +65,8 @@ export interface SyncHistory {
    */
   acquireLease(orgId: string, holder: { runId: string; trigger: SyncTrigger }, leaseMs: number, now: Date): Promise<LeaseResult>;
   releaseLease(orgId: string, runId: string): Promise<void>;
+  /** Who holds the org's lease now, if anyone (an expired lease counts as none). */
+  currentLease(orgId: string, now: Date): Promise<LeaseHolder | null>;
   readCursor(orgId: string): Promise<SyncCursor | null>;
   /** The run's counts and the cursor they reached, in one transaction: they never disagree. */
   saveProgress(run: SyncRun, cursor: SyncCursor): Promise<void>;
@@ -215,6 +217,11 @@ export function dynamoSyncHistory(tableName: string): SyncHistory {
           // Someone else took over an expired lease: theirs now, not ours to delete.
           if (!isConditionFailure(error)) throw error;
         });
+    },
+    async currentLease(orgId, now) {
+      const out = await db().send(new GetCommand({ TableName: tableName, Key: syncKeys.lease(orgId), ConsistentRead: true }));
+      if (!out.Item || Number(out.Item.leaseUntilMs) < now.getTime()) return null;
+      return toHolder(out.Item);
     },
     async readCursor(orgId) {
       const out = await db().send(new GetCommand({ TableName: tableName, Key: syncKeys.cursor(orgId), ConsistentRead: true }));

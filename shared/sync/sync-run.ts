@@ -1,4 +1,5 @@
-import type { ActivityPage, GlanceActivityClient, GlanceActivityCredentials } from '../adapters/glance-activity.ts';
+import { GlanceActivityError, type ActivityPage, type GlanceActivityClient, type GlanceActivityCredentials } from '../adapters/glance-activity.ts';
+import { noHealthRecorder, type OrgHealthRecorder } from '../org-health.ts';
 import type { Log } from '../log.ts';
 import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
@@ -21,6 +22,8 @@ export interface SyncRunDeps {
   log: Log;
   /** Time left before the host stops this code (a Lambda's remaining time); unlimited when absent. */
   remainingMs?(): number;
+  /** Where the org's Glance login state goes, for `orgs list`; none when absent. */
+  health?: OrgHealthRecorder;
 }
 
 /** The queue message, as SQS delivered it: a scheduled request has no run id, so its message names the run. */
@@ -97,8 +100,13 @@ async function closeAbandoned(deps: SyncRunDeps, orgId: string, abandonedRunId: 
   });
 }
 
+/** Health is for the admin's eyes: failing to record it never fails a run. */
+const recordHealth = (deps: SyncRunDeps, write: Promise<void>) =>
+  write.catch((error: Error) => deps.log.warn('could not record org health', { error: error.message }));
+
 async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: SyncRequest): Promise<SyncRun> {
   const now = deps.now();
+  const health = deps.health ?? noHealthRecorder;
   let cursor: SyncCursor = (await deps.history.readCursor(org.orgId)) ?? { groups: {} };
   // A redelivered run resumes: its start and counts so far stay.
   let run: SyncRun = {
@@ -128,7 +136,10 @@ async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: Sy
       const client = deps.activityClient(async () => groupCredentials(org, groupId, await readApiKey()));
       // With one site, Glance filters; with both, nothing to filter.
       const site = org.settings.sites.length === 1 ? org.settings.sites[0] : undefined;
+      let signedIn = false;
       for await (const page of client.sessions(groupId, { from: pull.from, to: pull.to, ...(site ? { site } : {}) })) {
+        if (!signedIn) await recordHealth(deps, health.login(org.orgId, 'glance', { ok: true }));
+        signedIn = true;
         ({ run, cursor } = await handlePage(deps, org, run, cursor, pull, page, now));
         if (!page.done && deps.remainingMs && deps.remainingMs() < STOP_MARGIN_MS) {
           throw new SyncRunFailure(
@@ -141,6 +152,8 @@ async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: Sy
     deps.log.info('sync run succeeded', { orgId: org.orgId, runId: run.runId, ...run.counts, watermark: run.watermarkAfter });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    const loginRefused = (error instanceof GlanceActivityError && error.code === 'unauthorized') || (error instanceof SyncRunFailure && /Glance API (credentials|key)|secret .*glance/i.test(message));
+    if (loginRefused) await recordHealth(deps, health.login(org.orgId, 'glance', { ok: false, error: message }));
     run = { ...run, status: 'failed', endedAt: deps.now().toISOString(), error: message, watermarkAfter: orgWatermark(cursor, org.groups) };
     deps.log.error('sync run failed', { orgId: org.orgId, runId: run.runId, error: message, ...run.counts });
   }
