@@ -136,3 +136,128 @@ describe('health at a glance', () => {
     expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(1);
   });
 });
+
+describe('groups', () => {
+  it('add prints the webhook URL to give Glance; list and show the paired orgs, URL and secret count and age; remove', async () => {
+    const added = await cli('groups', 'add', '13579');
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/^whsec_\S+\n$/);
+    expect(added.stderr).toContain(`webhook URL: ${api.url}/webhooks/glance/13579\n`);
+    await p.addOrg(HEALTHY, [GROUP, 13579]);
+
+    expect(json(await cli('groups', 'list', '--json'))).toEqual([
+      { groupId: 13579, createdAt: expect.any(String), orgIds: [HEALTHY], webhookUrl: `${api.url}/webhooks/glance/13579` },
+      { groupId: GROUP, createdAt: expect.any(String), orgIds: [HEALTHY], webhookUrl: `${api.url}/webhooks/glance/${GROUP}` },
+    ]);
+    expect((await cli('groups', 'list')).stdout).toMatch(new RegExp(`^GROUP\\s+REGISTERED\\s+ORGS\\s+WEBHOOK URL\\n13579\\s+\\S+Z\\s+${HEALTHY}\\s+http://`));
+
+    // A rotation under way: two secrets in the store.
+    await p.admin.secrets.write(`glance-sync/group/${GROUP}/webhook`, `${WEBHOOK_SECRET} whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24=`);
+    const shown = json(await cli('groups', 'show', String(GROUP), '--json'));
+    expect(shown).toMatchObject({ groupId: GROUP, webhookUrl: `${api.url}/webhooks/glance/${GROUP}`, secret: { stored: true, count: 2, ageDays: 0 } });
+    expect(shown.orgs).toEqual([expect.objectContaining({ orgId: HEALTHY, environment: 'production' })]);
+    const text = await cli('groups', 'show', String(GROUP));
+    expect(text.stdout).toMatch(/webhook secret:\s+2 secrets, last changed \S+Z \(0 days ago\)/);
+    expect(text.stdout).not.toContain('whsec_');
+
+    const paired = await cli('groups', 'remove', String(GROUP), '--yes');
+    expect(paired).toEqual({ code: 4, stdout: '', stderr: `glance-sync: group ${GROUP} is paired with ${HEALTHY}: unpair first (glance-sync orgs unpair ${HEALTHY} ${GROUP})\n` });
+    expect((await cli('groups', 'remove', String(GROUP))).code).toBe(2);
+    expect((await cli('orgs', 'unpair', HEALTHY, String(GROUP))).code).toBe(0);
+    expect(await cli('groups', 'remove', String(GROUP), '--yes')).toMatchObject({ code: 0, stdout: expect.stringMatching(/^removed group 24680/) });
+    expect(json(await cli('groups', 'list', '--json')).map((g: { groupId: number }) => g.groupId)).toEqual([13579]);
+    expect(await cli('groups', 'show', String(GROUP))).toEqual({ code: 3, stdout: '', stderr: `glance-sync: group ${GROUP} is not registered\n` });
+    // Its webhooks are refused at once.
+    expect((await sendWebhook(`${api.url}/webhooks/glance/${GROUP}`, sampleWebhookEvent({ groupId: GROUP }), { secret: WEBHOOK_SECRET })).status).toBe(404);
+  });
+});
+
+describe('recordMapping is checked against the org', () => {
+  beforeEach(async () => {
+    await p.addOrg(HEALTHY, [GROUP]);
+  });
+
+  it.each([
+    ['{"Kase": {"ContactEmail": "user_email"}}', /^glance-sync: recordMapping: Glance_Session__c has no lookup to Kase, so no session can be related to it \(it can be related to Case, Contact, Lead, Opportunity\)\n$/],
+    ['{"Case": {"ContactEmai": "user_email"}}', /^glance-sync: recordMapping\.Case\.ContactEmai: Case has no field ContactEmai\n$/],
+    ['{"Lead": {"Description": "user_email"}}', /^glance-sync: recordMapping\.Lead\.Description: Lead\.Description cannot be used in a query filter \(not filterable, e\.g\. a long text area\)\n$/],
+  ])('%s is refused with exit 3 naming what is wrong, and nothing is saved', async (mapping, message) => {
+    const result = await cli('orgs', 'set', HEALTHY, `recordMapping=${mapping}`);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(message);
+    expect(json(await cli('orgs', 'show', HEALTHY, '--json')).org.settings.recordMapping).toEqual({});
+  });
+
+  it('a mapping the org can use is saved; --unchecked saves without asking the org', async () => {
+    expect(await cli('orgs', 'set', HEALTHY, 'recordMapping={"Case": {"ContactEmail": "user_email"}}')).toMatchObject({ code: 0, stderr: '' });
+    expect(json(await cli('orgs', 'show', HEALTHY, '--json')).org.settings.recordMapping).toEqual({ Case: { ContactEmail: 'user_email' } });
+    const calls = p.sim.apiCalls(HEALTHY);
+    expect(await cli('orgs', 'set', HEALTHY, 'recordMapping={"Kase": {"X": "y"}}', '--unchecked')).toMatchObject({ code: 0 });
+    expect(p.sim.apiCalls(HEALTHY)).toBe(calls);
+  });
+
+  it('an org that cannot be reached fails the check with exit 1, saying how to save anyway', async () => {
+    await p.admin.secrets.write(`glance-sync/org/${HEALTHY}/salesforce`, JSON.stringify({ authType: 'refresh_token', loginUrl: p.sim.url, clientId: 'nope', refreshToken: 'nope' }));
+    const result = await cli('orgs', 'set', HEALTHY, 'recordMapping={"Case": {"ContactEmail": "user_email"}}');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/could not check recordMapping against org 00D5g000000HeAlEAA's describe \(INVALID_GRANT.*\); fix the org's login, or save it unchecked/);
+  });
+});
+
+describe('exit codes and messages', () => {
+  it('a conflict exits 4, an invalid value 3, a missing = 2', async () => {
+    await p.addOrg(HEALTHY, [GROUP]);
+    expect(await cli('groups', 'add', String(GROUP))).toMatchObject({ code: 4, stderr: expect.stringMatching(/already registered; pass --replace-secret/) });
+    const creds = join(dir, 'creds.json');
+    writeFileSync(creds, JSON.stringify({ authType: 'refresh_token', loginUrl: p.sim.url, clientId: 'c', refreshToken: 'r' }));
+    expect(await cli('orgs', 'add', HEALTHY, '--name', 'A', '--environment', 'production', '--credentials-file', creds)).toMatchObject({
+      code: 4,
+      stderr: `glance-sync: org ${HEALTHY} is already registered\n`,
+    });
+    expect((await cli('orgs', 'set', HEALTHY, 'syncFrequency=weekly')).code).toBe(3);
+    const bare = await cli('orgs', 'set', HEALTHY, 'debugMode');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^glance-sync: expected setting=value \(e\.g\. syncFrequency=daily\); got 'debugMode'\nRun 'glance-sync orgs set --help' for usage\.\n$/);
+    expect((await cli('orgs', 'add', BROKEN, '--name', 'B', '--environment', 'production', '--credentials-file', creds, 'hourly')).code).toBe(2);
+  });
+
+  it('a runtime file left by a local run that is gone says so and how to start one (exit 1)', async () => {
+    runtimeFile = writeRuntime({ awsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1', resources: p.resources, startedAt: '2026-11-29T08:00:00.000Z', pid: 999999 }, join(dir, 'stale.json'));
+    const result = await cli('orgs', 'list');
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `glance-sync: the local run recorded in ${runtimeFile} started 2026-11-29T08:00:00.000Z is not running any more (nothing answers at http://127.0.0.1:9): start it again with npm start\n`,
+    });
+  });
+});
+
+describe('orgs remove', () => {
+  it('warns about dead letters, a sync run in progress, a pause and queued events before removing', async () => {
+    await p.addOrg(HEALTHY, [GROUP]);
+    await sqsDeadLetters(p.resources.eventsDlqUrl)(
+      { messageId: 'm-1', body: JSON.stringify({ eventId: 'e-1' }), receiveCount: 5 },
+      { reason: 'Salesforce refused the session', orgIds: [HEALTHY] },
+    );
+    await dynamoSyncHistory(p.resources.orgsTable).acquireLease(HEALTHY, { runId: 'run-9', trigger: 'sync_now' }, 600_000, new Date());
+    await dynamoOrgPauses(p.resources.orgsTable).pause(HEALTHY, { until: new Date(Date.now() + 3600_000).toISOString(), reason: 'REQUEST_LIMIT_EXCEEDED' });
+    expect((await sendWebhook(`${api.url}/webhooks/glance/${GROUP}`, sampleWebhookEvent({ groupId: GROUP }), { secret: WEBHOOK_SECRET })).status).toBe(202);
+
+    const removed = await cli('orgs', 'remove', HEALTHY, '--yes');
+    expect(removed.code).toBe(0);
+    const warnings = removed.stderr.trim().split('\n');
+    expect(warnings).toEqual([
+      expect.stringMatching(/^glance-sync: warning: 1 dead letter\(s\) for org 00D5g000000HeAlEAA stay on the DLQ and can no longer be redriven to it/),
+      expect.stringMatching(/^glance-sync: warning: sync run run-9 \(sync_now\) has been running for org 00D5g000000HeAlEAA since /),
+      expect.stringMatching(/^glance-sync: warning: org 00D5g000000HeAlEAA is paused until \S+ \(REQUEST_LIMIT_EXCEEDED\)/),
+      expect.stringMatching(/^glance-sync: warning: 1 session event\(s\) are on the events queue; those of groups 24680 are no longer delivered/),
+    ]);
+    expect(removed.stdout).toMatch(/^removed org 00D5g000000HeAlEAA/);
+    expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(1);
+  });
+
+  it('an org with nothing in flight is removed without warnings', async () => {
+    await p.addOrg(HEALTHY, [GROUP]);
+    expect(await cli('orgs', 'remove', HEALTHY, '--yes')).toMatchObject({ code: 0, stderr: '' });
+  });
+});

@@ -82,7 +82,7 @@ beforeEach(async () => {
 });
 
 describe('--help', () => {
-  const paths = ['', 'orgs', 'groups', 'orgs add', 'orgs list', 'orgs show', 'orgs set', 'orgs pair', 'orgs unpair', 'orgs remove', 'orgs credentials', 'groups add', 'sync-now', 'history'];
+  const paths = ['', 'orgs', 'groups', 'orgs add', 'orgs list', 'orgs show', 'orgs set', 'orgs pair', 'orgs unpair', 'orgs remove', 'orgs credentials', 'groups add', 'groups list', 'groups show', 'groups remove', 'sync-now', 'history'];
 
   it.each(paths)('glance-sync %s --help exits 0 with usage and exit codes, without any AWS', async (path) => {
     runtimeFile = join(dir, 'no-such-runtime.json');
@@ -134,7 +134,7 @@ describe('orgs and groups against the local run', () => {
     expect(result.stdout).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}\n$/);
     expect(result.stderr).toMatch(/shown this once/);
     const again = await cli(['groups', 'add', '12345']);
-    expect(again).toMatchObject({ code: 3, stdout: '' });
+    expect(again).toMatchObject({ code: 4, stdout: '' });
     expect(again.stderr).toMatch(/group 12345 is already registered; pass --replace-secret/);
   });
 
@@ -153,7 +153,9 @@ describe('orgs and groups against the local run', () => {
     const list = json(await cli(['orgs', 'list', '--json']));
     expect(list).toEqual([expect.objectContaining({ orgId: ORG, name: 'Acme', groups: [12345], settings: expect.objectContaining({ syncFrequency: 'daily' }) })]);
     expect(list[0].nextScheduledSync).toMatch(/T13:14:00\.000Z$/);
-    expect((await cli(['orgs', 'list'])).stdout).toMatch(/^ORG ID\s+NAME\s+ENVIRONMENT\s+GROUPS\s+SYNC\s+NEXT SYNC\n00D5g000000AbCdEAK\s+Acme\s+production\s+12345\s+daily\s+\S+T13:14:00Z\n$/);
+    expect((await cli(['orgs', 'list'])).stdout).toMatch(
+      /^ORG ID\s+NAME\s+ENVIRONMENT\s+HEALTH\s+SALESFORCE LOGIN\s+LAST SYNC\s+DEAD LETTERS\s+GROUPS\s+SYNC\s+NEXT SYNC\n00D5g000000AbCdEAK\s+Acme\s+production\s+unknown\s+unknown \(not tried yet\)\s+never\s+0\s+12345\s+daily\s+\S+T13:14:00Z\n$/,
+    );
 
     let shown = json(await cli(['orgs', 'show', ORG, '--json']));
     expect(shown.schedule).toMatchObject({ expression: 'cron(14 13 * * ? *)', state: 'ENABLED', targetArn: resources.syncQueueArn, input: { orgId: ORG, trigger: 'schedule' } });

@@ -21,6 +21,7 @@ import { runSyncRequests, syncRunDeps, syncRunHandler } from '../functions/sync-
 import { createGlanceActivityClient } from '../shared/adapters/glance-activity.ts';
 import { syncNow } from '../functions/sync-now/handler.ts';
 import { silentLog } from '../shared/log.ts';
+import { dynamoOrgHealth } from '../shared/adapters/org-health-store.ts';
 import { PROD_ORG, SANDBOX_ORG } from './support/fixtures.ts';
 
 vi.hoisted(() => {
@@ -290,6 +291,24 @@ describe('a sync run', () => {
     expect(sessionRequests()).toEqual([]);
     expect(await takeAll(resources.syncQueueUrl)).toEqual([]);
     expect(await takeAll(resources.syncDlqUrl)).toEqual([]);
+  });
+
+  it("records the org's Glance login as failing when Glance refuses its login key, and as ok once a page comes back", async () => {
+    const refused = '00D5g000000GlNcEAA';
+    await registerOrg({ orgId: refused });
+    await secretsManagerWriter().write(secretNames.orgGlance(PREFIX, refused), JSON.stringify({ apiKey: 'not-the-key-glance-issued' }));
+    await registerOrg();
+    const health = dynamoOrgHealth(resources.orgsTable);
+    const handler = syncRunHandler(() => ({ ...smallPageDeps(), health }));
+    for (const orgId of [refused, PROD_ORG]) {
+      await syncNow({ orgId });
+      await drainQueue(resources.syncQueueUrl, handler, { batchSize: 1 });
+    }
+    const recorded = await dynamoOrgHealth(resources.orgsTable).read([refused, PROD_ORG]);
+    expect(recorded.get(refused)?.login.glance).toMatchObject({ ok: false, error: expect.stringMatching(/^Glance refused the login key for partner user "sync-bot"/) });
+    expect(recorded.get(refused)?.lastError?.message).toMatch(/^Glance login failed: Glance refused the login key/);
+    expect(recorded.get(PROD_ORG)?.login.glance).toMatchObject({ ok: true, error: null });
+    expect(JSON.stringify([...recorded.values()])).not.toContain(API_KEY);
   });
 
   it('fails naming the secret when the Glance credentials are missing', async () => {
