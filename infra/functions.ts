@@ -32,6 +32,7 @@ export class PipelineFunctions extends Construct {
   readonly sessionProcessor: PipelineFunction;
   readonly syncRun: PipelineFunction;
   readonly syncNow: PipelineFunction;
+  readonly orgCheck: PipelineFunction;
 
   constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl }: PipelineFunctionsProps) {
     super(scope, id);
@@ -77,8 +78,9 @@ export class PipelineFunctions extends Construct {
       }),
     );
     // PutItem only: the processor records a per-org pause when Salesforce limits run low.
-    // PutItem: org pauses; UpdateItem: org health (login state, last error), written on change only.
-    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // PutItem only: the processor records a per-org pause when Salesforce limits run low, and the
+    // org's health (login state, last error, HEALTH#{orgId} items) when it changes.
+    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem']);
     // One org's failed or paused share of an event goes back on the queue alone, delayed.
     queues.events.grantSendMessages(this.sessionProcessor);
     grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
@@ -126,6 +128,17 @@ export class PipelineFunctions extends Construct {
     queues.sync.grantSendMessages(this.syncNow);
     this.syncNow.addToRolePolicy(new PolicyStatement({ actions: ['events:DescribeRule'], resources: [SCHEDULE_RULES.arn] }));
     acceptWildcard(this.syncNow.role!, SCHEDULE_RULES, 'Schedule rules are created per org at runtime; DescribeRule reports the next scheduled sync.');
+
+    // The admin's role may not read an org's credentials; settings that need the org's describe
+    // (recordMapping) are checked here instead, with describe calls only.
+    this.orgCheck = new PipelineFunction(this, 'OrgCheck', {
+      name: 'org-check',
+      description: "Admin entry point: checks an org's settings (record mapping) against its Salesforce describe",
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      environment: { [ENV.secretPrefix]: SECRET_PREFIX },
+    });
+    grantSecretRead(this.orgCheck, SECRETS.orgSalesforce, "One Salesforce credential secret per org, created at runtime by the admin CLI; the org comes from the admin's request.");
   }
 }
 

@@ -24,6 +24,7 @@ export const OUTPUTS = {
   sessionProcessorFunctionName: 'SessionProcessorFunctionName',
   syncRunFunctionName: 'SyncRunFunctionName',
   syncNowFunctionName: 'SyncNowFunctionName',
+  orgCheckFunctionName: 'OrgCheckFunctionName',
   alarmTopicArn: 'AlarmTopicArn',
   orgAdminPolicyArn: 'OrgAdminPolicyArn',
 } as const;
@@ -72,6 +73,7 @@ export class GlanceSalesforceSyncStack extends Stack {
       orgsTable: this.tables.orgs,
       tracesTable: this.tables.traces,
       syncNow: this.functions.syncNow,
+      orgCheck: this.functions.orgCheck,
       redrive: [
         { queue: this.queues.events, dlq: this.queues.eventsDlq },
         { queue: this.queues.sync, dlq: this.queues.syncDlq },
@@ -97,6 +99,7 @@ export class GlanceSalesforceSyncStack extends Stack {
       SessionProcessorFunctionName: [functions.sessionProcessor.functionName, 'SessionProcessor function'],
       SyncRunFunctionName: [functions.syncRun.functionName, 'SyncRun function'],
       SyncNowFunctionName: [functions.syncNow.functionName, 'SyncNow function, invoked by the admin CLI'],
+      OrgCheckFunctionName: [functions.orgCheck.functionName, 'OrgCheck function, invoked by the admin CLI to check settings against an org'],
       AlarmTopicArn: [this.alarms.topic.topicArn, 'SNS topic receiving every alarm'],
       OrgAdminPolicyArn: [this.adminPolicy.managedPolicyArn, 'Managed policy to attach to admin CLI users or roles'],
     };

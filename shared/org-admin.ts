@@ -7,7 +7,6 @@ import { secretNames, type SecretWriter } from './adapters/secrets.ts';
 import { salesforceCredentialsSchema, type SalesforceCredentials } from './adapters/salesforce-auth.ts';
 import { applySettingsPatch, settingChanges, type SettingChange, type SettingsPatch } from './org-settings.ts';
 import { describeIssues } from './session.ts';
-import { recordMappingProblems, type MappingDescribe } from './record-mapping-check.ts';
 import type { RecordMapping } from './org.ts';
 import { defaultSettings, orgSchema, salesforceOrgIdSchema, type Org } from './org.ts';
 
@@ -21,10 +20,11 @@ export interface OrgAdminDeps {
   schedules: OrgSchedules;
   now(): Date;
   /**
-   * The org's describe, to check a record mapping against when it is set (signed in with the
-   * org's stored credentials). Absent: mappings are saved after the syntax check only.
+   * Why the org cannot use this record mapping, from its describe (signed in with the org's stored
+   * credentials, somewhere allowed to read them); empty when it can. Absent: mappings are saved
+   * after the syntax check only.
    */
-  mappingDescribe?(orgId: string): Promise<MappingDescribe>;
+  checkRecordMapping?(orgId: string, mapping: RecordMapping): Promise<string[]>;
 }
 
 export function newWebhookSecret(): string {
@@ -244,11 +244,11 @@ export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: S
  * Refuses a mapping the org's describe says cannot work (an object Glance_Session__c has no lookup
  * on, a missing or unfilterable field): saved, it would relate nothing or dead-letter every match.
  */
-async function checkRecordMapping(deps: Pick<OrgAdminDeps, 'mappingDescribe'>, orgId: string, mapping: RecordMapping): Promise<void> {
-  if (!deps.mappingDescribe || Object.keys(mapping).length === 0) return;
+async function checkRecordMapping(deps: Pick<OrgAdminDeps, 'checkRecordMapping'>, orgId: string, mapping: RecordMapping): Promise<void> {
+  if (!deps.checkRecordMapping || Object.keys(mapping).length === 0) return;
   let problems: string[];
   try {
-    problems = await recordMappingProblems(mapping, await deps.mappingDescribe(orgId));
+    problems = await deps.checkRecordMapping(orgId, mapping);
   } catch (error) {
     throw new Error(`could not check recordMapping against org ${orgId}'s describe (${(error as Error).message}); fix the org's login, or save it unchecked`, { cause: error });
   }

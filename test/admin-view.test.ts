@@ -11,6 +11,8 @@ import { sendWebhook } from '../local/glance-sim/webhook-sender.ts';
 import { writeRuntime } from '../local/runtime-file.ts';
 import { sqsDeadLetters } from '../shared/adapters/dead-letters.ts';
 import { dynamoOrgPauses } from '../shared/adapters/org-pauses.ts';
+import { dynamoOrgHealth } from '../shared/adapters/org-health-store.ts';
+import { orgCheck } from '../functions/org-check/handler.ts';
 import { addOrg, pairOrg } from '../shared/org-admin.ts';
 import { dynamoSyncHistory } from '../shared/sync/sync-history.ts';
 import { sampleWebhookEvent } from './support/fixtures.ts';
@@ -137,6 +139,39 @@ describe('health at a glance', () => {
   });
 });
 
+describe('the health record', () => {
+  it('keeps "since" while an org keeps failing for another reason, moves it when the login flips, and writes nothing while unchanged', async () => {
+    let clock = Date.parse('2026-11-22T10:00:00Z');
+    const health = dynamoOrgHealth(p.resources.orgsTable, () => new Date(clock));
+    const read = async () => (await dynamoOrgHealth(p.resources.orgsTable).read([BROKEN])).get(BROKEN)!;
+    await health.login(BROKEN, 'salesforce', { ok: false, error: 'INVALID_GRANT: expired' });
+    clock += 60_000;
+    await health.login(BROKEN, 'salesforce', { ok: false, error: 'INVALID_GRANT: revoked' });
+    expect((await read()).login.salesforce).toEqual({ ok: false, since: '2026-11-22T10:00:00.000Z', error: 'INVALID_GRANT: revoked' });
+    clock += 60_000;
+    await health.login(BROKEN, 'salesforce', { ok: true });
+    expect((await read()).login.salesforce).toEqual({ ok: true, since: '2026-11-22T10:02:00.000Z', error: null });
+    expect((await read()).lastError).toEqual({ at: '2026-11-22T10:01:00.000Z', message: 'Salesforce login failed: INVALID_GRANT: revoked' });
+    // Another container recorded a failure meanwhile; this one, remembering "ok", writes nothing for a while.
+    await dynamoOrgHealth(p.resources.orgsTable, () => new Date(clock)).login(BROKEN, 'salesforce', { ok: false, error: 'x' });
+    await health.login(BROKEN, 'salesforce', { ok: true });
+    expect((await read()).login.salesforce?.ok).toBe(false);
+    clock += 5 * 60_000 + 1;
+    await health.login(BROKEN, 'salesforce', { ok: true });
+    expect((await read()).login.salesforce?.ok).toBe(true);
+  });
+});
+
+describe('the OrgCheck function', () => {
+  it("checks a record mapping against the org's describe with the org's stored credentials", async () => {
+    await p.addOrg(HEALTHY, [GROUP]);
+    expect(await orgCheck({ orgId: HEALTHY, recordMapping: { Kase: { ContactEmail: 'user_email' }, Case: { ContactEmail: 'user_email' } } })).toEqual({
+      problems: [expect.stringMatching(/^recordMapping: Glance_Session__c has no lookup to Kase/)],
+    });
+    expect(await orgCheck({ orgId: 'nope', recordMapping: {} })).toMatchObject({ code: 'invalid', error: expect.stringMatching(/^invalid org check request: orgId/) });
+  });
+});
+
 describe('groups', () => {
   it('add prints the webhook URL to give Glance; list and show the paired orgs, URL and secret count and age; remove', async () => {
     const added = await cli('groups', 'add', '13579');
@@ -151,13 +186,13 @@ describe('groups', () => {
     ]);
     expect((await cli('groups', 'list')).stdout).toMatch(new RegExp(`^GROUP\\s+REGISTERED\\s+ORGS\\s+WEBHOOK URL\\n13579\\s+\\S+Z\\s+${HEALTHY}\\s+http://`));
 
-    // A rotation under way: two secrets in the store.
-    await p.admin.secrets.write(`glance-sync/group/${GROUP}/webhook`, `${WEBHOOK_SECRET} whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24=`);
+    // A rotation under way: a new value is current, the old one stays as AWSPREVIOUS.
+    await p.admin.secrets.write(`glance-sync/group/${GROUP}/webhook`, 'whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24=');
     const shown = json(await cli('groups', 'show', String(GROUP), '--json'));
     expect(shown).toMatchObject({ groupId: GROUP, webhookUrl: `${api.url}/webhooks/glance/${GROUP}`, secret: { stored: true, count: 2, ageDays: 0 } });
     expect(shown.orgs).toEqual([expect.objectContaining({ orgId: HEALTHY, environment: 'production' })]);
     const text = await cli('groups', 'show', String(GROUP));
-    expect(text.stdout).toMatch(/webhook secret:\s+2 secrets, last changed \S+Z \(0 days ago\)/);
+    expect(text.stdout).toMatch(/webhook secret:\s+2 secrets \(current and previous: a rotation under way\), last changed \S+Z \(0 days ago\)/);
     expect(text.stdout).not.toContain('whsec_');
 
     const paired = await cli('groups', 'remove', String(GROUP), '--yes');

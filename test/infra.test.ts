@@ -39,6 +39,7 @@ const allFunctions = () => [
   stack.functions.sessionProcessor,
   stack.functions.syncRun,
   stack.functions.syncNow,
+  stack.functions.orgCheck,
 ];
 
 function functionResource(fn: IConstruct): Json {
@@ -71,7 +72,7 @@ function resourcesFor(fn: IConstruct, action: string): string[] {
 beforeAll(() => {
   app = new App({ context: cdkJson.context });
   stack = new GlanceSalesforceSyncStack(app, 'TestStack');
-  // Synthesizes once, bundling the four functions with the local esbuild.
+  // Synthesizes once, bundling the five functions with the local esbuild.
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 });
@@ -180,6 +181,7 @@ describe('functions', () => {
     ['session-processor', () => stack.functions.sessionProcessor, 512, 120],
     ['sync-run', () => stack.functions.syncRun, 512, 300],
     ['sync-now', () => stack.functions.syncNow, 256, 30],
+    ['org-check', () => stack.functions.orgCheck, 256, 60],
   ])('%s: nodejs22.x on arm64, ESM bundle, traced, own log group', (_, fn, memory, timeout) => {
     const props = functionResource(fn()).Properties;
     expect(props).toEqual(
@@ -243,12 +245,13 @@ describe('functions', () => {
       SCHEDULE_RULE_PREFIX: 'glance-sync-org-',
       EVENT_BUS_NAME: 'default',
     });
+    expect(envOf(functions.orgCheck)).toEqual({ ...common('org-check'), SECRET_PREFIX: 'glance-sync/' });
     template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://www.glance.net' });
   });
 
   it('puts no secret-like value in any environment', () => {
     const fns = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(4);
+    expect(Object.keys(fns)).toHaveLength(5);
     for (const fn of Object.values(fns)) {
       for (const [name, value] of Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>)) {
         if (/SECRET|KEY|TOKEN|PASSWORD/.test(name)) expect(name).toMatch(/_(PREFIX|URL|TABLE)$/);
@@ -302,7 +305,7 @@ describe('least privilege', () => {
     expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.events))]);
   });
 
-  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem (pauses) and UpdateItem (health)', () => {
+  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem (pauses and health)', () => {
     const fn = stack.functions.sessionProcessor;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
@@ -313,7 +316,7 @@ describe('least privilege', () => {
       .filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)))
       .flatMap((s) => list(s.Action))
       .filter((a) => DYNAMO_WRITES.includes(a));
-    expect(orgsWrites).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(orgsWrites).toEqual(['dynamodb:PutItem']);
     expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual([flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe))].sort());
   });
 
@@ -335,9 +338,19 @@ describe('least privilege', () => {
     expect(resourcesFor(fn, 'events:DescribeRule')[0]).toContain(':rule/glance-sync-org-*"');
   });
 
+  it('OrgCheck reads only Salesforce credential secrets, and touches no table and no queue', () => {
+    const fn = stack.functions.orgCheck;
+    expect(actionsOf(fn, 'secretsmanager:')).toEqual(['secretsmanager:GetSecretValue']);
+    const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]).toContain(':secret:glance-sync/org/*/salesforce*"');
+    expect(actionsOf(fn, 'dynamodb:')).toEqual([]);
+    expect(actionsOf(fn, 'sqs:')).toEqual([]);
+  });
+
   it('no function but SessionProcessor touches DedupeTable', () => {
     const dedupe = flat(arnOf(stack.tables.dedupe));
-    for (const fn of [stack.functions.webhookIngest, stack.functions.syncRun, stack.functions.syncNow]) {
+    for (const fn of [stack.functions.webhookIngest, stack.functions.syncRun, stack.functions.syncNow, stack.functions.orgCheck]) {
       expect(statementsOf(fn).map((s) => flat(s.Resource))).not.toContain(dedupe);
     }
   });
@@ -347,7 +360,8 @@ describe('least privilege', () => {
     const statements = policy.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(list(bySid.SyncNow!.Action)).toEqual(['lambda:InvokeFunction']);
-    expect(bySid.SyncNow!.Resource).toEqual(arnOf(stack.functions.syncNow));
+    expect(bySid.SyncNow!.Resource).toEqual(expect.arrayContaining([arnOf(stack.functions.syncNow), arnOf(stack.functions.orgCheck)]));
+    expect(bySid.SyncNow!.Resource).toHaveLength(2);
     expect(flat(bySid.OrgSchedules!.Resource)).toContain(':rule/glance-sync-org-*"');
     expect(list(bySid.OrgSchedules!.Action)).toEqual(
       expect.arrayContaining(['events:PutRule', 'events:DeleteRule', 'events:DescribeRule', 'events:PutTargets', 'events:RemoveTargets']),
@@ -432,6 +446,7 @@ describe('outputs', () => {
   it('exposes every output the admin CLI and deployers read', () => {
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(Object.values(OUTPUTS).sort());
     template.hasOutput(OUTPUTS.syncNowFunctionName, { Value: { Ref: id(stack.functions.syncNow) } });
+    template.hasOutput(OUTPUTS.orgCheckFunctionName, { Value: { Ref: id(stack.functions.orgCheck) } });
     template.hasOutput(OUTPUTS.orgAdminPolicyArn, { Value: { Ref: id(stack.adminPolicy) } });
   });
 });

@@ -1,7 +1,6 @@
 import { AdminError } from '../../shared/admin-error.ts';
-import { cachedSecretReader, secretDates, secretNames } from '../../shared/adapters/secrets.ts';
+import { secretMetadata, secretNames } from '../../shared/adapters/secrets.ts';
 import { registerGroup, removeGroup } from '../../shared/org-admin.ts';
-import { parseWebhookSecrets } from '../../shared/webhook-signature.ts';
 import { adminDeps } from './deps.ts';
 import { readSecretFile } from './files.ts';
 import { keyValues, printJson, table, when } from './output.ts';
@@ -15,26 +14,26 @@ function groupIdArg(text: string): number {
 
 const webhookUrl = (t: Target, groupId: number) => (t.webhookBaseUrl ? `${t.webhookBaseUrl}${groupId}` : null);
 
-/** What an admin needs about a group's webhook secret, never the secret itself. */
+/** What an admin needs about a group's webhook secret, from its metadata: never the secret itself. */
 interface SecretFacts {
   stored: boolean;
-  /** How many `whsec_` secrets it holds (more than one while a rotation is under way). */
+  /** Versions that verify: 1, or 2 while a rotation keeps the previous one valid. */
   count: number;
   changedAt: string | null;
   ageDays: number | null;
 }
 
 async function secretFacts(t: Target, groupId: number): Promise<SecretFacts> {
-  const name = secretNames.groupWebhook(t.secretPrefix, groupId);
-  const dates = await secretDates(name);
-  if (!dates) return { stored: false, count: 0, changedAt: null, ageDays: null };
-  const value = await cachedSecretReader(0).read(name);
-  const ageDays = dates.changedAt ? Math.floor((Date.now() - Date.parse(dates.changedAt)) / 86_400_000) : null;
-  return { stored: true, count: value ? parseWebhookSecrets(value).length : 0, changedAt: dates.changedAt, ageDays };
+  const meta = await secretMetadata(secretNames.groupWebhook(t.secretPrefix, groupId));
+  if (!meta) return { stored: false, count: 0, changedAt: null, ageDays: null };
+  const ageDays = meta.changedAt ? Math.floor((Date.now() - Date.parse(meta.changedAt)) / 86_400_000) : null;
+  return { stored: true, count: meta.stagedVersions, changedAt: meta.changedAt, ageDays };
 }
 
 const secretText = (s: SecretFacts) =>
-  s.stored ? `${s.count} secret${s.count === 1 ? '' : 's'}, last changed ${when(s.changedAt)} (${s.ageDays} days ago)` : 'MISSING: webhooks are refused (groups add GROUP --replace-secret)';
+  s.stored
+    ? `${s.count} secret${s.count === 1 ? '' : 's (current and previous: a rotation under way)'}, last changed ${when(s.changedAt)} (${s.ageDays} days ago)`
+    : 'MISSING: webhooks are refused (groups add GROUP --replace-secret)';
 
 export const groupsAdd: CommandSpec = {
   path: 'groups add',

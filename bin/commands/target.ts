@@ -7,6 +7,10 @@ import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { sqsSyncQueue } from '../../shared/adapters/sync-queue.ts';
 import { DEFAULTS } from '../../shared/config.ts';
+import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
+import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
+import { salesforceMappingDescribe } from '../../shared/adapters/salesforce-describe.ts';
+import { checkOrgSettings, type OrgCheckAnswer, type OrgCheckRequest } from '../../shared/org-check.ts';
 import { requestSyncNow } from '../../shared/sync/sync-now.ts';
 import { dynamoSyncHistory } from '../../shared/sync/sync-history.ts';
 import { UsageError, type ParsedValues } from './spec.ts';
@@ -19,6 +23,7 @@ const STACK_OUTPUTS = {
   eventsDlqUrl: 'EventsDlqUrl',
   syncQueueArn: 'SyncQueueArn',
   syncNowFunction: 'SyncNowFunctionName',
+  orgCheckFunction: 'OrgCheckFunctionName',
   webhookBaseUrl: 'WebhookBaseUrl',
 } as const;
 export const DEFAULT_STACK = 'GlanceSalesforceSyncStack';
@@ -42,6 +47,8 @@ export interface Target {
   /** Where Glance posts a group's webhooks, without the group id (ends with /); null when unknown. */
   webhookBaseUrl: string | null;
   syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
+  /** Checks settings against the org with its own credentials (the OrgCheck function when deployed). */
+  checkOrg(request: OrgCheckRequest): Promise<OrgCheckAnswer>;
 }
 
 /** A failure of the AWS side the admin cannot fix by changing the command (exit 1). */
@@ -85,6 +92,11 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
         orgId,
         options.from ? { from: options.from } : {},
       ),
+    // Locally the CLI may read the local secret store: the check runs here.
+    checkOrg: (request) => {
+      const connect = salesforceClientCache(cachedSecretReader(0), DEFAULTS.secretPrefix);
+      return checkOrgSettings(request, async (orgId) => salesforceMappingDescribe(await connect({ orgId })));
+    },
   };
 }
 
@@ -138,10 +150,19 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     eventBusName: DEFAULTS.eventBusName,
     webhookBaseUrl: outputs.get(STACK_OUTPUTS.webhookBaseUrl) || null,
     syncNow: (orgId, options) => invokeSyncNow(lambda, functionName, { orgId, ...(options.from ? { from: options.from } : {}) }),
+    async checkOrg(request) {
+      const name = outputs.get(STACK_OUTPUTS.orgCheckFunction);
+      if (!name) throw new TargetError(`stack ${stackName} has no OrgCheck function (deployed before it existed): redeploy it, or pass --unchecked`);
+      const body = await invokeJson(lambda, name, request);
+      if (typeof body.error === 'string') throw new AdminError(body.error, 'invalid');
+      if (!Array.isArray(body.problems)) throw new TargetError(`OrgCheck function ${name} answered something unexpected`);
+      return { problems: body.problems.map(String) };
+    },
   };
 }
 
-async function invokeSyncNow(lambda: LambdaClient, functionName: string, payload: { orgId: string; from?: string }): Promise<SyncNowAnswer> {
+/** Invokes a function with a JSON payload; a function error becomes a TargetError with its message. */
+async function invokeJson(lambda: LambdaClient, functionName: string, payload: unknown): Promise<Record<string, unknown>> {
   const out = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }));
   const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
   let body: Record<string, unknown> = {};
@@ -150,11 +171,14 @@ async function invokeSyncNow(lambda: LambdaClient, functionName: string, payload
   } catch {
     // Reported below with the raw text.
   }
-  if (out.FunctionError) {
-    throw new TargetError(`SyncNow function ${functionName} failed: ${String(body.errorMessage ?? text)}`);
-  }
+  if (out.FunctionError) throw new TargetError(`function ${functionName} failed: ${String(body.errorMessage ?? text)}`);
+  return body;
+}
+
+async function invokeSyncNow(lambda: LambdaClient, functionName: string, payload: { orgId: string; from?: string }): Promise<SyncNowAnswer> {
+  const body = await invokeJson(lambda, functionName, payload);
   // The function answers refusals (unknown org, bad input) as data, not as a failure.
   if (typeof body.error === 'string') throw new AdminError(body.error, (body.code as AdminErrorCode | undefined) ?? 'invalid');
-  if (typeof body.runId !== 'string') throw new TargetError(`SyncNow function ${functionName} answered something unexpected: ${text.slice(0, 200)}`);
+  if (typeof body.runId !== 'string') throw new TargetError(`SyncNow function ${functionName} answered something unexpected: ${JSON.stringify(body).slice(0, 200)}`);
   return body as unknown as SyncNowAnswer;
 }

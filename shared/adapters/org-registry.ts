@@ -1,6 +1,7 @@
 import { type BatchGetCommandOutput, type QueryCommandOutput, BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
 import { orgSchema, type Org } from '../org.ts';
+import { healthKeys } from './org-health-store.ts';
 
 /**
  * The orgs table (single-table): ORG#{orgId}/ORG holds the org, GROUP#{groupId}/GROUP marks a
@@ -165,6 +166,8 @@ export function dynamoOrgRegistry(tableName: string): OrgRegistry {
             // The sync watermark, lease and pause go too: an org registered again starts afresh.
             // Its Sync History stays, for the record.
             ...['SYNC', 'LEASE', 'PAUSE'].map((sk) => ({ Delete: { TableName: tableName, Key: { pk: `ORG#${org.orgId}`, sk } } })),
+            // Its health too: a removed org's login state says nothing about the next registration.
+            ...healthKeys.all(org.orgId).map((Key) => ({ Delete: { TableName: tableName, Key } })),
             ...org.groups.map((groupId) => ({ Delete: { TableName: tableName, Key: orgKeys.pairing(groupId, org.orgId) } })),
           ],
         }),

@@ -11,7 +11,7 @@ import { SalesforceCallError } from '../salesforce-errors.ts';
  */
 export function salesforceClientCache(secrets: SecretReader, secretPrefix: string, retry?: () => RetryPolicy) {
   const clients = new Map<string, Promise<SalesforceOrgClient>>();
-  return async (org: Org): Promise<SalesforceOrgClient> => {
+  return async (org: Pick<Org, 'orgId'>): Promise<SalesforceOrgClient> => {
     let client = clients.get(org.orgId);
     if (!client) {
       client = (async () => {
