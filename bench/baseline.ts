@@ -5,7 +5,7 @@ import { chatterDecision, chatterPost } from '../shared/chatter.ts';
 import { toGlanceSessionRecord } from '../shared/glance-session-record.ts';
 import { leadDecisions, leadRecord } from '../shared/guest-leads.ts';
 import type { Org } from '../shared/org.ts';
-import { routeSessionToOrg } from '../shared/org-routing.ts';
+import { routeSessionToOrg } from '../shared/processing/org-routing.ts';
 import { linkFromOrigin, type OrgShape } from '../shared/record-links.ts';
 import type { SessionEvent, WebhookEvent } from '../shared/session.ts';
 import { soqlString } from '../shared/soql.ts';

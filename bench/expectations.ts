@@ -1,6 +1,6 @@
 import { chatterDecision } from '../shared/chatter.ts';
 import { leadDecisions } from '../shared/guest-leads.ts';
-import { routeSessionToOrg } from '../shared/org-routing.ts';
+import { routeSessionToOrg } from '../shared/processing/org-routing.ts';
 import type { GlanceSession } from '../shared/session.ts';
 import { BENCH_ORGS } from './orgs.ts';
 

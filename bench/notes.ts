@@ -30,7 +30,7 @@ export function whatBounds(s: BenchSummary): string[] {
       `Larger batches alone cannot reach ${TARGETS.boundRatio}× for an org with few sessions: ${least.label} (${fmt(least.records)} records) ` +
         `paid its steps in ${least.ours.sessionWrites} batches where the bound allows ${least.lowerBound.sessionWrites}. Only accumulating each ` +
         `org's writes across invocations (a per-org buffer in DynamoDB flushed at 200 records or after a few minutes, Chatter posts ` +
-        `still sent at once) would bring every org near the bound: a change to shared/session-processing.ts and shared/org-batch.ts.`,
+        `still sent at once) would bring every org near the bound: a change to shared/processing/session-processing.ts and shared/processing/org-batch.ts.`,
     );
     const describes = s.orgs.map((o) => o.ours.describe);
     if (describes.some((d) => d > 2)) {
@@ -45,7 +45,7 @@ export function whatBounds(s: BenchSummary): string[] {
       notes.push(
         `Lead queries above the bound (${requeried.join('/')}) come from checking emails batch by batch: a repeat guest, and every guest ` +
           `of a session the sync delivers again, is checked again in a later batch. A per-org cache of emails known to be Leads (in the ` +
-          `dedupe table) would save most of them: a change in shared/org-batch.ts.`,
+          `dedupe table) would save most of them: a change in shared/processing/org-batch.ts.`,
       );
     }
   }
@@ -56,8 +56,8 @@ export function whatBounds(s: BenchSummary): string[] {
     notes.push(
       `Throughput is bounded by the AWS stand-in, not by Salesforce: each event costs ${fmt(dynamo / events, 1)} DynamoDB requests ` +
         `(the dedupe ledger's claims, marks and completions) and ${fmt(s.aws.sqsBilled / events, 1)} SQS requests, and the processor ` +
-        `awaits the ledger's writes one session after another (markApplied and completeEvent in a loop in shared/session-processing.ts, ` +
-        `each Chatter claim and completion in turn in shared/org-batch.ts), so a batch of ${s.options.batchSize} waits on about ` +
+        `awaits the ledger's writes one session after another (markApplied and completeEvent in a loop in shared/processing/session-processing.ts, ` +
+        `each Chatter claim and completion in turn in shared/processing/org-batch.ts), so a batch of ${s.options.batchSize} waits on about ` +
         `${2 * s.options.batchSize} DynamoDB round trips in sequence. moto_server answers one request at a time in Python: a DynamoDB request was outstanding ` +
         `${fmt(100 * p.dynamoWaitShare, 0)}% of the processor's time (a Salesforce call ${fmt(100 * p.salesforceWaitShare, 0)}%), and it made ` +
         `${fmt(p.durations.billedMs / Math.max(1, events), 0)} ms of processor time per event and ${fmt(s.lambda.ingest.durations.meanMs, 0)} ms ` +

@@ -16,6 +16,7 @@ import { registerBenchOrgs } from './setup.ts';
 import { checkOrg, type OrgCheck } from './verify.ts';
 import type { Workload } from './workload.ts';
 import type { WorkerReport } from './worker-protocol.ts';
+import { SESSION_PROCESSOR_TIMEOUT_SECONDS } from '../shared/config.ts';
 
 export interface PipelineOptions {
   batchSize: number;
@@ -42,7 +43,7 @@ export interface PipelineResult {
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 // 120 s timeout × 6, as the stack sets the events queue.
 const VISIBILITY_TIMEOUT_S = 720;
-const PROCESSOR_TIMEOUT_MS = 120_000;
+const PROCESSOR_TIMEOUT_MS = SESSION_PROCESSOR_TIMEOUT_SECONDS * 1000;
 
 /** A worker process that answers `ready` once its handler is loaded, and a report when done. */
 function startWorker(file: string, config: unknown): { child: ChildProcess; ready: Promise<void>; report: Promise<WorkerReport> } {

@@ -1,7 +1,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { mulberry32 } from '../local/glance-sim/sample-sessions.ts';
 import type { Log } from '../shared/log.ts';
-import type { ProcessorDeps } from '../shared/session-processing.ts';
+import type { ProcessorDeps } from '../shared/processing/session-processing.ts';
 import { Chaos } from './chaos.ts';
 import { crashAtOp, type CrashPlan, type CrashWhen } from './crash.ts';
 import { LEASE_MS, lambdaContainer, registerOrgs, seedOrgs, startFaultEnv } from './env.ts';

@@ -1,5 +1,5 @@
-import type { ProcessorDeps } from '../shared/session-processing.ts';
-import type { DedupeLedger } from '../shared/adapters/dedupe-ledger.ts';
+import type { ProcessorDeps } from '../shared/processing/session-processing.ts';
+import type { DedupeLedger } from '../shared/processing/ledger.ts';
 
 /** The Lambda died. Not an Error a handler may catch and carry on from: everything after it fails too. */
 export class SimulatedCrash extends Error {

@@ -2,7 +2,8 @@ import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
 import { createLocalResources, exportResourceEnv, LOCAL_MAX_RECEIVE_COUNT, type LocalResources } from '../local/aws-resources.ts';
 import { startSalesforceSim, type SalesforceSim } from '../local/salesforce-sim/index.ts';
 import { resetAwsClients } from '../shared/adapters/aws-clients.ts';
-import { dynamoOrgRegistry, type OrgRegistry } from '../shared/adapters/org-registry.ts';
+import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
+import type { OrgRegistry } from '../shared/org-admin-ports.ts';
 import { eventBridgeSchedules } from '../shared/adapters/schedules.ts';
 import { cachedSecretReader, secretsManagerWriter } from '../shared/adapters/secrets.ts';
 import { dynamoDedupeLedger } from '../shared/adapters/dedupe-ledger.ts';
@@ -11,10 +12,12 @@ import { dynamoTraceStore } from '../shared/adapters/trace-store.ts';
 import { sqsDeadLetters } from '../shared/adapters/dead-letters.ts';
 import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
 import { salesforceClientCache } from '../shared/adapters/salesforce-orgs.ts';
+import { SALESFORCE_RETRY } from '../shared/adapters/salesforce.ts';
+import type { Org } from '../shared/org.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../shared/org-admin.ts';
 import { DEFAULTS } from '../shared/config.ts';
 import { silentLog, type Log } from '../shared/log.ts';
-import type { ProcessorDeps } from '../shared/session-processing.ts';
+import type { ProcessorDeps } from '../shared/processing/session-processing.ts';
 import type { SessionEvent } from '../shared/session.ts';
 import type { CampaignModel, OrgSpec } from './model.ts';
 
@@ -133,7 +136,8 @@ export interface WorkerHooks {
 export function lambdaContainer(env: FaultEnv, hooks: WorkerHooks = {}): ProcessorDeps {
   const { resources, clock } = env;
   const events = sqsEventsQueue(resources.eventsQueueUrl);
-  const salesforceFor = salesforceClientCache(cachedSecretReader(), DEFAULTS.secretPrefix, () => ({ attempts: 3, baseDelayMs: 5, deadline: () => Date.now() + 10_000 }));
+  const salesforceClients = salesforceClientCache(cachedSecretReader(), DEFAULTS.secretPrefix, { ...SALESFORCE_RETRY, baseDelayMs: 5 });
+  const salesforceFor = (org: Org) => salesforceClients(org, () => Date.now() + 10_000);
   return {
     ledger: dynamoDedupeLedger(resources.dedupeTable, clock.now),
     orgsForGroup: (groupId) => env.registry.orgsForGroup(groupId),

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sqs } from '../shared/adapters/aws-clients.ts';
-import { processSessionBatch, type BatchOutcome, type ProcessorDeps } from '../shared/session-processing.ts';
+import { processSessionBatch, type BatchOutcome, type ProcessorDeps } from '../shared/processing/session-processing.ts';
 import { Invocation, SimulatedCrash, type CrashPlan, type Observer } from './crash.ts';
 
 /** What an SQS event source mapping does around one invocation, with the clock under the campaign's control. */

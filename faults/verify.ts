@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../shared/adapters/aws-clients.ts';
-import { parseDeadLetter } from '../shared/adapters/dead-letters.ts';
+import { parseDeadLetter } from '../shared/dead-letter.ts';
 import type { FaultEnv } from './env.ts';
 import type { Expected } from './expect.ts';
 import { queueDepth } from './lambda.ts';

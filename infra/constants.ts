@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { DEFAULTS } from '../shared/config.ts';
+import { DEFAULTS, SESSION_PROCESSOR_TIMEOUT_SECONDS, SYNC_RUN_TIMEOUT_SECONDS } from '../shared/config.ts';
 
 export const STACK_NAME = 'GlanceSalesforceSyncStack';
 
@@ -12,10 +12,9 @@ export const SECRET_PREFIX = DEFAULTS.secretPrefix;
 export const SCHEDULE_RULE_PREFIX = DEFAULTS.scheduleRulePrefix;
 export const EVENT_BUS_NAME = DEFAULTS.eventBusName;
 export const DEFAULT_GLANCE_API_URL = DEFAULTS.glanceApiUrl;
-export const METRICS_NAMESPACE = 'GlanceSalesforceSync';
+export { METRICS_NAMESPACE } from '../shared/config.ts';
 
-export const SESSION_PROCESSOR_TIMEOUT = Duration.seconds(120);
-export const SYNC_RUN_TIMEOUT = Duration.seconds(300);
-// AWS guidance for SQS-triggered functions: visibility at least 6x the function timeout, so a
-// message is not redelivered while throttled retries of the same batch are still in flight.
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
+export const SESSION_PROCESSOR_TIMEOUT = Duration.seconds(SESSION_PROCESSOR_TIMEOUT_SECONDS);
+export const SYNC_RUN_TIMEOUT = Duration.seconds(SYNC_RUN_TIMEOUT_SECONDS);
+// Visibility timeout = function timeout x this factor; the processor's lease is derived from the same numbers.
+export { VISIBILITY_TIMEOUT_FACTOR } from '../shared/config.ts';

@@ -66,20 +66,10 @@ export class PipelineFunction extends NodejsFunction {
       },
     });
 
-    // X-Ray takes no resource-level permissions, so its grant sits in a policy of its own: the
-    // wildcard is accepted there and a stray "*" in any data grant still fails cdk-nag.
-    const tracing = new Policy(scope, `${id}Tracing`, {
-      roles: [role],
-      statements: [
-        new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
-      ],
-    });
-    Validations.of(tracing).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
-    });
-    (this.node.defaultChild as CfnFunction).tracingConfig = { mode: 'Active' };
-    this.node.addDependency(tracing);
+    // No active X-Ray tracing: without the Powertools Tracer instrumenting the SDK clients it shows
+    // only the invocation, which the Powertools logs (request id, cold start) and metrics already
+    // give; and it would need the one "*" resource grant of the stack.
+    (this.node.defaultChild as CfnFunction).tracingConfig = { mode: 'PassThrough' };
 
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',

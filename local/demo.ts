@@ -3,7 +3,7 @@ import type { SalesforceSim } from './salesforce-sim/index.ts';
 import type { GlanceSim } from './glance-sim/index.ts';
 import { generateSessions } from './glance-sim/sample-sessions.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../shared/org-admin.ts';
-import { salesforceCredentialsSchema, type SalesforceCredentials } from '../shared/adapters/salesforce-auth.ts';
+import { salesforceCredentialsSchema, type SalesforceCredentials } from '../shared/salesforce-credentials.ts';
 
 /** The embedded defaults of the local run: one Glance group shared by a production org and its sandbox. */
 export const DEMO = {

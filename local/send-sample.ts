@@ -8,7 +8,8 @@ import { useLocalAws } from './moto.ts';
 import { sendWebhook } from './glance-sim/webhook-sender.ts';
 import { makeSession } from './glance-sim/sample-sessions.ts';
 import { DEMO } from './demo.ts';
-import { cachedSecretReader, secretNames } from '../shared/adapters/secrets.ts';
+import { cachedSecretReader } from '../shared/adapters/secrets.ts';
+import { secretNames } from '../shared/secret-names.ts';
 import { DEFAULTS } from '../shared/config.ts';
 
 interface Runtime {

@@ -28,6 +28,26 @@ export const DEFAULTS = {
   maxReceiveCount: 5,
 } as const;
 
+/** CloudWatch namespace of the Powertools metrics every function emits. */
+export const METRICS_NAMESPACE = 'GlanceSalesforceSync';
+
+/** The session processor Lambda's timeout, seconds. */
+export const SESSION_PROCESSOR_TIMEOUT_SECONDS = 120;
+/** The sync-run Lambda's timeout, seconds. */
+export const SYNC_RUN_TIMEOUT_SECONDS = 300;
+/**
+ * AWS guidance for SQS-triggered functions: visibility at least 6x the function timeout, so a
+ * message is not redelivered while throttled retries of the same batch are still in flight.
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/**
+ * How long the processor's claims (an event, a session's writer lock, a Chatter post) hold off
+ * another copy: the events queue's visibility timeout, after which SQS redelivers anyway.
+ */
+export const PROCESSOR_LEASE_MS = SESSION_PROCESSOR_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR * 1000;
+/** The processor stops retrying Salesforce calls this long before its Lambda would time out, to report the outcome. */
+export const PROCESSOR_REPORT_MARGIN_MS = 10_000;
+
 /** Salesforce REST API version the whole product speaks (jsforce would default to 50.0). */
 export const SALESFORCE_API_VERSION = '62.0';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseDeadLetter } from './adapters/dead-letters.ts';
+import { parseDeadLetter } from './dead-letter.ts';
 import { sessionEventSchema, type SessionEvent } from './session.ts';
 
 /**

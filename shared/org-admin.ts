@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AdminError } from './admin-error.ts';
-import type { OrgRegistry } from './adapters/org-registry.ts';
-import type { OrgSchedules } from './adapters/schedules.ts';
-import { secretNames, type SecretWriter } from './adapters/secrets.ts';
-import { salesforceCredentialsSchema, type SalesforceCredentials } from './adapters/salesforce-auth.ts';
+import type { OrgRegistry, OrgSchedules, SecretWriter } from './org-admin-ports.ts';
+import { secretNames } from './secret-names.ts';
+import { salesforceCredentialsSchema, type SalesforceCredentials } from './salesforce-credentials.ts';
 import { applySettingsPatch, settingChanges, type SettingChange, type SettingsPatch } from './org-settings.ts';
 import { describeIssues } from './session.ts';
 import type { RecordMapping } from './org.ts';

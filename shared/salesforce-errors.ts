@@ -71,3 +71,18 @@ export function describeFault(fault: SalesforceFault): string {
 export function isPermanentCallError(error: unknown): boolean {
   return error instanceof SalesforceCallError && PERMANENT_CALL_ERRORS.has(error.code);
 }
+
+/** How a record's faults count for its session: permanent when any fault is (retrying cannot help). */
+export function faultKind(faults: SalesforceFault[]): 'permanent' | 'transient' {
+  return faults.some((f) => classifySalesforceError(f.code) === 'permanent') ? 'permanent' : 'transient';
+}
+
+/** How a failed call counts for every record it carried. */
+export function callKind(error: unknown): 'permanent' | 'transient' {
+  return isPermanentCallError(error) ? 'permanent' : 'transient';
+}
+
+/** The message of a failed call, for traces and dead-letter reasons. */
+export function callMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

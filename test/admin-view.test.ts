@@ -14,7 +14,7 @@ import { dynamoOrgPauses } from '../shared/adapters/org-pauses.ts';
 import { dynamoOrgHealth } from '../shared/adapters/org-health-store.ts';
 import { orgCheck } from '../functions/org-check/handler.ts';
 import { addOrg, pairOrg } from '../shared/org-admin.ts';
-import { dynamoSyncHistory } from '../shared/sync/sync-history.ts';
+import { dynamoSyncHistory } from '../shared/adapters/sync-history.ts';
 import { sampleWebhookEvent } from './support/fixtures.ts';
 import { startTestPipeline, WEBHOOK_SECRET, type TestPipeline } from './support/pipeline.ts';
 

@@ -10,7 +10,8 @@ import { createLocalResources, type LocalResources } from '../local/aws-resource
 import { writeRuntime } from '../local/runtime-file.ts';
 import { resetAwsClients, sqs } from '../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
-import { dynamoSyncHistory, queuedRun, type SyncRun } from '../shared/sync/sync-history.ts';
+import { dynamoSyncHistory } from '../shared/adapters/sync-history.ts';
+import { queuedRun, type SyncRun } from '../shared/sync/sync-history.ts';
 
 const ORG = '00D5g000000AbCdEAK';
 const SANDBOX = '00D5g000000SbXyEAC';

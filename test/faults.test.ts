@@ -8,7 +8,7 @@ import { CAMPAIGN_ORGS, OTHER_GROUP, SHARED_GROUP } from '../faults/model.ts';
 import { salesforceId } from '../local/glance-sim/sample-sessions.ts';
 import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
 import type { SessionEvent } from '../shared/session.ts';
-import type { ProcessorDeps } from '../shared/session-processing.ts';
+import type { ProcessorDeps } from '../shared/processing/session-processing.ts';
 
 describe('fault campaign at test size', () => {
   it('meets the bar: every session recorded once where it belongs, one Lead per new email, one post per started session, only bad inputs dead-lettered', async () => {

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ingest } from '../functions/webhook-ingest/handler.ts';
 import { processEvents } from '../functions/session-processor/handler.ts';
@@ -8,7 +9,7 @@ import { drainQueue } from '../local/queue-poller.ts';
 import { startGlanceSim, type GlanceSim } from '../local/glance-sim/index.ts';
 import { sendWebhook } from '../local/glance-sim/webhook-sender.ts';
 import { createGlanceActivityClient } from '../shared/adapters/glance-activity.ts';
-import { parseDeadLetter } from '../shared/adapters/dead-letters.ts';
+import { parseDeadLetter } from '../shared/dead-letter.ts';
 import { requestSalesforceToken } from '../shared/adapters/salesforce-auth.ts';
 import { setGlanceApiKey, updateSettings } from '../shared/org-admin.ts';
 import { SALESFORCE_API_VERSION } from '../shared/config.ts';
@@ -54,9 +55,14 @@ const records = (orgId: string, sobject = 'Glance_Session__c') => p.sobjects(org
 /** Sends a body exactly as given (bytes or text), correctly signed over those bytes. */
 async function postSigned(body: string | Buffer, id = `msg_${Math.random().toString(36).slice(2)}`) {
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const key = Buffer.from(WEBHOOK_SECRET.slice('whsec_'.length), 'base64');
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const signature = createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${id}.${timestamp}.`), bytes])).digest('base64');
+  // Text is signed by the Standard Webhooks reference implementation; it decodes bytes to text
+  // before signing, so bytes that are not UTF-8 are signed here over the bytes themselves.
+  const key = Buffer.from(WEBHOOK_SECRET.slice('whsec_'.length), 'base64');
+  const signature =
+    typeof body === 'string'
+      ? new Webhook(WEBHOOK_SECRET).sign(id, new Date(Number(timestamp) * 1000), body).slice('v1,'.length)
+      : createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${id}.${timestamp}.`), bytes])).digest('base64');
   const started = Date.now();
   const res = await fetch(url(), {
     method: 'POST',

@@ -191,7 +191,7 @@ describe('functions', () => {
         Handler: 'index.handler',
         MemorySize: memory,
         Timeout: timeout,
-        TracingConfig: { Mode: 'Active' },
+        TracingConfig: { Mode: 'PassThrough' },
       }),
     );
     const logGroupId = props.LoggingConfig.LogGroup.Ref;
@@ -285,13 +285,16 @@ describe('functions', () => {
 describe('least privilege', () => {
   const DYNAMO_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
-  it('grants no wildcard action, and "*" resources only to X-Ray', () => {
+  it('grants no wildcard action and no "*" resource (no active X-Ray tracing, which would need one)', () => {
+    let statements = 0;
     for (const fn of allFunctions()) {
       for (const s of statementsOf(fn)) {
+        statements++;
         expect(list(s.Action).filter((a) => a.includes('*'))).toEqual([]);
-        if (list(s.Resource).includes('*')) expect(list(s.Action).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+        expect(list(s.Resource)).not.toContain('*');
       }
     }
+    expect(statements).toBeGreaterThan(0);
   });
 
   it('WebhookIngest only reads OrgsTable and only group webhook secrets', () => {

@@ -5,9 +5,11 @@ import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
 import { createLocalResources, type LocalResources } from '../local/aws-resources.ts';
 import { eventBridge, resetAwsClients, secretsManager } from '../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules, type OrgSchedules } from '../shared/adapters/schedules.ts';
-import { cachedSecretReader, secretExists, secretNames, secretsManagerWriter } from '../shared/adapters/secrets.ts';
-import type { SalesforceCredentials } from '../shared/adapters/salesforce-auth.ts';
+import { eventBridgeSchedules } from '../shared/adapters/schedules.ts';
+import type { OrgSchedules } from '../shared/org-admin-ports.ts';
+import { cachedSecretReader, secretExists, secretsManagerWriter } from '../shared/adapters/secrets.ts';
+import { secretNames } from '../shared/secret-names.ts';
+import type { SalesforceCredentials } from '../shared/salesforce-credentials.ts';
 import { DEFAULTS } from '../shared/config.ts';
 import {
   AdminError,

@@ -4,7 +4,7 @@ import { processEvents } from '../functions/session-processor/handler.ts';
 import { startLocalHttpApi } from '../local/http-api.ts';
 import { drainQueue } from '../local/queue-poller.ts';
 import { sendWebhook } from '../local/glance-sim/webhook-sender.ts';
-import { parseDeadLetter } from '../shared/adapters/dead-letters.ts';
+import { parseDeadLetter } from '../shared/dead-letter.ts';
 import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleWebhookEvent } from './support/fixtures.ts';
 import { startTestPipeline, WEBHOOK_SECRET, type TestPipeline } from './support/pipeline.ts';
 

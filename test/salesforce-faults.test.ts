@@ -6,7 +6,7 @@ import { processEvents } from '../functions/session-processor/handler.ts';
 import { drainQueue, pollOnce } from '../local/queue-poller.ts';
 import { dynamo, sqs } from '../shared/adapters/aws-clients.ts';
 import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
-import { parseDeadLetter } from '../shared/adapters/dead-letters.ts';
+import { parseDeadLetter } from '../shared/dead-letter.ts';
 import { updateSettings } from '../shared/org-admin.ts';
 import type { GlanceSession, SessionEvent } from '../shared/session.ts';
 import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from './support/fixtures.ts';

@@ -3,7 +3,8 @@ import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import type { OrgAdminDeps } from '../../shared/org-admin.ts';
 import type { RecordMapping } from '../../shared/org.ts';
-import { dynamoSyncHistory, type SyncHistory } from '../../shared/sync/sync-history.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
+import { type SyncHistory } from '../../shared/sync/sync-history.ts';
 import type { Target } from './target.ts';
 
 /**

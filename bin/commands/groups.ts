@@ -1,5 +1,6 @@
 import { AdminError } from '../../shared/admin-error.ts';
-import { secretMetadata, secretNames } from '../../shared/adapters/secrets.ts';
+import { secretMetadata } from '../../shared/adapters/secrets.ts';
+import { secretNames } from '../../shared/secret-names.ts';
 import { registerGroup, removeGroup } from '../../shared/org-admin.ts';
 import { adminDeps } from './deps.ts';
 import { readSecretFile } from './files.ts';

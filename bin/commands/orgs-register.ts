@@ -1,4 +1,4 @@
-import type { SalesforceCredentials } from '../../shared/adapters/salesforce-auth.ts';
+import type { SalesforceCredentials } from '../../shared/salesforce-credentials.ts';
 import { addOrg, removeOrg, setGlanceApiKey, setSalesforceCredentials } from '../../shared/org-admin.ts';
 import { SETTING_RULES } from '../../shared/org-settings.ts';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';

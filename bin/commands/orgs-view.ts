@@ -1,5 +1,6 @@
 import { AdminError } from '../../shared/admin-error.ts';
-import { secretExists, secretNames } from '../../shared/adapters/secrets.ts';
+import { secretExists } from '../../shared/adapters/secrets.ts';
+import { secretNames } from '../../shared/secret-names.ts';
 import { flattenSettings, formatSettingValue } from '../../shared/org-settings.ts';
 import { orgProblems } from '../../shared/org-readiness.ts';
 import type { Org } from '../../shared/org.ts';

@@ -12,7 +12,7 @@ import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts'
 import { salesforceMappingDescribe } from '../../shared/adapters/salesforce-describe.ts';
 import { checkOrgSettings, type OrgCheckAnswer, type OrgCheckRequest } from '../../shared/org-check.ts';
 import { requestSyncNow } from '../../shared/sync/sync-now.ts';
-import { dynamoSyncHistory } from '../../shared/sync/sync-history.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { UsageError, type ParsedValues } from './spec.ts';
 
 /** Output keys of infra/stack.ts (OUTPUTS); repeated here so the CLI does not load the CDK. */
@@ -95,7 +95,7 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
     // Locally the CLI may read the local secret store: the check runs here.
     checkOrg: (request) => {
       const connect = salesforceClientCache(cachedSecretReader(0), DEFAULTS.secretPrefix);
-      return checkOrgSettings(request, async (orgId) => salesforceMappingDescribe(await connect({ orgId })));
+      return checkOrgSettings(request, async (orgId) => salesforceMappingDescribe(await connect({ orgId }, () => Date.now() + 30_000)));
     },
   };
 }

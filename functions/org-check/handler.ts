@@ -26,7 +26,7 @@ export async function orgCheck(event: unknown): Promise<OrgCheckResult> {
   const input = orgCheckInputSchema.safeParse(event);
   if (!input.success) return { error: `invalid org check request: ${describeIssues(input.error)}`, code: 'invalid' };
   const connect = salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix));
-  const answer = await checkOrgSettings(input.data, async (orgId) => salesforceMappingDescribe(await connect({ orgId })));
+  const answer = await checkOrgSettings(input.data, async (orgId) => salesforceMappingDescribe(await connect({ orgId }, () => Date.now() + 30_000)));
   logger.info('org checked', { orgId: input.data.orgId, problems: answer.problems.length });
   return answer;
 }

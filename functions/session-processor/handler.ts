@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { processSessionBatch } from '../../shared/session-processing.ts';
+import { processSessionBatch } from '../../shared/processing/session-processing.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
@@ -16,22 +16,20 @@ import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { fromPowertools } from '../../shared/log.ts';
-import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, PROCESSOR_LEASE_MS, PROCESSOR_REPORT_MARGIN_MS, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'session-processor' });
-const metrics = new Metrics({ namespace: 'GlanceSalesforceSync', serviceName: 'session-processor' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'session-processor' });
 const secrets = cachedSecretReader();
-let salesforceFor: ReturnType<typeof salesforceClientCache> | undefined;
+/** Logged-in clients kept across invocations; each invocation passes its own retry deadline. */
+let salesforceClients: ReturnType<typeof salesforceClientCache> | undefined;
 /** Kept across invocations: it remembers what it recorded, so a warm container writes changes only. */
 let health: ReturnType<typeof dynamoOrgHealth> | undefined;
-/** The current invocation's retry deadline: the cached clients outlive the invocation that made them. */
-let deadline = () => Date.now() + 30_000;
 
 export async function processEvents(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
-  const prefix = optionalEnv('secretPrefix', DEFAULTS.secretPrefix);
-  // Leave time to report the outcome: retries inside the batch stop 10 s before the Lambda would.
-  deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - 10_000 : 30_000);
-  salesforceFor ??= salesforceClientCache(secrets, prefix, () => ({ attempts: 3, baseDelayMs: 250, deadline: () => deadline() }));
+  const clients = (salesforceClients ??= salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix)));
+  // Leave time to report the outcome: retries inside the batch stop before the Lambda would.
+  const deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - PROCESSOR_REPORT_MARGIN_MS : 30_000);
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
   health ??= dynamoOrgHealth(requireEnv('orgsTable'));
   const eventsQueue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
@@ -40,7 +38,7 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
     {
       ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
       orgsForGroup: (groupId) => registry.orgsForGroup(groupId),
-      salesforceFor,
+      salesforceFor: (org) => clients(org, deadline),
       deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
       maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
       pauses: dynamoOrgPauses(requireEnv('orgsTable')),
@@ -52,8 +50,8 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
         metric.addDimension('orgId', orgId);
         metric.addMetric('org_paused', MetricUnit.Count, 1);
       },
-      leaseMs: 6 * 120_000,
-      chatterLeaseMs: 6 * 120_000,
+      leaseMs: PROCESSOR_LEASE_MS,
+      chatterLeaseMs: PROCESSOR_LEASE_MS,
       traces: dynamoTraceStore(requireEnv('tracesTable')),
       health,
       log: fromPowertools(logger),

@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { z } from 'zod';
 import { AdminError, type AdminErrorCode } from '../../shared/admin-error.ts';
 import { requestSyncNow } from '../../shared/sync/sync-now.ts';
-import { dynamoSyncHistory } from '../../shared/sync/sync-history.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { sqsSyncQueue } from '../../shared/adapters/sync-queue.ts';
 import { describeIssues } from '../../shared/session.ts';

@@ -1,21 +1,27 @@
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { runSync, type SyncRunDeps } from '../../shared/sync/sync-run.ts';
 import { syncRequestSchema } from '../../shared/sync/sync-request.ts';
-import { dynamoSyncHistory } from '../../shared/sync/sync-history.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
-import { cachedSecretReader, secretNames } from '../../shared/adapters/secrets.ts';
+import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
+import { secretNames } from '../../shared/secret-names.ts';
 import { describeIssues } from '../../shared/session.ts';
 import { fromPowertools } from '../../shared/log.ts';
-import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'sync-run' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-run' });
+const processor = new BatchProcessor(EventType.SQS);
 const secrets = cachedSecretReader();
 let health: ReturnType<typeof dynamoOrgHealth> | undefined;
 
@@ -45,21 +51,28 @@ export function syncRunDeps(context?: LambdaContext): SyncRunDeps {
   };
 }
 
-/** Batch size 1 in the stack; more records are run one after another. */
+/**
+ * Batch size 1 in the stack; more records are run one after another (two runs of one org at once
+ * would only contend for its lease). A record whose run could not even be recorded (DynamoDB or
+ * SQS down) goes back to the queue as a batch item failure; everything else is settled here.
+ */
 export function syncRunHandler(makeDeps: (context?: LambdaContext) => SyncRunDeps = syncRunDeps) {
-  return async (event: SQSEvent, context?: LambdaContext): Promise<SQSBatchResponse> => {
-    const failures: string[] = [];
-    for (const record of event.Records) {
-      try {
-        await runRecord(record, makeDeps(context));
-      } catch (error) {
-        // Only what could not even be recorded (DynamoDB or SQS down) goes back to the queue.
-        logger.error('sync request will be retried', { messageId: record.messageId, error: (error as Error).message });
-        failures.push(record.messageId);
-      }
-    }
-    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
-  };
+  return async (event: SQSEvent, context?: LambdaContext): Promise<SQSBatchResponse> =>
+    processPartialResponse(
+      event,
+      async (record: SQSRecord) => {
+        try {
+          await runRecord(record, makeDeps(context));
+        } catch (error) {
+          logger.error('sync request will be retried', { messageId: record.messageId, error: (error as Error).message });
+          metrics.addMetric('sync_requests_retried', MetricUnit.Count, 1);
+          throw error;
+        }
+      },
+      processor,
+      // The Lambda answers with the failed items even when all failed, as the handler always has.
+      { processInParallel: false, throwOnFullBatchFailure: false },
+    );
 }
 
 async function runRecord(record: SQSRecord, deps: SyncRunDeps): Promise<void> {
@@ -70,25 +83,30 @@ async function runRecord(record: SQSRecord, deps: SyncRunDeps): Promise<void> {
     json = JSON.parse(record.body);
   } catch {
     await deadLetter(message, { reason: 'sync request is not JSON', orgIds: [] });
+    metrics.addMetric('sync_requests_dead_lettered', MetricUnit.Count, 1);
     return;
   }
   const parsed = syncRequestSchema.safeParse(json);
   if (!parsed.success) {
     await deadLetter(message, { reason: `not a sync request: ${describeIssues(parsed.error)}`, orgIds: [] });
+    metrics.addMetric('sync_requests_dead_lettered', MetricUnit.Count, 1);
     return;
   }
   const sentAt = new Date(Number(record.attributes.SentTimestamp) || Date.now());
   const outcome = await runSync(deps, parsed.data, { messageId: record.messageId, sentAt });
   if (outcome.kind === 'rejected') {
     await deadLetter(message, { reason: outcome.reason, orgIds: [parsed.data.orgId] });
+    metrics.addMetric('sync_requests_dead_lettered', MetricUnit.Count, 1);
     logger.warn('sync request dead-lettered', { messageId: record.messageId, orgId: parsed.data.orgId, reason: outcome.reason });
   } else if (outcome.kind === 'duplicate') {
     logger.info('sync request already handled', { orgId: parsed.data.orgId, runId: outcome.run.runId, reason: outcome.reason });
   } else {
     logger.info('sync run recorded', { orgId: outcome.run.orgId, runId: outcome.run.runId, status: outcome.run.status, ...outcome.run.counts });
+    metrics.addMetric(`sync_runs_${outcome.run.status}`, MetricUnit.Count, 1);
+    metrics.addMetric('sync_sessions_queued', MetricUnit.Count, outcome.run.counts.queued);
   }
 }
 
 export const runSyncRequests = syncRunHandler();
 
-export const handler = middy(runSyncRequests).use(injectLambdaContext(logger));
+export const handler = middy(runSyncRequests).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,14 +1,18 @@
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { acceptWebhook } from '../../shared/webhook-intake.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
-import { cachedSecretReader, secretNames } from '../../shared/adapters/secrets.ts';
-import { DEFAULTS, optionalEnv, requireEnv } from '../../shared/config.ts';
+import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
+import { secretNames } from '../../shared/secret-names.ts';
+import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'webhook-ingest' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'webhook-ingest' });
 const secrets = cachedSecretReader();
 
 export async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
@@ -32,9 +36,11 @@ export async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayP
   );
   // The webhook-id is the sender's idempotency key: safe to log, and it ties a rejection to a delivery.
   const context = { status: answer.status, webhookId: headers['webhook-id']?.slice(0, 200), groupId: event.pathParameters?.groupId };
+  // One count per answer code (webhooks_202, webhooks_401, …): a spike of 401s is a key or clock problem.
+  metrics.addMetric(`webhooks_${answer.status}`, MetricUnit.Count, 1);
   if (answer.status === 202) logger.info('webhook accepted', context);
   else logger.warn('webhook rejected', { ...context, error: 'error' in answer.body ? answer.body.error : undefined });
   return { statusCode: answer.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer.body) };
 }
 
-export const handler = middy(ingest).use(injectLambdaContext(logger));
+export const handler = middy(ingest).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,8 +1,10 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 
 /**
- * Sends Glance session webhooks the Standard Webhooks way (BRIEF: "Webhook contract"), so the
- * ingest endpoint is exercised by the same signing a real sender uses.
+ * Sends Glance session webhooks the Standard Webhooks way (BRIEF: "Webhook contract"), signed by
+ * the Standard Webhooks reference implementation (the `standardwebhooks` package), so the ingest
+ * endpoint's own verifier is exercised against the signing a real sender uses.
  */
 export interface SignWebhookInput {
   /** `whsec_<base64 key>`; the HMAC key is the decoded bytes, not the text. */
@@ -32,7 +34,7 @@ export function signWebhook({ secret, id, timestamp, body }: SignWebhookInput): 
   if (!secret.startsWith('whsec_')) throw new RangeError('webhook secret must start with whsec_');
   const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
   if (key.length === 0) throw new RangeError('webhook secret has an empty key');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64')}`;
+  return new Webhook(secret).sign(id, new Date(Number(timestamp) * 1000), body);
 }
 
 /** Posts `event` (a string is sent verbatim, to test malformed bodies) and returns the answer. */

@@ -1,34 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
-
-export type ClaimResult = 'claimed' | 'done' | 'busy';
-
-/**
- * Idempotency records in the dedupe table. An event is claimed with a lease before it is
- * processed and marked done after; a crashed attempt's lease runs out, so the redelivery can
- * claim it again, while a finished event is never processed twice.
- */
-export interface DedupeLedger {
-  claimEvent(eventId: string, leaseMs: number): Promise<ClaimResult>;
-  completeEvent(eventId: string): Promise<void>;
-  releaseEvent(eventId: string): Promise<void>;
-  /**
-   * Claims a side effect that Salesforce cannot make idempotent (a Chatter post). `recovered` says
-   * an earlier attempt claimed it and never finished: it may have made the effect before dying.
-   */
-  claimEffect(key: string, leaseMs: number): Promise<{ result: ClaimResult; recovered: boolean }>;
-  completeEffect(key: string, detail: string): Promise<void>;
-  releaseEffect(key: string): Promise<void>;
-  /**
-   * Takes the session's writer lock for the lease and reads when its newest applied event happened,
-   * so an older, late event cannot overwrite it: two Lambdas that both passed that check could
-   * otherwise land the older write last. `locked: false` while another writer holds it.
-   */
-  lockSession(sessionId: string, leaseMs: number): Promise<{ locked: boolean; lastApplied: string | null }>;
-  /** Records the newest applied event (never moving back) and releases the writer lock. */
-  markApplied(sessionId: string, occurredAt: string): Promise<void>;
-  unlockSession(sessionId: string): Promise<void>;
-}
+import type { ClaimResult, DedupeLedger } from '../processing/ledger.ts';
 
 const EVENT_RETENTION_SECONDS = 14 * 24 * 3600; // longer than any queue or DLQ keeps a message
 const SESSION_RETENTION_SECONDS = 90 * 24 * 3600;

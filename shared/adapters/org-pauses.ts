@@ -1,20 +1,6 @@
 import { BatchGetCommand, type BatchGetCommandOutput, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
-
-export interface OrgPause {
-  until: string;
-  reason: string;
-}
-
-/**
- * An org whose daily Salesforce API allowance is nearly spent is paused: its sessions wait on the
- * queue while other orgs go on. Kept beside the org (ORG#{orgId}/PAUSE), not in the org item,
- * which admins write with optimistic locking.
- */
-export interface OrgPauses {
-  pausedOrgs(orgIds: string[]): Promise<Map<string, OrgPause>>;
-  pause(orgId: string, pause: OrgPause): Promise<void>;
-}
+import type { OrgPause, OrgPauses } from '../processing/session-processing.ts';
 
 export function dynamoOrgPauses(tableName: string, now: () => number = Date.now): OrgPauses {
   return {

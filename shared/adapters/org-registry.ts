@@ -2,6 +2,7 @@ import { type BatchGetCommandOutput, type QueryCommandOutput, BatchGetCommand, G
 import { dynamo } from './aws-clients.ts';
 import { orgSchema, type Org } from '../org.ts';
 import { healthKeys } from './org-health-store.ts';
+import type { GroupRecord, OrgRegistry } from '../org-admin-ports.ts';
 
 /**
  * The orgs table (single-table): ORG#{orgId}/ORG holds the org, GROUP#{groupId}/GROUP marks a
@@ -13,30 +14,6 @@ export const orgKeys = {
   group: (groupId: number) => ({ pk: `GROUP#${groupId}`, sk: 'GROUP' }),
   pairing: (groupId: number, orgId: string) => ({ pk: `GROUP#${groupId}`, sk: `ORG#${orgId}` }),
 };
-
-export interface GroupRecord {
-  groupId: number;
-  createdAt: string;
-}
-
-export interface OrgRegistry {
-  getGroup(groupId: number): Promise<GroupRecord | null>;
-  putGroup(groupId: number): Promise<void>;
-  /** Every registered group, by id; includes groups registered before the group index existed once an org is paired with them. */
-  listGroups(): Promise<GroupRecord[]>;
-  /** Forgets the group (its pairings must be gone first: the caller checks). */
-  deleteGroup(groupId: number): Promise<void>;
-  getOrg(orgId: string): Promise<Org | null>;
-  /**
-   * Writes the org and brings its group pairings in line with `org.groups`, in one transaction,
-   * so the processor never sees an org paired with a group it does not list (or the reverse).
-   * `previous` is the org as read before the change (null when new); a concurrent change fails.
-   */
-  saveOrg(org: Org, previous: Org | null): Promise<void>;
-  deleteOrg(org: Org): Promise<void>;
-  listOrgs(): Promise<Org[]>;
-  orgsForGroup(groupId: number): Promise<Org[]>;
-}
 
 function stripKeys<T extends Record<string, unknown>>(item: T): Omit<T, 'pk' | 'sk'> {
   const { pk: _pk, sk: _sk, ...rest } = item;

@@ -1,17 +1,21 @@
 import type { Org } from '../org.ts';
 import type { SecretReader } from './secrets.ts';
-import { secretNames } from './secrets.ts';
-import { salesforceCredentialsSchema } from './salesforce-auth.ts';
-import { connectSalesforce, type RetryPolicy, type SalesforceOrgClient } from './salesforce.ts';
+import { secretNames } from '../secret-names.ts';
+import { salesforceCredentialsSchema } from '../salesforce-credentials.ts';
+import { connectSalesforce, SALESFORCE_RETRY, type SalesforceOrgClient } from './salesforce.ts';
+import type { RetryPolicy } from '../retry.ts';
 import { SalesforceCallError } from '../salesforce-errors.ts';
 
 /**
  * One logged-in client per org per warm Lambda: a token request per batch would double the
- * calls. The connection refreshes itself on 401.
+ * calls. The connection refreshes itself on 401. The returned function takes the invocation's
+ * retry deadline (ms since the epoch) with each org, since the clients outlive the invocation.
  */
-export function salesforceClientCache(secrets: SecretReader, secretPrefix: string, retry?: () => RetryPolicy) {
+export function salesforceClientCache(secrets: SecretReader, secretPrefix: string, retry: RetryPolicy = SALESFORCE_RETRY) {
   const clients = new Map<string, Promise<SalesforceOrgClient>>();
-  return async (org: Pick<Org, 'orgId'>): Promise<SalesforceOrgClient> => {
+  return async (org: Pick<Org, 'orgId'>, deadline: () => number): Promise<SalesforceOrgClient> => (await loggedIn(org)).withDeadline(deadline);
+
+  function loggedIn(org: Pick<Org, 'orgId'>): Promise<SalesforceOrgClient> {
     let client = clients.get(org.orgId);
     if (!client) {
       client = (async () => {
@@ -29,11 +33,11 @@ export function salesforceClientCache(secrets: SecretReader, secretPrefix: strin
           const fields = credentials.error.issues.map((i) => i.path.join('.') || 'authType').join(', ');
           throw new SalesforceCallError('INVALID_CREDENTIALS', `Salesforce credentials of org ${org.orgId} are incomplete: ${fields}`);
         }
-        return connectSalesforce(credentials.data, retry?.());
+        return connectSalesforce(credentials.data, retry);
       })();
       clients.set(org.orgId, client);
       client.catch(() => clients.delete(org.orgId));
     }
     return client;
-  };
+  }
 }

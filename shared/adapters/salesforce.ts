@@ -2,24 +2,28 @@ import { Connection } from 'jsforce';
 import { SALESFORCE_API_VERSION } from '../config.ts';
 import { GLANCE_SESSION_EXTERNAL_ID, GLANCE_SESSION_OBJECT, type GlanceSessionRecord } from '../glance-session-record.ts';
 import { classifySalesforceError, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
-import type { OrgSalesforce, PostResult, RecordResult } from '../org-batch.ts';
+import type { OrgSalesforce, PostResult, RecordResult } from '../processing/org-batch.ts';
 import type { OrgShape } from '../record-links.ts';
 import type { ChatterPost } from '../chatter.ts';
-import { requestSalesforceToken, type SalesforceCredentials } from './salesforce-auth.ts';
+import { requestSalesforceToken } from './salesforce-auth.ts';
+import type { SalesforceCredentials } from '../salesforce-credentials.ts';
+import { retryDelay, sleep, withRetry, type RetryPolicy } from '../retry.ts';
 
 /** Salesforce's limits for one sObject Collections call. */
 export const COLLECTION_LIMIT = 200;
 
-export interface RetryPolicy {
-  attempts: number;
-  baseDelayMs: number;
-  /** Never sleep past this instant (the Lambda's remaining time). */
-  deadline: () => number;
+/**
+ * Retries of one Salesforce call (and of the records a collection call refused for a passing
+ * reason): three attempts with full jitter from 250 ms. The deadline is the invocation's, given
+ * per invocation with `withDeadline`; without one, 30 s from each call.
+ */
+export const SALESFORCE_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 250, jitter: 'full' };
+const DEFAULT_DEADLINE_MS = 30_000;
+
+interface CallPolicy extends RetryPolicy {
   /** Told before each attempt of a call (the token guard allows one refresh per attempt). */
   beforeAttempt?: () => void;
 }
-
-export const defaultRetryPolicy = (): RetryPolicy => ({ attempts: 3, baseDelayMs: 250, deadline: () => Date.now() + 30_000 });
 
 export interface ApiUsage {
   used: number;
@@ -36,13 +40,11 @@ export interface SalesforceOrgClient extends OrgSalesforce {
   postChatter(posts: ChatterPost[]): Promise<PostResult[]>;
   /** The org's daily API usage as last reported in Sforce-Limit-Info, if any call was made. */
   apiUsage(): ApiUsage | null;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Full jitter: spreads retries of many Lambdas hitting one locked row. */
-export function backoffDelay(attempt: number, baseDelayMs: number, random: () => number = Math.random): number {
-  return Math.floor(random() * baseDelayMs * 2 ** attempt);
+  /**
+   * The same client (connection, cached org shape) whose retries never wait past `deadline`
+   * (ms since the epoch): one invocation's remaining time, as the client outlives invocations.
+   */
+  withDeadline(deadline: () => number): SalesforceOrgClient;
 }
 
 function errorCodeOf(error: unknown): string {
@@ -83,7 +85,7 @@ function guardedRefresh(credentials: SalesforceCredentials) {
 
 export async function connectSalesforce(
   credentials: SalesforceCredentials,
-  retry: RetryPolicy = defaultRetryPolicy(),
+  retry: RetryPolicy = SALESFORCE_RETRY,
 ): Promise<SalesforceOrgClient> {
   let token;
   try {
@@ -101,18 +103,17 @@ export async function connectSalesforce(
   return salesforceOrgClient(connection, { ...retry, beforeAttempt: guard.newAttempt });
 }
 
-async function withCallRetry<T>(retry: RetryPolicy, call: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
+function withCallRetry<T>(retry: CallPolicy, call: () => Promise<T>): Promise<T> {
+  return withRetry(
+    retry,
+    async () => {
       retry.beforeAttempt?.();
-      return await call();
-    } catch (error) {
-      const callError = toCallError(error);
-      const delay = backoffDelay(attempt, retry.baseDelayMs);
-      if (callError.kind !== 'transient' || attempt + 1 >= retry.attempts || Date.now() + delay > retry.deadline()) throw callError;
-      await sleep(delay);
-    }
-  }
+      return call().catch((error: unknown) => {
+        throw toCallError(error);
+      });
+    },
+    (error) => (error as SalesforceCallError).kind === 'transient',
+  );
 }
 
 interface RawSaveResult {
@@ -135,103 +136,109 @@ const toResult = (raw: RawSaveResult): RecordResult =>
 /** sObject Collections take 200 records per call; Chatter batch posts take 500. */
 export const CHATTER_BATCH_LIMIT = 500;
 
-export function salesforceOrgClient(connection: Connection, retry: RetryPolicy = defaultRetryPolicy()): SalesforceOrgClient {
+export function salesforceOrgClient(connection: Connection, policy: CallPolicy = SALESFORCE_RETRY): SalesforceOrgClient {
   let shape: Promise<OrgShape> | undefined;
+  const withDeadlineOf = (deadline: () => number): SalesforceOrgClient => client({ ...policy, deadline });
+  return policy.deadline ? client(policy) : withDeadlineOf(() => Date.now() + DEFAULT_DEADLINE_MS);
 
-  async function upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]> {
-    const results: RecordResult[] = new Array(records.length);
-    for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
-      let pending = records.slice(start, start + COLLECTION_LIMIT).map((record, i) => ({ record, index: start + i }));
-      // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        const raw = (await withCallRetry(retry, () =>
-          connection.upsert(sobject, pending.map((p) => ({ ...p.record })) as never, externalId, { allOrNone: false }),
-        )) as unknown as RawSaveResult[];
-        const again: typeof pending = [];
-        pending.forEach((p, i) => {
-          const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
-          results[p.index] = result;
-          if (!result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient')) again.push(p);
-        });
-        const delay = backoffDelay(attempt, retry.baseDelayMs);
-        if (again.length === 0 || attempt + 1 >= retry.attempts || Date.now() + delay > retry.deadline()) break;
-        await sleep(delay);
-        pending = again;
-      }
-    }
-    return results;
-  }
+  function client(retry: CallPolicy): SalesforceOrgClient {
 
-  return {
-    connection,
-    apiUsage() {
-      const usage = connection.limitInfo?.apiUsage;
-      return usage ? { used: usage.used, limit: usage.limit } : null;
-    },
-    upsertGlanceSessions: (records: GlanceSessionRecord[]) => upsertRecords(GLANCE_SESSION_OBJECT, GLANCE_SESSION_EXTERNAL_ID, records),
-    upsertRecords,
-    async query<T extends Record<string, unknown>>(soql: string): Promise<T[]> {
-      const records: T[] = [];
-      type Page = { records: T[]; done: boolean; nextRecordsUrl?: string };
-      let page: Page = await withCallRetry(retry, async () => (await connection.query<T>(soql)) as Page);
-      records.push(...page.records);
-      while (!page.done && page.nextRecordsUrl) {
-        const next = page.nextRecordsUrl;
-        page = await withCallRetry(retry, async () => (await connection.queryMore<T>(next)) as Page);
-        records.push(...page.records);
-      }
-      return records;
-    },
-    orgShape() {
-      shape ??= (async () => {
-        const global = await withCallRetry(retry, () => connection.describeGlobal());
-        const session = await withCallRetry(retry, () => connection.describe(GLANCE_SESSION_OBJECT));
-        const objectByKeyPrefix = new Map<string, string>();
-        for (const sobject of global.sobjects) if (sobject.keyPrefix) objectByKeyPrefix.set(sobject.keyPrefix, sobject.name);
-        const lookupFieldByObject = new Map<string, string>();
-        for (const field of session.fields) {
-          const target = field.referenceTo?.[0];
-          if (field.type === 'reference' && target && field.createable && !lookupFieldByObject.has(target)) lookupFieldByObject.set(target, field.name);
+    async function upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]> {
+      const results: RecordResult[] = new Array(records.length);
+      for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
+        let pending = records.slice(start, start + COLLECTION_LIMIT).map((record, i) => ({ record, index: start + i }));
+        // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          const raw = (await withCallRetry(retry, () =>
+            connection.upsert(sobject, pending.map((p) => ({ ...p.record })) as never, externalId, { allOrNone: false }),
+          )) as unknown as RawSaveResult[];
+          const again: typeof pending = [];
+          pending.forEach((p, i) => {
+            const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
+            results[p.index] = result;
+            if (!result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient')) again.push(p);
+          });
+          const delay = again.length ? retryDelay(retry, attempt) : null;
+          if (delay === null) break;
+          await sleep(delay);
+          pending = again;
         }
-        return { objectByKeyPrefix, lookupFieldByObject };
-      })();
-      shape.catch(() => (shape = undefined));
-      return shape;
-    },
-    async postChatter(posts: ChatterPost[]): Promise<PostResult[]> {
-      const results: PostResult[] = [];
-      for (let start = 0; start < posts.length; start += CHATTER_BATCH_LIMIT) {
-        const chunk = posts.slice(start, start + CHATTER_BATCH_LIMIT);
-        const body = {
-          inputs: chunk.map((post) => ({
-            richInput: { feedElementType: 'FeedItem', subjectId: post.subjectId, body: { messageSegments: post.segments } },
-          })),
-        };
-        // Not retried as a whole: a post that went through must not be posted twice.
-        retry.beforeAttempt?.();
-        const out = (await connection.request({
-          method: 'POST',
-          url: '/chatter/feed-elements/batch',
-          body: JSON.stringify(body),
-          headers: { 'content-type': 'application/json' },
-        }).catch((error: unknown) => {
-          throw toCallError(error);
-        })) as { results?: Array<{ statusCode: number; result: { id?: string } | Array<{ errorCode?: string; message?: string }> }> };
-        chunk.forEach((_post, i) => {
-          const item = out.results?.[i];
-          if (item && item.statusCode < 300 && !Array.isArray(item.result) && item.result.id) results.push({ ok: true, id: item.result.id });
-          else {
-            const errors = item && Array.isArray(item.result) ? item.result : [];
-            results.push({
-              ok: false,
-              faults: errors.length
-                ? errors.map((e) => ({ code: e.errorCode ?? `ERROR_HTTP_${item?.statusCode ?? 0}`, message: e.message ?? '' }))
-                : [{ code: `ERROR_HTTP_${item?.statusCode ?? 0}`, message: 'no result for post' }],
-            });
-          }
-        });
       }
       return results;
-    },
-  };
+    }
+
+    return {
+      connection,
+      withDeadline: withDeadlineOf,
+      apiUsage() {
+        const usage = connection.limitInfo?.apiUsage;
+        return usage ? { used: usage.used, limit: usage.limit } : null;
+      },
+      upsertGlanceSessions: (records: GlanceSessionRecord[]) => upsertRecords(GLANCE_SESSION_OBJECT, GLANCE_SESSION_EXTERNAL_ID, records),
+      upsertRecords,
+      async query<T extends Record<string, unknown>>(soql: string): Promise<T[]> {
+        const records: T[] = [];
+        type Page = { records: T[]; done: boolean; nextRecordsUrl?: string };
+        let page: Page = await withCallRetry(retry, async () => (await connection.query<T>(soql)) as Page);
+        records.push(...page.records);
+        while (!page.done && page.nextRecordsUrl) {
+          const next = page.nextRecordsUrl;
+          page = await withCallRetry(retry, async () => (await connection.queryMore<T>(next)) as Page);
+          records.push(...page.records);
+        }
+        return records;
+      },
+      orgShape() {
+        shape ??= (async () => {
+          const global = await withCallRetry(retry, () => connection.describeGlobal());
+          const session = await withCallRetry(retry, () => connection.describe(GLANCE_SESSION_OBJECT));
+          const objectByKeyPrefix = new Map<string, string>();
+          for (const sobject of global.sobjects) if (sobject.keyPrefix) objectByKeyPrefix.set(sobject.keyPrefix, sobject.name);
+          const lookupFieldByObject = new Map<string, string>();
+          for (const field of session.fields) {
+            const target = field.referenceTo?.[0];
+            if (field.type === 'reference' && target && field.createable && !lookupFieldByObject.has(target)) lookupFieldByObject.set(target, field.name);
+          }
+          return { objectByKeyPrefix, lookupFieldByObject };
+        })();
+        shape.catch(() => (shape = undefined));
+        return shape;
+      },
+      async postChatter(posts: ChatterPost[]): Promise<PostResult[]> {
+        const results: PostResult[] = [];
+        for (let start = 0; start < posts.length; start += CHATTER_BATCH_LIMIT) {
+          const chunk = posts.slice(start, start + CHATTER_BATCH_LIMIT);
+          const body = {
+            inputs: chunk.map((post) => ({
+              richInput: { feedElementType: 'FeedItem', subjectId: post.subjectId, body: { messageSegments: post.segments } },
+            })),
+          };
+          // Not retried as a whole: a post that went through must not be posted twice.
+          retry.beforeAttempt?.();
+          const out = (await connection.request({
+            method: 'POST',
+            url: '/chatter/feed-elements/batch',
+            body: JSON.stringify(body),
+            headers: { 'content-type': 'application/json' },
+          }).catch((error: unknown) => {
+            throw toCallError(error);
+          })) as { results?: Array<{ statusCode: number; result: { id?: string } | Array<{ errorCode?: string; message?: string }> }> };
+          chunk.forEach((_post, i) => {
+            const item = out.results?.[i];
+            if (item && item.statusCode < 300 && !Array.isArray(item.result) && item.result.id) results.push({ ok: true, id: item.result.id });
+            else {
+              const errors = item && Array.isArray(item.result) ? item.result : [];
+              results.push({
+                ok: false,
+                faults: errors.length
+                  ? errors.map((e) => ({ code: e.errorCode ?? `ERROR_HTTP_${item?.statusCode ?? 0}`, message: e.message ?? '' }))
+                  : [{ code: `ERROR_HTTP_${item?.statusCode ?? 0}`, message: 'no result for post' }],
+              });
+            }
+          });
+        }
+        return results;
+      },
+    };
+  }
 }

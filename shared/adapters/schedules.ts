@@ -10,7 +10,7 @@ import {
 import { eventBridge } from './aws-clients.ts';
 import { DEFAULTS, optionalEnv, requireEnv } from '../config.ts';
 import { parseCron } from '../cron.ts';
-import type { Org } from '../org.ts';
+import type { OrgSchedules, ScheduledOrg } from '../org-admin-ports.ts';
 import { scheduleExpression, scheduleRuleName } from '../schedule.ts';
 
 /**
@@ -22,28 +22,6 @@ export const SCHEDULE_TARGET_ID = 'sync-queue';
 export interface ScheduledSyncInput {
   orgId: string;
   trigger: 'schedule';
-}
-
-export interface OrgScheduleState {
-  ruleName: string;
-  expression: string | null;
-  state: string | null;
-  description: string | null;
-  targetArn: string | null;
-  /** The target's Input as parsed JSON (what the sync run receives). */
-  input: unknown;
-  /** Next fire time of the rule's own expression; null when disabled or unreadable. */
-  nextFireAt: string | null;
-}
-
-export type ScheduledOrg = Pick<Org, 'orgId' | 'name' | 'installedAt' | 'settings'>;
-
-export interface OrgSchedules {
-  /** Creates, replaces or (for `never`) removes the org's rule so it matches its settings. */
-  apply(org: ScheduledOrg): Promise<OrgScheduleState | null>;
-  /** Removes the org's rule and its targets; nothing to remove is not an error. */
-  remove(orgId: string): Promise<void>;
-  describe(orgId: string): Promise<OrgScheduleState | null>;
 }
 
 export interface EventBridgeSchedulesOptions {

@@ -8,13 +8,7 @@ import {
   RestoreSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { secretsManager } from './aws-clients.ts';
-
-/** Names of the secrets the pipeline reads; values never leave Secrets Manager except into memory. */
-export const secretNames = {
-  groupWebhook: (prefix: string, groupId: number) => `${prefix}group/${groupId}/webhook`,
-  orgSalesforce: (prefix: string, orgId: string) => `${prefix}org/${orgId}/salesforce`,
-  orgGlance: (prefix: string, orgId: string) => `${prefix}org/${orgId}/glance`,
-};
+import type { SecretWriter } from '../org-admin-ports.ts';
 
 export interface SecretReader {
   /** The secret's string, or null when no such secret exists. */
@@ -50,12 +44,6 @@ export function cachedSecretReader(ttlMs = 5 * 60_000, now: () => number = Date.
       cache.clear();
     },
   };
-}
-
-export interface SecretWriter {
-  /** Creates the secret or stores a new version of it. */
-  write(name: string, value: string): Promise<void>;
-  remove(name: string): Promise<void>;
 }
 
 export function secretsManagerWriter(): SecretWriter {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AdminError } from '../admin-error.ts';
-import type { OrgRegistry } from '../adapters/org-registry.ts';
+import type { OrgRegistry } from '../org-admin-ports.ts';
 import { salesforceOrgIdSchema } from '../org.ts';
 import { nextScheduledSync } from '../schedule.ts';
 import { queuedRun, type SyncHistory, type SyncTrigger } from './sync-history.ts';

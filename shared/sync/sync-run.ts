@@ -3,7 +3,7 @@ import { noHealthRecorder, type OrgHealthRecorder } from '../org-health.ts';
 import type { Log } from '../log.ts';
 import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
-import type { DeadLetterReason, QueuedMessage } from '../session-processing.ts';
+import type { DeadLetterReason, QueuedMessage } from '../dead-letter.ts';
 import { groupCredentials, parseGlanceSecret, syncPartnerUserId, SyncRunFailure } from './glance-credentials.ts';
 import { applyPage, orgWatermark, planGroupPull, type GroupPull, type SyncCursor } from './sync-cursor.ts';
 import { isFinished, queuedRun, type SyncHistory, type SyncRun } from './sync-history.ts';
@@ -191,7 +191,8 @@ async function handlePage(
 ): Promise<{ run: SyncRun; cursor: SyncCursor }> {
   const key = String(pull.groupId);
   const result = applyPage({ pull, cursor: cursor.groups[key], sessions: page.sessions, completeBefore: page.completeBefore, sites: org.settings.sites, now });
-  if (result.events.length > 0) await deps.enqueue(result.events);
+  // Each event names its run, so the processor can say what the run brought into the org.
+  if (result.events.length > 0) await deps.enqueue(result.events.map((event) => ({ ...event, syncRun: { orgId: org.orgId, runId: run.runId } })));
   for (const [index, invalid] of page.invalid.entries()) {
     const id = (invalid.raw as { id?: unknown } | null)?.id;
     await deps.deadLetter(

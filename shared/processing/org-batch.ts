@@ -1,14 +1,15 @@
-import type { Org } from './org.ts';
-import type { GlanceSession, SessionEvent } from './session.ts';
-import { toGlanceSessionRecord } from './glance-session-record.ts';
-import { leadDecisions, leadRecord, LEAD_GUEST_KEY_FIELD } from './guest-leads.ts';
-import { chatterDecision, chatterPost, sessionMarker, type ChatterPost } from './chatter.ts';
-import { linkFromMapping, linkFromOrigin, mappingLookups, type LinkDecision, type OrgShape } from './record-links.ts';
-import { classifySalesforceError, describeFault, isPermanentCallError, SalesforceCallError, type SalesforceFault } from './salesforce-errors.ts';
-import { chunkForIn, soqlName, soqlStringList } from './soql.ts';
-import type { DebugTrace } from './debug-trace.ts';
-import type { DedupeLedger } from './adapters/dedupe-ledger.ts';
-import type { Log } from './log.ts';
+import type { Org } from '../org.ts';
+import type { SessionEvent } from '../session.ts';
+import { toGlanceSessionRecord } from '../glance-session-record.ts';
+import { leadDecisions, leadRecord, LEAD_GUEST_KEY_FIELD } from '../guest-leads.ts';
+import type { ChatterPost } from '../chatter.ts';
+import { linkFromMapping, linkFromOrigin, mappingLookups, type OrgShape } from '../record-links.ts';
+import { callKind, callMessage, describeFault, faultKind, type SalesforceFault } from '../salesforce-errors.ts';
+import { chunkForIn, soqlName, soqlStringList } from '../soql.ts';
+import type { DebugTrace } from '../debug-trace.ts';
+import type { Log } from '../log.ts';
+import { postToChatterOnce, type ChatterOnceDeps, type ChatterWork } from './chatter-once.ts';
+import type { WriteEffects } from './batch-state.ts';
 
 export type RecordResult = { ok: true; id: string; created: boolean } | { ok: false; faults: SalesforceFault[] };
 export type PostResult = { ok: true; id: string } | { ok: false; faults: SalesforceFault[] };
@@ -28,28 +29,19 @@ export interface OrgBatchItem {
   routeReason: string;
 }
 
-export type ItemOutcome = { kind: 'ok' } | { kind: 'permanent' | 'transient'; reason: string };
+export type ItemOutcome = { kind: 'ok'; effects: WriteEffects } | { kind: 'permanent' | 'transient'; reason: string };
 
-export interface OrgBatchDeps {
-  ledger: DedupeLedger;
+export interface OrgBatchDeps extends ChatterOnceDeps {
   log: Log;
-  /** How long a Chatter claim keeps others from posting; after it, a retry first looks for the post. */
-  chatterLeaseMs: number;
 }
 
-interface Work {
+interface Work extends ChatterWork {
   item: OrgBatchItem;
-  session: GlanceSession;
-  link: LinkDecision;
   leadNotes: string[];
   leadId: string | null;
-  chatter: string;
-  problems: Array<{ kind: 'permanent' | 'transient'; reason: string }>;
+  /** Leads this attempt created (not those an earlier attempt made). */
+  leadsCreated: number;
 }
-
-const faultKind = (faults: SalesforceFault[]): 'permanent' | 'transient' =>
-  faults.some((f) => classifySalesforceError(f.code) === 'permanent') ? 'permanent' : 'transient';
-const callKind = (error: unknown): 'permanent' | 'transient' => (isPermanentCallError(error) ? 'permanent' : 'transient');
 
 /** Records the calls of the batch for the debug trace. */
 function counting(sf: OrgSalesforce, calls: string[]): OrgSalesforce {
@@ -89,7 +81,9 @@ export async function applyOrgBatch(
     link: { linked: false, reason: 'not related' },
     leadNotes: [],
     leadId: null,
+    leadsCreated: 0,
     chatter: 'not considered',
+    posted: false,
     problems: [],
   }));
   const failAll = (kind: 'permanent' | 'transient', reason: string, list = work) => list.forEach((w) => w.problems.push({ kind, reason }));
@@ -127,13 +121,14 @@ export async function applyOrgBatch(
   });
 
   const recorded = work.filter((w, i) => sessionResults[i]?.ok);
-  await postToChatter(org, recorded, sf, deps);
+  await postToChatterOnce(org, recorded, sf, deps);
 
-  const outcomes = work.map((w): ItemOutcome => {
+  const outcomes = work.map((w, i): ItemOutcome => {
     const permanent = w.problems.filter((p) => p.kind === 'permanent');
     if (permanent.length) return { kind: 'permanent', reason: permanent.map((p) => p.reason).join('; ') };
     if (w.problems.length) return { kind: 'transient', reason: w.problems.map((p) => p.reason).join('; ') };
-    return { kind: 'ok' };
+    const record = sessionResults[i] as Extract<RecordResult, { ok: true }>;
+    return { kind: 'ok', effects: { record: record.created ? 'created' : 'updated', leadsCreated: w.leadsCreated, chatterPosted: w.posted } };
   });
   const traces = org.settings.debugMode
     ? work.map((w, i): DebugTrace => ({
@@ -189,10 +184,6 @@ async function recordWithoutMissingLinks(
     const what = w.link.linked ? `${w.link.sobject} ${w.link.recordId}` : `Lead ${w.leadId}`;
     w.link = { linked: false, reason: `the related record ${what} does not exist in this org (deleted?): recorded without it` };
   });
-}
-
-function callMessage(error: unknown): string {
-  return error instanceof SalesforceCallError ? error.message : (error as Error).message;
 }
 
 /** Relates each session to a record; returns the org's shape when it had to be read. */
@@ -278,6 +269,7 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<v
     const who = `guest ${owner.guest + 1}`;
     if (result?.ok) {
       owner.w.leadNotes.push(`${who}: Lead ${result.id} ${result.created ? 'created' : 'already made by an earlier attempt'}`);
+      if (result.created) owner.w.leadsCreated++;
       owner.w.leadId ??= result.id;
     } else if (result && result.faults.some((f) => f.code === 'DUPLICATES_DETECTED')) {
       owner.w.leadNotes.push(`${who}: no Lead, the org's duplicate rule matched an existing record`);
@@ -287,88 +279,4 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<v
       owner.w.problems.push({ kind: result ? faultKind(result.faults) : 'transient', reason: `Lead for ${who}: ${reason}` });
     }
   });
-}
-
-async function postToChatter(org: Org, recorded: Work[], sf: OrgSalesforce, deps: OrgBatchDeps): Promise<void> {
-  const wanted: Array<{ w: Work; key: string; post: ChatterPost; recovered: boolean }> = [];
-  for (const w of recorded) {
-    const decision = chatterDecision(w.session, org.settings.chatterOnSessionStart, w.link.linked ? w.link.recordId : null);
-    if (!decision.post) {
-      w.chatter = `no post: ${decision.reason}`;
-      continue;
-    }
-    const key = `CHATTER#${org.orgId}#${w.session.id}`;
-    const claim = await deps.ledger.claimEffect(key, deps.chatterLeaseMs);
-    if (claim.result === 'done') w.chatter = 'no post: already posted for this session';
-    else if (claim.result === 'busy') {
-      w.chatter = 'waiting: another attempt is posting for this session';
-      w.problems.push({ kind: 'transient', reason: 'Chatter post in progress elsewhere' });
-    } else wanted.push({ w, key, post: chatterPost(w.session, decision.subjectId), recovered: claim.recovered });
-  }
-  if (wanted.length === 0) return;
-
-  // A post an earlier attempt made (one that died, or a call that failed after Salesforce took the
-  // post) carries the session's marker: look for it before posting again. A failed call is tried
-  // again within the invocation, after that look, as other calls are.
-  let toPost = wanted;
-  let results: PostResult[] | null = null;
-  for (let attempt = 1; !results; attempt++) {
-    const unsure = attempt === 1 ? toPost.filter((x) => x.recovered) : toPost;
-    if (unsure.length) {
-      let alreadyPosted: Map<string, string>;
-      try {
-        alreadyPosted = await findEarlierPosts(unsure, sf);
-      } catch (error) {
-        // Nothing is posted blind: every claim stays, so the retry looks first.
-        for (const x of toPost) x.w.problems.push({ kind: 'transient', reason: `checking earlier Chatter posts: ${callMessage(error)}` });
-        return;
-      }
-      for (const x of unsure.filter((y) => alreadyPosted.has(y.key))) {
-        await deps.ledger.completeEffect(x.key, alreadyPosted.get(x.key)!);
-        x.w.chatter = `no post: found the post ${alreadyPosted.get(x.key)} an interrupted attempt made`;
-      }
-      toPost = toPost.filter((x) => !alreadyPosted.has(x.key));
-      if (toPost.length === 0) return;
-    }
-    try {
-      results = await sf.postChatter(toPost.map((x) => x.post));
-    } catch (error) {
-      const passing = error instanceof SalesforceCallError && error.kind === 'transient';
-      if (passing && attempt < CHATTER_ATTEMPTS) continue;
-      // The claims stay: the posts may have gone through, so the retry looks for them first.
-      for (const x of toPost) {
-        x.w.chatter = `post failed: ${callMessage(error)}`;
-        x.w.problems.push({ kind: 'transient', reason: `Chatter post: ${callMessage(error)}` });
-      }
-      return;
-    }
-  }
-  for (const [i, x] of toPost.entries()) {
-    const result = results[i]!;
-    if (result.ok) {
-      await deps.ledger.completeEffect(x.key, result.id);
-      x.w.chatter = `posted ${result.id} on ${x.post.subjectId}`;
-    } else {
-      await deps.ledger.releaseEffect(x.key);
-      const reason = result.faults.map(describeFault).join('; ');
-      x.w.chatter = `post refused: ${reason}`;
-      x.w.problems.push({ kind: faultKind(result.faults), reason: `Chatter post: ${reason}` });
-    }
-  }
-}
-
-const CHATTER_ATTEMPTS = 3;
-
-/** The feed items on the posts' records that carry a session's marker, by claim key. */
-async function findEarlierPosts(items: Array<{ key: string; post: ChatterPost; w: Work }>, sf: OrgSalesforce): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  const parents = [...new Set(items.map((x) => x.post.subjectId))];
-  for (const chunk of chunkForIn(parents)) {
-    const rows = await sf.query<{ Id: string; Body?: string }>(`SELECT Id, Body FROM FeedItem WHERE ParentId IN ${soqlStringList(chunk)}`);
-    for (const x of items) {
-      const hit = rows.find((r) => r.Body?.includes(sessionMarker(x.w.session.id)));
-      if (hit) found.set(x.key, hit.Id);
-    }
-  }
-  return found;
 }

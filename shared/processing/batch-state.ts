@@ -1,0 +1,88 @@
+import type { QueuedMessage } from '../dead-letter.ts';
+import type { SessionEvent } from '../session.ts';
+import { noRunEffects, type RunEffects } from '../sync/run-effects.ts';
+
+/*
+ * What the phases of processSessionBatch hand each other. Internal to shared/processing/.
+ */
+
+/** An event read from its message, `occurredAt` normalised to ISO form so strings compare in time order. */
+export interface Claimed {
+  message: QueuedMessage;
+  event: SessionEvent;
+  occurredAt: string;
+}
+
+/** What a written session did in an org: its record created or updated, Leads made, a Chatter post. */
+export interface WriteEffects {
+  record: 'created' | 'updated';
+  leadsCreated: number;
+  chatterPosted: boolean;
+}
+
+/** What happened to one session in one org paired with its group. */
+export type OrgOutcome = { orgId: string } & (
+  | { kind: 'ok'; effects?: WriteEffects }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'permanent' | 'transient' | 'deferred'; reason: string }
+);
+
+export type FailedOutcome = Extract<OrgOutcome, { kind: 'permanent' | 'transient' | 'deferred' }>;
+
+/**
+ * One session of the batch: only its newest event is written; the other current events of the
+ * same session share that event's fate (acknowledged, retried or split off with it).
+ */
+export interface SessionWrite {
+  newest: Claimed;
+  /** Every current event of the session in this batch, `newest` included. */
+  events: Claimed[];
+  /** Orgs to write (events split off for named orgs); null: every org paired with the group. */
+  onlyOrgs: Set<string> | null;
+  /** Filled by the routing and writing phases. */
+  outcomes: OrgOutcome[];
+}
+
+export interface Tally {
+  /** Message ids handed back to SQS. */
+  retry: string[];
+  /** By `${orgId} ${runId}`: what this batch's events did for the sync runs that queued them. */
+  runs: Map<string, { orgId: string; runId: string; effects: RunEffects }>;
+  counts: {
+    applied: number;
+    duplicate: number;
+    stale: number;
+    busy: number;
+    deadLettered: number;
+    retried: number;
+    deferred: number;
+    skippedOrgs: number;
+  };
+}
+
+export const emptyTally = (): Tally => ({
+  retry: [],
+  runs: new Map(),
+  counts: { applied: 0, duplicate: 0, stale: 0, busy: 0, deadLettered: 0, retried: 0, deferred: 0, skippedOrgs: 0 },
+});
+
+/** The fate of one event, for the sync run that queued it (nothing when no run did). */
+export type EventFate = { kind: 'written'; effects: WriteEffects } | { kind: 'unchanged' } | { kind: 'failed' };
+
+export function attributeToRun(tally: Tally, event: SessionEvent, fate: EventFate): void {
+  const run = event.syncRun;
+  if (!run) return;
+  const key = `${run.orgId} ${run.runId}`;
+  const entry = tally.runs.get(key) ?? { orgId: run.orgId, runId: run.runId, effects: noRunEffects() };
+  const e = entry.effects;
+  e.processed++;
+  if (fate.kind === 'failed') e.failed++;
+  else if (fate.kind === 'unchanged') e.unchanged++;
+  else {
+    if (fate.effects.record === 'created') e.recordsCreated++;
+    else e.recordsUpdated++;
+    e.leadsCreated += fate.effects.leadsCreated;
+    if (fate.effects.chatterPosted) e.chatterPosts++;
+  }
+  tally.runs.set(key, entry);
+}

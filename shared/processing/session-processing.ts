@@ -1,0 +1,201 @@
+import type { Org } from '../org.ts';
+import { describeIssues, sessionEventSchema, type SessionEvent } from '../session.ts';
+import type { DeadLetterReason, QueuedMessage } from '../dead-letter.ts';
+import type { ApiUsage } from '../api-allowance.ts';
+import type { TraceStore } from '../debug-trace.ts';
+import type { Log } from '../log.ts';
+import type { OrgHealthRecorder } from '../org-health.ts';
+import type { RunEffectsWriter } from '../sync/run-effects.ts';
+import type { DedupeLedger } from './ledger.ts';
+import type { OrgSalesforce } from './org-batch.ts';
+import { attributeToRun, emptyTally, type Claimed, type SessionWrite, type Tally } from './batch-state.ts';
+import { writeToOrgs } from './org-writes.ts';
+import { settleSessions } from './settle.ts';
+
+export interface OrgPause {
+  until: string;
+  reason: string;
+}
+
+/**
+ * An org whose daily Salesforce API allowance is nearly spent is paused: its sessions wait on the
+ * queue while other orgs go on. Kept beside the org (ORG#{orgId}/PAUSE), not in the org item,
+ * which admins write with optimistic locking.
+ */
+export interface OrgPauses {
+  pausedOrgs(orgIds: string[]): Promise<Map<string, OrgPause>>;
+  pause(orgId: string, pause: OrgPause): Promise<void>;
+}
+
+export interface ProcessorDeps {
+  ledger: DedupeLedger;
+  orgsForGroup(groupId: number): Promise<Org[]>;
+  salesforceFor(org: Org): Promise<OrgSalesforce & { apiUsage(): ApiUsage | null }>;
+  /** Where Debug Mode's traces go; orgs with Debug Mode off store none. */
+  traces: TraceStore;
+  chatterLeaseMs: number;
+  deadLetter(message: QueuedMessage, reason: DeadLetterReason): Promise<void>;
+  maxReceiveCount: number;
+  pauses: OrgPauses;
+  /** Puts an event back on the events queue after a delay (one org's share, split off). */
+  requeue(event: SessionEvent, delaySeconds: number): Promise<void>;
+  /** Pause an org once its daily API usage passes this share of its allowance. */
+  apiUsageShareLimit: number;
+  now(): number;
+  /** Told when an org is paused, for a metric. */
+  onPause?(orgId: string, reason: string): void;
+  /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
+  leaseMs: number;
+  log: Log;
+  /** Where each org's Salesforce login state and last error go, for `orgs list`; none when absent. */
+  health?: OrgHealthRecorder;
+  /** Where what a sync run's events did goes, for Sync History; none when absent. */
+  runEffects?: RunEffectsWriter;
+}
+
+export type BatchOutcome = Tally;
+
+/**
+ * One batch from the events queue: dedupe by event id, drop events older than what a session
+ * already shows, fan each session out to every org paired with its group, and write each org's
+ * records with one collection call. A bad record never fails its neighbours.
+ * Returns the message ids to hand back to SQS (Lambda's batchItemFailures) and counts by outcome.
+ */
+export async function processSessionBatch(messages: QueuedMessage[], deps: ProcessorDeps): Promise<BatchOutcome> {
+  const tally = emptyTally();
+  const events = await readEvents(messages, deps, tally);
+  const claimed = await claimEvents(events, deps, tally);
+  const locks = await lockSessions(claimed, deps, tally);
+  const current = await dropStaleEvents(locks, deps, tally);
+  const sessions = newestPerSession(current);
+  await writeToOrgs(sessions, deps, tally);
+  await settleSessions(sessions, locks.held, deps, tally);
+  // Settling released the locks of the sessions it marked; on a crash the rest expire with their
+  // lease, as event claims do.
+  await Promise.all([...locks.held].map((id) => deps.ledger.unlockSession(id)));
+  await addRunEffects(tally, deps);
+  return tally;
+}
+
+/** Sync History is for the admin's eyes: failing to count never fails the batch. */
+async function addRunEffects(tally: Tally, deps: ProcessorDeps): Promise<void> {
+  if (!deps.runEffects) return;
+  for (const { orgId, runId, effects } of tally.runs.values()) {
+    await deps.runEffects.add(orgId, runId, effects).catch((error: Error) => deps.log.warn('could not count sync run outcomes', { orgId, runId, error: error.message }));
+  }
+}
+
+const normalize = (iso: string) => new Date(iso).toISOString();
+
+/** Reads each message as a session event; what is not one is dead-lettered with the reason. */
+async function readEvents(messages: QueuedMessage[], deps: ProcessorDeps, tally: Tally): Promise<Claimed[]> {
+  const events: Claimed[] = [];
+  for (const message of messages) {
+    let json: unknown;
+    try {
+      json = JSON.parse(message.body);
+    } catch {
+      await deps.deadLetter(message, { reason: 'message body is not JSON', orgIds: [] });
+      tally.counts.deadLettered++;
+      continue;
+    }
+    const result = sessionEventSchema.safeParse(json);
+    if (!result.success) {
+      await deps.deadLetter(message, { reason: `message is not a session event: ${describeIssues(result.error)}`, orgIds: [] });
+      tally.counts.deadLettered++;
+      continue;
+    }
+    events.push({ message, event: result.data, occurredAt: normalize(result.data.occurredAt) });
+  }
+  return events;
+}
+
+/** Claims each event id in the ledger: a finished event is a duplicate, one in progress elsewhere is retried. */
+async function claimEvents(events: Claimed[], deps: ProcessorDeps, tally: Tally): Promise<Claimed[]> {
+  const claims = await Promise.all(events.map((c) => deps.ledger.claimEvent(c.event.eventId, deps.leaseMs)));
+  return events.filter((c, i) => {
+    if (claims[i] === 'claimed') return true;
+    if (claims[i] === 'done') {
+      tally.counts.duplicate++;
+      attributeToRun(tally, c.event, { kind: 'unchanged' });
+    }
+    else {
+      tally.counts.busy++;
+      tally.retry.push(c.message.messageId);
+    }
+    return false;
+  });
+}
+
+interface SessionLocks {
+  /** Events of the sessions this invocation holds. */
+  writable: Claimed[];
+  /** Sessions locked and not yet released. */
+  held: Set<string>;
+  /** When each held session's newest applied event happened. */
+  lastApplied: Map<string, string>;
+}
+
+/**
+ * One writer per session: another Lambda writing the same session could land an older write
+ * last. Events of a session locked elsewhere are released and retried.
+ */
+async function lockSessions(claimed: Claimed[], deps: ProcessorDeps, tally: Tally): Promise<SessionLocks> {
+  const sessionIds = [...new Set(claimed.map((c) => c.event.session.id))];
+  const locks = await Promise.all(sessionIds.map((id) => deps.ledger.lockSession(id, deps.leaseMs)));
+  const held = new Set<string>();
+  const lastApplied = new Map<string, string>();
+  sessionIds.forEach((id, i) => {
+    if (!locks[i]!.locked) return;
+    held.add(id);
+    if (locks[i]!.lastApplied) lastApplied.set(id, locks[i]!.lastApplied!);
+  });
+  const writable: Claimed[] = [];
+  for (const c of claimed) {
+    if (held.has(c.event.session.id)) writable.push(c);
+    else {
+      tally.counts.busy++;
+      tally.retry.push(c.message.messageId);
+      await deps.ledger.releaseEvent(c.event.eventId);
+    }
+  }
+  return { writable, held, lastApplied };
+}
+
+/** An event older than what its session already shows is done without a write. */
+async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: Tally): Promise<Claimed[]> {
+  const current: Claimed[] = [];
+  for (const c of locks.writable) {
+    const newest = locks.lastApplied.get(c.event.session.id);
+    if (newest && newest > c.occurredAt) {
+      tally.counts.stale++;
+      await deps.ledger.completeEvent(c.event.eventId);
+      attributeToRun(tally, c.event, { kind: 'unchanged' });
+    } else current.push(c);
+  }
+  return current;
+}
+
+/**
+ * Within the batch only the newest event of a session is written (the last of equals). Shares
+ * split off for different orgs can be the newest together: the write covers every org they name
+ * (or every org, when one of them names none), or the other share's org would be acknowledged
+ * unwritten.
+ */
+function newestPerSession(current: Claimed[]): SessionWrite[] {
+  const sessions = new Map<string, SessionWrite>();
+  for (const c of current) {
+    const id = c.event.session.id;
+    const s = sessions.get(id);
+    if (!s) sessions.set(id, { newest: c, events: [c], onlyOrgs: null, outcomes: [] });
+    else {
+      s.events.push(c);
+      if (c.occurredAt >= s.newest.occurredAt) s.newest = c;
+    }
+  }
+  for (const s of sessions.values()) {
+    const tied = s.events.filter((c) => c.occurredAt === s.newest.occurredAt);
+    s.onlyOrgs = tied.every((c) => c.event.onlyOrgId) ? new Set(tied.map((c) => c.event.onlyOrgId!)) : null;
+  }
+  return [...sessions.values()];
+}
