@@ -78,9 +78,10 @@ export class PipelineFunctions extends Construct {
       }),
     );
     // PutItem only: the processor records a per-org pause when Salesforce limits run low.
-    // PutItem only: the processor records a per-org pause when Salesforce limits run low, and the
-    // org's health (login state, last error, HEALTH#{orgId} items) when it changes.
-    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem']);
+    // PutItem: the processor records a per-org pause when Salesforce limits run low, and the org's
+    // health (login state, last error, HEALTH#{orgId} items) when it changes. UpdateItem: it adds
+    // what a sync run's events did to the run's counters (SYNCRUN#{orgId} items).
+    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     // One org's failed or paused share of an event goes back on the queue alone, delayed.
     queues.events.grantSendMessages(this.sessionProcessor);
     grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);

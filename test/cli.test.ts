@@ -11,6 +11,8 @@ import { writeRuntime } from '../local/runtime-file.ts';
 import { resetAwsClients, sqs } from '../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
 import { dynamoSyncHistory } from '../shared/adapters/sync-history.ts';
+import { dynamoRunEffects } from '../shared/adapters/run-effects.ts';
+import { noRunEffects } from '../shared/sync/run-effects.ts';
 import { queuedRun, type SyncRun } from '../shared/sync/sync-history.ts';
 
 const ORG = '00D5g000000AbCdEAK';
@@ -269,7 +271,8 @@ describe('sync-now and history', () => {
 
     const text = await cli(['history', ORG]);
     expect(text.stdout).toMatch(/^next scheduled sync: \S+:14:00Z\n\nREQUESTED\s+TRIGGER\s+STATUS/);
-    expect(text.stdout).toMatch(/2026-11-22T15:00:00Z\s+sync_now\s+failed\s+.*\s+3\s+1\s+0\s+2\s+run-newer\s+Glance answered 401\n/);
+    // It queued one session the processor has not settled yet: still processing, nothing in the org.
+    expect(text.stdout).toMatch(/2026-11-22T15:00:00Z\s+sync_now\s+processing 0\/1\s+.*\s+3\s+1\s+0\s+2\s+0\s+0\s+0\s+0\s+0\s+run-newer\s+Glance answered 401\n/);
   });
 
   it('sync-now queues a run for the local run to execute, visible in history at once', async () => {
@@ -284,38 +287,48 @@ describe('sync-now and history', () => {
   });
 
   it.each([
-    ['succeeded', 0, null],
-    ['failed', 1, 'Salesforce login failed'],
-  ] as const)('sync-now --wait follows the run on stderr until it %s (exit %i)', async (status, code, error) => {
+    ['succeeded', 'complete', 0, null],
+    ['failed', 'failed', 1, 'Glance answered 401'],
+  ] as const)('sync-now --wait follows the run on stderr until it %s and its sessions are processed (exit %i)', async (status, progress, code, error) => {
     await addOrg();
-    // Each wait of the CLI lets "the worker" move the run one step.
-    const steps: Array<(run: SyncRun) => SyncRun> = [
-      (run) => ({ ...run, status: 'running', startedAt: new Date().toISOString(), counts: { fetched: 100, queued: 40, alreadyKnown: 0, failed: 0 } }),
-      (run) => ({ ...run, counts: { fetched: 250, queued: 200, alreadyKnown: 50, failed: 0 } }),
-      (run) => ({ ...run, status, endedAt: new Date().toISOString(), error }),
+    const effects = dynamoRunEffects(resources.orgsTable);
+    const some = (processed: number, recordsCreated: number) => ({ ...noRunEffects(), processed, recordsCreated, unchanged: processed - recordsCreated });
+    // Each wait of the CLI lets "the worker" move the run one step: the sync run, then the processor.
+    const steps: Array<(run: SyncRun) => Promise<void>> = [
+      async (run) => history().saveRun({ ...run, status: 'running', startedAt: new Date().toISOString(), counts: { fetched: 100, queued: 40, alreadyKnown: 0, failed: 0 } }),
+      async (run) => history().saveRun({ ...run, status, endedAt: new Date().toISOString(), error, counts: { fetched: 250, queued: 200, alreadyKnown: 50, failed: 0 } }),
+      async (run) => effects.add(ORG, run.runId, some(150, 120)),
+      async (run) => effects.add(ORG, run.runId, { ...some(50, 30), leadsCreated: 7, chatterPosts: 3 }),
     ];
     onSleep = async () => {
       const [run] = await history().listRuns(ORG, 1);
-      await history().saveRun(steps.shift()!(run!));
+      await steps.shift()!(run!);
     };
     const result = await cli(['sync-now', ORG, '--wait']);
     expect(result.code).toBe(code);
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toMatch(/^queued sync run \S+ for org 00D5g000000AbCdEAK$/);
+    const inOrg = (processed: number, queued: number, created: number, leads = 0, posts = 0) =>
+      `in the org: ${processed}/${queued} processed, ${created} session records created, 0 updated, ${leads} Leads created, ${posts} Chatter posts, 0 sessions failed`;
     expect(lines.slice(1).map((l) => l.replace(/^run \S+ /, ''))).toEqual([
-      'queued: fetched 0, queued 0, already known 0, failed 0',
-      'running: fetched 100, queued 40, already known 0, failed 0',
-      'running: fetched 250, queued 200, already known 50, failed 0',
-      `${status}: fetched 250, queued 200, already known 50, failed 0`,
+      `queued: fetched 0, queued 0, already known 0, failed 0; ${inOrg(0, 0, 0)}`,
+      `running: fetched 100, queued 40, already known 0, failed 0; ${inOrg(0, 40, 0)}`,
+      `processing: fetched 250, queued 200, already known 50, failed 0; ${inOrg(0, 200, 0)}`,
+      `processing: fetched 250, queued 200, already known 50, failed 0; ${inOrg(150, 200, 120)}`,
+      `${progress}: fetched 250, queued 200, already known 50, failed 0; ${inOrg(200, 200, 150, 7, 3)}`,
     ]);
-    expect(result.stdout).toMatch(new RegExp(`^sync run \\S+ ${status}: fetched 250, queued 200, already known 50, failed 0${error ? `; error: ${error}` : ''}\\n$`));
+    expect(result.stdout.replace(/^sync run \S+ /, 'sync run RUN ').replace(/next scheduled sync: \S+/, 'next scheduled sync: T')).toBe(
+      `sync run RUN ${progress}: fetched 250, queued 200, already known 50, failed 0${error ? `; error: ${error}` : ''}\n` +
+        `${inOrg(200, 200, 150, 7, 3)}\nnext scheduled sync: T\n`,
+    );
+    expect(result.stdout).toMatch(/next scheduled sync: \S+:14:00Z\n$/);
   });
 
   it('sync-now --wait gives up after --timeout, saying where to look', async () => {
     await addOrg();
     const result = await cli(['sync-now', ORG, '--wait', '--timeout', '3']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/still not finished after 3 s; it goes on: glance-sync history 00D5g000000AbCdEAK\n$/);
+    expect(result.stderr).toMatch(/still not complete after 3 s; it goes on: glance-sync history 00D5g000000AbCdEAK\n$/);
   });
 });
 

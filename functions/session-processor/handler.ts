@@ -10,6 +10,7 @@ import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
 import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
+import { dynamoRunEffects } from '../../shared/adapters/run-effects.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
@@ -54,6 +55,7 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       chatterLeaseMs: PROCESSOR_LEASE_MS,
       traces: dynamoTraceStore(requireEnv('tracesTable')),
       health,
+      runEffects: dynamoRunEffects(requireEnv('orgsTable')),
       log: fromPowertools(logger),
     },
   );
