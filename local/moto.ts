@@ -29,6 +29,8 @@ export function useLocalAws(endpoint: string): void {
 }
 
 /** Starts moto_server (Python moto) on a free loopback port and waits until it answers. */
+const MOTO_START_TIMEOUT_MS = 180_000;
+
 export async function startMoto(): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
@@ -41,7 +43,9 @@ export async function startMoto(): Promise<MotoServer> {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
+  // Generous: importing moto takes seconds on an idle machine and much longer on a loaded one;
+  // a server that cannot start exits, which is reported at once below.
+  const deadline = Date.now() + MOTO_START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
     try {
@@ -52,7 +56,7 @@ export async function startMoto(): Promise<MotoServer> {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`moto_server did not answer on ${endpoint} within 30 s: ${stderr}`);
+      throw new Error(`moto_server did not answer on ${endpoint} within ${MOTO_START_TIMEOUT_MS / 1000} s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -21,7 +21,6 @@ import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shar
 
 const logger = new Logger({ serviceName: 'sync-run' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-run' });
-const processor = new BatchProcessor(EventType.SQS);
 const secrets = cachedSecretReader();
 let health: ReturnType<typeof dynamoOrgHealth> | undefined;
 
@@ -69,7 +68,8 @@ export function syncRunHandler(makeDeps: (context?: LambdaContext) => SyncRunDep
           throw error;
         }
       },
-      processor,
+      // A processor per call: it holds the batch's state, and the local run and tests invoke concurrently.
+      new BatchProcessor(EventType.SQS),
       // The Lambda answers with the failed items even when all failed, as the handler always has.
       { processInParallel: false, throwOnFullBatchFailure: false },
     );

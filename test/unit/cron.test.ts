@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cronFiresBetween, parseCron } from '../shared/cron.ts';
+import { cronFiresBetween, parseCron } from '../../shared/cron.ts';
 
 const at = (iso: string) => new Date(iso);
 const isos = (dates: Date[]) => dates.map((d) => d.toISOString());

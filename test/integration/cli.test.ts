@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { run } from '../bin/commands/run.ts';
-import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
-import { createLocalResources, type LocalResources } from '../local/aws-resources.ts';
-import { writeRuntime } from '../local/runtime-file.ts';
-import { resetAwsClients, sqs } from '../shared/adapters/aws-clients.ts';
-import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
-import { dynamoSyncHistory } from '../shared/adapters/sync-history.ts';
-import { dynamoRunEffects } from '../shared/adapters/run-effects.ts';
-import { noRunEffects } from '../shared/sync/run-effects.ts';
-import { queuedRun, type SyncRun } from '../shared/sync/sync-history.ts';
+import { run } from '../../bin/commands/run.ts';
+import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
+import { createLocalResources, type LocalResources } from '../../local/aws-resources.ts';
+import { writeRuntime } from '../../local/runtime-file.ts';
+import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
+import { queuedRun, type SyncRun } from '../../shared/sync/sync-history.ts';
+import { dynamoRunEffects } from '../../shared/adapters/run-effects.ts';
+import { noRunEffects } from '../../shared/sync/run-effects.ts';
 
 const ORG = '00D5g000000AbCdEAK';
 const SANDBOX = '00D5g000000SbXyEAC';
@@ -383,7 +383,7 @@ describe('debug', () => {
     expect(empty.code).toBe(0);
     expect(empty.stdout).toMatch(/debugMode is off: glance-sync orgs set .* debugMode=on/);
 
-    const { dynamoTraceStore } = await import('../shared/adapters/trace-store.ts');
+    const { dynamoTraceStore } = await import('../../shared/adapters/trace-store.ts');
     const trace = (sessionId: string, at: string) => ({
       orgId: ORG,
       sessionId,

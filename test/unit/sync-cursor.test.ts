@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { snapshotInstant, syncEventId, syncEventType, toSyncEvent } from '../shared/sync/sync-events.ts';
+import { snapshotInstant, syncEventId, syncEventType, toSyncEvent } from '../../shared/sync/sync-events.ts';
 import {
   applyPage,
   LISTING_LAG_MS,
@@ -10,10 +10,10 @@ import {
   type GroupCursor,
   type GroupPull,
   type TrackedSession,
-} from '../shared/sync/sync-cursor.ts';
-import { parseGlanceSecret, SyncRunFailure } from '../shared/sync/glance-credentials.ts';
-import type { GlanceSession } from '../shared/session.ts';
-import { sampleSession } from './support/fixtures.ts';
+} from '../../shared/sync/sync-cursor.ts';
+import { parseGlanceSecret, SyncRunFailure } from '../../shared/sync/glance-credentials.ts';
+import type { GlanceSession } from '../../shared/session.ts';
+import { sampleSession } from '../support/fixtures.ts';
 
 const GROUP = 12345;
 const NOW = new Date('2026-11-22T12:00:00Z');

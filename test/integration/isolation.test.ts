@@ -1,15 +1,15 @@
 import { ScanCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { processEvents } from '../functions/session-processor/handler.ts';
-import { drainQueue, pollOnce } from '../local/queue-poller.ts';
-import { dynamo, sqs } from '../shared/adapters/aws-clients.ts';
-import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
-import { parseDeadLetter } from '../shared/dead-letter.ts';
-import { setSalesforceCredentials, updateSettings } from '../shared/org-admin.ts';
-import type { GlanceSession, SessionEvent } from '../shared/session.ts';
-import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from './support/fixtures.ts';
-import { startTestPipeline, type TestPipeline } from './support/pipeline.ts';
+import { processEvents } from '../../functions/session-processor/handler.ts';
+import { drainQueue, pollOnce } from '../../local/queue-poller.ts';
+import { dynamo, sqs } from '../../shared/adapters/aws-clients.ts';
+import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
+import { parseDeadLetter } from '../../shared/dead-letter.ts';
+import { setSalesforceCredentials, updateSettings } from '../../shared/org-admin.ts';
+import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
+import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
+import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ingest } from '../functions/webhook-ingest/handler.ts';
-import { processEvents } from '../functions/session-processor/handler.ts';
-import { startLocalHttpApi } from '../local/http-api.ts';
-import { drainQueue } from '../local/queue-poller.ts';
-import { sendWebhook } from '../local/glance-sim/webhook-sender.ts';
-import { parseDeadLetter } from '../shared/dead-letter.ts';
-import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleWebhookEvent } from './support/fixtures.ts';
-import { startTestPipeline, WEBHOOK_SECRET, type TestPipeline } from './support/pipeline.ts';
+import { ingest } from '../../functions/webhook-ingest/handler.ts';
+import { processEvents } from '../../functions/session-processor/handler.ts';
+import { startLocalHttpApi } from '../../local/http-api.ts';
+import { drainQueue } from '../../local/queue-poller.ts';
+import { sendWebhook } from '../../local/glance-sim/webhook-sender.ts';
+import { parseDeadLetter } from '../../shared/dead-letter.ts';
+import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleWebhookEvent } from '../support/fixtures.ts';
+import { startTestPipeline, WEBHOOK_SECRET, type TestPipeline } from '../support/pipeline.ts';
 
 let p: TestPipeline;
 let api: Awaited<ReturnType<typeof startLocalHttpApi>>;
@@ -172,7 +172,7 @@ describe('Salesforce refusals', () => {
 
   it('a message that is not a session event is dead-lettered with the reason, not retried', async () => {
     const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
-    const { sqs } = await import('../shared/adapters/aws-clients.ts');
+    const { sqs } = await import('../../shared/adapters/aws-clients.ts');
     await sqs().send(new SendMessageCommand({ QueueUrl: p.resources.eventsQueueUrl, MessageBody: '{"eventId":"x"}' }));
     await drain();
     const dead = await p.receiveAll(p.resources.eventsDlqUrl);

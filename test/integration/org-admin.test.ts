@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DescribeRuleCommand, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
-import { createLocalResources, type LocalResources } from '../local/aws-resources.ts';
-import { eventBridge, resetAwsClients, secretsManager } from '../shared/adapters/aws-clients.ts';
-import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../shared/adapters/schedules.ts';
-import type { OrgSchedules } from '../shared/org-admin-ports.ts';
-import { cachedSecretReader, secretExists, secretsManagerWriter } from '../shared/adapters/secrets.ts';
-import { secretNames } from '../shared/secret-names.ts';
-import type { SalesforceCredentials } from '../shared/salesforce-credentials.ts';
-import { DEFAULTS } from '../shared/config.ts';
+import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
+import { createLocalResources, type LocalResources } from '../../local/aws-resources.ts';
+import { eventBridge, resetAwsClients, secretsManager } from '../../shared/adapters/aws-clients.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
+import type { OrgSchedules } from '../../shared/org-admin-ports.ts';
+import { cachedSecretReader, secretExists, secretsManagerWriter } from '../../shared/adapters/secrets.ts';
+import { secretNames } from '../../shared/secret-names.ts';
+import type { SalesforceCredentials } from '../../shared/salesforce-credentials.ts';
+import { DEFAULTS } from '../../shared/config.ts';
 import {
   AdminError,
   addOrg,
@@ -22,9 +22,9 @@ import {
   unpairOrg,
   updateSettings,
   type OrgAdminDeps,
-} from '../shared/org-admin.ts';
-import type { SettingsPatch } from '../shared/org-settings.ts';
-import { nextScheduledSync } from '../shared/schedule.ts';
+} from '../../shared/org-admin.ts';
+import type { SettingsPatch } from '../../shared/org-settings.ts';
+import { nextScheduledSync } from '../../shared/schedule.ts';
 
 const ORG = '00D5g000000AbCdEAK';
 const SANDBOX = '00D5g000000SbXyEAC';
@@ -297,7 +297,7 @@ describe('removeOrg', () => {
   it("forgets the org's sync watermark and pause, so an org registered again starts afresh", async () => {
     await addTestOrg();
     const { PutCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
-    const { dynamo } = await import('../shared/adapters/aws-clients.ts');
+    const { dynamo } = await import('../../shared/adapters/aws-clients.ts');
     for (const sk of ['SYNC', 'LEASE', 'PAUSE']) {
       await dynamo().send(new PutCommand({ TableName: resources.orgsTable, Item: { pk: `ORG#${ORG}`, sk, marker: 'old' } }));
     }

@@ -1,15 +1,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
-import { createLocalResources, type LocalResources } from '../local/aws-resources.ts';
-import { startLocalScheduler, type LocalScheduler, type ScheduledFire } from '../local/scheduler.ts';
-import { resetAwsClients, sqs } from '../shared/adapters/aws-clients.ts';
-import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../shared/adapters/schedules.ts';
-import { secretsManagerWriter } from '../shared/adapters/secrets.ts';
-import { DEFAULTS } from '../shared/config.ts';
-import { addOrg, updateSettings, type OrgAdminDeps } from '../shared/org-admin.ts';
-import type { SettingsPatch } from '../shared/org-settings.ts';
+import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
+import { createLocalResources, type LocalResources } from '../../local/aws-resources.ts';
+import { startLocalScheduler, type LocalScheduler, type ScheduledFire } from '../../local/scheduler.ts';
+import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
+import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
+import { DEFAULTS } from '../../shared/config.ts';
+import { addOrg, updateSettings, type OrgAdminDeps } from '../../shared/org-admin.ts';
+import type { SettingsPatch } from '../../shared/org-settings.ts';
 
 const ORG = '00D5g000000AbCdEAK';
 const SANDBOX = '00D5g000000SbXyEAC';
@@ -139,7 +139,7 @@ describe('the local scheduler fires the org rules it finds in EventBridge', () =
     let now = new Date('2026-11-23T14:13:59.900Z');
     const own = startLocalScheduler({ signal: ownStop.signal, now: () => now, tickMs: 20 });
     now = new Date('2026-11-23T14:14:00.100Z');
-    await expect.poll(async () => (await drainSyncQueue()).length, { timeout: 5_000 }).toBe(1);
+    await expect.poll(async () => (await drainSyncQueue()).length, { timeout: 120_000 }).toBe(1);
     ownStop.abort();
     await own.stopped;
   });

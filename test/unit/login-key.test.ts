@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { makeLoginKey, verifyLoginKey } from '../shared/glance/login-key.ts';
+import { makeLoginKey, verifyLoginKey } from '../../shared/glance/login-key.ts';
 
 const subject = { partnerId: 12345, partnerUserId: 'agent-17', apiKey: 'test-api-key-0123456789' };
 const now = new Date('2026-11-22T13:14:00.750Z');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { id18, startSalesforceSim, type SalesforceSim } from '../local/salesforce-sim/index.ts';
+import { id18, startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 
 const VERSION = '62.0';
 const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

@@ -8,27 +8,27 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../bin/commands/run.ts';
-import { ingest } from '../functions/webhook-ingest/handler.ts';
-import { processEvents } from '../functions/session-processor/handler.ts';
-import { syncNow } from '../functions/sync-now/handler.ts';
-import { runSyncRequests } from '../functions/sync-run/handler.ts';
-import { GlanceSalesforceSyncStack } from '../infra/stack.ts';
-import { startLocalHttpApi } from '../local/http-api.ts';
-import { drainQueue } from '../local/queue-poller.ts';
-import { writeRuntime } from '../local/runtime-file.ts';
-import { DEMO } from '../local/demo.ts';
-import { startGlanceSim, type GlanceSim } from '../local/glance-sim/index.ts';
-import { sendWebhook } from '../local/glance-sim/webhook-sender.ts';
-import { dynamo } from '../shared/adapters/aws-clients.ts';
-import { listDeadLetters, redriveDeadLetters } from '../shared/adapters/dead-letter-queue.ts';
-import { requestSalesforceToken } from '../shared/adapters/salesforce-auth.ts';
-import type { SalesforceCredentials } from '../shared/salesforce-credentials.ts';
-import { addOrg, newWebhookSecret, pairOrg, registerGroup, setSalesforceCredentials } from '../shared/org-admin.ts';
-import type { SettingsPatch } from '../shared/org-settings.ts';
-import { sampleSession, sampleWebhookEvent } from './support/fixtures.ts';
-import { startTestPipeline, WEBHOOK_SECRET as FIXTURE_WEBHOOK_SECRET, type TestPipeline } from './support/pipeline.ts';
-import { captureLogs, type LogCapture } from './support/log-capture.ts';
+import { run } from '../../bin/commands/run.ts';
+import { ingest } from '../../functions/webhook-ingest/handler.ts';
+import { processEvents } from '../../functions/session-processor/handler.ts';
+import { syncNow } from '../../functions/sync-now/handler.ts';
+import { runSyncRequests } from '../../functions/sync-run/handler.ts';
+import { GlanceSalesforceSyncStack } from '../../infra/stack.ts';
+import { startLocalHttpApi } from '../../local/http-api.ts';
+import { drainQueue } from '../../local/queue-poller.ts';
+import { writeRuntime } from '../../local/runtime-file.ts';
+import { DEMO } from '../../local/demo.ts';
+import { startGlanceSim, type GlanceSim } from '../../local/glance-sim/index.ts';
+import { sendWebhook } from '../../local/glance-sim/webhook-sender.ts';
+import { dynamo } from '../../shared/adapters/aws-clients.ts';
+import { listDeadLetters, redriveDeadLetters } from '../../shared/adapters/dead-letter-queue.ts';
+import { requestSalesforceToken } from '../../shared/adapters/salesforce-auth.ts';
+import type { SalesforceCredentials } from '../../shared/salesforce-credentials.ts';
+import { addOrg, newWebhookSecret, pairOrg, registerGroup, setSalesforceCredentials } from '../../shared/org-admin.ts';
+import type { SettingsPatch } from '../../shared/org-settings.ts';
+import { sampleSession, sampleWebhookEvent } from '../support/fixtures.ts';
+import { startTestPipeline, WEBHOOK_SECRET as FIXTURE_WEBHOOK_SECRET, type TestPipeline } from '../support/pipeline.ts';
+import { captureLogs, type LogCapture } from '../support/log-capture.ts';
 
 vi.hoisted(() => {
   // Everything the loggers can say, said: a secret in a debug line is still a leak.
@@ -150,7 +150,7 @@ beforeAll(async () => {
   process.env.GLANCE_API_URL = glance.url;
   dir = mkdtempSync(join(tmpdir(), 'glance-sync-secrets-'));
   runtimeFile = writeRuntime({ awsEndpoint: p.moto.endpoint, region: process.env.AWS_REGION ?? 'us-east-1', resources: p.resources }, join(dir, 'runtime.json'));
-}, 180_000);
+});
 
 afterAll(async () => {
   logs?.stop();
@@ -369,7 +369,7 @@ describe('a representative flow, everything captured', () => {
     expect(deadLetters.length + sqsBodies.length).toBeGreaterThan(0);
     expect(sqsBodies.some((b) => b.includes('glance-sync.dead-letter'))).toBe(true);
 
-    const app = new App({ context: JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')).context });
+    const app = new App({ context: JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context });
     const template = JSON.stringify(Template.fromStack(new GlanceSalesforceSyncStack(app, 'SecretsScanStack')).toJSON());
     // The template cannot know this run's secrets, but fixed ones (demo, fixtures) could be baked in by mistake.
     secrets.set('fixture webhook secret', FIXTURE_WEBHOOK_SECRET);
@@ -386,5 +386,5 @@ describe('a representative flow, everything captured', () => {
     expect(findings).toEqual([]);
     // And the template holds no secret material at all: names and ARNs only.
     expect(template).not.toMatch(/SecretString|GenerateSecretString|PRIVATE KEY|whsec_/);
-  }, 180_000);
+  });
 });

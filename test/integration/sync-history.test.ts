@@ -2,17 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { processEvents } from '../functions/session-processor/handler.ts';
-import { runSyncRequests } from '../functions/sync-run/handler.ts';
-import { run } from '../bin/commands/run.ts';
-import { drainQueue } from '../local/queue-poller.ts';
-import { startGlanceSim, type GlanceSim } from '../local/glance-sim/index.ts';
-import { makeSession } from '../local/glance-sim/sample-sessions.ts';
-import { writeRuntime } from '../local/runtime-file.ts';
-import { secretsManagerWriter } from '../shared/adapters/secrets.ts';
-import { secretNames } from '../shared/secret-names.ts';
-import { ENV } from '../shared/config.ts';
-import { startTestPipeline, type TestPipeline } from './support/pipeline.ts';
+import { processEvents } from '../../functions/session-processor/handler.ts';
+import { runSyncRequests } from '../../functions/sync-run/handler.ts';
+import { run } from '../../bin/commands/run.ts';
+import { drainQueue } from '../../local/queue-poller.ts';
+import { startGlanceSim, type GlanceSim } from '../../local/glance-sim/index.ts';
+import { makeSession } from '../../local/glance-sim/sample-sessions.ts';
+import { writeRuntime } from '../../local/runtime-file.ts';
+import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
+import { secretNames } from '../../shared/secret-names.ts';
+import { ENV } from '../../shared/config.ts';
+import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
 /**
  * Sync History says what each run brought into the org (issue 12): the sync run tags what it

@@ -2,21 +2,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ingest } from '../functions/webhook-ingest/handler.ts';
-import { processEvents } from '../functions/session-processor/handler.ts';
-import { run } from '../bin/commands/run.ts';
-import { startLocalHttpApi } from '../local/http-api.ts';
-import { pollOnce } from '../local/queue-poller.ts';
-import { sendWebhook } from '../local/glance-sim/webhook-sender.ts';
-import { writeRuntime } from '../local/runtime-file.ts';
-import { sqsDeadLetters } from '../shared/adapters/dead-letters.ts';
-import { dynamoOrgPauses } from '../shared/adapters/org-pauses.ts';
-import { dynamoOrgHealth } from '../shared/adapters/org-health-store.ts';
-import { orgCheck } from '../functions/org-check/handler.ts';
-import { addOrg, pairOrg } from '../shared/org-admin.ts';
-import { dynamoSyncHistory } from '../shared/adapters/sync-history.ts';
-import { sampleWebhookEvent } from './support/fixtures.ts';
-import { startTestPipeline, WEBHOOK_SECRET, type TestPipeline } from './support/pipeline.ts';
+import { ingest } from '../../functions/webhook-ingest/handler.ts';
+import { processEvents } from '../../functions/session-processor/handler.ts';
+import { run } from '../../bin/commands/run.ts';
+import { startLocalHttpApi } from '../../local/http-api.ts';
+import { pollOnce } from '../../local/queue-poller.ts';
+import { sendWebhook } from '../../local/glance-sim/webhook-sender.ts';
+import { writeRuntime } from '../../local/runtime-file.ts';
+import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
+import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
+import { orgCheck } from '../../functions/org-check/handler.ts';
+import { addOrg, pairOrg } from '../../shared/org-admin.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
+import { sampleWebhookEvent } from '../support/fixtures.ts';
+import { startTestPipeline, WEBHOOK_SECRET, type TestPipeline } from '../support/pipeline.ts';
 
 /**
  * The admin's view of org health and groups (issue 12), through the CLI against a local run:

@@ -3,17 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { processEvents } from '../functions/session-processor/handler.ts';
-import { drainQueue } from '../local/queue-poller.ts';
-import { writeRuntime } from '../local/runtime-file.ts';
-import { run } from '../bin/commands/run.ts';
-import { sqs } from '../shared/adapters/aws-clients.ts';
-import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
-import { listDeadLetters, redriveDeadLetters, sqsDeadLetterQueue } from '../shared/adapters/dead-letter-queue.ts';
-import { redriveDeadLetterEntries } from '../shared/dead-letter-admin.ts';
-import type { GlanceSession, SessionEvent } from '../shared/session.ts';
-import { DEMO_GROUP, PROD_ORG, SANDBOX_ORG, sampleSession } from './support/fixtures.ts';
-import { startTestPipeline, type TestPipeline } from './support/pipeline.ts';
+import { processEvents } from '../../functions/session-processor/handler.ts';
+import { drainQueue } from '../../local/queue-poller.ts';
+import { writeRuntime } from '../../local/runtime-file.ts';
+import { run } from '../../bin/commands/run.ts';
+import { sqs } from '../../shared/adapters/aws-clients.ts';
+import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
+import { listDeadLetters, redriveDeadLetters, sqsDeadLetterQueue } from '../../shared/adapters/dead-letter-queue.ts';
+import { redriveDeadLetterEntries } from '../../shared/dead-letter-admin.ts';
+import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
+import { DEMO_GROUP, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
+import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';

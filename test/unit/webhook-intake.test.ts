@@ -1,9 +1,9 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { acceptWebhook, MAX_WEBHOOK_BYTES, type WebhookIntakeDeps } from '../shared/webhook-intake.ts';
-import { parseWebhookSecrets, verifyWebhookSignature } from '../shared/webhook-signature.ts';
-import type { SessionEvent } from '../shared/session.ts';
-import { sampleWebhookEvent } from './support/fixtures.ts';
+import { acceptWebhook, MAX_WEBHOOK_BYTES, type WebhookIntakeDeps } from '../../shared/webhook-intake.ts';
+import { parseWebhookSecrets, verifyWebhookSignature } from '../../shared/webhook-signature.ts';
+import type { SessionEvent } from '../../shared/session.ts';
+import { sampleWebhookEvent } from '../support/fixtures.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const OLD_SECRET = 'whsec_c2VjcmV0LW9uZS10aGF0LXdhcy1yb3RhdGVkLW91dA==';

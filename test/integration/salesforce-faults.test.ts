@@ -2,16 +2,16 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { processEvents } from '../functions/session-processor/handler.ts';
-import { drainQueue, pollOnce } from '../local/queue-poller.ts';
-import { dynamo, sqs } from '../shared/adapters/aws-clients.ts';
-import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
-import { parseDeadLetter } from '../shared/dead-letter.ts';
-import { updateSettings } from '../shared/org-admin.ts';
-import type { GlanceSession, SessionEvent } from '../shared/session.ts';
-import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from './support/fixtures.ts';
-import { startTestPipeline, type TestPipeline } from './support/pipeline.ts';
-import { captureLogs, type LogCapture } from './support/log-capture.ts';
+import { processEvents } from '../../functions/session-processor/handler.ts';
+import { drainQueue, pollOnce } from '../../local/queue-poller.ts';
+import { dynamo, sqs } from '../../shared/adapters/aws-clients.ts';
+import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
+import { parseDeadLetter } from '../../shared/dead-letter.ts';
+import { updateSettings } from '../../shared/org-admin.ts';
+import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
+import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
+import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { captureLogs, type LogCapture } from '../support/log-capture.ts';
 
 const OTHER_GROUP = 999;
 /** Orgs of their own for tests that leave a warm client in a state the others must not inherit. */
@@ -331,7 +331,7 @@ describe('permanent refusals', () => {
 });
 
 /** A cold Lambda: a new module instance with no cached clients. */
-async function freshHandler(): Promise<typeof import('../functions/session-processor/handler.ts')> {
+async function freshHandler(): Promise<typeof import('../../functions/session-processor/handler.ts')> {
   vi.resetModules();
-  return import('../functions/session-processor/handler.ts');
+  return import('../../functions/session-processor/handler.ts');
 }

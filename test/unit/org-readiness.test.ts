@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSettings, type Org } from '../shared/org.ts';
-import { orgProblems, type OrgFacts } from '../shared/org-readiness.ts';
+import { defaultSettings, type Org } from '../../shared/org.ts';
+import { orgProblems, type OrgFacts } from '../../shared/org-readiness.ts';
 
 const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:glance-sync-sync';
 const ORG_ID = '00D5g000000AbCdEAK';

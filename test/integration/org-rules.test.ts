@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { processEvents } from '../functions/session-processor/handler.ts';
-import { drainQueue } from '../local/queue-poller.ts';
-import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
-import { dynamoTraceStore } from '../shared/adapters/trace-store.ts';
-import type { GlanceSession, SessionEvent } from '../shared/session.ts';
-import type { OrgSettings } from '../shared/org.ts';
-import { DEMO_GROUP, PROD_ORG, SANDBOX_ORG, sampleSession } from './support/fixtures.ts';
-import { startTestPipeline, type TestPipeline } from './support/pipeline.ts';
+import { processEvents } from '../../functions/session-processor/handler.ts';
+import { drainQueue } from '../../local/queue-poller.ts';
+import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
+import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
+import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
+import type { OrgSettings } from '../../shared/org.ts';
+import { DEMO_GROUP, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
+import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
 let p: TestPipeline;
 beforeAll(async () => {

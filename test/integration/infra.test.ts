@@ -7,9 +7,9 @@ import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ESM_REQUIRE_BANNER } from '../infra/pipeline-function.ts';
-import { EVENTS_MAX_RECEIVE_COUNT, SYNC_MAX_RECEIVE_COUNT } from '../infra/constants.ts';
-import { GlanceSalesforceSyncStack, OUTPUTS } from '../infra/stack.ts';
+import { ESM_REQUIRE_BANNER } from '../../infra/pipeline-function.ts';
+import { EVENTS_MAX_RECEIVE_COUNT, SYNC_MAX_RECEIVE_COUNT } from '../../infra/constants.ts';
+import { GlanceSalesforceSyncStack, OUTPUTS } from '../../infra/stack.ts';
 
 type Json = Record<string, any>;
 interface Statement {
@@ -19,7 +19,7 @@ interface Statement {
 }
 
 // The same feature flags `cdk synth` applies, so the test sees the deployed template.
-const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'));
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
 
 let app: App;
 let stack: GlanceSalesforceSyncStack;

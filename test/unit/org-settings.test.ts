@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSettings } from '../shared/org.ts';
+import { defaultSettings } from '../../shared/org.ts';
 import {
   applySettingsPatch,
   formatSettingValue,
@@ -7,7 +7,7 @@ import {
   parseSettingAssignments,
   SETTING_NAMES,
   settingChanges,
-} from '../shared/org-settings.ts';
+} from '../../shared/org-settings.ts';
 
 describe('parseSettingAssignment: what an admin types after orgs set', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCron } from '../shared/cron.ts';
-import { nextScheduledSync, scheduleExpression, scheduleRuleName, SYNC_FREQUENCIES, type SyncFrequency } from '../shared/schedule.ts';
+import { parseCron } from '../../shared/cron.ts';
+import { nextScheduledSync, scheduleExpression, scheduleRuleName, SYNC_FREQUENCIES, type SyncFrequency } from '../../shared/schedule.ts';
 
 const at = (iso: string) => new Date(iso);
 const iso = (date: Date | null) => date?.toISOString() ?? null;
@@ -135,6 +135,8 @@ describe('expression and next time agree', () => {
         }
         const after = new Date(Math.max(installedAt.getTime(), now.getTime()));
         const expected = nextFires(expression, after, 3);
+        // The loop below is the assertion: it must have fires to compare.
+        expect(expected).toHaveLength(3);
         let cursor = now;
         for (const fire of expected) {
           expect(iso(nextScheduledSync(frequency, installedAt, cursor)), `${frequency} ${expression} ${iso(installedAt)} after ${iso(cursor)}`).toBe(iso(fire));

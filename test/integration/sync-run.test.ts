@@ -1,30 +1,30 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
-import { createLocalResources, exportResourceEnv, type LocalResources } from '../local/aws-resources.ts';
-import { drainQueue, pollOnce } from '../local/queue-poller.ts';
-import { startGlanceSim, type GlanceSim } from '../local/glance-sim/index.ts';
-import { generateSessions, makeSession } from '../local/glance-sim/sample-sessions.ts';
-import { resetAwsClients, sqs } from '../shared/adapters/aws-clients.ts';
-import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
-import { secretsManagerWriter } from '../shared/adapters/secrets.ts';
-import { secretNames } from '../shared/secret-names.ts';
-import { dynamoDedupeLedger } from '../shared/adapters/dedupe-ledger.ts';
-import { parseDeadLetter } from '../shared/dead-letter.ts';
-import { sqsSyncQueue } from '../shared/adapters/sync-queue.ts';
-import { orgSchema, type Org } from '../shared/org.ts';
-import type { GlanceSession, SessionEvent } from '../shared/session.ts';
-import { dynamoSyncHistory } from '../shared/adapters/sync-history.ts';
-import { type SyncRun } from '../shared/sync/sync-history.ts';
-import { runSync, type SyncRunDeps } from '../shared/sync/sync-run.ts';
-import { syncEventId } from '../shared/sync/sync-events.ts';
-import { runSyncRequests, syncRunDeps, syncRunHandler } from '../functions/sync-run/handler.ts';
-import { createGlanceActivityClient } from '../shared/adapters/glance-activity.ts';
-import { syncNow } from '../functions/sync-now/handler.ts';
-import { silentLog } from '../shared/log.ts';
-import { dynamoOrgHealth } from '../shared/adapters/org-health-store.ts';
-import { PROD_ORG, SANDBOX_ORG } from './support/fixtures.ts';
+import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
+import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
+import { drainQueue, pollOnce } from '../../local/queue-poller.ts';
+import { startGlanceSim, type GlanceSim } from '../../local/glance-sim/index.ts';
+import { generateSessions, makeSession } from '../../local/glance-sim/sample-sessions.ts';
+import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
+import { secretNames } from '../../shared/secret-names.ts';
+import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
+import { parseDeadLetter } from '../../shared/dead-letter.ts';
+import { sqsSyncQueue } from '../../shared/adapters/sync-queue.ts';
+import { orgSchema, type Org } from '../../shared/org.ts';
+import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
+import { type SyncRun } from '../../shared/sync/sync-history.ts';
+import { runSync, type SyncRunDeps } from '../../shared/sync/sync-run.ts';
+import { syncEventId } from '../../shared/sync/sync-events.ts';
+import { runSyncRequests, syncRunDeps, syncRunHandler } from '../../functions/sync-run/handler.ts';
+import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
+import { syncNow } from '../../functions/sync-now/handler.ts';
+import { silentLog } from '../../shared/log.ts';
+import { PROD_ORG, SANDBOX_ORG } from '../support/fixtures.ts';
+import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -271,8 +271,23 @@ describe('a sync run', () => {
     expect(answers.map((a) => ('status' in a ? a.status : a.error))).toEqual(['queued', 'queued']);
 
     // Two Lambda invocations at once, one message each, as the event source mapping would do.
+    // Whichever takes the org's lease first holds it until the other has tried to: on a loaded
+    // machine the first run could otherwise finish before the second starts, and both succeed.
+    let tries = 0;
+    let bothTried!: () => void;
+    const secondTry = new Promise<void>((resolve) => (bothTried = resolve));
+    const run = syncRunHandler((context) => {
+      const deps = syncRunDeps(context);
+      const acquireLease: SyncRunDeps['history']['acquireLease'] = async (...args) => {
+        const result = await deps.history.acquireLease(...args);
+        if (++tries === 2) bothTried();
+        else await secondTry;
+        return result;
+      };
+      return { ...deps, history: { ...deps.history, acquireLease } };
+    });
     const concurrently = async (event: SQSEvent) => {
-      const results = await Promise.all(event.Records.map((record) => runSyncRequests({ Records: [record] })));
+      const results = await Promise.all(event.Records.map((record) => run({ Records: [record] })));
       return { batchItemFailures: results.flatMap((r) => r.batchItemFailures) };
     };
     expect(await pollOnce(resources.syncQueueUrl, concurrently, { batchSize: 10 })).toBe(2);

@@ -8,11 +8,11 @@ import {
   type ActivityPage,
   type GlanceActivityClientOptions,
   type SessionsQuery,
-} from '../shared/adapters/glance-activity.ts';
-import { makeLoginKey } from '../shared/glance/login-key.ts';
-import { startGlanceSim, type GlanceSim } from '../local/glance-sim/index.ts';
-import { generateSessions, makeSession } from '../local/glance-sim/sample-sessions.ts';
-import { sendWebhook, signWebhook } from '../local/glance-sim/webhook-sender.ts';
+} from '../../shared/adapters/glance-activity.ts';
+import { makeLoginKey } from '../../shared/glance/login-key.ts';
+import { startGlanceSim, type GlanceSim } from '../../local/glance-sim/index.ts';
+import { generateSessions, makeSession } from '../../local/glance-sim/sample-sessions.ts';
+import { sendWebhook, signWebhook } from '../../local/glance-sim/webhook-sender.ts';
 
 const GROUP = 12345;
 const API_KEY = 'group-api-key-for-tests';
