@@ -4,6 +4,7 @@ import { webhookApiEvent } from '../local/http-api.ts';
 import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
 import { installAwsCounters } from './aws-counters.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { withRetry } from '../shared/retry.ts';
 import type { Invocation } from './event-source.ts';
 import { memoryPeaks } from './memory.ts';
 import { WEBHOOK_SECRETS } from './orgs.ts';
@@ -32,7 +33,14 @@ const invocations: Invocation[] = [];
 let rejected = 0;
 let seq = 0;
 
-async function deliver(arrival: Extract<Arrival, { kind: 'webhook' }>): Promise<void> {
+/**
+ * A webhook sender redelivers what was not answered (Standard Webhooks); the webhook-id keeps the
+ * copies one event. On a loaded machine an invocation can run past the 10 s the Lambda has.
+ */
+const deliver = (arrival: Extract<Arrival, { kind: 'webhook' }>): Promise<void> =>
+  withRetry({ attempts: 5, baseDelayMs: 500, jitter: 'full' }, () => deliverOnce(arrival), () => true);
+
+async function deliverOnce(arrival: Extract<Arrival, { kind: 'webhook' }>): Promise<void> {
   const timestamp = Math.floor(Date.now() / 1000);
   const signature = signWebhook({ secret: WEBHOOK_SECRETS[arrival.groupId]!, id: arrival.webhookId, timestamp, body: arrival.body });
   const event = webhookApiEvent(String(arrival.groupId), arrival.body, {
