@@ -20,7 +20,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 900_000, hookTimeout: 900_000 },
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          // The handler bundles, built once per run (and cached by content) for the tests that run them.
+          globalSetup: ['test/support/bundles.global.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+        },
       },
     ],
   },

@@ -2,8 +2,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { ESM_REQUIRE_BANNER } from '../infra/pipeline-function.ts';
-import { REPO_ROOT } from '../infra/paths.ts';
+import { esbuildOptions } from '../infra/bundling.ts';
+import { type FunctionName, REPO_ROOT } from '../infra/paths.ts';
 
 export interface BundleSize {
   name: string;
@@ -15,26 +15,13 @@ export interface BundleSize {
   jsforceInputs: number;
 }
 
-/**
- * Each functions/<name>/handler.ts built the way infra/pipeline-function.ts has NodejsFunction
- * build it (ESM, minified, node22, require banner, external source map, AWS SDK bundled), in memory.
- */
+/** Each functions/<name>/handler.ts built with the stack's esbuild options (infra/bundling.ts), in memory. */
 export async function bundleSizes(): Promise<BundleSize[]> {
-  const names = readdirSync(join(REPO_ROOT, 'functions')).sort();
+  const names = readdirSync(join(REPO_ROOT, 'functions')).sort() as FunctionName[];
   const sizes: BundleSize[] = [];
   for (const name of names) {
     const result = await build({
-      entryPoints: [join(REPO_ROOT, 'functions', name, 'handler.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      minify: true,
-      mainFields: ['module', 'main'],
-      banner: { js: ESM_REQUIRE_BANNER },
-      sourcemap: true,
-      sourcesContent: false,
-      outfile: join(REPO_ROOT, 'cdk.out', 'bench-bundle', name, 'index.mjs'),
+      ...esbuildOptions(name, join(REPO_ROOT, 'cdk.out', 'bench-bundle', name)),
       write: false,
       metafile: true,
       logLevel: 'silent',

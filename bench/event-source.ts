@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { lambdaContext } from './lambda-context.ts';
+import { lambdaContext } from '../local/lambda/context.ts';
 import { sqs } from '../shared/adapters/aws-clients.ts';
 
 export interface EventSourceOptions {

@@ -3,7 +3,7 @@ import { signWebhook } from '../local/glance-sim/webhook-sender.ts';
 import { webhookApiEvent } from '../local/http-api.ts';
 import { sqsEventsQueue } from '../shared/adapters/events-queue.ts';
 import { installAwsCounters } from './aws-counters.ts';
-import { lambdaContext } from './lambda-context.ts';
+import { lambdaContext } from '../local/lambda/context.ts';
 import { withRetry } from '../shared/retry.ts';
 import type { Invocation } from './event-source.ts';
 import { memoryPeaks } from './memory.ts';

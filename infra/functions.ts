@@ -10,8 +10,6 @@ import {
   EVENTS_MAX_RECEIVE_COUNT,
   SCHEDULE_RULE_PREFIX,
   SECRET_PREFIX,
-  SESSION_PROCESSOR_TIMEOUT,
-  SYNC_RUN_TIMEOUT,
 } from './constants.ts';
 import type { DataTables } from './data.ts';
 import { PipelineFunction } from './pipeline-function.ts';
@@ -40,9 +38,6 @@ export class PipelineFunctions extends Construct {
 
     this.webhookIngest = new PipelineFunction(this, 'WebhookIngest', {
       name: 'webhook-ingest',
-      description: 'Verifies signed Glance webhooks and queues the session events',
-      memorySize: 256,
-      timeout: Duration.seconds(10),
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
@@ -55,9 +50,6 @@ export class PipelineFunctions extends Construct {
 
     this.sessionProcessor = new PipelineFunction(this, 'SessionProcessor', {
       name: 'session-processor',
-      description: 'Writes queued Glance sessions, Leads and Chatter posts into each paired Salesforce org',
-      memorySize: 512,
-      timeout: SESSION_PROCESSOR_TIMEOUT,
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.dedupeTable]: tables.dedupe.tableName,
@@ -92,9 +84,6 @@ export class PipelineFunctions extends Construct {
 
     this.syncRun = new PipelineFunction(this, 'SyncRun', {
       name: 'sync-run',
-      description: "Pulls an org's Glance group activity since its watermark onto the events queue",
-      memorySize: 512,
-      timeout: SYNC_RUN_TIMEOUT,
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.eventsQueueUrl]: queues.events.queueUrl,
@@ -115,9 +104,6 @@ export class PipelineFunctions extends Construct {
 
     this.syncNow = new PipelineFunction(this, 'SyncNow', {
       name: 'sync-now',
-      description: 'Admin entry point: queues an immediate sync run for one org',
-      memorySize: 256,
-      timeout: Duration.seconds(30),
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.syncQueueUrl]: queues.sync.queueUrl,
@@ -134,9 +120,6 @@ export class PipelineFunctions extends Construct {
     // (recordMapping) are checked here instead, with describe calls only.
     this.orgCheck = new PipelineFunction(this, 'OrgCheck', {
       name: 'org-check',
-      description: "Admin entry point: checks an org's settings (record mapping) against its Salesforce describe",
-      memorySize: 256,
-      timeout: Duration.seconds(60),
       environment: { [ENV.secretPrefix]: SECRET_PREFIX },
     });
     grantSecretRead(this.orgCheck, SECRETS.orgSalesforce, "One Salesforce credential secret per org, created at runtime by the admin CLI; the org comes from the admin's request.");

@@ -1,28 +1,23 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from './constants.ts';
+import { LAMBDA_BUNDLING } from './bundling.ts';
+import { commonEnvironment, FUNCTION_SETTINGS } from './function-settings.ts';
 import { type FunctionName, functionEntry, LOCK_FILE, REPO_ROOT } from './paths.ts';
 
 export interface PipelineFunctionProps {
   readonly name: FunctionName;
-  readonly description: string;
-  readonly memorySize: number;
-  readonly timeout: Duration;
+  /** The function's own resources; the common Powertools settings are added. */
   readonly environment: Record<string, string>;
 }
 
-// jsforce and some of its dependencies are CommonJS and call require(); an ESM bundle has no
-// require of its own, so give it one. The alias keeps the banner from clashing with bundled names.
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __bannerCreateRequire } from 'node:module'; const require = __bannerCreateRequire(import.meta.url);";
-
 /**
- * A Lambda built from functions/<name>/handler.ts with the pipeline's shared settings. Its role
- * carries no managed policy: it can write to its own log group and nothing else until granted.
+ * A Lambda built from functions/<name>/handler.ts with the pipeline's shared settings: size and
+ * timeout from infra/function-settings.ts, bundling from infra/bundling.ts. Its role carries no
+ * managed policy: it can write to its own log group and nothing else until granted.
  */
 export class PipelineFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
@@ -33,35 +28,30 @@ export class PipelineFunction extends NodejsFunction {
     const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);
 
+    const settings = FUNCTION_SETTINGS[props.name];
     super(scope, id, {
-      description: props.description,
+      description: settings.description,
       entry: functionEntry(props.name),
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: LOCK_FILE,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize,
-      timeout: props.timeout,
+      memorySize: settings.memoryMb,
+      timeout: Duration.seconds(settings.timeoutSeconds),
       role,
       logGroup,
-      environment: {
-        POWERTOOLS_SERVICE_NAME: props.name,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
-      },
+      environment: { ...commonEnvironment(props.name), ...props.environment },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK instead of using the runtime's copy, so the version pinned in
-        // package-lock.json (and tested locally) is the one that runs.
-        externalModules: [],
+        // OutputFormat is a string enum whose ESM member is 'esm'.
+        format: LAMBDA_BUNDLING.format as OutputFormat,
+        target: LAMBDA_BUNDLING.target,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        banner: LAMBDA_BUNDLING.banner,
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourceMap,
+        sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
         forceDockerBundling: false,
       },
     });

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { FunctionName } from '../infra/paths.ts';
 import type { LocalResources } from './aws-resources.ts';
 
 /**
@@ -21,6 +22,9 @@ export interface RuntimeInfo {
   /** When `npm start` wrote the file, and its process id: for a clear message once it is gone. */
   startedAt?: string;
   pid?: number;
+  /** The local Lambda Invoke API (local/lambda/invoke-server.ts) and the function names it serves. */
+  lambdaEndpoint?: string;
+  functionNames?: Partial<Record<FunctionName, string>>;
 }
 
 const runtimeSchema = z.looseObject({
@@ -43,6 +47,8 @@ const runtimeSchema = z.looseObject({
   demoGroupId: z.number().optional(),
   startedAt: z.string().optional(),
   pid: z.number().optional(),
+  lambdaEndpoint: z.url().optional(),
+  functionNames: z.record(z.string(), z.string()).optional(),
 });
 
 // Beside the project, not the working directory, so the CLI finds it from anywhere.

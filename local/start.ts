@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole pipeline on this machine with embedded defaults. moto_server stands in
  * for AWS, the project's simulators for Salesforce and Glance, a loopback HTTP server for API
- * Gateway, and pollers for the Lambda event source mappings; the handlers are the real ones.
+ * Gateway, a loopback Lambda Invoke API for Lambda, and pollers for the event source mappings.
+ * The handlers run as the stack deploys them: esbuild bundles built with the stack's options.
  */
 import { startMoto, useLocalAws } from './moto.ts';
 import { createLocalResources, exportResourceEnv } from './aws-resources.ts';
@@ -9,8 +10,7 @@ import { startSalesforceSim } from './salesforce-sim/index.ts';
 import { startLocalHttpApi } from './http-api.ts';
 import { pollForever } from './queue-poller.ts';
 import { DEMO, setUpDemo } from './demo.ts';
-import { ingest } from '../functions/webhook-ingest/handler.ts';
-import { processEvents } from '../functions/session-processor/handler.ts';
+import { buildBundles, bundledSqsHandler, bundledWebhookHandler, startLocalLambdaService } from './lambda/index.ts';
 import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
 import { eventBridgeSchedules } from '../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../shared/adapters/secrets.ts';
@@ -19,7 +19,6 @@ import { startLocalScheduler } from './scheduler.ts';
 import { DEFAULTS, ENV } from '../shared/config.ts';
 import { nextScheduledSync } from '../shared/schedule.ts';
 import { startGlanceSim } from './glance-sim/index.ts';
-import { runSyncRequests } from '../functions/sync-run/handler.ts';
 
 const port = (name: string) => Number(process.env[name] ?? 0);
 
@@ -40,14 +39,17 @@ async function main(): Promise<void> {
     now: () => new Date(),
   };
   const demo = await setUpDemo(admin, sim, glance);
-  const api = await startLocalHttpApi(ingest, port('WEBHOOK_PORT'));
+  console.log('bundling the handlers with the stack\'s esbuild options (cached after the first run)…');
+  // After the environment is complete: each function's workers take it when they start.
+  const functions = await startLocalLambdaService({ bundles: await buildBundles(), port: port('LAMBDA_PORT') });
+  const api = await startLocalHttpApi(bundledWebhookHandler(functions.lambda), port('WEBHOOK_PORT'));
   const webhookUrl = `${api.url}/webhooks/glance/${DEMO.groupId}`;
 
   const stop = new AbortController();
   const onError = (error: unknown) => console.error('local run error:', (error as Error).message);
   const pollers = [
-    pollForever(resources.eventsQueueUrl, (event) => processEvents(event), stop.signal, onError),
-    pollForever(resources.syncQueueUrl, (event) => runSyncRequests(event), stop.signal, onError),
+    pollForever(resources.eventsQueueUrl, bundledSqsHandler(functions.lambda, 'session-processor'), stop.signal, onError),
+    pollForever(resources.syncQueueUrl, bundledSqsHandler(functions.lambda, 'sync-run'), stop.signal, onError),
   ];
 
   // EventBridge in moto stores the org rules without firing them; this fires them onto the sync queue.
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
     demoGroupId: DEMO.groupId,
     startedAt: new Date().toISOString(),
     pid: process.pid,
+    lambdaEndpoint: functions.endpoint,
+    functionNames: functions.functionNames,
   });
 
   console.log(`glance-salesforce-sync is running locally (Ctrl-C stops it)
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
   Salesforce simulator     ${sim.url}   records: ${sim.url}/__sim/sobjects/Glance_Session__c?orgId=${DEMO.productionOrgId}
   Glance activity (sim)    ${glance.url}   (${glance.sessions(DEMO.groupId).length} sessions from the last day, pulled by the scheduled sync)
   Webhook endpoint         POST ${webhookUrl}
+  Lambda Invoke API        ${functions.endpoint}   (${Object.values(functions.functionNames).join(', ')}: the bundled handlers)
   Demo Glance group        ${DEMO.groupId}
   Its webhook secret       ${demo.webhookSecret}   (local demo only; deployed secrets live in Secrets Manager)
   Orgs paired with it      ${demo.orgs.map((o) => `${o.orgId} (${o.environment}, ${o.salesforce})`).join(', ')}
@@ -93,6 +98,7 @@ From another terminal:
     stop.abort();
     await Promise.allSettled([...pollers, scheduler.stopped]);
     await api.stop();
+    await functions.stop();
     await sim.stop();
     await glance.stop();
     await moto.stop();

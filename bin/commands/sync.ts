@@ -39,7 +39,7 @@ export const syncNow: CommandSpec = {
   summary:
     'Starts a sync run for the org at once (the Sync Now button) and prints its run id and the next scheduled sync. With --wait, follows the run on stderr until it is complete, that is until every session it queued has been processed, then prints what reached the org and the next scheduled sync; exits 1 if the run failed.',
   details:
-    'Against a deployed stack this invokes the SyncNow function; locally it queues the run for the local run to execute. A run requested while another holds the org is recorded as skipped. Sessions that failed are on the dead-letter queue: glance-sync dlq list --org ORG.',
+    'Invokes the SyncNow function (Lambda Invoke): the deployed one, or with --local the bundled one the local run serves, so both take one path. A run requested while another holds the org is recorded as skipped. If the function is missing, fails or times out, it says which and exits 1. Sessions that failed are on the dead-letter queue: glance-sync dlq list --org ORG.',
   options: {
     wait: { type: 'boolean', description: 'wait until the run is complete, showing its progress on stderr' },
     timeout: { type: 'string', value: 'SECONDS', description: 'give up waiting after this long (default 900); the run goes on' },

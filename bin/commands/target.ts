@@ -1,22 +1,25 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { useLocalAws } from '../../local/moto.ts';
 import { readRuntime, RuntimeFileError, runtimeFilePath, type RuntimeInfo } from '../../local/runtime-file.ts';
 import { AdminError, type AdminErrorCode } from '../../shared/admin-error.ts';
 import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
-import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { sqsSyncQueue } from '../../shared/adapters/sync-queue.ts';
 import { DEFAULTS } from '../../shared/config.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { salesforceMappingDescribe } from '../../shared/adapters/salesforce-describe.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { sqsSyncQueue } from '../../shared/adapters/sync-queue.ts';
 import { checkOrgSettings, type OrgCheckAnswer, type OrgCheckRequest } from '../../shared/org-check.ts';
 import { requestSyncNow } from '../../shared/sync/sync-now.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { UsageError, type ParsedValues } from './spec.ts';
 
-/** Output keys of infra/stack.ts (OUTPUTS); repeated here so the CLI does not load the CDK. */
-const STACK_OUTPUTS = {
+/**
+ * Output keys of infra/stack.ts (OUTPUTS) the CLI reads; repeated here so the CLI does not load
+ * the CDK, and checked against the synthesized template by test/integration/infra.test.ts.
+ */
+export const STACK_OUTPUTS = {
   orgsTable: 'OrgsTableName',
   tracesTable: 'DebugTracesTableName',
   eventsQueueUrl: 'EventsQueueUrl',
@@ -70,6 +73,11 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
   process.env.AWS_REGION = runtime.region;
   resetAwsClients();
   const { resources } = runtime;
+  const functionName = runtime.functionNames?.['sync-now'];
+  const endpoint = runtime.lambdaEndpoint;
+  // The local run serves the Lambda Invoke API, so Sync Now takes the deployed path: the same
+  // LambdaClient Invoke of the same handler, bundled as the stack deploys it.
+  const lambda = endpoint ? new LambdaClient({ endpoint, region: runtime.region }) : null;
   return {
     orgsTable: resources.orgsTable,
     tracesTable: resources.tracesTable,
@@ -80,19 +88,24 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
     rulePrefix: DEFAULTS.scheduleRulePrefix,
     eventBusName: DEFAULTS.eventBusName,
     webhookBaseUrl: runtime.webhookBaseUrl ?? runtime.webhookUrl?.replace(/\d+$/, '') ?? null,
-    // No Lambda locally: the request is made here and the local run's poller runs it.
-    syncNow: (orgId, options) =>
-      requestSyncNow(
-        {
-          registry: dynamoOrgRegistry(resources.orgsTable),
-          history: dynamoSyncHistory(resources.orgsTable),
-          enqueueSync: (message) => sqsSyncQueue(resources.syncQueueUrl).send(message),
-          now: () => new Date(),
-        },
-        orgId,
-        options.from ? { from: options.from } : {},
-      ),
-    // Locally the CLI may read the local secret store: the check runs here.
+    syncNow: (orgId, options) => {
+      // A runtime file without the local Invoke API (a local run of an older version, or a test
+      // harness): the request is made here and the local run's poller runs it.
+      if (!lambda || !functionName) {
+        return requestSyncNow(
+          {
+            registry: dynamoOrgRegistry(resources.orgsTable),
+            history: dynamoSyncHistory(resources.orgsTable),
+            enqueueSync: (message) => sqsSyncQueue(resources.syncQueueUrl).send(message),
+            now: () => new Date(),
+          },
+          orgId,
+          options.from ? { from: options.from } : {},
+        );
+      }
+      return invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), { where: `the local run (${endpoint})`, fix: 'restart the local run (npm start)' });
+    },
+    // Locally the CLI may read the local secret store: the check runs here. the local secret store: the check runs here.
     checkOrg: (request) => {
       const connect = salesforceClientCache(cachedSecretReader(0), DEFAULTS.secretPrefix);
       return checkOrgSettings(request, async (orgId) => salesforceMappingDescribe(await connect({ orgId }, () => Date.now() + 30_000)));
@@ -149,7 +162,11 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     rulePrefix: DEFAULTS.scheduleRulePrefix,
     eventBusName: DEFAULTS.eventBusName,
     webhookBaseUrl: outputs.get(STACK_OUTPUTS.webhookBaseUrl) || null,
-    syncNow: (orgId, options) => invokeSyncNow(lambda, functionName, { orgId, ...(options.from ? { from: options.from } : {}) }),
+    syncNow: async (orgId, options) =>
+      invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), {
+        where: `stack ${stackName} (${await lambda.config.region()})`,
+        fix: 'is the stack fully deployed, and its SyncNowFunctionName output current?',
+      }),
     async checkOrg(request) {
       const name = outputs.get(STACK_OUTPUTS.orgCheckFunction);
       if (!name) throw new TargetError(`stack ${stackName} has no OrgCheck function (deployed before it existed): redeploy it, or pass --unchecked`);
@@ -175,8 +192,47 @@ async function invokeJson(lambda: LambdaClient, functionName: string, payload: u
   return body;
 }
 
-async function invokeSyncNow(lambda: LambdaClient, functionName: string, payload: { orgId: string; from?: string }): Promise<SyncNowAnswer> {
-  const body = await invokeJson(lambda, functionName, payload);
+const syncNowPayload = (orgId: string, options: { from?: string }) => ({ orgId, ...(options.from ? { from: options.from } : {}) });
+
+/**
+ * Invokes the SyncNow function (Lambda Invoke, RequestResponse) and maps its answer: a run id, or
+ * a refusal it answers as data (`{error, code}`: AdminError, exit 3). What stops it from
+ * answering is a TargetError (exit 1) saying which: the function is not there (Lambda's 404
+ * ResourceNotFoundException), the caller may not invoke it, it timed out (Lambda's
+ * Sandbox.Timedout: the run may have been queued all the same), or it failed (X-Amz-Function-Error).
+ */
+export async function invokeSyncNow(
+  lambda: LambdaClient,
+  functionName: string,
+  payload: { orgId: string; from?: string },
+  about: { where: string; fix: string },
+): Promise<SyncNowAnswer> {
+  let out: InvokeCommandOutput;
+  try {
+    out = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }));
+  } catch (error) {
+    const { name, code, message } = error as { name?: string; code?: string; message?: string };
+    if (name === 'ResourceNotFoundException') throw new TargetError(`SyncNow function ${functionName} not found in ${about.where}: ${about.fix}`);
+    if (name === 'AccessDeniedException') {
+      throw new TargetError(`not allowed to invoke SyncNow function ${functionName}: attach the stack's OrgAdminPolicyArn policy to your user or role`);
+    }
+    if (code === 'ECONNREFUSED') throw new TargetError(`${about.where} is not answering: ${about.fix}`);
+    throw new TargetError(`could not invoke SyncNow function ${functionName} in ${about.where}: ${message ?? String(error)}`);
+  }
+  const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text || '{}') as Record<string, unknown>;
+  } catch {
+    // Reported below with the raw text.
+  }
+  if (out.FunctionError) {
+    const detail = String(body.errorMessage ?? text);
+    if (body.errorType === 'Sandbox.Timedout' || /Task timed out/.test(detail)) {
+      throw new TargetError(`SyncNow function ${functionName} timed out (${detail}); the run may have been queued all the same: glance-sync history ${payload.orgId}`);
+    }
+    throw new TargetError(`SyncNow function ${functionName} failed: ${body.errorType ? `${String(body.errorType)}: ` : ''}${detail}`);
+  }
   // The function answers refusals (unknown org, bad input) as data, not as a failure.
   if (typeof body.error === 'string') throw new AdminError(body.error, (body.code as AdminErrorCode | undefined) ?? 'invalid');
   if (typeof body.runId !== 'string') throw new TargetError(`SyncNow function ${functionName} answered something unexpected: ${JSON.stringify(body).slice(0, 200)}`);

@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { run } from '../../bin/commands/run.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
 import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
-import { createLocalResources, type LocalResources } from '../../local/aws-resources.ts';
+import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
+import { startLocalLambdaService, type LocalLambdaService } from '../../local/lambda/index.ts';
 import { writeRuntime } from '../../local/runtime-file.ts';
 import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
@@ -22,27 +23,16 @@ const REFRESH_TOKEN = 'refresh-token-never-printed';
 const API_KEY = 'glance-api-key-never-printed';
 
 let moto: MotoServer;
+let functions: LocalLambdaService;
 let resources: LocalResources;
 let dir: string;
 let runtimeFile: string;
 let onSleep: () => Promise<void>;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv = { GLANCE_SYNC_TARGET: 'local' }): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(argv, {
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s) },
-    env: { ...process.env, GLANCE_SYNC_TARGET: undefined, GLANCE_SYNC_RUNTIME_FILE: runtimeFile, ...env },
-    sleep: () => onSleep(),
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  return runCli(argv, { runtimeFile, env, sleep: () => onSleep() });
 }
 
 const json = (result: Result) => {
@@ -68,9 +58,14 @@ beforeAll(async () => {
   moto = await startMoto();
   useLocalAws(moto.endpoint);
   resetAwsClients();
+  // The bundled SyncNow behind the local Invoke API, as npm start serves it; its environment
+  // names the resources, which keep their names when beforeEach makes them afresh.
+  exportResourceEnv(await createLocalResources());
+  functions = await startLocalLambdaService({ bundles: inject('bundles'), onLog: () => undefined });
 });
 
 afterAll(async () => {
+  await functions?.stop();
   await moto?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -80,7 +75,10 @@ beforeEach(async () => {
   resources = await createLocalResources();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = mkdtempSync(join(tmpdir(), 'glance-sync-cli-'));
-  runtimeFile = writeRuntime({ awsEndpoint: moto.endpoint, region: 'us-east-1', resources }, join(dir, 'runtime.json'));
+  runtimeFile = writeRuntime(
+    { awsEndpoint: moto.endpoint, region: 'us-east-1', resources, lambdaEndpoint: functions.endpoint, functionNames: functions.functionNames },
+    join(dir, 'runtime.json'),
+  );
   onSleep = async () => undefined;
 });
 
@@ -275,7 +273,7 @@ describe('sync-now and history', () => {
     expect(text.stdout).toMatch(/2026-11-22T15:00:00Z\s+sync_now\s+processing 0\/1\s+.*\s+3\s+1\s+0\s+2\s+0\s+0\s+0\s+0\s+0\s+run-newer\s+Glance answered 401\n/);
   });
 
-  it('sync-now queues a run for the local run to execute, visible in history at once', async () => {
+  it('sync-now invokes the bundled SyncNow, which queues a run visible in history at once', async () => {
     await addOrg();
     const answer = json(await cli(['sync-now', ORG, '--json']));
     expect(answer).toEqual({ runId: expect.any(String), status: 'queued', nextScheduledSync: expect.stringMatching(/:14:00\.000Z$/) });

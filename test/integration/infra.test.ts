@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ESM_REQUIRE_BANNER } from '../../infra/pipeline-function.ts';
+import { STACK_OUTPUTS } from '../../bin/commands/target.ts';
 import { EVENTS_MAX_RECEIVE_COUNT, SYNC_MAX_RECEIVE_COUNT } from '../../infra/constants.ts';
 import { GlanceSalesforceSyncStack, OUTPUTS } from '../../infra/stack.ts';
 
@@ -70,9 +68,11 @@ function resourcesFor(fn: IConstruct, action: string): string[] {
 }
 
 beforeAll(() => {
-  app = new App({ context: cdkJson.context });
+  // The template without esbuild: no stack is bundled (`aws:cdk:bundling-stacks` empty, as
+  // `cdk synth --exclusively` does for unselected stacks), so this suite takes seconds whatever
+  // the load. The real bundles are checked by test/integration/bundles.test.ts.
+  app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
   stack = new GlanceSalesforceSyncStack(app, 'TestStack');
-  // Synthesizes once, bundling the five functions with the local esbuild.
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 });
@@ -197,17 +197,6 @@ describe('functions', () => {
     const logGroupId = props.LoggingConfig.LogGroup.Ref;
     expect(resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
     expect(resources[props.Role['Fn::GetAtt'][0]]!.Properties.ManagedPolicyArns).toBeUndefined();
-  });
-
-  it('bundles ESM with the require banner and ships the AWS SDK inside the bundle', () => {
-    for (const fn of allFunctions()) {
-      const asset = fn.node.findChild('Code') as Asset;
-      const code = readFileSync(join(app.outdir, asset.assetPath, 'index.mjs'), 'utf8');
-      expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-      // esbuild leaves an external as a top-level `import … from"pkg"` or a dynamic import("pkg").
-      const externalSdk = code.match(/(?:^|[;}])import[^;"'`]*?from\s*["']@aws-sdk\/[^"']+|import\(\s*["']@aws-sdk\/[^"']+/gm);
-      expect(externalSdk).toBeNull();
-    }
   });
 
   it('sets each function the environment it reads', () => {
@@ -451,6 +440,30 @@ describe('outputs', () => {
     template.hasOutput(OUTPUTS.syncNowFunctionName, { Value: { Ref: id(stack.functions.syncNow) } });
     template.hasOutput(OUTPUTS.orgCheckFunctionName, { Value: { Ref: id(stack.functions.orgCheck) } });
     template.hasOutput(OUTPUTS.orgAdminPolicyArn, { Value: { Ref: id(stack.adminPolicy) } });
+  });
+
+  it('has every output the CLI reads, under the name it reads, naming the resource it uses', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const value = (key: string) => flat(outputs[key]?.Value);
+    expect(value(STACK_OUTPUTS.orgsTable)).toBe(flat({ Ref: id(stack.tables.orgs) }));
+    expect(value(STACK_OUTPUTS.tracesTable)).toBe(flat({ Ref: id(stack.tables.traces) }));
+    expect(value(STACK_OUTPUTS.eventsQueueUrl)).toBe(flat({ Ref: id(stack.queues.events) }));
+    expect(value(STACK_OUTPUTS.eventsDlqUrl)).toBe(flat({ Ref: id(stack.queues.eventsDlq) }));
+    expect(value(STACK_OUTPUTS.syncQueueArn)).toBe(flat(arnOf(stack.queues.sync)));
+    expect(value(STACK_OUTPUTS.syncNowFunction)).toBe(flat({ Ref: id(stack.functions.syncNow) }));
+    expect(Object.keys(STACK_OUTPUTS).sort()).toEqual(['eventsDlqUrl', 'eventsQueueUrl', 'orgsTable', 'syncNowFunction', 'syncQueueArn', 'tracesTable']);
+  });
+
+  it('lets the admin policy invoke exactly the function the CLI invokes, and no other', () => {
+    const statements = resources[id(stack.adminPolicy)]!.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
+    const lambdaStatements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('lambda:')));
+    // The CLI calls Invoke with the unqualified function name, which IAM authorises against the
+    // unqualified function ARN: no version or alias pattern is needed.
+    expect(lambdaStatements).toEqual([{ Sid: 'SyncNow', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(stack.functions.syncNow) }]);
+    const outputs = template.toJSON().Outputs as Record<string, { Value: { Ref: string } }>;
+    expect(arnOf(stack.functions.syncNow)['Fn::GetAtt'][0]).toBe(outputs[STACK_OUTPUTS.syncNowFunction]!.Value.Ref);
+    const otherPolicies = Object.entries(resources).filter(([key, r]) => key !== id(stack.adminPolicy) && r.Type === 'AWS::IAM::ManagedPolicy');
+    expect(otherPolicies).toEqual([]);
   });
 });
 
