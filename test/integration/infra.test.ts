@@ -451,15 +451,16 @@ describe('outputs', () => {
     expect(value(STACK_OUTPUTS.eventsDlqUrl)).toBe(flat({ Ref: id(stack.queues.eventsDlq) }));
     expect(value(STACK_OUTPUTS.syncQueueArn)).toBe(flat(arnOf(stack.queues.sync)));
     expect(value(STACK_OUTPUTS.syncNowFunction)).toBe(flat({ Ref: id(stack.functions.syncNow) }));
-    expect(Object.keys(STACK_OUTPUTS).sort()).toEqual(['eventsDlqUrl', 'eventsQueueUrl', 'orgsTable', 'syncNowFunction', 'syncQueueArn', 'tracesTable']);
+    expect(value(STACK_OUTPUTS.orgCheckFunction)).toBe(flat({ Ref: id(stack.functions.orgCheck) }));
+    expect(Object.keys(STACK_OUTPUTS).sort()).toEqual(['eventsDlqUrl', 'eventsQueueUrl', 'orgCheckFunction', 'orgsTable', 'syncNowFunction', 'syncQueueArn', 'tracesTable', 'webhookBaseUrl']);
   });
 
-  it('lets the admin policy invoke exactly the function the CLI invokes, and no other', () => {
+  it('lets the admin policy invoke exactly the functions the CLI invokes (SyncNow, OrgCheck), and no other', () => {
     const statements = resources[id(stack.adminPolicy)]!.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
     const lambdaStatements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('lambda:')));
     // The CLI calls Invoke with the unqualified function name, which IAM authorises against the
     // unqualified function ARN: no version or alias pattern is needed.
-    expect(lambdaStatements).toEqual([{ Sid: 'SyncNow', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(stack.functions.syncNow) }]);
+    expect(lambdaStatements).toEqual([{ Sid: 'SyncNow', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: expect.arrayContaining([arnOf(stack.functions.syncNow), arnOf(stack.functions.orgCheck)]) }]);
     const outputs = template.toJSON().Outputs as Record<string, { Value: { Ref: string } }>;
     expect(arnOf(stack.functions.syncNow)['Fn::GetAtt'][0]).toBe(outputs[STACK_OUTPUTS.syncNowFunction]!.Value.Ref);
     const otherPolicies = Object.entries(resources).filter(([key, r]) => key !== id(stack.adminPolicy) && r.Type === 'AWS::IAM::ManagedPolicy');
