@@ -3,12 +3,11 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { ENV } from '../shared/config.ts';
-import { acceptWildcard, type ArnPattern, SCHEDULE_RULES, SECRETS } from './arns.ts';
+import { ENV, SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/config.ts';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { acceptWildcard, type ArnPattern, SECRETS } from './arns.ts';
 import {
-  EVENT_BUS_NAME,
   EVENTS_MAX_RECEIVE_COUNT,
-  SCHEDULE_RULE_PREFIX,
   SECRET_PREFIX,
 } from './constants.ts';
 import type { DataTables } from './data.ts';
@@ -23,6 +22,8 @@ export interface PipelineFunctionsProps {
   readonly tables: DataTables;
   readonly queues: PipelineQueues;
   readonly glanceApiUrl: string;
+  /** Where sync-run and session-processor publish the pipeline's own events. */
+  readonly pipelineEvents: IEventBus;
 }
 
 export class PipelineFunctions extends Construct {
@@ -32,7 +33,7 @@ export class PipelineFunctions extends Construct {
   readonly syncNow: PipelineFunction;
   readonly orgCheck: PipelineFunction;
 
-  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl }: PipelineFunctionsProps) {
+  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents }: PipelineFunctionsProps) {
     super(scope, id);
     const orgsTable = tables.orgs.tableName;
 
@@ -44,7 +45,8 @@ export class PipelineFunctions extends Construct {
         [ENV.secretPrefix]: SECRET_PREFIX,
       },
     });
-    grantTable(this.webhookIngest, tables.orgs, ['dynamodb:GetItem', 'dynamodb:Query']);
+    // PutItem: the group's small "last webhook accepted at" item (shared/adapters/webhook-activity.ts).
+    grantTable(this.webhookIngest, tables.orgs, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem']);
     grantSecretRead(this.webhookIngest, SECRETS.groupWebhook, 'One webhook signing secret per Glance group, created at runtime by the admin CLI; the group id is only known per request.');
     queues.events.grantSendMessages(this.webhookIngest);
 
@@ -58,22 +60,25 @@ export class PipelineFunctions extends Construct {
         [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
         [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
         [ENV.secretPrefix]: SECRET_PREFIX,
+        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
       },
     });
     this.sessionProcessor.addEventSource(
       new SqsEventSource(queues.events, {
-        batchSize: 50,
-        maxBatchingWindow: Duration.seconds(2),
+        // From shared/config.ts, which the benchmark replays with.
+        batchSize: SESSION_PROCESSOR_EVENT_SOURCE.batchSize,
+        maxBatchingWindow: Duration.seconds(SESSION_PROCESSOR_EVENT_SOURCE.maxBatchingWindowSeconds),
         // Caps parallel Salesforce writers (row locks, per-org API limits) without reserving account concurrency.
-        maxConcurrency: 5,
+        maxConcurrency: SESSION_PROCESSOR_EVENT_SOURCE.maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );
-    // PutItem only: the processor records a per-org pause when Salesforce limits run low.
     // PutItem: the processor records a per-org pause when Salesforce limits run low, and the org's
-    // health (login state, last error, HEALTH#{orgId} items) when it changes. UpdateItem: it adds
-    // what a sync run's events did to the run's counters (SYNCRUN#{orgId} items).
-    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // health (login state, last error, HEALTH#{orgId} items) when it changes. DeleteItem: it ends a
+    // pause once it has run out (conditional), announcing Org Paused and Org Resumed. UpdateItem: it
+    // adds what a sync run's events did to the run's counters (SYNCRUN#{orgId} items).
+    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    pipelineEvents.grantPutEventsTo(this.sessionProcessor);
     // One org's failed or paused share of an event goes back on the queue alone, delayed.
     queues.events.grantSendMessages(this.sessionProcessor);
     grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
@@ -92,29 +97,27 @@ export class PipelineFunctions extends Construct {
         [ENV.syncDlqUrl]: queues.syncDlq.queueUrl,
         [ENV.secretPrefix]: SECRET_PREFIX,
         [ENV.glanceApiUrl]: glanceApiUrl,
+        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
       },
     });
+    pipelineEvents.grantPutEventsTo(this.syncRun);
     this.syncRun.addEventSource(new SqsEventSource(queues.sync, { batchSize: 1, reportBatchItemFailures: true }));
     grantTable(this.syncRun, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
     queues.events.grantSendMessages(this.syncRun);
     // Invalid pulled sessions and malformed sync requests are dead-lettered with their reason.
     queues.eventsDlq.grantSendMessages(this.syncRun);
     queues.syncDlq.grantSendMessages(this.syncRun);
-    grantSecretRead(this.syncRun, SECRETS.orgGlance, 'One Glance API credential secret per org, created at runtime by the admin CLI; the org comes from the queued message.');
+    grantSecretRead(this.syncRun, SECRETS.groupGlance, "One Glance CRR credential secret per group, created at runtime by the admin CLI; the group comes from the org's pairings.");
 
     this.syncNow = new PipelineFunction(this, 'SyncNow', {
       name: 'sync-now',
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.syncQueueUrl]: queues.sync.queueUrl,
-        [ENV.scheduleRulePrefix]: SCHEDULE_RULE_PREFIX,
-        [ENV.eventBusName]: EVENT_BUS_NAME,
       },
     });
     grantTable(this.syncNow, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
     queues.sync.grantSendMessages(this.syncNow);
-    this.syncNow.addToRolePolicy(new PolicyStatement({ actions: ['events:DescribeRule'], resources: [SCHEDULE_RULES.arn] }));
-    acceptWildcard(this.syncNow.role!, SCHEDULE_RULES, 'Schedule rules are created per org at runtime; DescribeRule reports the next scheduled sync.');
 
     // The admin's role may not read an org's credentials; settings that need the org's describe
     // (recordMapping) are checked here instead, with describe calls only.

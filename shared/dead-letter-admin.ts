@@ -1,3 +1,4 @@
+import { sameSalesforceId } from './salesforce-id.ts';
 import { createHash } from 'node:crypto';
 import { parseDeadLetter } from './dead-letter.ts';
 import { sessionEventSchema, type SessionEvent } from './session.ts';
@@ -55,7 +56,7 @@ export const MAX_SCAN = 10_000;
 export const DEFAULT_LIST_LIMIT = 100;
 
 /** Org ids compare on their 15-character form: an admin may type either. */
-const sameOrg = (a: string, b: string) => a.slice(0, 15) === b.slice(0, 15);
+const sameOrg = sameSalesforceId;
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 

@@ -8,6 +8,8 @@ import { applySettingsPatch, settingChanges, type SettingChange, type SettingsPa
 import { describeIssues } from './session.ts';
 import type { RecordMapping } from './org.ts';
 import { defaultSettings, orgSchema, salesforceOrgIdSchema, type Org } from './org.ts';
+import { formatPackageProblems, type PackageProblem } from './org-package-check.ts';
+import { sameSalesforceId } from './salesforce-id.ts';
 
 export { AdminError } from './admin-error.ts';
 
@@ -24,6 +26,51 @@ export interface OrgAdminDeps {
    * after the syntax check only.
    */
   checkRecordMapping?(orgId: string, mapping: RecordMapping): Promise<string[]>;
+  /**
+   * Logs in to Salesforce with the credentials and compares the org with the package (the CLI
+   * wires it to the real login and describe). Without it, credentials are stored untested.
+   */
+  checkSalesforce?: SalesforceCheck;
+}
+
+/** What `checkSalesforce` answers; a refused login throws with `errorCode` INVALID_GRANT. */
+export type SalesforceCheck = (credentials: SalesforceCredentials) => Promise<{ orgId: string; problems: PackageProblem[] }>;
+
+export interface CheckOptions {
+  /** Store the credentials without testing the login or checking the org (an admin insisted). */
+  skipCheck?: boolean;
+}
+
+/**
+ * Logs in with the credentials and compares the org with the package. A refused login or
+ * credentials of another org are AdminErrors (exit 3); an unreachable Salesforce a plain Error
+ * (exit 1). Returns every problem, each with its fix (empty: the org is ready).
+ */
+export async function checkOrgAgainstPackage(check: SalesforceCheck, orgId: string, credentials: SalesforceCredentials, note = ''): Promise<PackageProblem[]> {
+  let result;
+  try {
+    result = await check(credentials);
+  } catch (error) {
+    const code = (error as { errorCode?: string }).errorCode;
+    const message = (error as Error).message;
+    if (code === 'INVALID_GRANT') throw new AdminError(`Salesforce refused the login: ${message}${note}`);
+    throw new Error(`could not test the Salesforce login: ${message}${note}`, { cause: error });
+  }
+  if (!sameSalesforceId(result.orgId, orgId)) throw new AdminError(`these credentials log in to org ${result.orgId}, not ${orgId}${note}`);
+  return result.problems;
+}
+
+/**
+ * Tests the login and checks the org before anything is stored (see checkOrgAgainstPackage); an
+ * org lacking what the package needs is an AdminError listing every problem with its fix.
+ */
+export async function verifySalesforce(deps: Pick<OrgAdminDeps, 'checkSalesforce'>, orgId: string, credentials: SalesforceCredentials, options: CheckOptions = {}): Promise<void> {
+  if (options.skipCheck || !deps.checkSalesforce) return;
+  const note = ' (nothing was stored; --skip-check stores the credentials untested)';
+  const problems = await checkOrgAgainstPackage(deps.checkSalesforce, orgId, credentials, note);
+  if (problems.length) {
+    throw new AdminError(`org ${orgId} lacks what glance-sync writes (${problems.length} problem${problems.length === 1 ? '' : 's'})${note}:\n${formatPackageProblems(problems)}`);
+  }
 }
 
 export function newWebhookSecret(): string {
@@ -55,6 +102,7 @@ export async function removeGroup(deps: Pick<OrgAdminDeps, 'registry' | 'secrets
   }
   await deps.registry.deleteGroup(groupId);
   await deps.secrets.remove(secretNames.groupWebhook(deps.secretPrefix, groupId));
+  await deps.secrets.remove(secretNames.groupGlance(deps.secretPrefix, groupId));
 }
 
 export const newOrgInputSchema = z.strictObject({
@@ -79,12 +127,6 @@ function checkCredentials(credentials: unknown): SalesforceCredentials {
   return creds.data;
 }
 
-function checkApiKey(apiKey: unknown): string {
-  if (typeof apiKey !== 'string' || !/^\S{8,4096}$/.test(apiKey)) {
-    throw new AdminError('Glance API key must be 8 to 4096 characters without spaces (from glance.net: Settings > API Key)');
-  }
-  return apiKey;
-}
 
 async function requireOrg(deps: Pick<OrgAdminDeps, 'registry'>, orgId: string): Promise<Org> {
   const org = await deps.registry.getOrg(orgId);
@@ -124,23 +166,27 @@ async function changeOrg(deps: OrgAdminDeps, orgId: string, change: (org: Org) =
 }
 
 /**
- * Registers an org with its Salesforce credentials (and Glance API key, if given): secrets go to
- * the secret store, the rest to the table, and its schedule to EventBridge. All or nothing: if
+ * Registers an org with its Salesforce credentials: they go to the secret store, the rest to the
+ * table, and its schedule to EventBridge. (Glance credentials belong to the group: see
+ * sync/glance-credentials.ts.) All or nothing: if
  * the schedule cannot be made, the org is removed again so the command can simply be re-run.
  */
 export async function addOrg(
   deps: OrgAdminDeps,
   input: NewOrgInput,
   credentials: SalesforceCredentials,
-  options: { glanceApiKey?: string } = {},
+  options: CheckOptions = {},
 ): Promise<Org> {
   const parsed = newOrgInputSchema.safeParse(input);
   if (!parsed.success) throw new AdminError(`invalid org: ${describeIssues(parsed.error)}`);
   const settings = applySettingsPatch(defaultSettings(), parsed.data.settings ?? {});
   const creds = checkCredentials(credentials);
-  const apiKey = options.glanceApiKey === undefined ? undefined : checkApiKey(options.glanceApiKey);
   const existing = await deps.registry.getOrg(parsed.data.orgId);
-  if (existing) throw new AdminError(`org ${parsed.data.orgId} is already registered`, 'conflict');
+  if (existing) {
+    const given = input.orgId === existing.orgId ? '' : ` (${input.orgId} is the same org)`;
+    throw new AdminError(`org ${parsed.data.orgId} is already registered${given}`, 'conflict');
+  }
+  await verifySalesforce(deps, parsed.data.orgId, creds, options);
   const now = deps.now().toISOString();
   const org = orgSchema.parse({
     orgId: parsed.data.orgId,
@@ -154,12 +200,10 @@ export async function addOrg(
     updatedAt: now,
   });
   await deps.secrets.write(secretNames.orgSalesforce(deps.secretPrefix, org.orgId), JSON.stringify(creds));
-  if (apiKey !== undefined) await deps.secrets.write(secretNames.orgGlance(deps.secretPrefix, org.orgId), JSON.stringify({ apiKey }));
   try {
     await checkRecordMapping(deps, org.orgId, org.settings.recordMapping);
   } catch (error) {
     await deps.secrets.remove(secretNames.orgSalesforce(deps.secretPrefix, org.orgId)).catch(() => undefined);
-    await deps.secrets.remove(secretNames.orgGlance(deps.secretPrefix, org.orgId)).catch(() => undefined);
     throw error;
   }
   await deps.registry.saveOrg(org, null);
@@ -254,17 +298,11 @@ async function checkRecordMapping(deps: Pick<OrgAdminDeps, 'checkRecordMapping'>
   if (problems.length) throw new AdminError(problems.join('; '));
 }
 
-/** Stores the Glance API key the org's syncs sign login keys with. */
-export async function setGlanceApiKey(deps: OrgAdminDeps, orgId: string, apiKey: string): Promise<void> {
-  const key = checkApiKey(apiKey);
-  await requireOrg(deps, orgId);
-  await deps.secrets.write(secretNames.orgGlance(deps.secretPrefix, orgId), JSON.stringify({ apiKey: key }));
-}
-
 /** Replaces the org's Salesforce credentials, e.g. after rotating a connected app's certificate. */
-export async function setSalesforceCredentials(deps: OrgAdminDeps, orgId: string, credentials: SalesforceCredentials): Promise<void> {
+export async function setSalesforceCredentials(deps: OrgAdminDeps, orgId: string, credentials: SalesforceCredentials, options: CheckOptions = {}): Promise<void> {
   const creds = checkCredentials(credentials);
   await requireOrg(deps, orgId);
+  await verifySalesforce(deps, orgId, creds, options);
   await deps.secrets.write(secretNames.orgSalesforce(deps.secretPrefix, orgId), JSON.stringify(creds));
 }
 
@@ -273,10 +311,9 @@ async function removeEverything(deps: OrgAdminDeps, org: Org): Promise<void> {
   await deps.schedules.remove(org.orgId);
   await deps.registry.deleteOrg(org);
   await deps.secrets.remove(secretNames.orgSalesforce(deps.secretPrefix, org.orgId));
-  await deps.secrets.remove(secretNames.orgGlance(deps.secretPrefix, org.orgId));
 }
 
-/** Removes the org, its pairings, its schedule rule and its secrets. Its sync history stays, for the record. */
+/** Removes the org, its pairings, its sync schedule and its secrets. Its sync history stays, for the record. */
 export async function removeOrg(deps: OrgAdminDeps, orgId: string): Promise<Org> {
   const org = await requireOrg(deps, orgId);
   await removeEverything(deps, org);

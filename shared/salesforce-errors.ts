@@ -86,3 +86,26 @@ export function callKind(error: unknown): 'permanent' | 'transient' {
 export function callMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Refusals that say the org is not set up as the package declares (a field missing or not
+ * writable by the integration user, an object it cannot use, an upsert key that is not an
+ * External ID): no session can pass until an admin fixes the org, so the org is paused instead of
+ * retrying and dead-lettering every session (`glance-sync orgs check` names the fix).
+ */
+const SETUP_CODES = new Set(['INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE', 'INVALID_TYPE', 'INSUFFICIENT_ACCESS_OR_READONLY']);
+
+export function isSetupFault(code: string, message = ''): boolean {
+  if (SETUP_CODES.has(code)) return !/value of .* in the body does not match/i.test(message);
+  return code === 'NOT_FOUND' && /external ID field does not exist or is not accessible/i.test(message);
+}
+
+/** setup, permanent or transient, for a failed call or a record's faults. */
+export function problemKind(error: unknown): 'setup' | 'permanent' | 'transient' {
+  if (error instanceof SalesforceCallError && isSetupFault(error.code, error.message)) return 'setup';
+  return callKind(error);
+}
+
+export function faultsKind(faults: SalesforceFault[]): 'setup' | 'permanent' | 'transient' {
+  return faults.some((f) => isSetupFault(f.code, f.message)) ? 'setup' : faultKind(faults);
+}

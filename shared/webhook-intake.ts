@@ -19,6 +19,8 @@ export interface WebhookIntakeDeps {
   /** Whether the group is known; its secrets (space-separated `whsec_`) or null when none. */
   groupSecrets(groupId: number): Promise<{ known: boolean; secrets: string | null }>;
   enqueue(event: SessionEvent): Promise<void>;
+  /** Records that the group's webhooks arrive (for `orgs show`); best effort, after the event is queued. */
+  noteAccepted?(groupId: number, at: Date): Promise<void>;
   now(): Date;
 }
 
@@ -63,5 +65,7 @@ export async function acceptWebhook(request: WebhookRequest, deps: WebhookIntake
     return reject(400, `session.groupId: ${event.session.groupId} does not match the group ${groupId} in the URL`);
   }
   await deps.enqueue({ eventId: `webhook:${eventId}`, source: 'webhook', ...event });
+  // The event is queued: a failure to note the time must not turn the answer into a retry.
+  await deps.noteAccepted?.(groupId, deps.now()).catch(() => undefined);
   return { status: 202, body: { accepted: true, eventId } };
 }

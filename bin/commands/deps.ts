@@ -1,6 +1,7 @@
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
+import { schedulerSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
+import { checkSalesforceOrg } from '../../shared/adapters/salesforce-org-check.ts';
 import type { OrgAdminDeps } from '../../shared/org-admin.ts';
 import type { RecordMapping } from '../../shared/org.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
@@ -19,8 +20,9 @@ export function adminDeps(target: Target, options: { checked?: boolean } = {}): 
     registry: dynamoOrgRegistry(target.orgsTable),
     secrets: secretsManagerWriter(),
     secretPrefix: target.secretPrefix,
-    schedules: eventBridgeSchedules({ syncQueueArn: target.syncQueueArn, eventBusName: target.eventBusName, rulePrefix: target.rulePrefix }),
+    schedules: schedulerSchedules({ syncQueueArn: target.syncQueueArn, roleArn: target.schedulerRoleArn, groupName: target.scheduleGroupName }),
     now: () => new Date(),
+    checkSalesforce: (credentials) => checkSalesforceOrg(credentials),
   };
 }
 

@@ -1,11 +1,13 @@
 import { AdminError } from '../../shared/admin-error.ts';
 import { secretMetadata } from '../../shared/adapters/secrets.ts';
+import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
 import { secretNames } from '../../shared/secret-names.ts';
 import { registerGroup, removeGroup } from '../../shared/org-admin.ts';
+import { GLANCE_CREDENTIALS_EXAMPLE, storeGlanceCredentials } from '../../shared/sync/glance-credentials.ts';
 import { adminDeps } from './deps.ts';
 import { readSecretFile } from './files.ts';
 import { keyValues, printJson, table, when } from './output.ts';
-import { EXIT, JSON_OPTION, optionalString, UsageError, type CommandSpec } from './spec.ts';
+import { EXIT, JSON_OPTION, optionalString, requireString, UsageError, type CommandSpec } from './spec.ts';
 import type { Target } from './target.ts';
 
 function groupIdArg(text: string): number {
@@ -67,6 +69,7 @@ export const groupsAdd: CommandSpec = {
       io.stdout.write(`${webhookSecret}\n`);
       io.stderr.write(`webhook URL: ${url}\ngive Glance the URL and the secret (POST, Standard Webhooks signature)\n`);
     }
+    io.stderr.write(`next: store its Glance CRR credentials for scheduled syncs (glance-sync groups credentials ${groupId} --file FILE)\n`);
     return EXIT.ok;
   },
 };
@@ -145,14 +148,53 @@ export const groupsRemove: CommandSpec = {
   brief: 'stop accepting webhooks for a group',
   usage: 'groups remove GROUP --yes',
   summary:
-    'Stops accepting webhooks for a group: forgets it and schedules its webhook secret for deletion (Secrets Manager keeps it recoverable for 7 days). Refused (exit 4) while orgs are paired with it, and without --yes.',
+    'Stops accepting webhooks for a group: forgets it and schedules its webhook secret and Glance credentials for deletion (Secrets Manager keeps it recoverable for 7 days). Refused (exit 4) while orgs are paired with it, and without --yes.',
   options: { yes: { type: 'boolean', description: 'confirm the removal' } },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
     const groupId = groupIdArg(positionals[0]!);
     if (values.yes !== true) throw new UsageError(`refusing to remove group ${groupId} without --yes (its webhooks will be answered 404)`);
     await removeGroup(adminDeps(await target()), groupId);
-    io.stdout.write(`removed group ${groupId}: its webhooks are now answered 404; its secret is deleted after 7 days\n`);
+    io.stdout.write(`removed group ${groupId}: its webhooks are now answered 404; its secrets are deleted after 7 days\n`);
+    return EXIT.ok;
+  },
+};
+
+export const groupsCredentials: CommandSpec = {
+  path: 'groups credentials',
+  brief: "store a group's Glance CRR credentials (checked with Glance first)",
+  usage: 'groups credentials GROUP --file FILE',
+  summary:
+    "Stores the Glance credentials the scheduled sync pulls a group's ended sessions with, in Secrets Manager. They are checked first: a service login and one short read of the group's sessions; credentials Glance refuses are not stored.",
+  details: [
+    `FILE holds JSON: ${GLANCE_CREDENTIALS_EXAMPLE}`,
+    '  username, password  the CRR service account issued by your Glance representative',
+    "  apiKey              the group's API key (Glance: My Account > Settings)",
+    '  site                optional, production (default) or staging: CRR says nothing about the site, so pulled sessions are recorded under this one',
+    'Secrets are read from files only, never from flags, and are never printed.',
+  ].join('\n'),
+  options: {
+    file: { type: 'string', value: 'FILE', description: 'the credentials JSON (required)' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals, io, target }) {
+    const groupId = groupIdArg(positionals[0]!);
+    const file = requireString(values, 'file');
+    const text = readSecretFile(file, 'Glance credentials');
+    const t = await target();
+    const deps = adminDeps(t);
+    const stored = await storeGlanceCredentials(
+      {
+        groupKnown: async (id) => (await deps.registry.getGroup(id)) !== null,
+        secretName: (id) => secretNames.groupGlance(t.secretPrefix, id),
+        writeSecret: (name, value) => deps.secrets.write(name, value),
+        check: (id, credentials) => createGlanceActivityClient({ baseUrl: t.glanceApiUrl, credentials: async () => credentials, maxRetries: 1 }).check(id, new Date()),
+      },
+      groupId,
+      `Glance credentials file ${file}`,
+      text,
+    );
+    io.stdout.write(`Glance accepted the credentials; stored them for group ${groupId} (${stored.secretName}), sessions recorded as site ${stored.site}\n`);
     return EXIT.ok;
   },
 };

@@ -7,10 +7,11 @@ import { EXIT, settingsFromArgs, type CommandSpec } from './spec.ts';
 
 export const orgsSet: CommandSpec = {
   path: 'orgs set',
+  orgArgument: true,
   brief: 'change settings (setting=value ...)',
   usage: 'orgs set ORG setting=value [setting=value ...]',
   summary:
-    "Changes settings; the others stay. Every value is checked before anything is saved. Setting syncFrequency replaces the org's schedule rule (never removes it), even to the same value, which repairs a rule that drifted.",
+    "Changes settings; the others stay. Every value is checked before anything is saved. Setting syncFrequency replaces the org's sync schedule (never removes it), even to the same value, which repairs a schedule that drifted.",
   details: [
     'Settings:',
     ...[...SETTING_RULES].map(([name, rule]) => `  ${name.padEnd(30)}${rule.accepts}`),
@@ -38,7 +39,7 @@ export const orgsSet: CommandSpec = {
       const schedule = await deps.schedules.describe(orgId);
       io.stdout.write(
         schedule
-          ? `schedule: ${schedule.ruleName} ${schedule.expression}, next ${when(schedule.nextFireAt)}\n`
+          ? `schedule: ${schedule.groupName}/${schedule.scheduleName} ${schedule.expression}, next ${when(schedule.nextFireAt)}\n`
           : `schedule: none (syncFrequency ${org.settings.syncFrequency})\n`,
       );
     }
@@ -53,6 +54,7 @@ function groupId(text: string): number {
 
 export const orgsPair: CommandSpec = {
   path: 'orgs pair',
+  orgArgument: true,
   brief: 'pair an org with a Glance group',
   usage: 'orgs pair ORG GROUP',
   summary:
@@ -68,6 +70,7 @@ export const orgsPair: CommandSpec = {
 
 export const orgsUnpair: CommandSpec = {
   path: 'orgs unpair',
+  orgArgument: true,
   brief: 'unpair an org from a Glance group',
   usage: 'orgs unpair ORG GROUP',
   summary: "Stops delivering a Glance group's sessions to an org. Unpairing a group that is not paired changes nothing.",

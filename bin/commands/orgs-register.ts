@@ -1,5 +1,5 @@
 import type { SalesforceCredentials } from '../../shared/salesforce-credentials.ts';
-import { addOrg, removeOrg, setGlanceApiKey, setSalesforceCredentials } from '../../shared/org-admin.ts';
+import { addOrg, removeOrg, setSalesforceCredentials } from '../../shared/org-admin.ts';
 import { SETTING_RULES } from '../../shared/org-settings.ts';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../../shared/adapters/aws-clients.ts';
@@ -10,15 +10,20 @@ import type { Org } from '../../shared/org.ts';
 import { adminDeps, syncHistory } from './deps.ts';
 import { deadLettersFor } from './health.ts';
 import type { Target } from './target.ts';
-import { readGlanceApiKeyFile, readJsonSecretFile } from './files.ts';
+import { readJsonSecretFile } from './files.ts';
 import { keyValues, when } from './output.ts';
 import { EXIT, optionalString, requireString, settingsFromArgs, UsageError, type CommandSpec } from './spec.ts';
+
+const SKIP_CHECK_OPTION = {
+  'skip-check': { type: 'boolean' as const, description: 'store the Salesforce credentials without testing the login or checking the org' },
+};
 
 const settingsHelp = () =>
   `Settings (setting=value):\n${[...SETTING_RULES].map(([name, rule]) => `  ${name.padEnd(30)}${rule.accepts}`).join('\n')}`;
 
 export const orgsAdd: CommandSpec = {
   path: 'orgs add',
+  orgArgument: true,
   brief: 'register a Salesforce org, its credentials and schedule',
   usage: 'orgs add ORG_ID --name NAME --environment production|sandbox --credentials-file FILE [options] [setting=value ...]',
   summary:
@@ -28,6 +33,9 @@ export const orgsAdd: CommandSpec = {
     '  {"authType": "jwt", "loginUrl": "https://login.salesforce.com", "clientId": "...", "username": "...", "privateKey": "-----BEGIN PRIVATE KEY-----..."}',
     '  {"authType": "refresh_token", "loginUrl": "...", "clientId": "...", "clientSecret": "...", "refreshToken": "..."}',
     'Secrets are read from files only, never from flags.',
+    'Before anything is stored, the credentials log in to Salesforce and the org is checked against the',
+    "package in salesforce/ (glance-sync orgs check --help): a refused login, another org's credentials or a",
+    'missing field, flag or permission exits 3 and names each problem with its fix. --skip-check skips that.',
     '',
     settingsHelp(),
   ].join('\n'),
@@ -37,7 +45,7 @@ export const orgsAdd: CommandSpec = {
     'login-url': { type: 'string', value: 'URL', description: 'default: from the credentials, else login.salesforce.com / test.salesforce.com' },
     'installed-at': { type: 'string', value: 'ISO', description: 'when the package was installed (anchors the schedule); default now' },
     'credentials-file': { type: 'string', value: 'FILE', description: 'Salesforce credentials JSON (required)' },
-    'glance-api-key-file': { type: 'string', value: 'FILE', description: 'the Glance API key, alone or as {"apiKey": "..."}' },
+    ...SKIP_CHECK_OPTION,
   },
   positionals: { min: 1, max: Infinity },
   async run({ values, positionals, io, target }) {
@@ -47,8 +55,6 @@ export const orgsAdd: CommandSpec = {
     const credentialsFile = requireString(values, 'credentials-file');
     const settings = settingsFromArgs(assignments);
     const credentials = readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials;
-    const keyFile = optionalString(values, 'glance-api-key-file');
-    const glanceApiKey = keyFile ? readGlanceApiKeyFile(keyFile) : undefined;
     const deps = adminDeps(await target());
     const org = await addOrg(
       deps,
@@ -61,7 +67,7 @@ export const orgsAdd: CommandSpec = {
         ...(values['installed-at'] ? { installedAt: String(values['installed-at']) } : {}),
       },
       credentials,
-      glanceApiKey === undefined ? {} : { glanceApiKey },
+      { skipCheck: values['skip-check'] === true },
     );
     const schedule = await deps.schedules.describe(org.orgId);
     io.stdout.write(`registered org ${org.orgId} (${org.name}, ${org.environment})\n`);
@@ -69,9 +75,9 @@ export const orgsAdd: CommandSpec = {
       keyValues([
         ['installed at', when(org.installedAt)],
         ['sync frequency', org.settings.syncFrequency],
-        ['schedule', schedule ? `${schedule.ruleName} ${schedule.expression} next ${when(schedule.nextFireAt)}` : 'none'],
-        ['Glance API key', glanceApiKey ? 'stored' : `not stored (glance-sync orgs credentials ${org.orgId} --glance-api-key-file FILE)`],
-        ['next step', `glance-sync orgs pair ${org.orgId} GROUP`],
+        ['schedule', schedule ? `${schedule.groupName}/${schedule.scheduleName} ${schedule.expression} next ${when(schedule.nextFireAt)}` : 'none'],
+        ['Salesforce', values['skip-check'] === true ? `login not tested (glance-sync orgs check ${org.orgId})` : 'login tested; the org has everything the package declares'],
+        ['next step', `glance-sync orgs pair ${org.orgId} GROUP (the group's Glance credentials: glance-sync groups credentials GROUP --file FILE)`],
       ], '  '),
     );
     return EXIT.ok;
@@ -80,40 +86,33 @@ export const orgsAdd: CommandSpec = {
 
 export const orgsCredentials: CommandSpec = {
   path: 'orgs credentials',
-  brief: "replace an org's Salesforce credentials or Glance API key",
-  usage: 'orgs credentials ORG [--credentials-file FILE] [--glance-api-key-file FILE]',
-  summary: "Replaces the org's Salesforce credentials and/or its Glance API key in Secrets Manager (e.g. after a rotation).",
+  orgArgument: true,
+  brief: "replace an org's Salesforce credentials",
+  usage: 'orgs credentials ORG --credentials-file FILE',
+  summary:
+    "Replaces the org's Salesforce credentials in Secrets Manager (e.g. after a rotation). Glance credentials belong to the group: glance-sync groups credentials GROUP --file FILE.",
   options: {
     'credentials-file': { type: 'string', value: 'FILE', description: 'Salesforce credentials JSON (see orgs add --help)' },
-    'glance-api-key-file': { type: 'string', value: 'FILE', description: 'the Glance API key, alone or as {"apiKey": "..."}' },
+    ...SKIP_CHECK_OPTION,
   },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
     const orgId = positionals[0]!;
-    const credentialsFile = optionalString(values, 'credentials-file');
-    const keyFile = optionalString(values, 'glance-api-key-file');
-    if (!credentialsFile && !keyFile) throw new UsageError('give --credentials-file, --glance-api-key-file or both');
-    const credentials = credentialsFile ? (readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials) : undefined;
-    const apiKey = keyFile ? readGlanceApiKeyFile(keyFile) : undefined;
-    const deps = adminDeps(await target());
-    if (credentials) {
-      await setSalesforceCredentials(deps, orgId, credentials);
-      io.stdout.write(`stored new Salesforce credentials for org ${orgId}\n`);
-    }
-    if (apiKey !== undefined) {
-      await setGlanceApiKey(deps, orgId, apiKey);
-      io.stdout.write(`stored the Glance API key for org ${orgId}\n`);
-    }
+    const credentialsFile = requireString(values, 'credentials-file');
+    const credentials = readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials;
+    await setSalesforceCredentials(adminDeps(await target()), orgId, credentials, { skipCheck: values['skip-check'] === true });
+    io.stdout.write(`stored new Salesforce credentials for org ${orgId}${values['skip-check'] === true ? ' (login not tested)' : ' (login tested, package check passed)'}\n`);
     return EXIT.ok;
   },
 };
 
 export const orgsRemove: CommandSpec = {
   path: 'orgs remove',
+  orgArgument: true,
   brief: 'remove an org, its pairings, schedule and secrets',
   usage: 'orgs remove ORG --yes',
   summary:
-    "Removes the org: its settings, its group pairings, its schedule rule and its secrets (Secrets Manager keeps them recoverable for 7 days). Its sync history is kept. Refused without --yes. Warns first about what is still on its way to the org: dead letters, a sync run in progress, events waiting on the queue, a pause holding its sessions back.",
+    "Removes the org: its settings, its group pairings, its sync schedule and its secrets (Secrets Manager keeps them recoverable for 7 days). Its sync history is kept. Refused without --yes. Warns first about what is still on its way to the org: dead letters, a sync run in progress, events waiting on the queue, a pause holding its sessions back.",
   details:
     "After the removal, the org's dead letters can no longer be redriven to it, and its events still on the queue are no longer delivered to it (nothing is written to an org that is not registered).",
   options: { yes: { type: 'boolean', description: 'confirm the removal' } },
@@ -121,7 +120,7 @@ export const orgsRemove: CommandSpec = {
   async run({ values, positionals, io, target }) {
     const orgId = positionals[0]!;
     if (values.yes !== true) {
-      throw new UsageError(`refusing to remove org ${orgId} without --yes (removes its settings, pairings, schedule rule and secrets)`);
+      throw new UsageError(`refusing to remove org ${orgId} without --yes (removes its settings, pairings, schedule and secrets)`);
     }
     const t = await target();
     const deps = adminDeps(t);
@@ -129,7 +128,7 @@ export const orgsRemove: CommandSpec = {
     if (existing) for (const warning of await workInFlight(t, existing)) io.stderr.write(`glance-sync: warning: ${warning}\n`);
     const org = await removeOrg(deps, orgId);
     io.stdout.write(
-      `removed org ${org.orgId} (${org.name}): settings, pairings${org.groups.length ? ` with groups ${org.groups.join(', ')}` : ''}, schedule rule and secrets\n`,
+      `removed org ${org.orgId} (${org.name}): settings, pairings${org.groups.length ? ` with groups ${org.groups.join(', ')}` : ''}, schedule and secrets\n`,
     );
     return EXIT.ok;
   },

@@ -54,6 +54,8 @@ export interface CommandSpec {
   options?: Record<string, OptionSpec>;
   /** Positional arguments allowed; `rest` lets extra ones through (settings). */
   positionals: { min: number; max: number };
+  /** The first positional is a Salesforce org id: either form is accepted and the command sees the 18-character form. */
+  orgArgument?: true;
   run(ctx: CommandContext): Promise<number>;
 }
 

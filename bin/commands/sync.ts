@@ -34,6 +34,7 @@ const nextSyncText = (next: string | null) => (next ? when(next) : 'none (syncFr
 
 export const syncNow: CommandSpec = {
   path: 'sync-now',
+  orgArgument: true,
   brief: 'start a sync run now (--wait to follow it into the org)',
   usage: 'sync-now ORG [--wait [--timeout SECONDS]] [--from ISO] [--json]',
   summary:
@@ -90,6 +91,7 @@ export const syncNow: CommandSpec = {
 
 export const history: CommandSpec = {
   path: 'history',
+  orgArgument: true,
   brief: "an org's Sync History, newest first, with what reached the org",
   usage: 'history ORG [--limit N] [--json]',
   summary:

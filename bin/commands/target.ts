@@ -8,11 +8,7 @@ import { DEFAULTS } from '../../shared/config.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { salesforceMappingDescribe } from '../../shared/adapters/salesforce-describe.ts';
-import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { sqsSyncQueue } from '../../shared/adapters/sync-queue.ts';
 import { checkOrgSettings, type OrgCheckAnswer, type OrgCheckRequest } from '../../shared/org-check.ts';
-import { requestSyncNow } from '../../shared/sync/sync-now.ts';
-import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { UsageError, type ParsedValues } from './spec.ts';
 
 /**
@@ -28,6 +24,8 @@ export const STACK_OUTPUTS = {
   syncNowFunction: 'SyncNowFunctionName',
   orgCheckFunction: 'OrgCheckFunctionName',
   webhookBaseUrl: 'WebhookBaseUrl',
+  scheduleGroupName: 'ScheduleGroupName',
+  schedulerRoleArn: 'SchedulerRoleArn',
 } as const;
 export const DEFAULT_STACK = 'GlanceSalesforceSyncStack';
 
@@ -45,10 +43,13 @@ export interface Target {
   eventsDlqUrl: string;
   syncQueueArn: string;
   secretPrefix: string;
-  rulePrefix: string;
-  eventBusName: string;
   /** Where Glance posts a group's webhooks, without the group id (ends with /); null when unknown. */
   webhookBaseUrl: string | null;
+  /** The EventBridge Scheduler group of the org schedules, and the role they send to the sync queue with. */
+  scheduleGroupName: string;
+  schedulerRoleArn: string;
+  /** Glance's CRR base URL, which stored credentials are checked against: GLANCE_API_URL, else the local simulator or the stack's GlanceApiUrl parameter. */
+  glanceApiUrl: string;
   syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
   /** Checks settings against the org with its own credentials (the OrgCheck function when deployed). */
   checkOrg(request: OrgCheckRequest): Promise<OrgCheckAnswer>;
@@ -62,7 +63,8 @@ export class TargetError extends Error {
 export async function connect(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<Target> {
   const local = values.local === true || env.GLANCE_SYNC_TARGET === 'local';
   if (local && typeof values.stack === 'string') throw new UsageError('--local (or GLANCE_SYNC_TARGET=local) and --stack exclude each other');
-  return local ? connectLocal(env) : connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+  const target = local ? connectLocal(env) : await connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+  return env.GLANCE_API_URL ? { ...target, glanceApiUrl: env.GLANCE_API_URL } : target;
 }
 
 async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
@@ -85,27 +87,15 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
     eventsDlqUrl: resources.eventsDlqUrl,
     syncQueueArn: resources.syncQueueArn,
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
     webhookBaseUrl: runtime.webhookBaseUrl ?? runtime.webhookUrl?.replace(/\d+$/, '') ?? null,
+    scheduleGroupName: resources.scheduleGroupName,
+    schedulerRoleArn: resources.schedulerRoleArn,
+    glanceApiUrl: runtime.glanceSimUrl ?? DEFAULTS.glanceApiUrl,
     syncNow: (orgId, options) => {
-      // A runtime file without the local Invoke API (a local run of an older version, or a test
-      // harness): the request is made here and the local run's poller runs it.
-      if (!lambda || !functionName) {
-        return requestSyncNow(
-          {
-            registry: dynamoOrgRegistry(resources.orgsTable),
-            history: dynamoSyncHistory(resources.orgsTable),
-            enqueueSync: (message) => sqsSyncQueue(resources.syncQueueUrl).send(message),
-            now: () => new Date(),
-          },
-          orgId,
-          options.from ? { from: options.from } : {},
-        );
-      }
+      if (!lambda || !functionName) throw new RuntimeFileError(`${file} names no Lambda endpoint: restart the local run (npm start)`);
       return invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), { where: `the local run (${endpoint})`, fix: 'restart the local run (npm start)' });
     },
-    // Locally the CLI may read the local secret store: the check runs here. the local secret store: the check runs here.
+    // Locally the CLI may read the local secret store: the check runs here.
     checkOrg: (request) => {
       const connect = salesforceClientCache(cachedSecretReader(0), DEFAULTS.secretPrefix);
       return checkOrgSettings(request, async (orgId) => salesforceMappingDescribe(await connect({ orgId }, () => Date.now() + 30_000)));
@@ -135,9 +125,11 @@ async function connectStack(stackName: string, region: string | undefined): Prom
   }
   const cfn = new CloudFormationClient(region ? { region } : {});
   let outputs: Map<string, string>;
+  let glanceApiUrl: string = DEFAULTS.glanceApiUrl;
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     outputs = new Map((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    glanceApiUrl = out.Stacks?.[0]?.Parameters?.find((p) => p.ParameterKey === 'GlanceApiUrl')?.ParameterValue || glanceApiUrl;
   } catch (error) {
     const message = (error as Error).message;
     if (/does not exist/i.test(message)) {
@@ -159,9 +151,10 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     eventsDlqUrl: output(STACK_OUTPUTS.eventsDlqUrl),
     syncQueueArn: output(STACK_OUTPUTS.syncQueueArn),
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
     webhookBaseUrl: outputs.get(STACK_OUTPUTS.webhookBaseUrl) || null,
+    scheduleGroupName: output(STACK_OUTPUTS.scheduleGroupName),
+    schedulerRoleArn: output(STACK_OUTPUTS.schedulerRoleArn),
+    glanceApiUrl,
     syncNow: async (orgId, options) =>
       invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), {
         where: `stack ${stackName} (${await lambda.config.region()})`,

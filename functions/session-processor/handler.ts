@@ -14,6 +14,8 @@ import { dynamoRunEffects } from '../../shared/adapters/run-effects.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
+import { pipelineEventsFromEnv } from '../../shared/adapters/pipeline-events.ts';
+import { orgPaused, orgResumed, type PipelineEvent } from '../../shared/pipeline-events.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
 import { fromPowertools } from '../../shared/log.ts';
@@ -22,6 +24,11 @@ import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, PROCESSOR_LEASE_MS, PROCESSOR
 const logger = new Logger({ serviceName: 'session-processor' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'session-processor' });
 const secrets = cachedSecretReader();
+// Read at first use: tests and the local run set the environment after importing the handler.
+const events = () => pipelineEventsFromEnv();
+/** The pipeline's own events are news for customers, not part of the work: a failure is logged, never retried. */
+const announce = (event: PipelineEvent) =>
+  events().publish([event]).catch((error: Error) => logger.warn('could not publish a pipeline event', { detailType: event.detailType, error: error.message }));
 /** Logged-in clients kept across invocations; each invocation passes its own retry deadline. */
 let salesforceClients: ReturnType<typeof salesforceClientCache> | undefined;
 /** Kept across invocations: it remembers what it recorded, so a warm container writes changes only. */
@@ -42,14 +49,17 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       salesforceFor: (org) => clients(org, deadline),
       deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
       maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
-      pauses: dynamoOrgPauses(requireEnv('orgsTable')),
+      pauses: dynamoOrgPauses(requireEnv('orgsTable'), Date.now, {
+        onResumed: (orgId, pause) => announce(orgResumed(orgId, pause.until, pause.reason, new Date())),
+      }),
       requeue: (sessionEvent, delaySeconds) => eventsQueue.send(sessionEvent, delaySeconds),
       apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
       now: () => Date.now(),
-      onPause: (orgId) => {
+      onPause: async (orgId, reason, until) => {
         const metric = metrics.singleMetric();
         metric.addDimension('orgId', orgId);
         metric.addMetric('org_paused', MetricUnit.Count, 1);
+        await announce(orgPaused(orgId, until, reason));
       },
       leaseMs: PROCESSOR_LEASE_MS,
       chatterLeaseMs: PROCESSOR_LEASE_MS,

@@ -16,6 +16,8 @@ import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
 import { describeIssues } from '../../shared/session.ts';
+import { pipelineEventsFromEnv } from '../../shared/adapters/pipeline-events.ts';
+import { syncRunCompleted } from '../../shared/pipeline-events.ts';
 import { fromPowertools } from '../../shared/log.ts';
 import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shared/config.ts';
 
@@ -23,6 +25,8 @@ const logger = new Logger({ serviceName: 'sync-run' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-run' });
 const secrets = cachedSecretReader();
 let health: ReturnType<typeof dynamoOrgHealth> | undefined;
+// Read at first use: tests and the local run set the environment after importing the handler.
+const events = () => pipelineEventsFromEnv();
 
 type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
@@ -35,8 +39,8 @@ export function syncRunDeps(context?: LambdaContext): SyncRunDeps {
   return {
     getOrg: (orgId) => registry.getOrg(orgId),
     history: dynamoSyncHistory(requireEnv('orgsTable')),
-    async glanceSecret(orgId) {
-      const name = secretNames.orgGlance(prefix, orgId);
+    async glanceCredentials(groupId) {
+      const name = secretNames.groupGlance(prefix, groupId);
       return { name, value: await secrets.read(name) };
     },
     activityClient: (credentials) => createGlanceActivityClient({ baseUrl, credentials }),
@@ -104,6 +108,10 @@ async function runRecord(record: SQSRecord, deps: SyncRunDeps): Promise<void> {
     logger.info('sync run recorded', { orgId: outcome.run.orgId, runId: outcome.run.runId, status: outcome.run.status, ...outcome.run.counts });
     metrics.addMetric(`sync_runs_${outcome.run.status}`, MetricUnit.Count, 1);
     metrics.addMetric('sync_sessions_queued', MetricUnit.Count, outcome.run.counts.queued);
+    // News for customers, not part of the run: Sync History already holds it, so a failure is only logged.
+    await events()
+      .publish([syncRunCompleted(outcome.run)])
+      .catch((error: Error) => logger.warn('could not publish Sync Run Completed', { orgId: outcome.run.orgId, runId: outcome.run.runId, error: error.message }));
   }
 }
 

@@ -8,17 +8,22 @@ import { acceptWebhook } from '../../shared/webhook-intake.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
+import { dynamoWebhookActivity, type WebhookActivityStore } from '../../shared/adapters/webhook-activity.ts';
 import { secretNames } from '../../shared/secret-names.ts';
 import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'webhook-ingest' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'webhook-ingest' });
 const secrets = cachedSecretReader();
+// Module scope, so a warm Lambda writes each group's "last accepted" at most every few minutes.
+let activity: { table: string; store: WebhookActivityStore } | null = null;
 
 export async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
   const queue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
   const prefix = optionalEnv('secretPrefix', DEFAULTS.secretPrefix);
+  if (activity?.table !== requireEnv('orgsTable')) activity = { table: requireEnv('orgsTable'), store: dynamoWebhookActivity(requireEnv('orgsTable')) };
+  const webhookActivity = activity.store;
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
 
@@ -31,6 +36,8 @@ export async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayP
         return { known: true, secrets: await secrets.read(secretNames.groupWebhook(prefix, groupId)) };
       },
       enqueue: (sessionEvent) => queue.send(sessionEvent),
+      noteAccepted: (groupId, at) =>
+        webhookActivity.noteAccepted(groupId, at).catch((error: Error) => logger.warn('could not note the accepted webhook', { groupId, error: error.message })),
       now: () => new Date(),
     },
   );

@@ -7,6 +7,7 @@ import type { SimOrgConfig } from './store.ts';
 
 export type { FaultKind, FaultSpec } from './faults.ts';
 export type { CallLogEntry, SimOrgConfig } from './store.ts';
+export type { SchemaVariant } from './schemas.ts';
 
 export interface SalesforceSim {
   /** e.g. http://127.0.0.1:PORT, both the login URL and every org's instance URL */
@@ -24,6 +25,8 @@ export interface SalesforceSim {
   /** Faults not yet used up, with their remaining `times`. */
   pendingFaults(): FaultSpec[];
   setApiUsage(orgId: string, used: number): void;
+  /** Chatter requests the org's user may make per hour before 503 (undefined: no limit). */
+  setChatterHourlyLimit(orgId: string, limit: number | undefined): void;
   /** Wipes records, counters, faults and query cursors; orgs, their users and tokens stay. */
   reset(): void;
   stop(): Promise<void>;
@@ -62,6 +65,7 @@ export async function startSalesforceSim(options: { port?: number; host?: string
     clearFaults: () => sim.clearFaults(),
     pendingFaults: () => sim.pendingFaults(),
     setApiUsage: (orgId, used) => sim.setApiUsage(orgId, used),
+    setChatterHourlyLimit: (orgId, limit) => sim.setChatterHourlyLimit(orgId, limit),
     reset: () => sim.reset(),
     stop: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { type BatchGetCommandOutput, type QueryCommandOutput, BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
-import { orgSchema, type Org } from '../org.ts';
+import { canonicalOrgId, orgSchema, type Org } from '../org.ts';
 import { healthKeys } from './org-health-store.ts';
 import type { GroupRecord, OrgRegistry } from '../org-admin-ports.ts';
 
@@ -108,7 +108,8 @@ export function dynamoOrgRegistry(tableName: string): OrgRegistry {
       );
     },
     async getOrg(orgId) {
-      const out = await db().send(new GetCommand({ TableName: tableName, Key: orgKeys.org(orgId) }));
+      // Either form of the id finds the org: it is stored under the 18-character form.
+      const out = await db().send(new GetCommand({ TableName: tableName, Key: orgKeys.org(canonicalOrgId(orgId) ?? orgId) }));
       return out.Item ? parseOrg(out.Item) : null;
     },
     async saveOrg(org, previous) {

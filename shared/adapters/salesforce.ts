@@ -1,7 +1,7 @@
 import { Connection } from 'jsforce';
 import { SALESFORCE_API_VERSION } from '../config.ts';
 import { GLANCE_SESSION_EXTERNAL_ID, GLANCE_SESSION_OBJECT, type GlanceSessionRecord } from '../glance-session-record.ts';
-import { classifySalesforceError, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
+import { classifySalesforceError, isSetupFault, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
 import type { OrgSalesforce, PostResult, RecordResult } from '../processing/org-batch.ts';
 import type { OrgShape } from '../record-links.ts';
 import type { ChatterPost } from '../chatter.ts';
@@ -147,11 +147,28 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
       const results: RecordResult[] = new Array(records.length);
       for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
         let pending = records.slice(start, start + COLLECTION_LIMIT).map((record, i) => ({ record, index: start + i }));
+        /**
+         * A whole call refused for what one record holds (Salesforce's deserialiser stops the call
+         * at the first value it cannot read: JSON_PARSER_ERROR) is split in halves until only the
+         * records that cause it fail, each with that error; its neighbours are written. A refusal
+         * of the call itself (a setup problem, an unknown object) is not split: it would fail every half.
+         */
+        const upsertSplitting = async (batch: Array<Record<string, unknown>>): Promise<RawSaveResult[]> => {
+          try {
+            return (await withCallRetry(retry, () =>
+              connection.upsert(sobject, batch.map((r) => ({ ...r })) as never, externalId, { allOrNone: false }),
+            )) as unknown as RawSaveResult[];
+          } catch (error) {
+            const callError = toCallError(error);
+            if (callError.kind !== 'permanent' || isSetupFault(callError.code, callError.message)) throw callError;
+            if (batch.length === 1) return [{ success: false, errors: [{ statusCode: callError.code, message: callError.message }] }];
+            const half = Math.ceil(batch.length / 2);
+            return [...(await upsertSplitting(batch.slice(0, half))), ...(await upsertSplitting(batch.slice(half)))];
+          }
+        };
         // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
         for (let attempt = 0; pending.length > 0; attempt++) {
-          const raw = (await withCallRetry(retry, () =>
-            connection.upsert(sobject, pending.map((p) => ({ ...p.record })) as never, externalId, { allOrNone: false }),
-          )) as unknown as RawSaveResult[];
+          const raw = await upsertSplitting(pending.map((p) => p.record));
           const again: typeof pending = [];
           pending.forEach((p, i) => {
             const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
@@ -199,7 +216,8 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
             const target = field.referenceTo?.[0];
             if (field.type === 'reference' && target && field.createable && !lookupFieldByObject.has(target)) lookupFieldByObject.set(target, field.name);
           }
-          return { objectByKeyPrefix, lookupFieldByObject };
+          const sessionFields = new Map(session.fields.map((f) => [f.name, { type: f.type, length: f.length }]));
+          return { objectByKeyPrefix, lookupFieldByObject, sessionFields };
         })();
         shape.catch(() => (shape = undefined));
         return shape;

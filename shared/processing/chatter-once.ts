@@ -30,7 +30,7 @@ export interface ChatterWork {
   chatter: string;
   /** Whether this attempt made the post (for Sync History's counts). */
   posted: boolean;
-  problems: Array<{ kind: 'permanent' | 'transient'; reason: string }>;
+  problems: Array<{ kind: 'setup' | 'permanent' | 'transient'; reason: string }>;
 }
 
 export interface ChatterOnceDeps {

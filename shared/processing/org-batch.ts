@@ -4,7 +4,8 @@ import { toGlanceSessionRecord } from '../glance-session-record.ts';
 import { leadDecisions, leadRecord, LEAD_GUEST_KEY_FIELD } from '../guest-leads.ts';
 import type { ChatterPost } from '../chatter.ts';
 import { linkFromMapping, linkFromOrigin, mappingLookups, type OrgShape } from '../record-links.ts';
-import { callKind, callMessage, describeFault, faultKind, type SalesforceFault } from '../salesforce-errors.ts';
+import { callMessage, describeFault, faultsKind, problemKind, type SalesforceFault } from '../salesforce-errors.ts';
+import { fitRecord, PACKAGE_FIELDS } from '../field-fit.ts';
 import { chunkForIn, soqlName, soqlStringList } from '../soql.ts';
 import type { DebugTrace } from '../debug-trace.ts';
 import type { Log } from '../log.ts';
@@ -29,7 +30,8 @@ export interface OrgBatchItem {
   routeReason: string;
 }
 
-export type ItemOutcome = { kind: 'ok'; effects: WriteEffects } | { kind: 'permanent' | 'transient'; reason: string };
+/** `setup`: the org lacks a field, flag or permission the package declares (pause the org, do not retry). */
+export type ItemOutcome = { kind: 'ok'; effects: WriteEffects } | { kind: 'setup' | 'permanent' | 'transient'; reason: string };
 
 export interface OrgBatchDeps extends ChatterOnceDeps {
   log: Log;
@@ -41,6 +43,8 @@ interface Work extends ChatterWork {
   leadId: string | null;
   /** Leads this attempt created (not those an earlier attempt made). */
   leadsCreated: number;
+  /** What was cut or left out to fit the org's fields, and why. */
+  valueNotes: string[];
 }
 
 /** Records the calls of the batch for the debug trace. */
@@ -82,27 +86,31 @@ export async function applyOrgBatch(
     leadNotes: [],
     leadId: null,
     leadsCreated: 0,
+    valueNotes: [],
     chatter: 'not considered',
     posted: false,
     problems: [],
   }));
-  const failAll = (kind: 'permanent' | 'transient', reason: string, list = work) => list.forEach((w) => w.problems.push({ kind, reason }));
+  const failAll = (kind: 'setup' | 'permanent' | 'transient', reason: string, list = work) => list.forEach((w) => w.problems.push({ kind, reason }));
 
   let leadField: string | null = null;
+  let sessionFields: Map<string, { type: string; length: number }> | undefined;
   try {
     const shape = await relateRecords(org, work, sf);
     leadField = shape?.lookupFieldByObject.get('Lead') ?? null;
+    sessionFields = shape?.sessionFields;
   } catch (error) {
-    failAll(callKind(error), `relating records: ${callMessage(error)}`);
+    failAll(problemKind(error), `relating records: ${callMessage(error)}`);
   }
   try {
     await createLeads(org, work.filter((w) => w.problems.length === 0), sf);
   } catch (error) {
-    failAll(callKind(error), `creating Leads: ${callMessage(error)}`, work.filter((w) => w.problems.length === 0));
+    failAll(problemKind(error), `creating Leads: ${callMessage(error)}`, work.filter((w) => w.problems.length === 0));
   }
 
   const records = work.map((w) => {
-    const record: Record<string, unknown> = toGlanceSessionRecord(w.session, org.orgId, w.item.occurredAt);
+    // Fitted to the org's fields as its describe says (the package's declaration until describe was read).
+    const record: Record<string, unknown> = fitRecord(toGlanceSessionRecord(w.session, org.orgId, w.item.occurredAt), sessionFields ?? PACKAGE_FIELDS.Glance_Session__c, w.valueNotes);
     if (w.link.linked) record[w.link.field] = w.link.recordId;
     // A guest's new Lead relates the session unless it already points at a Lead.
     if (w.leadId && leadField && !(w.link.linked && w.link.sobject === 'Lead')) record[leadField] = w.leadId;
@@ -112,18 +120,20 @@ export async function applyOrgBatch(
   try {
     sessionResults = await sf.upsertRecords('Glance_Session__c', 'Glance_Session_Id__c', records);
   } catch (error) {
-    failAll(callKind(error), `upserting sessions: ${callMessage(error)}`);
+    failAll(problemKind(error), `upserting sessions: ${callMessage(error)}`);
   }
   const linkFields = [...new Set([...work.flatMap((w) => (w.link.linked ? [w.link.field] : [])), ...(leadField ? [leadField] : [])])];
   await recordWithoutMissingLinks(work, records, sessionResults, linkFields, sf);
   sessionResults.forEach((result, i) => {
-    if (!result.ok) work[i]!.problems.push({ kind: faultKind(result.faults), reason: `session record: ${result.faults.map(describeFault).join('; ')}` });
+    if (!result.ok) work[i]!.problems.push({ kind: faultsKind(result.faults), reason: `session record: ${result.faults.map(describeFault).join('; ')}` });
   });
 
   const recorded = work.filter((w, i) => sessionResults[i]?.ok);
   await postToChatterOnce(org, recorded, sf, deps);
 
   const outcomes = work.map((w, i): ItemOutcome => {
+    const setup = w.problems.filter((p) => p.kind === 'setup');
+    if (setup.length) return { kind: 'setup', reason: setup.map((p) => p.reason).join('; ') };
     const permanent = w.problems.filter((p) => p.kind === 'permanent');
     if (permanent.length) return { kind: 'permanent', reason: permanent.map((p) => p.reason).join('; ') };
     if (w.problems.length) return { kind: 'transient', reason: w.problems.map((p) => p.reason).join('; ') };
@@ -140,6 +150,7 @@ export async function applyOrgBatch(
         route: w.item.routeReason,
         link: w.link.linked ? `related to ${w.link.sobject} ${w.link.recordId} (${w.link.how})` : `not related: ${w.link.reason}`,
         leads: w.leadNotes,
+        values: w.valueNotes,
         chatter: w.chatter,
         outcome: outcomes[i]!.kind === 'ok' ? 'recorded' : `${outcomes[i]!.kind}: ${(outcomes[i] as { reason: string }).reason}`,
         salesforceCalls: calls,
@@ -262,7 +273,7 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<v
   const results = await sf.upsertRecords(
     'Lead',
     LEAD_GUEST_KEY_FIELD,
-    entries.map(([key, owner]) => leadRecord(owner.w.session, owner.guest, key)),
+    entries.map(([key, owner]) => fitRecord(leadRecord(owner.w.session, owner.guest, key), PACKAGE_FIELDS.Lead, owner.w.leadNotes)),
   );
   entries.forEach(([, owner], i) => {
     const result = results[i];
@@ -275,8 +286,14 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<v
       owner.w.leadNotes.push(`${who}: no Lead, the org's duplicate rule matched an existing record`);
     } else {
       const reason = result ? result.faults.map(describeFault).join('; ') : 'no result';
-      owner.w.leadNotes.push(`${who}: Lead refused: ${reason}`);
-      owner.w.problems.push({ kind: result ? faultKind(result.faults) : 'transient', reason: `Lead for ${who}: ${reason}` });
+      const kind = result ? faultsKind(result.faults) : 'transient';
+      // A Lead Salesforce refuses for its values is a guest without a Lead, not a lost session:
+      // the session is recorded and nothing is dead-lettered. Retry only what may pass later.
+      if (kind === 'permanent') owner.w.leadNotes.push(`${who}: no Lead, Salesforce refused it: ${reason}`);
+      else {
+        owner.w.leadNotes.push(`${who}: Lead refused: ${reason}`);
+        owner.w.problems.push({ kind, reason: `Lead for ${who}: ${reason}` });
+      }
     }
   });
 }

@@ -1,5 +1,5 @@
 import type { Org } from '../org.ts';
-import { SalesforceCallError } from '../salesforce-errors.ts';
+import { isSetupFault, SalesforceCallError } from '../salesforce-errors.ts';
 import { PAUSE_MS, pauseReason } from '../api-allowance.ts';
 import { routeSessionToOrg } from './org-routing.ts';
 import { applyOrgBatch, type OrgBatchItem } from './org-batch.ts';
@@ -83,11 +83,15 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): P
     }
     const limitHit = outcomes.some((o) => o.kind !== 'ok' && o.reason.includes('REQUEST_LIMIT_EXCEEDED'));
     const reason = pauseReason(salesforce.apiUsage(), limitHit, deps.apiUsageShareLimit);
-    if (reason) await pauseOrg(org, reason, deps);
+    const setup = outcomes.flatMap((o) => (o.kind === 'setup' ? [o.reason] : []))[0];
+    if (setup) await pauseOrg(org, setupPauseReason(org, setup), deps);
+    else if (reason) await pauseOrg(org, reason, deps);
     const refused = outcomes.find((o) => o.kind !== 'ok');
     if (refused && 'reason' in refused) await record(health.error(org.orgId, refused.reason));
     return outcomes.map((o): OrgOutcome => {
       if (o.kind === 'ok') return { orgId: org.orgId, kind: 'ok', effects: o.effects };
+      // The org must be fixed first: the session waits (deferred) rather than burning retries.
+      if (o.kind === 'setup') return { orgId: org.orgId, kind: 'deferred', reason: o.reason };
       // Waiting for the allowance is not a failure of the session: it must not burn its retries.
       if (o.kind === 'transient' && limitHit) return { orgId: org.orgId, kind: 'deferred', reason: o.reason };
       return { orgId: org.orgId, kind: o.kind, reason: o.reason };
@@ -100,6 +104,10 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): P
       if (error instanceof SalesforceCallError && error.kind === 'auth') await record(health.login(org.orgId, 'salesforce', { ok: false, error: reason }));
       else await record(health.error(org.orgId, reason));
     }
+    if (error instanceof SalesforceCallError && isSetupFault(error.code, error.message)) {
+      await pauseOrg(org, setupPauseReason(org, reason), deps);
+      return batch.map(() => ({ orgId: org.orgId, kind: 'deferred', reason }));
+    }
     if (error instanceof SalesforceCallError && error.kind === 'limit') {
       await pauseOrg(org, pauseReason(null, true, deps.apiUsageShareLimit)!, deps);
       return batch.map(() => ({ orgId: org.orgId, kind: 'deferred', reason }));
@@ -108,9 +116,14 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], deps: ProcessorDeps): P
   }
 }
 
+/** The pause reason `orgs show` displays for an org that lacks what the package declares. */
+export function setupPauseReason(org: Org, reason: string): string {
+  return `the org is not set up as the package declares: ${reason} (glance-sync orgs check ${org.orgId} names the fix; sessions wait until then)`;
+}
+
 async function pauseOrg(org: Org, reason: string, deps: ProcessorDeps): Promise<void> {
   const until = new Date(deps.now() + PAUSE_MS).toISOString();
   await deps.pauses.pause(org.orgId, { until, reason });
-  deps.onPause?.(org.orgId, reason);
-  deps.log.warn('org paused: its sessions wait until the Salesforce API allowance recovers', { orgId: org.orgId, until, reason });
+  await deps.onPause?.(org.orgId, reason, until);
+  deps.log.warn('org paused: its sessions wait', { orgId: org.orgId, until, reason });
 }

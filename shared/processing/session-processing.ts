@@ -42,8 +42,8 @@ export interface ProcessorDeps {
   /** Pause an org once its daily API usage passes this share of its allowance. */
   apiUsageShareLimit: number;
   now(): number;
-  /** Told when an org is paused, for a metric. */
-  onPause?(orgId: string, reason: string): void;
+  /** Told when an org is paused (a metric, the pipeline's Org Paused event); `until` as stored. */
+  onPause?(orgId: string, reason: string, until: string): void | Promise<void>;
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;

@@ -109,28 +109,43 @@ describe('queues', () => {
     }
   });
 
-  it('lets only our schedule rules (glance-sync-org-*) send to the SyncQueue', () => {
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [{ Ref: id(stack.queues.sync) }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          {
-            Sid: 'AllowOrgScheduleRules',
-            Effect: 'Allow',
-            Principal: { Service: 'events.amazonaws.com' },
-            Action: 'sqs:SendMessage',
-            Resource: arnOf(stack.queues.sync),
-            Condition: {
-              ArnLike: {
-                'aws:SourceArn': {
-                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':rule/glance-sync-org-*']],
-                },
-              },
-            },
-          },
-        ]),
+  it('has no queue policy admitting a service: the org schedules send with a role of their own', () => {
+    const statements = Object.values(template.findResources('AWS::SQS::QueuePolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements.filter((st) => st.Effect === 'Allow')).toEqual([]);
+  });
+});
+
+describe('org schedules (EventBridge Scheduler) and the pipeline events bus', () => {
+  it('a schedule group named after the stack', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: `${stack.stackName}-org-syncs` });
+  });
+
+  it('a role only the scheduler, for this account and group, can assume, that may send to the SyncQueue and nothing else', () => {
+    const role = resources[id(stack.orgSchedules.schedulerRole)]!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:schedule/${stack.stackName}-org-syncs/*`]] } },
+        },
       },
-    });
+    ]);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === id(stack.orgSchedules.schedulerRole)));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements.flatMap((st) => list(st.Action)).filter((a) => !a.startsWith('kms:')).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(new Set(statements.map((st) => flat(st.Resource)))).toEqual(new Set([flat(arnOf(stack.queues.sync))]));
+  });
+
+  it('a bus of its own for the pipeline events, which SyncRun and SessionProcessor may put events on', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: `${stack.stackName}-events` });
+    for (const fn of [stack.functions.syncRun, stack.functions.sessionProcessor]) {
+      expect(resourcesFor(fn, 'events:PutEvents')).toEqual([flat(arnOf(stack.orgSchedules.pipelineEvents))]);
+    }
+    expect(actionsOf(stack.functions.syncNow, 'events:')).toEqual([]);
+    expect(actionsOf(stack.functions.webhookIngest, 'events:')).toEqual([]);
   });
 });
 
@@ -216,6 +231,7 @@ describe('functions', () => {
       EVENTS_DLQ_URL: queueUrl(() => queues.eventsDlq),
       EVENTS_MAX_RECEIVE_COUNT: String(EVENTS_MAX_RECEIVE_COUNT),
       SECRET_PREFIX: 'glance-sync/',
+      PIPELINE_EVENT_BUS_NAME: { Ref: id(stack.orgSchedules.pipelineEvents) },
     });
     expect(envOf(functions.syncRun)).toEqual({
       ...common('sync-run'),
@@ -226,16 +242,15 @@ describe('functions', () => {
       SYNC_DLQ_URL: queueUrl(() => queues.syncDlq),
       SECRET_PREFIX: 'glance-sync/',
       GLANCE_API_URL: { Ref: 'GlanceApiUrl' },
+      PIPELINE_EVENT_BUS_NAME: { Ref: id(stack.orgSchedules.pipelineEvents) },
     });
     expect(envOf(functions.syncNow)).toEqual({
       ...common('sync-now'),
       ORGS_TABLE: table(() => tables.orgs),
       SYNC_QUEUE_URL: queueUrl(() => queues.sync),
-      SCHEDULE_RULE_PREFIX: 'glance-sync-org-',
-      EVENT_BUS_NAME: 'default',
     });
     expect(envOf(functions.orgCheck)).toEqual({ ...common('org-check'), SECRET_PREFIX: 'glance-sync/' });
-    template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://www.glance.net' });
+    template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://cloud.glance.net' });
   });
 
   it('puts no secret-like value in any environment', () => {
@@ -286,9 +301,9 @@ describe('least privilege', () => {
     expect(statements).toBeGreaterThan(0);
   });
 
-  it('WebhookIngest only reads OrgsTable and only group webhook secrets', () => {
+  it('WebhookIngest reads OrgsTable (and puts its "last webhook accepted" item), and only group webhook secrets', () => {
     const fn = stack.functions.webhookIngest;
-    expect(actionsOf(fn, 'dynamodb:').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(actionsOf(fn, 'dynamodb:').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(resourcesFor(fn, 'dynamodb:GetItem')).toEqual([flat(arnOf(stack.tables.orgs))]);
     expect(actionsOf(fn, 'secretsmanager:')).toEqual(['secretsmanager:GetSecretValue']);
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
@@ -297,18 +312,18 @@ describe('least privilege', () => {
     expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.events))]);
   });
 
-  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem (pauses, health) and UpdateItem (sync run counters)', () => {
+  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem (pauses, health), DeleteItem (pauses) and UpdateItem (sync run counters)', () => {
     const fn = stack.functions.sessionProcessor;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
     expect(secrets[0]).toContain(':secret:glance-sync/org/*/salesforce*"');
-    expect(secrets.join()).not.toMatch(/org\/\*\/glance/);
+    expect(secrets.join()).not.toMatch(/group\/\*\/glance/);
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual([flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq))].sort());
     const orgsWrites = statementsOf(fn)
       .filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)))
       .flatMap((s) => list(s.Action))
       .filter((a) => DYNAMO_WRITES.includes(a));
-    expect(orgsWrites).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(orgsWrites.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual([flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe))].sort());
   });
 
@@ -316,18 +331,17 @@ describe('least privilege', () => {
     const fn = stack.functions.syncRun;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
-    expect(secrets[0]).toContain(':secret:glance-sync/org/*/glance*"');
+    expect(secrets[0]).toContain(':secret:glance-sync/group/*/glance*"');
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual(
       [flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq)), flat(arnOf(stack.queues.syncDlq))].sort(),
     );
   });
 
-  it('SyncNow reads no secret, sends only to SyncQueue, describes only our schedule rules', () => {
+  it('SyncNow reads no secret, sends only to SyncQueue, touches no schedule', () => {
     const fn = stack.functions.syncNow;
     expect(actionsOf(fn, 'secretsmanager:')).toEqual([]);
     expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.sync))]);
-    expect(actionsOf(fn, 'events:')).toEqual(['events:DescribeRule']);
-    expect(resourcesFor(fn, 'events:DescribeRule')[0]).toContain(':rule/glance-sync-org-*"');
+    expect(actionsOf(fn, 'scheduler:')).toEqual([]);
   });
 
   it('OrgCheck reads only Salesforce credential secrets, and touches no table and no queue', () => {
@@ -354,10 +368,11 @@ describe('least privilege', () => {
     expect(list(bySid.SyncNow!.Action)).toEqual(['lambda:InvokeFunction']);
     expect(bySid.SyncNow!.Resource).toEqual(expect.arrayContaining([arnOf(stack.functions.syncNow), arnOf(stack.functions.orgCheck)]));
     expect(bySid.SyncNow!.Resource).toHaveLength(2);
-    expect(flat(bySid.OrgSchedules!.Resource)).toContain(':rule/glance-sync-org-*"');
-    expect(list(bySid.OrgSchedules!.Action)).toEqual(
-      expect.arrayContaining(['events:PutRule', 'events:DeleteRule', 'events:DescribeRule', 'events:PutTargets', 'events:RemoveTargets']),
-    );
+    expect(flat(bySid.OrgSchedules!.Resource)).toContain(`:schedule/${stack.stackName}-org-syncs/glance-sync-org-*"`);
+    expect(list(bySid.OrgSchedules!.Action).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']);
+    // Passing the scheduler role, to the scheduler only: an admin cannot hand it to anything else.
+    expect(bySid.PassSchedulerRole!.Resource).toEqual(arnOf(stack.orgSchedules.schedulerRole));
+    expect((bySid.PassSchedulerRole as Statement & { Condition?: unknown }).Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
     expect(flat(bySid.OrgAndGroupSecrets!.Resource)).toContain(':secret:glance-sync/*"');
     expect(bySid.OrgRecords!.Resource).toEqual(arnOf(stack.tables.orgs));
     expect(bySid.InspectDeadLetters!.Resource).toEqual([arnOf(stack.queues.eventsDlq), arnOf(stack.queues.syncDlq)]);

@@ -18,7 +18,7 @@ vi.hoisted(() => {
 
 const OTHER_GROUP = 999;
 /** Used by one test only: the processor caches each org's credentials and client, as a warm Lambda does. */
-const BAD_CREDENTIALS_ORG = '00D5g000000BaDcEAA';
+const BAD_CREDENTIALS_ORG = '00D5g000000BaDcEAK';
 
 let p: TestPipeline;
 beforeAll(async () => {
@@ -112,7 +112,7 @@ describe("one org's trouble never delays or touches another org", () => {
     expect(calls()).toEqual(before);
     const dead = (await p.receiveAll(p.resources.eventsDlqUrl)).map((m) => parseDeadLetter(m.body)!);
     expect(dead).toEqual([expect.objectContaining({ orgIds: [BAD_CREDENTIALS_ORG], sessionId: inGroup.session.id })]);
-    expect(dead[0]!.reason).toMatch(/gave up after 5 attempts: org 00D5g000000BaDcEAA: .*expired access\/refresh token/);
+    expect(dead[0]!.reason).toMatch(/gave up after 5 attempts: org 00D5g000000BaDcEAK: .*expired access\/refresh token/);
     expect(dead[0]!.reason).not.toMatch(new RegExp(`${PROD_ORG}|${SANDBOX_ORG}|${OTHER_ORG}`));
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
+import { createLocalResources, exportResourceEnv, localSchedules, type LocalResources } from '../../local/aws-resources.ts';
 import { DEMO, setUpDemo } from '../../local/demo.ts';
 import { startGlanceSim, type GlanceSim } from '../../local/glance-sim/index.ts';
 import { makeSession } from '../../local/glance-sim/sample-sessions.ts';
@@ -19,7 +19,6 @@ import { writeRuntime } from '../../local/runtime-file.ts';
 import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { DEFAULTS, ENV } from '../../shared/config.ts';
 import type { OrgAdminDeps } from '../../shared/org-admin.ts';
@@ -45,7 +44,7 @@ const admin = (): OrgAdminDeps => ({
   registry: dynamoOrgRegistry(resources.orgsTable),
   secrets: secretsManagerWriter(),
   secretPrefix: DEFAULTS.secretPrefix,
-  schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn }),
+  schedules: localSchedules(resources),
   now: () => new Date(),
 });
 
@@ -126,6 +125,8 @@ describe('every entry point runs from its bundle', () => {
       EventsDlqUrl: resources.eventsDlqUrl,
       SyncQueueArn: resources.syncQueueArn,
       SyncNowFunctionName: functions.functionNames['sync-now'],
+      ScheduleGroupName: resources.scheduleGroupName,
+      SchedulerRoleArn: resources.schedulerRoleArn,
     };
     await new CloudFormationClient({}).send(
       new CreateStackCommand({

