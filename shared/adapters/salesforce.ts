@@ -48,7 +48,10 @@ export interface SalesforceOrgClient extends OrgSalesforce {
 }
 
 function errorCodeOf(error: unknown): string {
-  const e = error as { errorCode?: string; name?: string; code?: string; cause?: { code?: string } };
+  const e = error as { errorCode?: string; name?: string; code?: string; cause?: { code?: string }; message?: string };
+  // jsforce reports a refresh that failed (our refresher gave up on a token refused twice) as a
+  // plain Error "Unable to refresh session due to: …": it is the org's login failing, not a record.
+  if (/^Unable to refresh session due to:/.test(e.message ?? '')) return 'INVALID_SESSION_ID';
   return e.errorCode ?? e.code ?? e.cause?.code ?? (e.name && /^[A-Z_]+$/.test(e.name) ? e.name : 'UNKNOWN_ERROR');
 }
 
@@ -160,7 +163,8 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
             )) as unknown as RawSaveResult[];
           } catch (error) {
             const callError = toCallError(error);
-            if (callError.kind !== 'permanent' || isSetupFault(callError.code, callError.message)) throw callError;
+            // Only a refusal with a Salesforce error code can be one record's doing; an unknown error is not split.
+            if (callError.kind !== 'permanent' || callError.code === 'UNKNOWN_ERROR' || isSetupFault(callError.code, callError.message)) throw callError;
             if (batch.length === 1) return [{ success: false, errors: [{ statusCode: callError.code, message: callError.message }] }];
             const half = Math.ceil(batch.length / 2);
             return [...(await upsertSplitting(batch.slice(0, half))), ...(await upsertSplitting(batch.slice(half)))];

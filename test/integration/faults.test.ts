@@ -94,7 +94,7 @@ describe('the crash injector hits the points that would double a Lead or a post'
     await sqsEventsQueue(queueUrl()).send(event);
     expect((await deliver(null)).crashed).toBe(false);
 
-    expect(env.sim.records(org.orgId, 'Lead').map((l) => String(l.Email))).toEqual(['Nora1@Example.net']);
+    expect(env.sim.records(org.orgId, 'Lead').map((l) => String(l.Email))).toEqual(['nora1@example.net']); // Salesforce stores email fields lower-cased
     expect(posts(event.session.id)).toEqual([expect.objectContaining({ ParentId: caseId })]);
     expect(count('Glance_Session__c')).toBe(1);
     expect(await queueDepth(queueUrl())).toBe(0);

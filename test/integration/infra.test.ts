@@ -467,7 +467,20 @@ describe('outputs', () => {
     expect(value(STACK_OUTPUTS.syncQueueArn)).toBe(flat(arnOf(stack.queues.sync)));
     expect(value(STACK_OUTPUTS.syncNowFunction)).toBe(flat({ Ref: id(stack.functions.syncNow) }));
     expect(value(STACK_OUTPUTS.orgCheckFunction)).toBe(flat({ Ref: id(stack.functions.orgCheck) }));
-    expect(Object.keys(STACK_OUTPUTS).sort()).toEqual(['eventsDlqUrl', 'eventsQueueUrl', 'orgCheckFunction', 'orgsTable', 'syncNowFunction', 'syncQueueArn', 'tracesTable', 'webhookBaseUrl']);
+    expect(value(STACK_OUTPUTS.schedulerRoleArn)).toBe(flat(stack.resolve(stack.orgSchedules.schedulerRole.roleArn)));
+    expect(value(STACK_OUTPUTS.scheduleGroupName)).toBe(flat(stack.resolve(stack.orgSchedules.groupName)));
+    expect(Object.keys(STACK_OUTPUTS).sort()).toEqual([
+      'eventsDlqUrl',
+      'eventsQueueUrl',
+      'orgCheckFunction',
+      'orgsTable',
+      'scheduleGroupName',
+      'schedulerRoleArn',
+      'syncNowFunction',
+      'syncQueueArn',
+      'tracesTable',
+      'webhookBaseUrl',
+    ]);
   });
 
   it('lets the admin policy invoke exactly the functions the CLI invokes (SyncNow, OrgCheck), and no other', () => {

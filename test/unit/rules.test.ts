@@ -34,7 +34,7 @@ describe('Create Leads for Session Guests (leadDecisions)', () => {
   it.each([
     ['a cobrowse session', sampleSession({ type: 'C' }), /screen share sessions only/],
     ['a guest without email', sampleSession({ guests: [guest('Gil', null)] }), /no email/],
-    ['an address that is not one', sampleSession({ guests: [guest('Gil', 'not-an-address')] }), /not a valid address/],
+    ['an address that is not one', sampleSession({ guests: [guest('Gil', 'not-an-address')] }), /not an address Salesforce accepts/],
     ['the host joining as a guest', sampleSession({ guests: [guest('Ana', 'ANA@example.com')] }), /host agent/],
   ])('makes no Lead for %s', (_name, session, reason) => {
     const [decision] = leadDecisions(session, org(PROD, { createLeadsForGuests: 'new_email' }));
