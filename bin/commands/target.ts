@@ -63,7 +63,7 @@ export class TargetError extends Error {
 export async function connect(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<Target> {
   const local = values.local === true || env.GLANCE_SYNC_TARGET === 'local';
   if (local && typeof values.stack === 'string') throw new UsageError('--local (or GLANCE_SYNC_TARGET=local) and --stack exclude each other');
-  const target = local ? connectLocal(env) : await connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+  const target = local ? await connectLocal(env) : await connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
   return env.GLANCE_API_URL ? { ...target, glanceApiUrl: env.GLANCE_API_URL } : target;
 }
 
