@@ -23,8 +23,8 @@ import { startTestPipeline, WEBHOOK_SECRET, type TestPipeline } from '../support
  * moto_server, the Salesforce simulator and the real handlers.
  */
 const GROUP = 24680;
-const HEALTHY = '00D5g000000HeAlEAA';
-const BROKEN = '00D5g000000BrOkEAA';
+const HEALTHY = '00D5g000000HeAlEAK';
+const BROKEN = '00D5g000000BrOkEAK';
 
 let p: TestPipeline;
 let api: Awaited<ReturnType<typeof startLocalHttpApi>>;
@@ -133,7 +133,7 @@ describe('health at a glance', () => {
       lastError: '2026-11-22T14:14:09Z sync run run-1: Glance answered 503',
     });
     const shown = await cli('orgs', 'show', HEALTHY);
-    expect(shown.stdout).toMatch(/dead letters:\s+1 waiting \(glance-sync dlq list --org 00D5g000000HeAlEAA\)/);
+    expect(shown.stdout).toMatch(/dead letters:\s+1 waiting \(glance-sync dlq list --org 00D5g000000HeAlEAK\)/);
     // Reading the DLQ for the count leaves the message there.
     expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(1);
   });
@@ -235,7 +235,7 @@ describe('recordMapping is checked against the org', () => {
     await p.admin.secrets.write(`glance-sync/org/${HEALTHY}/salesforce`, JSON.stringify({ authType: 'refresh_token', loginUrl: p.sim.url, clientId: 'nope', refreshToken: 'nope' }));
     const result = await cli('orgs', 'set', HEALTHY, 'recordMapping={"Case": {"ContactEmail": "user_email"}}');
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/could not check recordMapping against org 00D5g000000HeAlEAA's describe \(INVALID_GRANT.*\); fix the org's login, or save it unchecked/);
+    expect(result.stderr).toMatch(/could not check recordMapping against org 00D5g000000HeAlEAK's describe \(INVALID_GRANT.*\); fix the org's login, or save it unchecked/);
   });
 });
 
@@ -282,12 +282,12 @@ describe('orgs remove', () => {
     expect(removed.code).toBe(0);
     const warnings = removed.stderr.trim().split('\n');
     expect(warnings).toEqual([
-      expect.stringMatching(/^glance-sync: warning: 1 dead letter\(s\) for org 00D5g000000HeAlEAA stay on the DLQ and can no longer be redriven to it/),
-      expect.stringMatching(/^glance-sync: warning: sync run run-9 \(sync_now\) has been running for org 00D5g000000HeAlEAA since /),
-      expect.stringMatching(/^glance-sync: warning: org 00D5g000000HeAlEAA is paused until \S+ \(REQUEST_LIMIT_EXCEEDED\)/),
+      expect.stringMatching(/^glance-sync: warning: 1 dead letter\(s\) for org 00D5g000000HeAlEAK stay on the DLQ and can no longer be redriven to it/),
+      expect.stringMatching(/^glance-sync: warning: sync run run-9 \(sync_now\) has been running for org 00D5g000000HeAlEAK since /),
+      expect.stringMatching(/^glance-sync: warning: org 00D5g000000HeAlEAK is paused until \S+ \(REQUEST_LIMIT_EXCEEDED\)/),
       expect.stringMatching(/^glance-sync: warning: 1 session event\(s\) are on the events queue; those of groups 24680 are no longer delivered/),
     ]);
-    expect(removed.stdout).toMatch(/^removed org 00D5g000000HeAlEAA/);
+    expect(removed.stdout).toMatch(/^removed org 00D5g000000HeAlEAK/);
     expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(1);
   });
 

@@ -289,7 +289,8 @@ describe('orgs and groups against the local run', () => {
   it('orgs add refuses the other form of a registered org id, and every command finds the org by either form', async () => {
     expect((await addOrg()).code).toBe(0);
     const again = await addOrg(ORG.slice(0, 15));
-    expect(again).toMatchObject({ code: 3, stderr: `glance-sync: org ${ORG} is already registered\n` });
+    // A conflict with what exists exits 4 (issue 12).
+    expect(again).toMatchObject({ code: 4, stderr: `glance-sync: org ${ORG} is already registered\n` });
     expect(json(await cli(['orgs', 'list', '--json']))).toHaveLength(1);
     expect(json(await cli(['orgs', 'show', ORG.slice(0, 15), '--json'])).org.orgId).toBe(ORG);
     // The 18-character form is case-insensitive: its suffix says the case.
