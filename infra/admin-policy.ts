@@ -11,6 +11,7 @@ export interface OrgAdminPolicyProps {
   readonly orgsTable: Table;
   readonly tracesTable: Table;
   readonly syncNow: IFunction;
+  readonly orgCheck: IFunction;
   readonly orgSchedules: OrgSchedules;
   /** Source queues, paired with their DLQs, for inspection and redrive. */
   readonly redrive: ReadonlyArray<{ readonly queue: IQueue; readonly dlq: IQueue }>;
@@ -66,7 +67,7 @@ export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdm
       new PolicyStatement({
         sid: 'SyncNow',
         actions: ['lambda:InvokeFunction'],
-        resources: [props.syncNow.functionArn],
+        resources: [props.syncNow.functionArn, props.orgCheck.functionArn],
       }),
       new PolicyStatement({
         sid: 'InspectDeadLetters',

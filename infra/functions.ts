@@ -5,7 +5,8 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { ENV, SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/config.ts';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { ORG_HEALTH_PREFIX } from '../shared/adapters/org-pauses.ts';
+import { HEALTH_PREFIX } from '../shared/adapters/org-health-store.ts';
+import { RUN_EFFECTS_PREFIX } from '../shared/adapters/run-effects.ts';
 import { acceptWildcard, type ArnPattern, SECRETS } from './arns.ts';
 import {
   EVENTS_MAX_RECEIVE_COUNT,
@@ -32,6 +33,7 @@ export class PipelineFunctions extends Construct {
   readonly sessionProcessor: PipelineFunction;
   readonly syncRun: PipelineFunction;
   readonly syncNow: PipelineFunction;
+  readonly orgCheck: PipelineFunction;
 
   constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents }: PipelineFunctionsProps) {
     super(scope, id);
@@ -74,15 +76,24 @@ export class PipelineFunctions extends Construct {
       }),
     );
     grantTable(this.sessionProcessor, tables.orgs, TABLE_READ);
-    // It writes one kind of item there, an org's circuit-breaker state (HEALTH#{orgId}: pause,
-    // failures, probe; PutItem, UpdateItem, and the DeleteItem that ends a pause and announces Org
-    // Resumed), and nothing else: never an org, a pairing or a sync record. LeadingKeys is the
-    // partition key of every item written.
+    // It writes two kinds of item there and nothing else (never an org, a pairing or a sync run
+    // item); LeadingKeys is the partition key of every item written.
+    // HEALTH#{orgId}: the circuit breaker's PAUSE item (PutItem, UpdateItem for failures and probe
+    // claims, the DeleteItem that ends a pause and announces Org Resumed) and the org's login state
+    // and last error (conditional PutItem).
     this.sessionProcessor.addToRolePolicy(
       new PolicyStatement({
         actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [tables.orgs.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ORG_HEALTH_PREFIX}*`] } },
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HEALTH_PREFIX}*`] } },
+      }),
+    );
+    // SYNCRUN#{orgId}: what a sync run's events did, added to the run's counters (UpdateItem only).
+    this.sessionProcessor.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [tables.orgs.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_EFFECTS_PREFIX}*`] } },
       }),
     );
     pipelineEvents.grantPutEventsTo(this.sessionProcessor);
@@ -125,6 +136,14 @@ export class PipelineFunctions extends Construct {
     });
     grantTable(this.syncNow, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
     queues.sync.grantSendMessages(this.syncNow);
+
+    // The admin's role may not read an org's credentials; settings that need the org's describe
+    // (recordMapping) are checked here instead, with describe calls only.
+    this.orgCheck = new PipelineFunction(this, 'OrgCheck', {
+      name: 'org-check',
+      environment: { [ENV.secretPrefix]: SECRET_PREFIX },
+    });
+    grantSecretRead(this.orgCheck, SECRETS.orgSalesforce, "One Salesforce credential secret per org, created at runtime by the admin CLI; the org comes from the admin's request.");
   }
 }
 

@@ -25,6 +25,7 @@ export const OUTPUTS = {
   sessionProcessorFunctionName: 'SessionProcessorFunctionName',
   syncRunFunctionName: 'SyncRunFunctionName',
   syncNowFunctionName: 'SyncNowFunctionName',
+  orgCheckFunctionName: 'OrgCheckFunctionName',
   alarmTopicArn: 'AlarmTopicArn',
   orgAdminPolicyArn: 'OrgAdminPolicyArn',
   scheduleGroupName: 'ScheduleGroupName',
@@ -76,12 +77,14 @@ export class GlanceSalesforceSyncStack extends Stack {
         SessionProcessor: this.functions.sessionProcessor,
         SyncRun: this.functions.syncRun,
         SyncNow: this.functions.syncNow,
+        OrgCheck: this.functions.orgCheck,
       },
     });
     this.adminPolicy = createOrgAdminPolicy(this, 'OrgAdminPolicy', {
       orgsTable: this.tables.orgs,
       tracesTable: this.tables.traces,
       syncNow: this.functions.syncNow,
+      orgCheck: this.functions.orgCheck,
       orgSchedules: this.orgSchedules,
       redrive: [
         { queue: this.queues.events, dlq: this.queues.eventsDlq },
@@ -108,6 +111,7 @@ export class GlanceSalesforceSyncStack extends Stack {
       SessionProcessorFunctionName: [functions.sessionProcessor.functionName, 'SessionProcessor function'],
       SyncRunFunctionName: [functions.syncRun.functionName, 'SyncRun function'],
       SyncNowFunctionName: [functions.syncNow.functionName, 'SyncNow function, invoked by the admin CLI'],
+      OrgCheckFunctionName: [functions.orgCheck.functionName, 'OrgCheck function, invoked by the admin CLI to check settings against an org'],
       AlarmTopicArn: [this.alarms.topic.topicArn, 'SNS topic receiving every alarm'],
       OrgAdminPolicyArn: [this.adminPolicy.managedPolicyArn, 'Managed policy to attach to admin CLI users or roles'],
       ScheduleGroupName: [orgSchedules.groupName, 'EventBridge Scheduler group holding one sync schedule per org'],

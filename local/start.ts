@@ -67,7 +67,10 @@ async function main(): Promise<void> {
     salesforceSimUrl: sim.url,
     glanceSimUrl: glance.url,
     webhookUrl,
+    webhookBaseUrl: `${api.url}/webhooks/glance/`,
     demoGroupId: DEMO.groupId,
+    startedAt: new Date().toISOString(),
+    pid: process.pid,
     lambdaEndpoint: functions.endpoint,
     functionNames: functions.functionNames,
   });

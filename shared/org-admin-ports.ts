@@ -13,6 +13,10 @@ export interface GroupRecord {
 export interface OrgRegistry {
   getGroup(groupId: number): Promise<GroupRecord | null>;
   putGroup(groupId: number): Promise<void>;
+  /** Every registered group, by id; includes groups registered before the group index existed once an org is paired with them. */
+  listGroups(): Promise<GroupRecord[]>;
+  /** Forgets the group (its pairings must be gone first: the caller checks). */
+  deleteGroup(groupId: number): Promise<void>;
   getOrg(orgId: string): Promise<Org | null>;
   /**
    * Writes the org and brings its group pairings in line with `org.groups`, in one transaction,

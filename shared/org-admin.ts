@@ -6,6 +6,7 @@ import { secretNames } from './secret-names.ts';
 import { salesforceCredentialsSchema, type SalesforceCredentials } from './salesforce-credentials.ts';
 import { applySettingsPatch, settingChanges, type SettingChange, type SettingsPatch } from './org-settings.ts';
 import { describeIssues } from './session.ts';
+import type { RecordMapping } from './org.ts';
 import { defaultSettings, orgSchema, salesforceOrgIdSchema, type Org } from './org.ts';
 import { formatPackageProblems, type PackageProblem } from './org-package-check.ts';
 import { sameSalesforceId } from './salesforce-id.ts';
@@ -19,6 +20,12 @@ export interface OrgAdminDeps {
   /** Keeps each org's EventBridge rule in line with its Sync Frequency. */
   schedules: OrgSchedules;
   now(): Date;
+  /**
+   * Why the org cannot use this record mapping, from its describe (signed in with the org's stored
+   * credentials, somewhere allowed to read them); empty when it can. Absent: mappings are saved
+   * after the syntax check only.
+   */
+  checkRecordMapping?(orgId: string, mapping: RecordMapping): Promise<string[]>;
   /**
    * Logs in to Salesforce with the credentials and compares the org with the package (the CLI
    * wires it to the real login and describe). Without it, credentials are stored untested.
@@ -138,6 +145,25 @@ export async function retireGroupSecret(deps: GroupSecretDeps, groupId: number):
   }
 }
 
+/**
+ * Stops accepting webhooks for a group: forgets it and schedules its signing secret for deletion
+ * (recoverable for 7 days). Refused while orgs are paired with it, since they would silently stop
+ * receiving its sessions.
+ */
+export async function removeGroup(deps: Pick<OrgAdminDeps, 'registry' | 'secrets' | 'secretPrefix'>, groupId: number): Promise<void> {
+  if (!(await deps.registry.getGroup(groupId))) throw new AdminError(`group ${groupId} is not registered`, 'not_found');
+  const paired = await deps.registry.orgsForGroup(groupId);
+  if (paired.length) {
+    throw new AdminError(
+      `group ${groupId} is paired with ${paired.map((o) => o.orgId).join(', ')}: unpair first (glance-sync orgs unpair ${paired[0]!.orgId} ${groupId})`,
+      'conflict',
+    );
+  }
+  await deps.registry.deleteGroup(groupId);
+  await deps.secrets.remove(secretNames.groupWebhook(deps.secretPrefix, groupId));
+  await deps.secrets.remove(secretNames.groupGlance(deps.secretPrefix, groupId));
+}
+
 export const newOrgInputSchema = z.strictObject({
   orgId: salesforceOrgIdSchema,
   name: z.string().min(1).max(255),
@@ -217,7 +243,7 @@ export async function addOrg(
   const existing = await deps.registry.getOrg(parsed.data.orgId);
   if (existing) {
     const given = input.orgId === existing.orgId ? '' : ` (${input.orgId} is the same org)`;
-    throw new AdminError(`org ${parsed.data.orgId} is already registered${given}`);
+    throw new AdminError(`org ${parsed.data.orgId} is already registered${given}`, 'conflict');
   }
   await verifySalesforce(deps, parsed.data.orgId, creds, options);
   const now = deps.now().toISOString();
@@ -233,6 +259,12 @@ export async function addOrg(
     updatedAt: now,
   });
   await deps.secrets.write(secretNames.orgSalesforce(deps.secretPrefix, org.orgId), JSON.stringify(creds));
+  try {
+    await checkRecordMapping(deps, org.orgId, org.settings.recordMapping);
+  } catch (error) {
+    await deps.secrets.remove(secretNames.orgSalesforce(deps.secretPrefix, org.orgId)).catch(() => undefined);
+    throw error;
+  }
   await deps.registry.saveOrg(org, null);
   try {
     await deps.schedules.apply(org);
@@ -285,6 +317,10 @@ export interface SettingsUpdate {
  * failed earlier call left behind.
  */
 export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: SettingsPatch): Promise<SettingsUpdate> {
+  if (patch && typeof patch === 'object' && 'recordMapping' in patch) {
+    const current = await requireOrg(deps, orgId);
+    await checkRecordMapping(deps, orgId, applySettingsPatch(current.settings, patch).recordMapping);
+  }
   const { before, after } = await changeOrg(deps, orgId, (org) => {
     const settings = applySettingsPatch(org.settings, patch);
     if (org.settings.sso.mode === 'none' && settings.sso.mode !== 'none' && org.groups.length > 1) {
@@ -304,6 +340,21 @@ export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: S
     }
   }
   return { org: after, changes: settingChanges(before.settings, after.settings) };
+}
+
+/**
+ * Refuses a mapping the org's describe says cannot work (an object Glance_Session__c has no lookup
+ * on, a missing or unfilterable field): saved, it would relate nothing or dead-letter every match.
+ */
+async function checkRecordMapping(deps: Pick<OrgAdminDeps, 'checkRecordMapping'>, orgId: string, mapping: RecordMapping): Promise<void> {
+  if (!deps.checkRecordMapping || Object.keys(mapping).length === 0) return;
+  let problems: string[];
+  try {
+    problems = await deps.checkRecordMapping(orgId, mapping);
+  } catch (error) {
+    throw new Error(`could not check recordMapping against org ${orgId}'s describe (${(error as Error).message}); fix the org's login, or save it unchecked`, { cause: error });
+  }
+  if (problems.length) throw new AdminError(problems.join('; '));
 }
 
 /** Replaces the org's Salesforce credentials, e.g. after rotating a connected app's certificate. */

@@ -95,6 +95,11 @@ export const sessionEventSchema = z.strictObject({
   /** How many times this org's share was tried already, and since when it waits. */
   attempt: z.number().int().min(0).max(1000).optional(),
   waitingSince: isoInstant.optional(),
+  /**
+   * The sync run that queued the event (pulled activity only): the processor attributes what the
+   * event did in that run's org to the run, for Sync History.
+   */
+  syncRun: z.strictObject({ orgId: z.string().regex(/^00D[a-zA-Z0-9]{12,15}$/), runId: z.string().min(1).max(200) }).optional(),
 });
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 

@@ -1,9 +1,9 @@
 import { AdminError } from '../../shared/admin-error.ts';
 import { pairOrg, unpairOrg, updateSettings } from '../../shared/org-admin.ts';
-import { formatSettingValue, parseSettingAssignments, SETTING_RULES } from '../../shared/org-settings.ts';
+import { formatSettingValue, SETTING_RULES } from '../../shared/org-settings.ts';
 import { adminDeps } from './deps.ts';
 import { when } from './output.ts';
-import { EXIT, type CommandSpec } from './spec.ts';
+import { EXIT, settingsFromArgs, type CommandSpec } from './spec.ts';
 
 export const orgsSet: CommandSpec = {
   path: 'orgs set',
@@ -22,12 +22,14 @@ export const orgsSet: CommandSpec = {
     '  glance-sync orgs set 00D5g000000AbCdEAK sso.mode=login_key sso.loginKeyLifetimeSeconds=3600',
     '',
     'An org with SSO on may be paired with one Glance group only.',
+    "recordMapping is checked against the org's describe (signing in with its stored credentials): each object must be one Glance_Session__c has a lookup on, each field must exist and be filterable.",
   ].join('\n'),
+  options: { unchecked: { type: 'boolean', description: "save recordMapping without checking it against the org's describe (org unreachable)" } },
   positionals: { min: 2, max: Infinity },
-  async run({ positionals, io, target }) {
+  async run({ values, positionals, io, target }) {
     const [orgId, ...assignments] = positionals as [string, ...string[]];
-    const patch = parseSettingAssignments(assignments);
-    const deps = adminDeps(await target());
+    const patch = settingsFromArgs(assignments);
+    const deps = adminDeps(await target(), { checked: values.unchecked !== true });
     const { org, changes } = await updateSettings(deps, orgId, patch);
     if (changes.length === 0) io.stdout.write(`org ${orgId}: no setting changed\n`);
     for (const change of changes) {

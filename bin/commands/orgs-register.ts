@@ -1,10 +1,18 @@
 import type { SalesforceCredentials } from '../../shared/salesforce-credentials.ts';
 import { addOrg, removeOrg, setSalesforceCredentials } from '../../shared/org-admin.ts';
-import { parseSettingAssignments, SETTING_RULES } from '../../shared/org-settings.ts';
-import { adminDeps } from './deps.ts';
+import { SETTING_RULES } from '../../shared/org-settings.ts';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { sqs } from '../../shared/adapters/aws-clients.ts';
+import { listDeadLetters } from '../../shared/adapters/dead-letter-queue.ts';
+import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { MAX_SCAN } from '../../shared/dead-letter-admin.ts';
+import type { Org } from '../../shared/org.ts';
+import { adminDeps, syncHistory } from './deps.ts';
+import { deadLettersFor } from './health.ts';
+import type { Target } from './target.ts';
 import { readJsonSecretFile } from './files.ts';
 import { keyValues, when } from './output.ts';
-import { EXIT, optionalString, requireString, UsageError, type CommandSpec } from './spec.ts';
+import { EXIT, optionalString, requireString, settingsFromArgs, UsageError, type CommandSpec } from './spec.ts';
 
 const SKIP_CHECK_OPTION = {
   'skip-check': { type: 'boolean' as const, description: 'store the Salesforce credentials without testing the login or checking the org' },
@@ -45,7 +53,7 @@ export const orgsAdd: CommandSpec = {
     const name = requireString(values, 'name');
     const environment = requireString(values, 'environment');
     const credentialsFile = requireString(values, 'credentials-file');
-    const settings = parseSettingAssignments(assignments);
+    const settings = settingsFromArgs(assignments);
     const credentials = readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials;
     const deps = adminDeps(await target());
     const org = await addOrg(
@@ -104,7 +112,9 @@ export const orgsRemove: CommandSpec = {
   brief: 'remove an org, its pairings, schedule and secrets',
   usage: 'orgs remove ORG --yes',
   summary:
-    "Removes the org: its settings, its group pairings, its sync schedule and its secrets (Secrets Manager keeps them recoverable for 7 days). Its sync history is kept. Refused without --yes.",
+    "Removes the org: its settings, its group pairings, its sync schedule and its secrets (Secrets Manager keeps them recoverable for 7 days). Its sync history is kept. Refused without --yes. Warns first about what is still on its way to the org: dead letters, a sync run in progress, events waiting on the queue, a pause holding its sessions back.",
+  details:
+    "After the removal, the org's dead letters can no longer be redriven to it, and its events still on the queue are no longer delivered to it (nothing is written to an org that is not registered).",
   options: { yes: { type: 'boolean', description: 'confirm the removal' } },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io, target }) {
@@ -112,10 +122,42 @@ export const orgsRemove: CommandSpec = {
     if (values.yes !== true) {
       throw new UsageError(`refusing to remove org ${orgId} without --yes (removes its settings, pairings, schedule and secrets)`);
     }
-    const org = await removeOrg(adminDeps(await target()), orgId);
+    const t = await target();
+    const deps = adminDeps(t);
+    const existing = await deps.registry.getOrg(orgId);
+    if (existing) for (const warning of await workInFlight(t, existing)) io.stderr.write(`glance-sync: warning: ${warning}\n`);
+    const org = await removeOrg(deps, orgId);
     io.stdout.write(
       `removed org ${org.orgId} (${org.name}): settings, pairings${org.groups.length ? ` with groups ${org.groups.join(', ')}` : ''}, schedule and secrets\n`,
     );
     return EXIT.ok;
   },
 };
+
+/** What is still on its way to the org, for the removal's warnings. */
+async function workInFlight(t: Target, org: Org): Promise<string[]> {
+  const warnings: string[] = [];
+  const [deadLetters, lease, pauses, depth] = await Promise.all([
+    listDeadLetters(t.eventsDlqUrl, { limit: MAX_SCAN, sourceQueueUrl: t.eventsQueueUrl }),
+    syncHistory(t).currentLease(org.orgId, new Date()),
+    dynamoOrgPauses(t.orgsTable).pausedOrgs([org.orgId]),
+    queueDepth(t.eventsQueueUrl),
+  ]);
+  const mine = deadLettersFor(org, deadLetters);
+  if (mine.length) warnings.push(`${mine.length} dead letter(s) for org ${org.orgId} stay on the DLQ and can no longer be redriven to it (glance-sync dlq list --org ${org.orgId})`);
+  if (lease) warnings.push(`sync run ${lease.runId} (${lease.trigger}) has been running for org ${org.orgId} since ${lease.acquiredAt}; what it queues is no longer delivered to the org`);
+  const pause = pauses.get(org.orgId);
+  if (pause) warnings.push(`org ${org.orgId} is paused until ${pause.until} (${pause.reason}); its sessions waiting for the pause to end are dropped`);
+  if (depth > 0 && org.groups.length) {
+    warnings.push(`${depth} session event(s) are on the events queue; those of groups ${org.groups.join(', ')} are no longer delivered to org ${org.orgId}`);
+  }
+  return warnings;
+}
+
+async function queueDepth(queueUrl: string): Promise<number> {
+  const out = await sqs().send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+  );
+  const a = out.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+}

@@ -8,6 +8,7 @@ import { orgProblems, webhooksRecent, type OrgFacts } from '../../shared/org-rea
 import type { Org } from '../../shared/org.ts';
 import { nextScheduledSync } from '../../shared/schedule.ts';
 import { adminDeps } from './deps.ts';
+import { orgsHealth } from './health.ts';
 import { keyValues, printJson, table, when } from './output.ts';
 import { EXIT, JSON_OPTION, type CommandSpec } from './spec.ts';
 
@@ -16,15 +17,20 @@ const nextSync = (org: Org, now = new Date()) =>
 
 export const orgsList: CommandSpec = {
   path: 'orgs list',
-  brief: 'list orgs with groups, frequency and next sync',
+  brief: 'list orgs with their health, groups and next sync',
   usage: 'orgs list [--json]',
-  summary: 'Lists the registered orgs with their groups, sync frequency and next scheduled sync.',
+  summary:
+    'Lists the registered orgs with their health (login ok or failing, last sync, paused, dead letters waiting), groups, sync frequency and next scheduled sync. orgs show ORG tells since when and why.',
+  details:
+    'HEALTH is ok; failing (Salesforce or Glance refuses the login); paused (the org waits for its API allowance); attention (dead letters waiting or the last sync failed); unknown (nothing delivered yet).',
   options: JSON_OPTION,
   positionals: { min: 0, max: 0 },
   async run({ values, io, target }) {
-    const orgs = await adminDeps(await target()).registry.listOrgs();
+    const t = await target();
+    const orgs = await adminDeps(t).registry.listOrgs();
+    const health = await orgsHealth(t, orgs);
     if (values.json) {
-      printJson(io.stdout, orgs.map((org) => ({ ...org, nextScheduledSync: nextSync(org) })));
+      printJson(io.stdout, orgs.map((org) => ({ ...org, nextScheduledSync: nextSync(org), health: health.get(org.orgId) })));
       return EXIT.ok;
     }
     if (orgs.length === 0) {
@@ -33,8 +39,22 @@ export const orgsList: CommandSpec = {
     }
     io.stdout.write(
       table(
-        ['ORG ID', 'NAME', 'ENVIRONMENT', 'GROUPS', 'SYNC', 'NEXT SYNC'],
-        orgs.map((o) => [o.orgId, o.name, o.environment, o.groups.join(',') || '-', o.settings.syncFrequency, when(nextSync(o))]),
+        ['ORG ID', 'NAME', 'ENVIRONMENT', 'HEALTH', 'SALESFORCE LOGIN', 'LAST SYNC', 'DEAD LETTERS', 'GROUPS', 'SYNC', 'NEXT SYNC'],
+        orgs.map((o) => {
+          const h = health.get(o.orgId)!;
+          return [
+            o.orgId,
+            o.name,
+            o.environment,
+            h.status,
+            h.salesforceLogin.replace(/: .*$/, ''),
+            h.lastSync.replace(/: .*$/, ''),
+            String(h.deadLetters),
+            o.groups.join(',') || '-',
+            o.settings.syncFrequency,
+            when(nextSync(o)),
+          ];
+        }),
       ),
     );
     return EXIT.ok;
@@ -86,9 +106,10 @@ export const orgsShow: CommandSpec = {
       ...(pause ? [`paused until ${pause.until}: ${pause.reason}`] : []),
       ...orgProblems({ org, schedule, syncQueueArn: t.syncQueueArn, secrets, groups, now }),
     ];
+    const health = (await orgsHealth(t, [org])).get(org.orgId)!;
     if (values.json) {
       const withRecency = Object.fromEntries(Object.entries(groups).map(([id, g]) => [id, { ...g, webhooksRecent: webhooksRecent(g.lastWebhookAt, now) }]));
-      printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, groups: withRecency, pause, problems });
+      printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, groups: withRecency, pause, problems, health });
       return EXIT.ok;
     }
     io.stdout.write(
@@ -107,6 +128,19 @@ export const orgsShow: CommandSpec = {
         ]),
         ['updated at', when(org.updatedAt)],
       ]),
+    );
+    io.stdout.write(
+      `\nhealth: ${health.status}\n${keyValues(
+        [
+          ['Salesforce login', health.salesforceLogin],
+          ['Glance login', health.glanceLogin],
+          ['last sync', health.lastSync],
+          ['paused', health.paused],
+          ['dead letters', health.deadLetters ? `${health.deadLetters} waiting (glance-sync dlq list --org ${org.orgId})` : '0'],
+          ['last error', health.lastError],
+        ],
+        '  ',
+      )}`,
     );
     io.stdout.write(`\nsettings:\n${keyValues(flattenSettings(org.settings).map(([k, v]) => [k, formatSettingValue(v)]), '  ')}`);
     if (problems.length) io.stdout.write(`\nproblems:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);

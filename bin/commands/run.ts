@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminError } from '../../shared/admin-error.ts';
 import { canonicalOrgId } from '../../shared/org.ts';
-import { groupsAdd, groupsCredentials, groupsRetireSecret, groupsRotateSecret } from './groups.ts';
+import { groupsAdd, groupsCredentials, groupsList, groupsRemove, groupsRetireSecret, groupsRotateSecret, groupsShow } from './groups.ts';
 import { orgsPair, orgsSet, orgsUnpair } from './orgs-change.ts';
 import { orgsAdd, orgsCredentials, orgsRemove } from './orgs-register.ts';
 import { orgsList, orgsShow } from './orgs-view.ts';
@@ -12,10 +12,10 @@ import { dlqList, dlqRedrive } from './dlq.ts';
 import { debug } from './debug.ts';
 import { connect } from './target.ts';
 
-const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsCheck, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, groupsCredentials, groupsRotateSecret, groupsRetireSecret, syncNow, history, debug, dlqList, dlqRedrive];
+const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsCheck, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, groupsCredentials, groupsList, groupsShow, groupsRemove, groupsRotateSecret, groupsRetireSecret, syncNow, history, debug, dlqList, dlqRedrive];
 const GROUPS: Record<string, string> = {
   orgs: 'Salesforce orgs: registration, settings, group pairings, schedules',
-  groups: 'Glance groups: webhook registration',
+  groups: 'Glance groups: webhook registration, paired orgs, webhook URLs and secrets',
   dlq: 'dead session events: inspection and redrive',
 };
 
@@ -63,7 +63,7 @@ function report(error: unknown, io: Required<CliIo>, spec: CommandSpec): number 
   }
   if (error instanceof AdminError) {
     io.stderr.write(`glance-sync: ${message}\n`);
-    return error.code === 'conflict' ? EXIT.failure : EXIT.invalid;
+    return error.code === 'conflict' ? EXIT.conflict : EXIT.invalid;
   }
   const name = (error as { name?: string }).name;
   const prefix = name && !['Error', 'TargetError', 'RuntimeFileError'].includes(name) ? `${name}: ` : '';

@@ -9,6 +9,8 @@ import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
 import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
+import { dynamoRunEffects } from '../../shared/adapters/run-effects.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
@@ -29,12 +31,15 @@ const announce = (event: PipelineEvent) =>
   events().publish([event]).catch((error: Error) => logger.warn('could not publish a pipeline event', { detailType: event.detailType, error: error.message }));
 /** Logged-in clients kept across invocations; each invocation passes its own retry deadline. */
 let salesforceClients: ReturnType<typeof salesforceClientCache> | undefined;
+/** Kept across invocations: it remembers what it recorded, so a warm container writes changes only. */
+let health: ReturnType<typeof dynamoOrgHealth> | undefined;
 
 export async function processEvents(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
   const clients = (salesforceClients ??= salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix)));
   // Leave time to report the outcome: retries inside the batch stop before the Lambda would.
   const deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - PROCESSOR_REPORT_MARGIN_MS : 30_000);
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
+  health ??= dynamoOrgHealth(requireEnv('orgsTable'));
   const eventsQueue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
   const outcome = await processSessionBatch(
     event.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1') })),
@@ -62,6 +67,8 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       leaseMs: PROCESSOR_LEASE_MS,
       chatterLeaseMs: PROCESSOR_LEASE_MS,
       traces: dynamoTraceStore(requireEnv('tracesTable')),
+      health,
+      runEffects: dynamoRunEffects(requireEnv('orgsTable')),
       log: fromPowertools(logger),
     },
   );

@@ -10,6 +10,7 @@ import { syncRequestSchema } from '../../shared/sync/sync-request.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
@@ -23,6 +24,7 @@ import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shar
 const logger = new Logger({ serviceName: 'sync-run' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-run' });
 const secrets = cachedSecretReader();
+let health: ReturnType<typeof dynamoOrgHealth> | undefined;
 // Read at first use: tests and the local run set the environment after importing the handler.
 const events = () => pipelineEventsFromEnv();
 
@@ -47,6 +49,7 @@ export function syncRunDeps(context?: LambdaContext): SyncRunDeps {
     deadLetter: (message, reason) => sqsDeadLetters(requireEnv('eventsDlqUrl'))(message, reason),
     now: () => new Date(),
     log: fromPowertools(logger),
+    health: (health ??= dynamoOrgHealth(requireEnv('orgsTable'))),
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
   };
 }

@@ -1,14 +1,15 @@
 import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
+import { HEALTH_PREFIX } from './org-health-store.ts';
 import type { OrgHealth, OrgPause, OrgPauses, PauseKind } from '../processing/session-processing.ts';
 
 /**
- * Where an org's pause lives: HEALTH#{orgId}/PAUSE, a partition of its own rather than beside the
- * org item (ORG#{orgId}/ORG, which admins write with optimistic locking), so the processor's IAM
- * grant can be limited to HEALTH#* partitions (dynamodb:LeadingKeys) and can never overwrite an org.
+ * Where an org's circuit breaker lives: HEALTH#{orgId}/PAUSE, in the org's health partition beside
+ * its login state and last error (org-health-store.ts: LOGIN#salesforce, LOGIN#glance, ERROR),
+ * rather than beside the org item (ORG#{orgId}/ORG, which admins write with optimistic locking), so
+ * the processor's IAM grant can be limited to HEALTH#* partitions (dynamodb:LeadingKeys).
  */
-export const ORG_HEALTH_PREFIX = 'HEALTH#';
-export const orgHealthKey = (orgId: string) => ({ pk: `${ORG_HEALTH_PREFIX}${orgId}`, sk: 'PAUSE' });
+export const orgHealthKey = (orgId: string) => ({ pk: `${HEALTH_PREFIX}${orgId}`, sk: 'PAUSE' });
 
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
@@ -45,7 +46,7 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now,
       let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => orgHealthKey(id));
       while (keys && keys.length) {
         const out: BatchGetCommandOutput = await dynamo().send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }));
-        for (const item of out.Responses?.[tableName] ?? []) result.set(String(item.pk).slice(ORG_HEALTH_PREFIX.length), readHealth(item));
+        for (const item of out.Responses?.[tableName] ?? []) result.set(String(item.pk).slice(HEALTH_PREFIX.length), readHealth(item));
         keys = out.UnprocessedKeys?.[tableName]?.Keys;
       }
     }

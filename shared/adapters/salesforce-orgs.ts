@@ -17,7 +17,7 @@ import { SalesforceCallError } from '../salesforce-errors.ts';
 export function salesforceClientCache(secrets: SecretReader, secretPrefix: string, retry: RetryPolicy = SALESFORCE_RETRY) {
   const clients = new Map<string, Promise<SalesforceOrgClient>>();
   const reread = new Set<string>();
-  const salesforceFor = async (org: Org, deadline: () => number): Promise<SalesforceOrgClient> => (await loggedIn(org)).withDeadline(deadline);
+  const salesforceFor = async (org: Pick<Org, 'orgId'>, deadline: () => number): Promise<SalesforceOrgClient> => (await loggedIn(org)).withDeadline(deadline);
   return Object.assign(salesforceFor, {
     forget(orgId: string): void {
       clients.delete(orgId);
@@ -25,7 +25,7 @@ export function salesforceClientCache(secrets: SecretReader, secretPrefix: strin
     },
   });
 
-  function loggedIn(org: Org): Promise<SalesforceOrgClient> {
+  function loggedIn(org: Pick<Org, 'orgId'>): Promise<SalesforceOrgClient> {
     let client = clients.get(org.orgId);
     if (!client) {
       const fresh = reread.delete(org.orgId);

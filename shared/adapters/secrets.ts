@@ -137,3 +137,21 @@ export async function secretExists(name: string): Promise<boolean> {
     throw error;
   }
 }
+
+/**
+ * A secret's metadata (never its value): when it was made and last changed, and how many versions
+ * carry AWSCURRENT or AWSPREVIOUS (two while a rotation keeps the old value valid). Null when it
+ * is not stored. DescribeSecret only: admins need no GetSecretValue for it.
+ */
+export async function secretMetadata(name: string): Promise<{ createdAt: string | null; changedAt: string | null; stagedVersions: number } | null> {
+  try {
+    const out = await secretsManager().send(new DescribeSecretCommand({ SecretId: name }));
+    if (out.DeletedDate) return null;
+    const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
+    const staged = Object.values(out.VersionIdsToStages ?? {}).filter((stages) => stages.includes('AWSCURRENT') || stages.includes('AWSPREVIOUS')).length;
+    return { createdAt: iso(out.CreatedDate), changedAt: iso(out.LastChangedDate ?? out.CreatedDate), stagedVersions: staged };
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return null;
+    throw error;
+  }
+}

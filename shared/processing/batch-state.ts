@@ -1,5 +1,6 @@
 import type { QueuedMessage } from '../dead-letter.ts';
 import type { SessionEvent } from '../session.ts';
+import { noRunEffects, type RunEffects } from '../sync/run-effects.ts';
 
 /*
  * What the phases of processSessionBatch hand each other. Internal to shared/processing/.
@@ -12,9 +13,16 @@ export interface Claimed {
   occurredAt: string;
 }
 
+/** What a written session did in an org: its record created or updated, Leads made, a Chatter post. */
+export interface WriteEffects {
+  record: 'created' | 'updated';
+  leadsCreated: number;
+  chatterPosted: boolean;
+}
+
 /** What happened to one session in one org paired with its group. */
 export type OrgOutcome = { orgId: string } & (
-  | { kind: 'ok' }
+  | { kind: 'ok'; effects?: WriteEffects }
   | { kind: 'skipped'; reason: string }
   | { kind: 'permanent' | 'transient'; reason: string }
   /**
@@ -46,6 +54,8 @@ export interface SessionWrite {
 export interface Tally {
   /** Message ids handed back to SQS. */
   retry: string[];
+  /** By `${orgId} ${runId}`: what this batch's events did for the sync runs that queued them. */
+  runs: Map<string, { orgId: string; runId: string; effects: RunEffects }>;
   counts: {
     applied: number;
     duplicate: number;
@@ -60,5 +70,27 @@ export interface Tally {
 
 export const emptyTally = (): Tally => ({
   retry: [],
+  runs: new Map(),
   counts: { applied: 0, duplicate: 0, stale: 0, busy: 0, deadLettered: 0, retried: 0, deferred: 0, skippedOrgs: 0 },
 });
+
+/** The fate of one event, for the sync run that queued it (nothing when no run did). */
+export type EventFate = { kind: 'written'; effects: WriteEffects } | { kind: 'unchanged' } | { kind: 'failed' };
+
+export function attributeToRun(tally: Tally, event: SessionEvent, fate: EventFate): void {
+  const run = event.syncRun;
+  if (!run) return;
+  const key = `${run.orgId} ${run.runId}`;
+  const entry = tally.runs.get(key) ?? { orgId: run.orgId, runId: run.runId, effects: noRunEffects() };
+  const e = entry.effects;
+  e.processed++;
+  if (fate.kind === 'failed') e.failed++;
+  else if (fate.kind === 'unchanged') e.unchanged++;
+  else {
+    if (fate.effects.record === 'created') e.recordsCreated++;
+    else e.recordsUpdated++;
+    e.leadsCreated += fate.effects.leadsCreated;
+    if (fate.effects.chatterPosted) e.chatterPosts++;
+  }
+  tally.runs.set(key, entry);
+}

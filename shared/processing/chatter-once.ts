@@ -32,6 +32,8 @@ export interface ChatterWork {
   link: LinkDecision;
   /** What happened to the post, for the Debug Mode trace. */
   chatter: string;
+  /** Whether this attempt made the post (for Sync History's counts). */
+  posted: boolean;
   /** `setup`: the org lacks what the package declares; `wait`: try again at `retryAt` (epoch ms) without counting a failed attempt. */
   problems: Array<{ kind: 'setup' | 'permanent' | 'transient' | 'wait'; reason: string; retryAt?: number }>;
   /** The first version of the session the pipeline took was live: its post is due even if it has ended since. */
@@ -123,6 +125,7 @@ async function settlePosts(posted: Wanted[], results: PostResult[], deps: Chatte
     if (result.ok) {
       await deps.ledger.completeEffect(x.key, result.id);
       x.w.chatter = `posted ${result.id} on ${x.post.subjectId}`;
+      x.w.posted = true;
     } else {
       await deps.ledger.releaseEffect(x.key);
       const reason = result.faults.map(describeFault).join('; ');

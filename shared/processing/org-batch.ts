@@ -10,6 +10,7 @@ import { chunkForIn, soqlName, soqlStringList } from '../soql.ts';
 import type { DebugTrace } from '../debug-trace.ts';
 import type { Log } from '../log.ts';
 import { postToChatterOnce, type ChatterOnceDeps, type ChatterWork } from './chatter-once.ts';
+import type { WriteEffects } from './batch-state.ts';
 
 export type RecordResult = { ok: true; id: string; created: boolean } | { ok: false; faults: SalesforceFault[] };
 export type PostResult = { ok: true; id: string } | { ok: false; faults: SalesforceFault[] };
@@ -35,7 +36,10 @@ export interface OrgBatchItem {
  * `setup`: the org lacks a field, flag or permission the package declares (pause the org, do not retry).
  * `wait`: nothing failed, but something must happen later (a Chatter claim another attempt holds until `retryAt`).
  */
-export type ItemOutcome = { kind: 'ok' } | { kind: 'setup' | 'permanent' | 'transient'; reason: string } | { kind: 'wait'; reason: string; retryAt: number };
+export type ItemOutcome =
+  | { kind: 'ok'; effects: WriteEffects }
+  | { kind: 'setup' | 'permanent' | 'transient'; reason: string }
+  | { kind: 'wait'; reason: string; retryAt: number };
 
 export interface OrgBatchDeps extends ChatterOnceDeps {
   log: Log;
@@ -45,6 +49,8 @@ interface Work extends ChatterWork {
   item: OrgBatchItem;
   leadNotes: string[];
   leadId: string | null;
+  /** Leads this attempt created (not those an earlier attempt made). */
+  leadsCreated: number;
   /** What was cut or left out to fit the org's fields, and why. */
   valueNotes: string[];
 }
@@ -114,8 +120,10 @@ export async function applyOrgBatch(
     link: { linked: false, reason: 'not related' },
     leadNotes: [],
     leadId: null,
+    leadsCreated: 0,
     valueNotes: [],
     chatter: 'not considered',
+    posted: false,
     problems: [],
     reachedLive: item.reachedLive ?? !hasEnded(item.event.session),
   }));
@@ -159,7 +167,7 @@ export async function applyOrgBatch(
   const recorded = work.filter((w, i) => sessionResults[i]?.ok);
   await postToChatterOnce(org, recorded, sf, deps);
 
-  const outcomes = work.map((w): ItemOutcome => {
+  const outcomes = work.map((w, i): ItemOutcome => {
     const setup = w.problems.filter((p) => p.kind === 'setup');
     if (setup.length) return { kind: 'setup', reason: setup.map((p) => p.reason).join('; ') };
     const permanent = w.problems.filter((p) => p.kind === 'permanent');
@@ -168,7 +176,8 @@ export async function applyOrgBatch(
     if (transient.length) return { kind: 'transient', reason: transient.map((p) => p.reason).join('; ') };
     const waits = w.problems.filter((p) => p.kind === 'wait');
     if (waits.length) return { kind: 'wait', reason: waits.map((p) => p.reason).join('; '), retryAt: Math.max(...waits.map((p) => p.retryAt ?? 0)) };
-    return { kind: 'ok' };
+    const record = sessionResults[i] as Extract<RecordResult, { ok: true }>;
+    return { kind: 'ok', effects: { record: record.created ? 'created' : 'updated', leadsCreated: w.leadsCreated, chatterPosted: w.posted } };
   });
   const traces = org.settings.debugMode
     ? work.map((w, i): DebugTrace => ({
@@ -310,6 +319,7 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<v
     const who = `guest ${owner.guest + 1}`;
     if (result?.ok) {
       owner.w.leadNotes.push(`${who}: Lead ${result.id} ${result.created ? 'created' : 'already made by an earlier attempt'}`);
+      if (result.created) owner.w.leadsCreated++;
       owner.w.leadId ??= result.id;
     } else if (result && result.faults.some((f) => f.code === 'DUPLICATES_DETECTED')) {
       owner.w.leadNotes.push(`${who}: no Lead, the org's duplicate rule matched an existing record`);

@@ -6,6 +6,7 @@ import { applyOrgBatch, type ItemOutcome, type OrgBatchItem, type OrgSalesforce 
 import type { Claimed, OrgOutcome, SessionWrite, Tally } from './batch-state.ts';
 import { describePause, nextPause, PROBE_BUSY_WAIT_MS, TRIP_AFTER_FAILURES } from './circuit-breaker.ts';
 import type { OrgHealth, OrgPause, PauseKind, ProcessorDeps } from './session-processing.ts';
+import { isLoginFailureCode, noHealthRecorder } from '../org-health.ts';
 
 interface OrgShare {
   org: Org;
@@ -90,24 +91,47 @@ function watching(sf: OrgSalesforce, errors: SalesforceCallError[]): OrgSalesfor
   };
 }
 
-/** Writes one org's share and feeds the breaker; never throws: a failed call becomes an outcome for every session in it. */
+/**
+ * Writes one org's share, records the org's login state and last error for `orgs show`, and feeds
+ * the breaker (`health`: what it knew of the org); never throws: a failed call becomes an outcome
+ * for every session in it.
+ */
 async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | null, deps: ProcessorDeps): Promise<OrgOutcome[]> {
+  const recorder = deps.health ?? noHealthRecorder;
+  // Recorded on every delivery (the recorder writes only changes), so failing credentials show at once.
+  const record = (write: Promise<void>) => write.catch((error: Error) => deps.log.warn('could not record org health', { orgId: org.orgId, error: error.message }));
+  let loginRecorded = false;
   const errors: SalesforceCallError[] = [];
   let outcomes: ItemOutcome[];
   let usage: ReturnType<Awaited<ReturnType<ProcessorDeps['salesforceFor']>>['apiUsage']> = null;
   try {
-    const salesforce = await deps.salesforceFor(org);
+    const salesforce = await deps.salesforceFor(org).catch(async (error: unknown) => {
+      // Refused or missing credentials fail the login; a login endpoint that is down only fails this try.
+      if (error instanceof SalesforceCallError && (isLoginFailureCode(error.code) || error.kind === 'permanent')) {
+        await record(recorder.login(org.orgId, 'salesforce', { ok: false, error: error.message }));
+        loginRecorded = true;
+      }
+      throw error;
+    });
+    await record(recorder.login(org.orgId, 'salesforce', { ok: true }));
     const result = await applyOrgBatch(org, batch, watching(salesforce, errors), { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
     outcomes = result.outcomes;
     usage = salesforce.apiUsage();
     if (result.traces.length) {
       await deps.traces.put(result.traces).catch((error: Error) => deps.log.warn('could not store debug traces', { orgId: org.orgId, error: error.message }));
     }
+    const refused = outcomes.find((o) => o.kind !== 'ok' && o.kind !== 'wait');
+    if (refused && 'reason' in refused) await record(recorder.error(org.orgId, refused.reason));
   } catch (error) {
     const callError = error instanceof SalesforceCallError ? error : null;
     if (callError) errors.push(callError);
     const reason = callError ? callError.message : `Salesforce call failed: ${(error as Error).message}`;
     deps.log.error('Salesforce call failed for org', { orgId: org.orgId, reason, sessions: batch.length });
+    // A refused login was recorded above, with its own reason.
+    if (!loginRecorded) {
+      if (callError?.kind === 'auth') await record(recorder.login(org.orgId, 'salesforce', { ok: false, error: reason }));
+      else await record(recorder.error(org.orgId, reason));
+    }
     const kind = callError && isSetupFault(callError.code, callError.message) ? 'setup' : 'transient';
     outcomes = batch.map(() => ({ kind, reason }));
   }
@@ -142,7 +166,7 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | nul
   }
 
   return outcomes.map((o): OrgOutcome => {
-    if (o.kind === 'ok') return { orgId: org.orgId, kind: 'ok' };
+    if (o.kind === 'ok') return { orgId: org.orgId, kind: 'ok', effects: o.effects };
     if (o.kind === 'setup' && pause) return { orgId: org.orgId, kind: 'deferred', reason: o.reason, retryAt: Date.parse(pause.until), holdMs: holdMs(org) };
     if (o.kind === 'wait') return { orgId: org.orgId, kind: 'deferred', reason: o.reason, retryAt: o.retryAt, holdMs: holdMs(org) };
     // Waiting for a paused org is not a failure of the session: it must not burn its retries.

@@ -4,9 +4,11 @@ import type { DeadLetterReason, QueuedMessage } from '../dead-letter.ts';
 import type { ApiUsage } from '../api-allowance.ts';
 import type { TraceStore } from '../debug-trace.ts';
 import type { Log } from '../log.ts';
+import type { OrgHealthRecorder } from '../org-health.ts';
+import type { RunEffectsWriter } from '../sync/run-effects.ts';
 import type { DedupeLedger } from './ledger.ts';
 import type { OrgSalesforce } from './org-batch.ts';
-import { emptyTally, type Claimed, type SessionWrite, type Tally } from './batch-state.ts';
+import { attributeToRun, emptyTally, type Claimed, type SessionWrite, type Tally } from './batch-state.ts';
 import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
@@ -75,6 +77,10 @@ export interface ProcessorDeps {
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;
+  /** Where each org's Salesforce login state and last error go, for `orgs list`; none when absent. */
+  health?: OrgHealthRecorder;
+  /** Where what a sync run's events did goes, for Sync History; none when absent. */
+  runEffects?: RunEffectsWriter;
 }
 
 export type BatchOutcome = Tally;
@@ -97,7 +103,16 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   // Settling released the locks of the sessions it marked; on a crash the rest expire with their
   // lease, as event claims do.
   await Promise.all([...locks.held].map((id) => deps.ledger.unlockSession(id)));
+  await addRunEffects(tally, deps);
   return tally;
+}
+
+/** Sync History is for the admin's eyes: failing to count never fails the batch. */
+async function addRunEffects(tally: Tally, deps: ProcessorDeps): Promise<void> {
+  if (!deps.runEffects) return;
+  for (const { orgId, runId, effects } of tally.runs.values()) {
+    await deps.runEffects.add(orgId, runId, effects).catch((error: Error) => deps.log.warn('could not count sync run outcomes', { orgId, runId, error: error.message }));
+  }
 }
 
 const normalize = (iso: string) => new Date(iso).toISOString();
@@ -130,7 +145,10 @@ async function claimEvents(events: Claimed[], deps: ProcessorDeps, tally: Tally)
   const claims = await Promise.all(events.map((c) => deps.ledger.claimEvent(c.event.eventId, deps.leaseMs)));
   return events.filter((c, i) => {
     if (claims[i] === 'claimed') return true;
-    if (claims[i] === 'done') tally.counts.duplicate++;
+    if (claims[i] === 'done') {
+      tally.counts.duplicate++;
+      attributeToRun(tally, c.event, { kind: 'unchanged' });
+    }
     else {
       tally.counts.busy++;
       tally.retry.push(c.message.messageId);
@@ -194,6 +212,7 @@ async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: 
     if (newest && newest > c.occurredAt) {
       tally.counts.stale++;
       await deps.ledger.completeEvent(c.event.eventId);
+      attributeToRun(tally, c.event, { kind: 'unchanged' });
     } else current.push(c);
   }
   return current;

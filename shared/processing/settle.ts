@@ -1,6 +1,6 @@
 import type { SessionEvent } from '../session.ts';
 import { backoffDelay, type Backoff } from '../retry.ts';
-import type { Claimed, FailedOutcome, SessionWrite, Tally } from './batch-state.ts';
+import { attributeToRun, type Claimed, type FailedOutcome, type SessionWrite, type Tally } from './batch-state.ts';
 import type { ProcessorDeps } from './session-processing.ts';
 
 import { PAUSE_HOLD_HOURS } from '../org.ts';
@@ -28,6 +28,7 @@ export async function settleSessions(sessions: SessionWrite[], held: Set<string>
     if (failed.length === 0) {
       await markDone(s, held, deps);
       tally.counts.applied++;
+      attributeSession(s, tally, null);
       continue;
     }
     const nothingElseHappened = failed.length === s.outcomes.length || s.outcomes.every((o) => o.kind === 'transient' || o.kind === 'skipped');
@@ -40,8 +41,10 @@ export async function settleSessions(sessions: SessionWrite[], held: Set<string>
       deps.log.warn('session will be retried', { eventId: c.event.eventId, sessionId: c.event.session.id, failures: describeOutcomes(failed) });
       continue;
     }
+    const splits = new Map<string, 'dead-lettered' | 'retried' | 'deferred'>();
     for (const o of failed) {
       const split = await followUp(c, o, deps);
+      splits.set(o.orgId, split);
       if (split === 'dead-lettered') tally.counts.deadLettered++;
       else if (split === 'deferred') tally.counts.deferred++;
       else tally.counts.retried++;
@@ -49,6 +52,30 @@ export async function settleSessions(sessions: SessionWrite[], held: Set<string>
     // The split-off shares carry this version on; without the mark an older event arriving now
     // would overwrite the orgs that already took this one.
     await markDone(s, held, deps);
+    attributeSession(s, tally, splits);
+  }
+}
+
+/**
+ * Tells each sync run what its events did in its org. The newest event carries the write; the
+ * others of the session were superseded by it. A share split off for the run's org and retried
+ * or deferred counts later, when it settles (it carries the run on).
+ */
+function attributeSession(s: SessionWrite, tally: Tally, splits: Map<string, 'dead-lettered' | 'retried' | 'deferred'> | null): void {
+  for (const e of s.events) {
+    const run = e.event.syncRun;
+    if (!run) continue;
+    if (e !== s.newest) {
+      attributeToRun(tally, e.event, { kind: 'unchanged' });
+      continue;
+    }
+    const split = splits?.get(run.orgId);
+    if (split === 'dead-lettered') attributeToRun(tally, e.event, { kind: 'failed' });
+    else if (split) continue;
+    else {
+      const outcome = s.outcomes.find((o) => o.orgId === run.orgId);
+      attributeToRun(tally, e.event, outcome?.kind === 'ok' && outcome.effects ? { kind: 'written', effects: outcome.effects } : { kind: 'unchanged' });
+    }
   }
 }
 
@@ -63,15 +90,19 @@ async function markDone(s: SessionWrite, held: Set<string>, deps: ProcessorDeps)
 async function followUp(c: Claimed, failure: FailedOutcome, deps: ProcessorDeps): Promise<'dead-lettered' | 'retried' | 'deferred'> {
   const attempt = (c.event.onlyOrgId ? (c.event.attempt ?? 0) : c.message.receiveCount - 1) + 1;
   const base = c.event.eventId.split('|org:')[0]!;
+  // A share for another org than the run's must not be counted for the run a second time.
+  const syncRun = c.event.syncRun?.orgId === failure.orgId ? c.event.syncRun : undefined;
   const next = (n: number, extra: Partial<SessionEvent> = {}): SessionEvent => ({
     ...c.event,
     eventId: `${base}|org:${failure.orgId}|${n}`,
     onlyOrgId: failure.orgId,
+    syncRun,
     ...extra,
   });
   const meta = { sessionId: c.event.session.id, orgIds: [failure.orgId] };
   const deadLetter = async (reason: string) => {
-    const body = JSON.stringify(next(0, { attempt: 0, waitingSince: undefined }));
+    // Counted as failed for its run now; a redrive is a new delivery, not the run's.
+    const body = JSON.stringify(next(0, { attempt: 0, waitingSince: undefined, syncRun: undefined }));
     await deps.deadLetter({ ...c.message, body }, { reason, eventId: c.event.eventId, ...meta });
     return 'dead-lettered' as const;
   };

@@ -1,4 +1,5 @@
 import { GlanceActivityError, type ActivityPage, type GlanceActivityClient, type GlanceActivityCredentials } from './glance-activity.ts';
+import { noHealthRecorder, type OrgHealthRecorder } from '../org-health.ts';
 import type { Log } from '../log.ts';
 import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
@@ -22,6 +23,8 @@ export interface SyncRunDeps {
   log: Log;
   /** Time left before the host stops this code (a Lambda's remaining time); unlimited when absent. */
   remainingMs?(): number;
+  /** Where the org's Glance login state goes, for `orgs list`; none when absent. */
+  health?: OrgHealthRecorder;
 }
 
 /** The queue message, as SQS delivered it: a scheduled request has no run id, so its message names the run. */
@@ -98,8 +101,13 @@ async function closeAbandoned(deps: SyncRunDeps, orgId: string, abandonedRunId: 
   });
 }
 
+/** Health is for the admin's eyes: failing to record it never fails a run. */
+const recordHealth = (deps: SyncRunDeps, write: Promise<void>) =>
+  write.catch((error: Error) => deps.log.warn('could not record org health', { error: error.message }));
+
 async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: SyncRequest): Promise<SyncRun> {
   const now = deps.now();
+  const health = deps.health ?? noHealthRecorder;
   let cursor: SyncCursor = (await deps.history.readCursor(org.orgId)) ?? { groups: {} };
   // A redelivered run resumes: its start and counts so far stay.
   let run: SyncRun = {
@@ -128,13 +136,17 @@ async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: Sy
       try {
         await readCredentials(); // fail before any request when the secret is missing or malformed
         const client = deps.activityClient(readCredentials);
+        let signedIn = false;
         for await (const page of client.sessions(groupId, { from: pull.from, to: pull.to })) {
+          if (!signedIn) await recordHealth(deps, health.login(org.orgId, 'glance', { ok: true }));
+          signedIn = true;
           ({ run, cursor } = await handlePage(deps, org, run, cursor, pull, page, now));
           if (!page.done && deps.remainingMs && deps.remainingMs() < STOP_MARGIN_MS) throw new TimeLimit(groupId, cursor);
         }
       } catch (error) {
         if (error instanceof TimeLimit || !isAdminFixable(error)) throw error;
         failures.push(`group ${groupId}: ${(error as Error).message}`);
+        if (isGlanceLoginRefusal(error)) await recordHealth(deps, health.login(org.orgId, 'glance', { ok: false, error: `group ${groupId}: ${(error as Error).message}` }));
         deps.log.warn('sync of a group failed', { orgId: org.orgId, runId: run.runId, groupId, error: (error as Error).message });
       }
     }
@@ -157,6 +169,12 @@ class TimeLimit extends SyncRunFailure {
       `stopped before the time limit with more activity to pull for group ${groupId}; everything before ${cursor.groups[String(groupId)]?.watermark} is queued and the next run continues from there`,
     );
   }
+}
+
+/** Glance refused the group's credentials, or they are missing or malformed: the org's Glance login fails. */
+function isGlanceLoginRefusal(error: unknown): boolean {
+  if (error instanceof GlanceActivityError) return ['login_refused', 'token_refused', 'api_key_refused'].includes(error.code);
+  return error instanceof SyncRunFailure && !(error instanceof TimeLimit);
 }
 
 /** Glance's refusals and missing credentials are the group's own; anything else (our queue, our table) fails the run at once. */
@@ -194,7 +212,8 @@ async function handlePage(
 ): Promise<{ run: SyncRun; cursor: SyncCursor }> {
   const key = String(pull.groupId);
   const result = applyPage({ pull, cursor: cursor.groups[key], sessions: page.sessions, completeBefore: page.completeBefore, sites: org.settings.sites, now });
-  if (result.events.length > 0) await deps.enqueue(result.events);
+  // Each event names its run, so the processor can say what the run brought into the org.
+  if (result.events.length > 0) await deps.enqueue(result.events.map((event) => ({ ...event, syncRun: { orgId: org.orgId, runId: run.runId } })));
   for (const [index, invalid] of page.invalid.entries()) {
     const id = (invalid.raw as { id?: unknown } | null)?.id;
     await deps.deadLetter(

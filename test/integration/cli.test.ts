@@ -13,6 +13,8 @@ import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { queuedRun, type SyncRun } from '../../shared/sync/sync-history.ts';
+import { dynamoRunEffects } from '../../shared/adapters/run-effects.ts';
+import { noRunEffects } from '../../shared/sync/run-effects.ts';
 import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { secretExists, secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { dynamoWebhookActivity } from '../../shared/adapters/webhook-activity.ts';
@@ -107,7 +109,7 @@ beforeEach(async () => {
 });
 
 describe('--help', () => {
-  const paths = ['', 'orgs', 'groups', 'orgs add', 'orgs list', 'orgs show', 'orgs set', 'orgs pair', 'orgs unpair', 'orgs remove', 'orgs credentials', 'groups add', 'groups rotate-secret', 'groups retire-secret', 'sync-now', 'history'];
+  const paths = ['', 'orgs', 'groups', 'orgs add', 'orgs list', 'orgs show', 'orgs set', 'orgs pair', 'orgs unpair', 'orgs remove', 'orgs credentials', 'groups add', 'groups list', 'groups show', 'groups remove', 'groups rotate-secret', 'groups retire-secret', 'sync-now', 'history'];
 
   it.each(paths)('glance-sync %s --help exits 0 with usage and exit codes, without any AWS', async (path) => {
     runtimeFile = join(dir, 'no-such-runtime.json');
@@ -160,7 +162,7 @@ describe('orgs and groups against the local run', () => {
     expect(result.stdout).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}\n$/);
     expect(result.stderr).toMatch(/shown this once/);
     const again = await cli(['groups', 'add', '12345']);
-    expect(again).toMatchObject({ code: 3, stdout: '' });
+    expect(again).toMatchObject({ code: 4, stdout: '' });
     expect(again.stderr).toMatch(/group 12345 is already registered; pass --replace-secret/);
   });
 
@@ -179,7 +181,9 @@ describe('orgs and groups against the local run', () => {
     const list = json(await cli(['orgs', 'list', '--json']));
     expect(list).toEqual([expect.objectContaining({ orgId: ORG, name: 'Acme', groups: [12345], settings: expect.objectContaining({ syncFrequency: 'daily' }) })]);
     expect(list[0].nextScheduledSync).toMatch(/T13:14:00\.000Z$/);
-    expect((await cli(['orgs', 'list'])).stdout).toMatch(/^ORG ID\s+NAME\s+ENVIRONMENT\s+GROUPS\s+SYNC\s+NEXT SYNC\n00D5g000000AbCdEAK\s+Acme\s+production\s+12345\s+daily\s+\S+T13:14:00Z\n$/);
+    expect((await cli(['orgs', 'list'])).stdout).toMatch(
+      /^ORG ID\s+NAME\s+ENVIRONMENT\s+HEALTH\s+SALESFORCE LOGIN\s+LAST SYNC\s+DEAD LETTERS\s+GROUPS\s+SYNC\s+NEXT SYNC\n00D5g000000AbCdEAK\s+Acme\s+production\s+unknown\s+unknown \(not tried yet\)\s+never\s+0\s+12345\s+daily\s+\S+T13:14:00Z\n$/,
+    );
 
     let shown = json(await cli(['orgs', 'show', ORG, '--json']));
     expect(shown.schedule).toMatchObject({ expression: 'cron(14 13 * * ? *)', state: 'ENABLED', targetArn: resources.syncQueueArn, input: { orgId: ORG, trigger: 'schedule' } });
@@ -285,7 +289,8 @@ describe('orgs and groups against the local run', () => {
   it('orgs add refuses the other form of a registered org id, and every command finds the org by either form', async () => {
     expect((await addOrg()).code).toBe(0);
     const again = await addOrg(ORG.slice(0, 15));
-    expect(again).toMatchObject({ code: 3, stderr: `glance-sync: org ${ORG} is already registered\n` });
+    // A conflict with what exists exits 4 (issue 12).
+    expect(again).toMatchObject({ code: 4, stderr: `glance-sync: org ${ORG} is already registered\n` });
     expect(json(await cli(['orgs', 'list', '--json']))).toHaveLength(1);
     expect(json(await cli(['orgs', 'show', ORG.slice(0, 15), '--json'])).org.orgId).toBe(ORG);
     // The 18-character form is case-insensitive: its suffix says the case.
@@ -387,7 +392,8 @@ describe('sync-now and history', () => {
 
     const text = await cli(['history', ORG]);
     expect(text.stdout).toMatch(/^next scheduled sync: \S+:14:00Z\n\nREQUESTED\s+TRIGGER\s+STATUS/);
-    expect(text.stdout).toMatch(/2026-11-22T15:00:00Z\s+sync_now\s+failed\s+.*\s+3\s+1\s+0\s+2\s+run-newer\s+Glance answered 401\n/);
+    // It queued one session the processor has not settled yet: still processing, nothing in the org.
+    expect(text.stdout).toMatch(/2026-11-22T15:00:00Z\s+sync_now\s+processing 0\/1\s+.*\s+3\s+1\s+0\s+2\s+0\s+0\s+0\s+0\s+0\s+run-newer\s+Glance answered 401\n/);
   });
 
   it('sync-now invokes the bundled SyncNow, which queues a run visible in history at once', async () => {
@@ -402,38 +408,48 @@ describe('sync-now and history', () => {
   });
 
   it.each([
-    ['succeeded', 0, null],
-    ['failed', 1, 'Salesforce login failed'],
-  ] as const)('sync-now --wait follows the run on stderr until it %s (exit %i)', async (status, code, error) => {
+    ['succeeded', 'complete', 0, null],
+    ['failed', 'failed', 1, 'Glance answered 401'],
+  ] as const)('sync-now --wait follows the run on stderr until it %s and its sessions are processed (exit %i)', async (status, progress, code, error) => {
     await addOrg();
-    // Each wait of the CLI lets "the worker" move the run one step.
-    const steps: Array<(run: SyncRun) => SyncRun> = [
-      (run) => ({ ...run, status: 'running', startedAt: new Date().toISOString(), counts: { fetched: 100, queued: 40, alreadyKnown: 0, failed: 0 } }),
-      (run) => ({ ...run, counts: { fetched: 250, queued: 200, alreadyKnown: 50, failed: 0 } }),
-      (run) => ({ ...run, status, endedAt: new Date().toISOString(), error }),
+    const effects = dynamoRunEffects(resources.orgsTable);
+    const some = (processed: number, recordsCreated: number) => ({ ...noRunEffects(), processed, recordsCreated, unchanged: processed - recordsCreated });
+    // Each wait of the CLI lets "the worker" move the run one step: the sync run, then the processor.
+    const steps: Array<(run: SyncRun) => Promise<void>> = [
+      async (run) => history().saveRun({ ...run, status: 'running', startedAt: new Date().toISOString(), counts: { fetched: 100, queued: 40, alreadyKnown: 0, failed: 0 } }),
+      async (run) => history().saveRun({ ...run, status, endedAt: new Date().toISOString(), error, counts: { fetched: 250, queued: 200, alreadyKnown: 50, failed: 0 } }),
+      async (run) => effects.add(ORG, run.runId, some(150, 120)),
+      async (run) => effects.add(ORG, run.runId, { ...some(50, 30), leadsCreated: 7, chatterPosts: 3 }),
     ];
     onSleep = async () => {
       const [run] = await history().listRuns(ORG, 1);
-      await history().saveRun(steps.shift()!(run!));
+      await steps.shift()!(run!);
     };
     const result = await cli(['sync-now', ORG, '--wait']);
     expect(result.code).toBe(code);
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toMatch(/^queued sync run \S+ for org 00D5g000000AbCdEAK$/);
+    const inOrg = (processed: number, queued: number, created: number, leads = 0, posts = 0) =>
+      `in the org: ${processed}/${queued} processed, ${created} session records created, 0 updated, ${leads} Leads created, ${posts} Chatter posts, 0 sessions failed`;
     expect(lines.slice(1).map((l) => l.replace(/^run \S+ /, ''))).toEqual([
-      'queued: fetched 0, queued 0, already known 0, failed 0',
-      'running: fetched 100, queued 40, already known 0, failed 0',
-      'running: fetched 250, queued 200, already known 50, failed 0',
-      `${status}: fetched 250, queued 200, already known 50, failed 0`,
+      `queued: fetched 0, queued 0, already known 0, failed 0; ${inOrg(0, 0, 0)}`,
+      `running: fetched 100, queued 40, already known 0, failed 0; ${inOrg(0, 40, 0)}`,
+      `processing: fetched 250, queued 200, already known 50, failed 0; ${inOrg(0, 200, 0)}`,
+      `processing: fetched 250, queued 200, already known 50, failed 0; ${inOrg(150, 200, 120)}`,
+      `${progress}: fetched 250, queued 200, already known 50, failed 0; ${inOrg(200, 200, 150, 7, 3)}`,
     ]);
-    expect(result.stdout).toMatch(new RegExp(`^sync run \\S+ ${status}: fetched 250, queued 200, already known 50, failed 0${error ? `; error: ${error}` : ''}\\n$`));
+    expect(result.stdout.replace(/^sync run \S+ /, 'sync run RUN ').replace(/next scheduled sync: \S+/, 'next scheduled sync: T')).toBe(
+      `sync run RUN ${progress}: fetched 250, queued 200, already known 50, failed 0${error ? `; error: ${error}` : ''}\n` +
+        `${inOrg(200, 200, 150, 7, 3)}\nnext scheduled sync: T\n`,
+    );
+    expect(result.stdout).toMatch(/next scheduled sync: \S+:14:00Z\n$/);
   });
 
   it('sync-now --wait gives up after --timeout, saying where to look', async () => {
     await addOrg();
     const result = await cli(['sync-now', ORG, '--wait', '--timeout', '3']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/still not finished after 3 s; it goes on: glance-sync history 00D5g000000AbCdEAK\n$/);
+    expect(result.stderr).toMatch(/still not complete after 3 s; it goes on: glance-sync history 00D5g000000AbCdEAK\n$/);
   });
 });
 

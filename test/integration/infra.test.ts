@@ -37,6 +37,7 @@ const allFunctions = () => [
   stack.functions.sessionProcessor,
   stack.functions.syncRun,
   stack.functions.syncNow,
+  stack.functions.orgCheck,
 ];
 
 function functionResource(fn: IConstruct): Json {
@@ -195,6 +196,7 @@ describe('functions', () => {
     ['session-processor', () => stack.functions.sessionProcessor, 512, 120],
     ['sync-run', () => stack.functions.syncRun, 512, 300],
     ['sync-now', () => stack.functions.syncNow, 256, 30],
+    ['org-check', () => stack.functions.orgCheck, 256, 60],
   ])('%s: nodejs22.x on arm64, ESM bundle, traced, own log group', (_, fn, memory, timeout) => {
     const props = functionResource(fn()).Properties;
     expect(props).toEqual(
@@ -247,12 +249,13 @@ describe('functions', () => {
       ORGS_TABLE: table(() => tables.orgs),
       SYNC_QUEUE_URL: queueUrl(() => queues.sync),
     });
+    expect(envOf(functions.orgCheck)).toEqual({ ...common('org-check'), SECRET_PREFIX: 'glance-sync/' });
     template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://cloud.glance.net' });
   });
 
   it('puts no secret-like value in any environment', () => {
     const fns = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(4);
+    expect(Object.keys(fns)).toHaveLength(5);
     for (const fn of Object.values(fns)) {
       for (const [name, value] of Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>)) {
         if (/SECRET|KEY|TOKEN|PASSWORD/.test(name)) expect(name).toMatch(/_(PREFIX|URL|TABLE)$/);
@@ -309,7 +312,7 @@ describe('least privilege', () => {
     expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.events))]);
   });
 
-  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only in HEALTH# items', () => {
+  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only in HEALTH# items (Put, Update, Delete) and SYNCRUN# items (Update)', () => {
     const fn = stack.functions.sessionProcessor;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
@@ -320,12 +323,19 @@ describe('least privilege', () => {
       .filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)))
       .flatMap((s) => list(s.Action))
       .filter((a) => DYNAMO_WRITES.includes(a));
-    expect(orgsWrites.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect([...new Set(orgsWrites)].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual([flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe))].sort());
-    // Only the org's circuit-breaker state, never an org, a pairing or a sync record: every written partition key starts HEALTH#.
+    // Only the org's health (breaker, login state, last error) and a sync run's counters, never an
+    // org, a pairing or a sync run item: every written partition key starts HEALTH# or SYNCRUN#.
     const orgsWriting = statementsOf(fn).filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)) && list(s.Action).some((a) => DYNAMO_WRITES.includes(a)));
-    expect(orgsWriting).toHaveLength(1);
-    expect((orgsWriting[0] as Statement & { Condition?: unknown }).Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HEALTH#*'] } });
+    const grants = orgsWriting.map((s) => [list(s.Action).sort(), (s as Statement & { Condition?: unknown }).Condition]);
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        [['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HEALTH#*'] } }],
+        [['dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SYNCRUN#*'] } }],
+      ]),
+    );
+    expect(grants).toHaveLength(2);
   });
 
   it('SyncRun reads Glance secrets only and sends only to EventsQueue and the two DLQs', () => {
@@ -345,9 +355,19 @@ describe('least privilege', () => {
     expect(actionsOf(fn, 'scheduler:')).toEqual([]);
   });
 
+  it('OrgCheck reads only Salesforce credential secrets, and touches no table and no queue', () => {
+    const fn = stack.functions.orgCheck;
+    expect(actionsOf(fn, 'secretsmanager:')).toEqual(['secretsmanager:GetSecretValue']);
+    const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]).toContain(':secret:glance-sync/org/*/salesforce*"');
+    expect(actionsOf(fn, 'dynamodb:')).toEqual([]);
+    expect(actionsOf(fn, 'sqs:')).toEqual([]);
+  });
+
   it('no function but SessionProcessor touches DedupeTable', () => {
     const dedupe = flat(arnOf(stack.tables.dedupe));
-    for (const fn of [stack.functions.webhookIngest, stack.functions.syncRun, stack.functions.syncNow]) {
+    for (const fn of [stack.functions.webhookIngest, stack.functions.syncRun, stack.functions.syncNow, stack.functions.orgCheck]) {
       expect(statementsOf(fn).map((s) => flat(s.Resource))).not.toContain(dedupe);
     }
   });
@@ -357,7 +377,8 @@ describe('least privilege', () => {
     const statements = policy.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(list(bySid.SyncNow!.Action)).toEqual(['lambda:InvokeFunction']);
-    expect(bySid.SyncNow!.Resource).toEqual(arnOf(stack.functions.syncNow));
+    expect(bySid.SyncNow!.Resource).toEqual(expect.arrayContaining([arnOf(stack.functions.syncNow), arnOf(stack.functions.orgCheck)]));
+    expect(bySid.SyncNow!.Resource).toHaveLength(2);
     expect(flat(bySid.OrgSchedules!.Resource)).toContain(`:schedule/${stack.stackName}-org-syncs/glance-sync-org-*"`);
     expect(list(bySid.OrgSchedules!.Action).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']);
     // Passing the scheduler role, to the scheduler only: an admin cannot hand it to anything else.
@@ -482,6 +503,7 @@ describe('outputs', () => {
   it('exposes every output the admin CLI and deployers read', () => {
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(Object.values(OUTPUTS).sort());
     template.hasOutput(OUTPUTS.syncNowFunctionName, { Value: { Ref: id(stack.functions.syncNow) } });
+    template.hasOutput(OUTPUTS.orgCheckFunctionName, { Value: { Ref: id(stack.functions.orgCheck) } });
     template.hasOutput(OUTPUTS.orgAdminPolicyArn, { Value: { Ref: id(stack.adminPolicy) } });
   });
 
@@ -494,26 +516,29 @@ describe('outputs', () => {
     expect(value(STACK_OUTPUTS.eventsDlqUrl)).toBe(flat({ Ref: id(stack.queues.eventsDlq) }));
     expect(value(STACK_OUTPUTS.syncQueueArn)).toBe(flat(arnOf(stack.queues.sync)));
     expect(value(STACK_OUTPUTS.syncNowFunction)).toBe(flat({ Ref: id(stack.functions.syncNow) }));
+    expect(value(STACK_OUTPUTS.orgCheckFunction)).toBe(flat({ Ref: id(stack.functions.orgCheck) }));
     expect(value(STACK_OUTPUTS.schedulerRoleArn)).toBe(flat(stack.resolve(stack.orgSchedules.schedulerRole.roleArn)));
     expect(value(STACK_OUTPUTS.scheduleGroupName)).toBe(flat(stack.resolve(stack.orgSchedules.groupName)));
     expect(Object.keys(STACK_OUTPUTS).sort()).toEqual([
       'eventsDlqUrl',
       'eventsQueueUrl',
+      'orgCheckFunction',
       'orgsTable',
       'scheduleGroupName',
       'schedulerRoleArn',
       'syncNowFunction',
       'syncQueueArn',
       'tracesTable',
+      'webhookBaseUrl',
     ]);
   });
 
-  it('lets the admin policy invoke exactly the function the CLI invokes, and no other', () => {
+  it('lets the admin policy invoke exactly the functions the CLI invokes (SyncNow, OrgCheck), and no other', () => {
     const statements = resources[id(stack.adminPolicy)]!.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
     const lambdaStatements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('lambda:')));
     // The CLI calls Invoke with the unqualified function name, which IAM authorises against the
     // unqualified function ARN: no version or alias pattern is needed.
-    expect(lambdaStatements).toEqual([{ Sid: 'SyncNow', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(stack.functions.syncNow) }]);
+    expect(lambdaStatements).toEqual([{ Sid: 'SyncNow', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: expect.arrayContaining([arnOf(stack.functions.syncNow), arnOf(stack.functions.orgCheck)]) }]);
     const outputs = template.toJSON().Outputs as Record<string, { Value: { Ref: string } }>;
     expect(arnOf(stack.functions.syncNow)['Fn::GetAtt'][0]).toBe(outputs[STACK_OUTPUTS.syncNowFunction]!.Value.Ref);
     const otherPolicies = Object.entries(resources).filter(([key, r]) => key !== id(stack.adminPolicy) && r.Type === 'AWS::IAM::ManagedPolicy');

@@ -108,7 +108,13 @@ describe('every entry point runs from its bundle', () => {
   it('glance-sync --local sync-now ORG --wait: CLI, Invoke API, bundled SyncNow, sync queue, bundled sync-run and processor', async () => {
     const result = await runCli(['--local', 'sync-now', PROD, '--wait'], { runtimeFile: runtimeFile(functions), env: {}, sleep: runQueued });
     expect(result.stderr).toMatch(/^queued sync run \S+ for org 00D5g000000AbCdEAK\n/);
-    expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sync run \S+ succeeded: fetched [1-9]\d*, queued [1-9]\d*, already known 0, failed 0\n$/) });
+    // --wait follows the run until its sessions reached the org (issue 12), so they are written when it returns.
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(
+        /^sync run \S+ complete: fetched [1-9]\d*, queued ([1-9]\d*), already known 0, failed 0\nin the org: (\d+)\/\1 processed, \2 session records created, 0 updated, 0 Leads created, 0 Chatter posts, 0 sessions failed\nnext scheduled sync: \S+\n$/,
+      ),
+    });
     const queued = Number(/queued (\d+)/.exec(result.stdout)![1]);
     expect(logOf('glance-sync-sync-now')).toContain('sync run queued');
     expect(logOf('glance-sync-sync-run')).toContain('sync run recorded');

@@ -12,6 +12,9 @@ import { routeSessionToOrg } from '../../shared/processing/org-routing.ts';
 import { defaultSettings, type Org } from '../../shared/org.ts';
 import { describeTypeOf, hasFieldSecurity, INTEGRATION_PERMISSION_SET } from '../../shared/salesforce-package.ts';
 import { PACKAGE_FIELDS } from '../../shared/field-fit.ts';
+import { logRecord, syncRunRecord } from '../../shared/sync/salesforce-admin-records.ts';
+import { noRunEffects } from '../../shared/sync/run-effects.ts';
+import { queuedRun } from '../../shared/sync/sync-history.ts';
 import { salesforceId18, sameSalesforceId } from '../../shared/salesforce-id.ts';
 import { sampleSession } from '../support/fixtures.ts';
 
@@ -25,6 +28,19 @@ describe('the Salesforce DX package holds exactly what the pipeline writes', () 
     // Lookups are added per session from the org's describe; the package declares one per related object.
     const lookups = ['Case__c', 'Contact__c', 'Lead__c', 'Opportunity__c'];
     expect(object('Glance_Session__c').fields.map((f) => f.name).sort()).toEqual([...written, ...lookups].sort());
+  });
+
+  it("Glance_Sync_Run__c and Glance_Log__c (the admin's view in the org) declare exactly the fields their records carry", () => {
+    // Their records are shaped (shared/sync/salesforce-admin-records.ts) but not yet upserted by the
+    // pipeline; the package declares them, and the permission set grants them, for when they are.
+    const run = queuedRun('00D5g000000AbCdEAK', 'run-1', 'schedule', new Date('2026-11-22T13:00:00.000Z'));
+    const runFields = Object.keys(syncRunRecord(run, 'processing', noRunEffects(), null));
+    expect(object('Glance_Sync_Run__c').fields.map((f) => f.name).sort()).toEqual(runFields.sort());
+    const log = logRecord({
+      orgId: '00D5g000000AbCdEAK', sessionId: '12345.1.1', eventId: 'e-1', at: '2026-11-22T13:14:05.000Z', recorded: true,
+      route: 'r', link: 'l', leads: [], values: [], chatter: 'c', outcome: 'recorded', salesforceCalls: [],
+    });
+    expect(object('Glance_Log__c').fields.map((f) => f.name).sort()).toEqual(Object.keys(log).sort());
   });
 
   it('every custom Lead field the pipeline writes is declared', () => {
@@ -44,7 +60,8 @@ describe('the Salesforce DX package holds exactly what the pipeline writes', () 
       for (const f of o.fields) expect(granted.has(`${o.name}.${f.name}`), `${o.name}.${f.name}`).toBe(hasFieldSecurity(f));
     }
     expect(permissionSet.objects.filter((o) => o.delete)).toEqual([]);
-    expect(permissionSet.objects.filter((o) => o.create).map((o) => o.object).sort()).toEqual(['Glance_Session__c', 'Lead']);
+    // The two admin-view objects are granted ahead of the pipeline writing them (see above).
+    expect(permissionSet.objects.filter((o) => o.create).map((o) => o.object).sort()).toEqual(['Glance_Log__c', 'Glance_Session__c', 'Glance_Sync_Run__c', 'Lead']);
     expect(permissionSet.userPermissions).toEqual(['ApiEnabled']);
   });
 

@@ -25,6 +25,8 @@ import { ENDED_REACH_BACK_MS } from '../../shared/sync/sync-cursor.ts';
 import { syncNow } from '../../functions/sync-now/handler.ts';
 import { silentLog } from '../../shared/log.ts';
 import { PROD_ORG } from '../support/fixtures.ts';
+import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
+import { canonicalOrgId } from '../../shared/org.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -322,6 +324,25 @@ describe('a sync run', () => {
     });
     expect(JSON.stringify(await runsOf())).not.toContain('a-wrong-api-key');
     expect(await takeAll(resources.syncDlqUrl)).toEqual([]);
+  });
+
+  it("records the org's Glance login as failing when Glance refuses a group's service login, and as ok once a page comes back", async () => {
+    const refused = canonicalOrgId('00D5g000000GlNc')!;
+    sim.addGroup({ groupId: 505, apiKey: API_KEY, username: CRR_USER, password: CRR_PASSWORD });
+    await registerOrg({ orgId: refused, groups: [505] });
+    await writeGlanceCredentials(505, { password: 'not-the-password-glance-issued' });
+    await registerOrg();
+    const health = dynamoOrgHealth(resources.orgsTable);
+    const handler = syncRunHandler(() => ({ ...smallPageDeps(), health }));
+    for (const orgId of [refused, PROD_ORG]) {
+      await syncNow({ orgId });
+      await drainQueue(resources.syncQueueUrl, handler, { batchSize: 1 });
+    }
+    const recorded = await dynamoOrgHealth(resources.orgsTable).read([refused, PROD_ORG]);
+    expect(recorded.get(refused)?.login.glance).toMatchObject({ ok: false, error: expect.stringMatching(/^group 505: Glance refused the CRR service login of group 505/) });
+    expect(recorded.get(refused)?.lastError?.message).toMatch(/^Glance login failed: group 505: Glance refused the CRR service login/);
+    expect(recorded.get(PROD_ORG)?.login.glance).toMatchObject({ ok: true, error: null });
+    expect(JSON.stringify([...recorded.values()])).not.toMatch(/not-the-password|crr-password|glance-api-key/);
   });
 
   it('an expired service token that Glance keeps refusing reaches Sync History as a clear message', async () => {
