@@ -154,7 +154,7 @@ describe('injectable races and limits', () => {
     sim.injectFault({ fault: 'DUPLICATE_VALUE', recordMatch: { Glance_Session_Id__c: '12345.4821.1' } });
     const first = await upsertSessions([session(1, { Status__c: 'A' }), session(2)]);
     expect(codes(first)).toEqual(['DUPLICATE_VALUE', 'ok']);
-    expect(first[0]?.errors[0]?.message).toMatch(/^duplicate value found: Glance_Session_Id__c duplicates value on record with id: a0G/);
+    expect(first[0]?.errors[0]?.message).toMatch(/^duplicate value found: Glance_Session_Id__c duplicates value on record with id: [a-zA-Z0-9]{18}$/);
     expect(sim.records(ORG.orgId, 'Glance_Session__c')).toHaveLength(2);
     const retry = await upsertSessions([session(1, { Status__c: 'C' })]);
     expect(retry[0]).toMatchObject({ success: true, created: false });
