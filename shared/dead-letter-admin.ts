@@ -55,9 +55,6 @@ export interface ListOptions {
 export const MAX_SCAN = 10_000;
 export const DEFAULT_LIST_LIMIT = 100;
 
-/** Org ids compare on their 15-character form: an admin may type either. */
-const sameOrg = sameSalesforceId;
-
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 interface Readable {
@@ -126,7 +123,7 @@ export function describeHeld(message: HeldMessage, sqsMaxReceiveCount: number | 
   };
 }
 
-const matchesOrg = (entry: DeadLetterEntry, org: string | undefined) => !org || entry.orgIds.some((o) => sameOrg(o, org));
+const matchesOrg = (entry: DeadLetterEntry, org: string | undefined) => !org || entry.orgIds.some((o) => sameSalesforceId(o, org));
 const order = (a: { entry: DeadLetterEntry; sentAt: string | null }, b: { entry: DeadLetterEntry; sentAt: string | null }) =>
   (a.entry.deadLetteredAt ?? a.sentAt ?? '').localeCompare(b.entry.deadLetteredAt ?? b.sentAt ?? '');
 

@@ -4,15 +4,13 @@ import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { MAX_SCAN, type DeadLetterEntry } from '../../shared/dead-letter-admin.ts';
 import { summarizeOrgHealth, type OrgHealthSummary } from '../../shared/org-health.ts';
 import type { Org } from '../../shared/org.ts';
+import { sameSalesforceId } from '../../shared/salesforce-id.ts';
 import { syncHistory } from './deps.ts';
 import type { Target } from './target.ts';
 
-/** Org ids compare on their 15-character form. */
-const sameOrg = (a: string, b: string) => a.slice(0, 15) === b.slice(0, 15);
-
 /** Dead letters that concern the org: named for it, or for every org of a group it is paired with. */
 export function deadLettersFor(org: Org, entries: DeadLetterEntry[]): DeadLetterEntry[] {
-  return entries.filter((e) => (e.orgIds.length ? e.orgIds.some((id) => sameOrg(id, org.orgId)) : e.groupId !== null && org.groups.includes(e.groupId)));
+  return entries.filter((e) => (e.orgIds.length ? e.orgIds.some((id) => sameSalesforceId(id, org.orgId)) : e.groupId !== null && org.groups.includes(e.groupId)));
 }
 
 /**
