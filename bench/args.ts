@@ -1,35 +1,40 @@
 import { parseArgs } from 'node:util';
+import { SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/config.ts';
 
 export interface BenchArgs {
+  /** Sessions of the larger workload (10,000 a day, 3 and 10 a second); the 1,000-a-day scenario takes a tenth. */
   sessions: number;
   seed: number;
   json: boolean;
   batchSize: number;
   windowMs: number;
   concurrency: number;
-  ingestConcurrency: number;
-  maxBacklog: number;
   salesforceLatencyMs: number;
+  awsLatencyMs: number;
   baseline: boolean;
+  coldStart: boolean;
 }
 
+const ESM = SESSION_PROCESSOR_EVENT_SOURCE;
+
 export const USAGE = `npm run bench -- [options]
-  --sessions N               sessions in the workload (default 10000; 300 for a quick look)
+Replays the seeded workload in simulated time at four paces (1,000 and 10,000 sessions a day,
+3 and 10 sessions a second) through the real processing code and the Salesforce simulator.
+  --sessions N               sessions of the larger workload (default 10000; the 1,000-a-day scenario takes N/10)
   --seed S                   workload seed (default 1)
   --json                     print the figures as JSON instead of tables
-  --batch-size N             event source mapping batch size (default 50, as infra/functions.ts)
-  --window-ms N              event source mapping batching window (default 2000, as infra/functions.ts)
-  --concurrency N            session-processor instances (default 5, the mapping's maxConcurrency)
-  --ingest-concurrency N     webhooks in flight at once (default 16)
-  --max-backlog N            the sender waits while the queue holds more (default 2 × batch size × concurrency, at least 500)
-  --salesforce-latency-ms N  delay added to every Salesforce call, both runs (default 0: loopback speed)
+  --batch-size N             event source batch size (default ${ESM.batchSize}, shared/config.ts as the stack)
+  --window-ms N              event source batching window (default ${ESM.maxBatchingWindowSeconds * 1000}, likewise)
+  --concurrency N            concurrent invocations (default ${ESM.maxConcurrency}, likewise)
+  --salesforce-latency-ms N  simulated time per Salesforce call, ours and the baseline (default 100)
+  --aws-latency-ms N         simulated time per AWS request, ours and the baseline (default 7)
   --no-baseline              skip the naive baseline
-BENCH_DEBUG=1 in the environment prints the queue depth every 5 s while the pipeline runs.`;
+  --no-cold-start            skip building the bundles and timing their import`;
 
-function positive(name: string, value: string | undefined, fallback: number): number {
+function whole(name: string, value: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, not ${value}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, not ${value}`);
   return n;
 }
 
@@ -43,30 +48,26 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       'batch-size': { type: 'string' },
       'window-ms': { type: 'string' },
       concurrency: { type: 'string' },
-      'ingest-concurrency': { type: 'string' },
-      'max-backlog': { type: 'string' },
       'salesforce-latency-ms': { type: 'string' },
+      'aws-latency-ms': { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
+      'no-cold-start': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) return 'help';
-  const windowMs = values['window-ms'] === undefined ? 2000 : Number(values['window-ms']);
-  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 300_000) throw new Error('--window-ms must be 0 to 300000 (the mapping allows up to 300 s)');
-  const batchSize = positive('batch-size', values['batch-size'], 50);
-  if (batchSize > 10_000) throw new Error('--batch-size must be at most 10000 (the SQS event source mapping limit)');
-  const concurrency = positive('concurrency', values.concurrency, 5);
   return {
-    sessions: positive('sessions', values.sessions, 10_000),
-    seed: values.seed === undefined ? 1 : positive('seed', values.seed, 1),
+    sessions: whole('sessions', values.sessions, 10_000, 10),
+    seed: whole('seed', values.seed, 1, 1),
     json: values.json,
-    batchSize,
-    windowMs,
-    concurrency,
-    ingestConcurrency: positive('ingest-concurrency', values['ingest-concurrency'], 16),
-    maxBacklog: positive('max-backlog', values['max-backlog'], Math.max(500, 2 * batchSize * concurrency)),
-    salesforceLatencyMs: values['salesforce-latency-ms'] === undefined ? 0 : positive('salesforce-latency-ms', values['salesforce-latency-ms'], 0),
+    // The mapping's limits: batch size up to 10,000 with a window, window up to 300 s.
+    batchSize: whole('batch-size', values['batch-size'], ESM.batchSize, 1, 10_000),
+    windowMs: whole('window-ms', values['window-ms'], ESM.maxBatchingWindowSeconds * 1000, 0, 300_000),
+    concurrency: whole('concurrency', values.concurrency, ESM.maxConcurrency, 1, 1000),
+    salesforceLatencyMs: whole('salesforce-latency-ms', values['salesforce-latency-ms'], 100, 0),
+    awsLatencyMs: whole('aws-latency-ms', values['aws-latency-ms'], 7, 0),
     baseline: !values['no-baseline'],
+    coldStart: !values['no-cold-start'],
   };
 }

@@ -42,8 +42,8 @@ function org(label: string, orgId: string, environment: Org['environment'], grou
  */
 export const BENCH_ORGS: BenchOrg[] = [
   org('production', '00D5g000000AbCdEAK', 'production', GROUP_A, { logSessionsStartedOutside: true, createLeadsForGuests: 'new_email' }),
-  org('sandbox', '00D5g000000SbXyEAC', 'sandbox', GROUP_A, { logSessionsStartedOutside: false, createLeadsForGuests: 'new_email' }),
-  org('group-b', '00D5g000000ZzZzEAA', 'production', GROUP_B, { logSessionsStartedOutside: true, createLeadsForGuests: 'new_email_and_name' }),
+  org('sandbox', '00D5g000000SbXyEAK', 'sandbox', GROUP_A, { logSessionsStartedOutside: false, createLeadsForGuests: 'new_email' }),
+  org('group-b', '00D5g000000ZzZzEAK', 'production', GROUP_B, { logSessionsStartedOutside: true, createLeadsForGuests: 'new_email_and_name' }),
 ];
 
 export const orgsOfGroup = (groupId: number): Org[] => BENCH_ORGS.filter((o) => o.group === groupId).map((o) => o.org);

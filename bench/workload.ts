@@ -1,21 +1,13 @@
 import { id18 } from '../local/salesforce-sim/index.ts';
 import { mulberry32 } from '../local/glance-sim/sample-sessions.ts';
-import type { GlanceSession, SessionEvent } from '../shared/session.ts';
-import { snapshotInstant, toSyncEvent } from '../shared/sync/sync-events.ts';
+import type { GlanceSession } from '../shared/session.ts';
 import { BENCH_ORGS, GROUP_A, GROUP_B } from './orgs.ts';
 import { expectationsFor, type OrgExpectation } from './expectations.ts';
 
 export interface WorkloadOptions {
   sessions: number;
   seed: number;
-  /** Messages the processors can hold at once (batch size × concurrency): sync copies trail their webhook by more. */
-  inFlight: number;
 }
-
-export type Arrival =
-  | { kind: 'webhook'; groupId: number; webhookId: string; body: string }
-  /** One scheduled sync run's page; the last one runs after the queue drained, as an hourly sync would. */
-  | { kind: 'sync'; afterDrain: boolean; events: SessionEvent[] };
 
 export interface Seed {
   orgId: string;
@@ -25,8 +17,14 @@ export interface Seed {
 
 export interface Workload {
   options: WorkloadOptions;
+  /** Each session as its session.started webhook carries it. */
   sessions: GlanceSession[];
-  feed: Arrival[];
+  /** The same sessions once ended (3 to 42 minutes later), as a scheduled sync pulls them. */
+  ended: GlanceSession[];
+  /** Whether the scheduled sync pulls the session again after it ended (about 30%). */
+  overlapping: boolean[];
+  /** Guest emails that are already Leads in every org (lower-case). */
+  knownEmails: Set<string>;
   seeds: Seed[];
   expected: Map<string, OrgExpectation>;
   stats: {
@@ -47,7 +45,8 @@ const FIRST = ['Gil', 'Maya', 'Omar', 'Lena', 'Ravi', 'Sofia', 'Tom', 'Yuki', 'I
 const LAST = ['Guest', 'Okafor', 'Schmidt', 'Tanaka', 'Novak', 'Silva', 'Haddad', 'Larsen', 'Moreau'];
 const DOMAINS = ['example.org', 'example.com', 'example.net', 'mail.example'];
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const DAY = Date.parse('2026-11-23T00:00:00Z');
+/** The workload's day; the scenarios of bench/sim/timeline.ts place arrivals from here. */
+export const DAY = Date.parse('2026-11-23T00:00:00Z');
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -145,13 +144,14 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     overlapping.push(random() < 0.3);
   }
 
-  const feed = buildFeed(options, sessions, ended, overlapping);
   const known = new Set(people.filter((p) => p.known).map((p) => p.email!));
   const usedEmails = new Set(sessions.flatMap((s) => s.guests.map((g) => g.email?.toLowerCase()).filter((e): e is string => !!e?.includes('@'))));
   return {
     options,
     sessions,
-    feed,
+    ended,
+    overlapping,
+    knownEmails: known,
     seeds,
     expected: expectationsFor(sessions, overlapping, known),
     stats: {
@@ -167,31 +167,4 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       knownGuestEmails: [...usedEmails].filter((e) => known.has(e)).length,
     },
   };
-}
-
-/**
- * Webhooks in start order; after each "hour" of them, the sync run pulls the ended state of the
- * previous hour's overlapping sessions. Each sync copy trails its webhook by more messages than the
- * processors hold at once, so both never meet in flight, as an hour's gap would ensure.
- */
-function buildFeed(options: WorkloadOptions, sessions: GlanceSession[], ended: GlanceSession[], overlapping: boolean[]): Arrival[] {
-  const slot = Math.max(Math.ceil(sessions.length / 24), Math.ceil(options.inFlight * 1.2));
-  const feed: Arrival[] = [];
-  const syncOf = (from: number, afterDrain: boolean): Arrival | null => {
-    const events: SessionEvent[] = [];
-    for (let i = from; i < Math.min(from + slot, sessions.length); i++) if (overlapping[i]) events.push(toSyncEvent(ended[i]!));
-    return events.length ? { kind: 'sync', afterDrain, events } : null;
-  };
-  for (let from = 0; from < sessions.length; from += slot) {
-    for (let i = from; i < Math.min(from + slot, sessions.length); i++) {
-      const session = sessions[i]!;
-      const body = JSON.stringify({ type: 'session.started', occurredAt: snapshotInstant(session), session });
-      feed.push({ kind: 'webhook', groupId: session.groupId, webhookId: `msg_bench_${options.seed}_${i}`, body });
-    }
-    const previous = from > 0 ? syncOf(from - slot, false) : null;
-    if (previous) feed.push(previous);
-  }
-  const last = syncOf(Math.floor((sessions.length - 1) / slot) * slot, true);
-  if (last) feed.push(last);
-  return feed;
 }

@@ -23,6 +23,8 @@ export interface CampaignOptions {
   wallClockMs?: number;
   /** Narrates every delivery of messages whose body contains one of these (comma-separated session ids). */
   trace?: string;
+  /** Virtual hours one org (with Chatter on) answers 503 to everything, from the middle of wave 1 into wave 2; 0: none. */
+  outageHours?: number;
   progress?(line: string): void;
 }
 
@@ -37,6 +39,11 @@ export interface CampaignStats {
   rounds: number;
   pauses: Record<string, number>;
   recoveredClaims: number;
+  /** Redeliveries that found their event's claim still leased (the claim was taken after the receive). */
+  busyClaims: number;
+  /** Shares that waited (paused org, Chatter claim held elsewhere) without counting as failed receives. */
+  deferred: number;
+  outage: { org: string; hours: number; spannedWaves: boolean } | null;
   wallMs: number;
   virtualHours: number;
   finished: boolean;
@@ -65,6 +72,11 @@ const CRASH_BATCH = 12;
 /** A message that already failed this often is not crashed again: crashes alone must not exhaust maxReceiveCount (5). */
 const CRASH_RECEIVE_LIMIT = 2;
 const SALESFORCE_WRITES = ['sf upsert Lead', 'sf upsert Glance_Session__c', 'sf postChatter'];
+/**
+ * Virtual time each write of an invocation takes: claims and leases are taken after the receive,
+ * as in a real deployment, so a redelivery at receive + visibility timeout can find them still held.
+ */
+const WORK_MS_PER_WRITE = 50;
 
 const eventIdOf = (body: string | undefined): string | undefined => {
   try {
@@ -97,7 +109,7 @@ function narrate(round: number, slot: number, messages: Message[], result: Invoc
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as CampaignOptions;
-  const opts = { concurrency: 2, crashRate: 0.4, faultRate: 0.5, wallClockMs: 600_000, ...given };
+  const opts = { concurrency: 2, crashRate: 0.4, faultRate: 0.5, wallClockMs: 600_000, outageHours: 3, ...given };
   const { progress, ...shown } = opts;
   const started = Date.now();
   const model = generateModel({ seed: opts.seed, events: opts.events });
@@ -114,6 +126,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     rounds: 0,
     pauses: {},
     recoveredClaims: 0,
+    busyClaims: 0,
+    deferred: 0,
+    outage: null,
     wallMs: 0,
     virtualHours: 0,
     finished: true,
@@ -134,6 +149,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       lambdaContainer(env, { log: traceLog, onPause: (orgId) => void (stats.pauses[label.get(orgId) ?? orgId] = (stats.pauses[label.get(orgId) ?? orgId] ?? 0) + 1) });
     const containers = Array.from({ length: opts.concurrency }, container);
     const chaos = new Chaos(env.sim, model.orgs, random, opts.faultRate);
+    const chatterOrgs = model.orgs.filter((o) => o.settings.chatterOnSessionStart);
+    const outageOrg = opts.outageHours > 0 && chatterOrgs.length ? chatterOrgs[Math.floor(random() * chatterOrgs.length)]! : null;
     const queueUrl = env.resources.eventsQueueUrl;
     const deadline = started + opts.wallClockMs;
     // Generous: every message may be received maxReceiveCount times, deferrals add some.
@@ -153,6 +170,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         next += arriving.length;
         for (const m of arriving) stats.sent[m.kind]++;
         if (arriving.length) await sendBodies(queueUrl, arriving);
+        // The org goes down in the middle of wave 1 (sessions live) and comes back hours later, in wave 2 (sessions ended).
+        if (outageOrg && w === 0 && !chaos.outage && next >= wave.length / 2) {
+          chaos.startOutage(outageOrg.orgId, opts.outageHours, env.clock.now());
+          stats.outage = { org: outageOrg.label, hours: opts.outageHours, spannedWaves: false };
+        }
         // No new weather once the wave is all sent, so the tail drains instead of dragging on.
         chaos.tick(env.clock.now(), next >= wave.length);
 
@@ -168,24 +190,49 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
           if (next >= wave.length && backlog === 0) break;
           continue;
         }
+        let received = batches.flatMap((b) => b.messages);
+        const waiting = (m: Message) => (env.dueAt.get(eventIdOf(m.Body) ?? '') ?? 0) > env.clock.now();
+        // Wave 1 is all sent while the org is down: its waiting shares are held back until wave 2,
+        // so its sessions end while those shares, and their Chatter posts, still wait.
+        if (w === 0 && next >= wave.length && chaos.outageActive) {
+          const held = received.filter(waiting);
+          if (held.length) {
+            await settle(queueUrl, held, { crashed: true, point: 'held for the outage', writes: 0 });
+            for (const b of batches) b.messages = b.messages.filter((m) => !held.includes(m));
+            received = received.filter((m) => !held.includes(m));
+          }
+          if (received.length === 0) {
+            stats.outage!.spannedWaves = true;
+            break;
+          }
+        }
         // A delayed message is only delivered once its delay is over: jump there.
-        for (const m of batches.flatMap((b) => b.messages)) {
+        for (const m of received) {
           const due = env.dueAt.get(eventIdOf(m.Body) ?? '');
           if (due) env.clock.advanceTo(due);
         }
+        const receivedAt = env.clock.now();
+        const active = batches.filter((b) => b.messages.length > 0);
         const results = await Promise.all(
-          batches.map(({ slot, messages, crash }) => {
+          active.map(({ slot, messages, crash }) => {
             stats.invocations++;
             stats.received += messages.length;
             const worn = messages.some((m) => Number(m.Attributes?.ApproximateReceiveCount ?? '1') > CRASH_RECEIVE_LIMIT);
             const plan = crash && !worn ? randomCrashPlan(random, messages.length) : null;
-            return invoke(messages, containers[slot]!, plan, { recoveredClaim: () => void stats.recoveredClaims++ });
+            return invoke(messages, containers[slot]!, plan, {
+              recoveredClaim: () => void stats.recoveredClaims++,
+              wrote: () => env.clock.advance(WORK_MS_PER_WRITE),
+            });
           }),
         );
         let back = 0;
         for (const [i, result] of results.entries()) {
-          const { slot, messages } = batches[i]!;
+          const { slot, messages } = active[i]!;
           if (opts.trace) narrate(stats.rounds, slot, messages.filter((m) => tracing(m.Body ?? '')), result, (line) => progress?.(line));
+          if (!result.crashed) {
+            stats.busyClaims += result.outcome.counts.busy;
+            stats.deferred += result.outcome.counts.deferred;
+          }
           if (result.crashed) {
             stats.crashes[result.point] = (stats.crashes[result.point] ?? 0) + 1;
             containers[slot] = container(); // the dead container's warm state is gone
@@ -193,8 +240,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
           back += await settle(queueUrl, messages, result);
         }
         stats.returned += back;
-        // What went back becomes visible after the visibility timeout, by which time its claims' leases ran out.
-        if (back) env.clock.advance(LEASE_MS + 1_000);
+        // What went back becomes visible when the visibility timeout (= the lease) has run from its
+        // receive; claims taken later in the invocation may still be held then.
+        if (back) env.clock.advanceTo(receivedAt + LEASE_MS);
       }
       progress?.(`wave ${w + 1}: ${stats.rounds} rounds, ${stats.invocations} invocations, ${Object.values(stats.crashes).reduce((a, b) => a + b, 0)} crashes, ${Math.round((Date.now() - started) / 1000)} s`);
       if (!stats.finished) break;

@@ -101,7 +101,7 @@ export class Invocation {
       },
       completeEffect: (key, detail) => this.write(`ddb completeEffect ${kind(key)}`, () => l.completeEffect(key, detail)),
       releaseEffect: (key) => this.write(`ddb releaseEffect ${kind(key)}`, () => l.releaseEffect(key)),
-      lockSession: (id, ms) => this.write('ddb lockSession', () => l.lockSession(id, ms)),
+      lockSession: (id, ms, seen) => this.write('ddb lockSession', () => l.lockSession(id, ms, seen)),
       markApplied: (id, at) => this.write('ddb markApplied', () => l.markApplied(id, at)),
       unlockSession: (id) => this.write('ddb unlockSession', () => l.unlockSession(id)),
     };
@@ -124,7 +124,11 @@ export class Invocation {
       requeue: (event, delay) => this.write('sqs requeue', () => deps.requeue(event, delay)),
       pauses: {
         pausedOrgs: (ids) => this.read(() => deps.pauses.pausedOrgs(ids)),
+        health: (ids) => this.read(() => deps.pauses.health(ids)),
         pause: (orgId, pause) => this.write('ddb pause', () => deps.pauses.pause(orgId, pause)),
+        recordFailure: (orgId, reason) => this.write('ddb recordFailure', () => deps.pauses.recordFailure(orgId, reason)),
+        recover: (orgId) => this.write('ddb recover', () => deps.pauses.recover(orgId)),
+        claimProbe: (orgId, ms) => this.write('ddb claimProbe', () => deps.pauses.claimProbe(orgId, ms)),
       },
     };
   }

@@ -1,10 +1,9 @@
 import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
-import { createLocalResources, exportResourceEnv, LOCAL_MAX_RECEIVE_COUNT, type LocalResources } from '../local/aws-resources.ts';
+import { createLocalResources, exportResourceEnv, LOCAL_MAX_RECEIVE_COUNT, localSchedules, type LocalResources } from '../local/aws-resources.ts';
 import { startSalesforceSim, type SalesforceSim } from '../local/salesforce-sim/index.ts';
 import { resetAwsClients } from '../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
 import type { OrgRegistry } from '../shared/org-admin-ports.ts';
-import { eventBridgeSchedules } from '../shared/adapters/schedules.ts';
 import { cachedSecretReader, secretsManagerWriter } from '../shared/adapters/secrets.ts';
 import { dynamoDedupeLedger } from '../shared/adapters/dedupe-ledger.ts';
 import { dynamoOrgPauses } from '../shared/adapters/org-pauses.ts';
@@ -82,7 +81,7 @@ function adminDeps(env: FaultEnv): OrgAdminDeps {
     registry: env.registry,
     secrets: secretsManagerWriter(),
     secretPrefix: DEFAULTS.secretPrefix,
-    schedules: eventBridgeSchedules({ syncQueueArn: env.resources.syncQueueArn }),
+    schedules: localSchedules(env.resources),
     now: () => new Date(),
   };
 }
@@ -142,6 +141,7 @@ export function lambdaContainer(env: FaultEnv, hooks: WorkerHooks = {}): Process
     ledger: dynamoDedupeLedger(resources.dedupeTable, clock.now),
     orgsForGroup: (groupId) => env.registry.orgsForGroup(groupId),
     salesforceFor,
+    forgetSalesforce: (orgId) => salesforceClients.forget(orgId),
     traces: dynamoTraceStore(resources.tracesTable),
     chatterLeaseMs: LEASE_MS,
     leaseMs: LEASE_MS,

@@ -6,7 +6,7 @@ import type { GlanceSession, SessionEvent } from '../shared/session.ts';
 export const SHARED_GROUP = 71001;
 export const OTHER_GROUP = 71002;
 /** Launches sessions but is not registered: its sessions land only where Log Outside is on. */
-export const UNREGISTERED_ORG = '00DFA0000000009AAA';
+export const UNREGISTERED_ORG = '00DFA00000000092AA';
 
 export type OrgRules = Pick<OrgSettings, 'createLeadsForGuests' | 'logSessionsStartedOutside' | 'chatterOnSessionStart' | 'debugMode' | 'sites'>;
 
@@ -24,28 +24,28 @@ export interface OrgSpec {
  */
 export const CAMPAIGN_ORGS: OrgSpec[] = [
   {
-    orgId: '00DFA0000000001AAA',
+    orgId: '00DFA00000000012AA',
     label: 'prod-1',
     environment: 'production',
     groups: [SHARED_GROUP],
     settings: { createLeadsForGuests: 'new_email', logSessionsStartedOutside: false, chatterOnSessionStart: true, debugMode: false, sites: ['production', 'staging'] },
   },
   {
-    orgId: '00DFA0000000002AAA',
+    orgId: '00DFA00000000022AA',
     label: 'sandbox-1',
     environment: 'sandbox',
     groups: [SHARED_GROUP],
     settings: { createLeadsForGuests: 'new_email_and_name', logSessionsStartedOutside: true, chatterOnSessionStart: false, debugMode: true, sites: ['production', 'staging'] },
   },
   {
-    orgId: '00DFA0000000003AAA',
+    orgId: '00DFA00000000032AA',
     label: 'prod-2',
     environment: 'production',
     groups: [OTHER_GROUP],
     settings: { createLeadsForGuests: 'never', logSessionsStartedOutside: true, chatterOnSessionStart: true, debugMode: false, sites: ['production', 'staging'] },
   },
   {
-    orgId: '00DFA0000000004AAA',
+    orgId: '00DFA00000000042AA',
     label: 'prod-3',
     environment: 'production',
     groups: [SHARED_GROUP, OTHER_GROUP],

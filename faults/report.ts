@@ -27,6 +27,23 @@ export function formatReport(result: CampaignResult): string {
   for (const [kind, n] of sorted(stats.faults)) line(`  ${pad(kind, 26)} ${num(n, 4)}`);
   line(`Org pauses                 ${num(sum(Object.values(stats.pauses)), 6)}   ${sorted(stats.pauses).map(([o, n]) => `${o} ${n}`).join(', ')}`);
   line(`Recovered Chatter claims   ${num(stats.recoveredClaims, 6)}   (claim of a crashed attempt: searched the feed before posting)`);
+  line(`Claims still leased        ${num(stats.busyClaims, 6)}   (redelivered at receive + visibility timeout, claim taken later)`);
+  line(`Shares that waited         ${num(stats.deferred, 6)}   (paused org or held Chatter claim; no failed receive counted)`);
+  if (stats.outage) line(`Org outage                 ${stats.outage.org}: 503 to every call for ${stats.outage.hours} h simulated${stats.outage.spannedWaves ? ', its sessions ended (wave 2) while its shares and posts waited' : ''}`);
+  line();
+  // Every kind of weather the run made, and whether the outcome (the verdict below) matched.
+  const matched = verdict.ok ? 'yes' : 'NO';
+  line(`${pad('weather', 28)} ${pad('injected', 9)} outcome matched`);
+  const weather: Array<[string, number]> = [
+    ['process crash (any point)', sum(Object.values(stats.crashes))],
+    ...sorted(stats.faults).map(([kind, n]): [string, number] => [kind === 'DUPLICATE_VALUE' ? 'DUPLICATE_VALUE (concurrent)' : kind, n]),
+    ['two processors at once', options.concurrency ?? 2],
+    ['claim leased past visibility', stats.busyClaims],
+    ['org pause', sum(Object.values(stats.pauses))],
+  ];
+  for (const [kind, n] of weather) line(`${pad(kind, 28)} ${num(n, 8)}  ${matched}`);
+  line('  Counts follow from the seed, but two containers run at once: which call a fault or crash');
+  line('  lands on depends on their timing, so a seed can inject slightly different weather per run.');
   line();
   line(`${pad('org', 11)} ${pad('sessions exp / rec', 19)} ${pad('stale', 6)} ${pad('Leads exp / created', 20)} ${pad('posts exp / made', 17)}`);
   const pair = (a: number, b: number) => `${num(a, 6)} / ${pad(b, 6)}${a === b ? ' ' : '!'}`;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runCampaign } from './campaign.ts';
 import { formatReport } from './report.ts';
 
-/** `npm run faults [--seed S] [--events N] [--concurrency C] [--max-seconds T] [--json]`: exits 1 unless the bar is met. */
+/** `npm run faults [--seed S] [--events N] [--concurrency C] [--outage-hours H] [--max-seconds T] [--json]`: exits 1 unless the bar is met. */
 const { values } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
@@ -13,6 +13,7 @@ const { values } = parseArgs({
     'max-seconds': { type: 'string', default: '600' },
     json: { type: 'boolean', default: false },
     trace: { type: 'string' },
+    'outage-hours': { type: 'string' },
   },
 });
 
@@ -34,6 +35,7 @@ const result = await runCampaign({
   faultRate: number('fault-rate', values['fault-rate'], 0, 1),
   wallClockMs: number('max-seconds', values['max-seconds'], 10, 3600)! * 1000,
   trace: values.trace,
+  outageHours: number('outage-hours', values['outage-hours'], 0, 72),
   progress: values.json ? undefined : (line) => console.error(line),
 });
 console.log(values.json ? JSON.stringify(result, null, 2) : formatReport(result));

@@ -4,12 +4,15 @@ import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { acceptWildcard, SCHEDULE_RULES, SECRETS } from './arns.ts';
+import { acceptWildcard, SECRETS } from './arns.ts';
+import type { OrgSchedules } from './org-schedules.ts';
 
 export interface OrgAdminPolicyProps {
   readonly orgsTable: Table;
   readonly tracesTable: Table;
   readonly syncNow: IFunction;
+  readonly orgCheck: IFunction;
+  readonly orgSchedules: OrgSchedules;
   /** Source queues, paired with their DLQs, for inspection and redrive. */
   readonly redrive: ReadonlyArray<{ readonly queue: IQueue; readonly dlq: IQueue }>;
 }
@@ -41,8 +44,10 @@ export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdm
       new PolicyStatement({
         sid: 'OrgAndGroupSecrets',
         actions: [
-          'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret',
+          // No GetSecretValue: no admin command reads a secret back, so an admin cannot read any
+          // org's refresh token or private key. Rotation moves version labels instead.
+          'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret',
+          'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret',
           // Re-registering a removed org within the secrets' recovery window restores them.
           'secretsmanager:RestoreSecret',
         ],
@@ -50,16 +55,19 @@ export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdm
       }),
       new PolicyStatement({
         sid: 'OrgSchedules',
-        actions: [
-          'events:PutRule', 'events:DeleteRule', 'events:DescribeRule',
-          'events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule',
-        ],
-        resources: [SCHEDULE_RULES.arn],
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+        resources: [props.orgSchedules.schedules.arn],
+      }),
+      new PolicyStatement({
+        sid: 'PassSchedulerRole',
+        actions: ['iam:PassRole'],
+        resources: [props.orgSchedules.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
       new PolicyStatement({
         sid: 'SyncNow',
         actions: ['lambda:InvokeFunction'],
-        resources: [props.syncNow.functionArn],
+        resources: [props.syncNow.functionArn, props.orgCheck.functionArn],
       }),
       new PolicyStatement({
         sid: 'InspectDeadLetters',
@@ -74,6 +82,6 @@ export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdm
     ],
   });
   acceptWildcard(policy, SECRETS.all, 'Admins create and rotate org and group secrets at runtime; the scope is the glance-sync/ prefix.');
-  acceptWildcard(policy, SCHEDULE_RULES, 'Admins create, change and remove one schedule rule per org at runtime; the scope is the rule name prefix.');
+  acceptWildcard(policy, props.orgSchedules.schedules, "Admins create, change and remove one schedule per org at runtime; the scope is the stack's schedule group and the name prefix.");
   return policy;
 }

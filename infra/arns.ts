@@ -1,6 +1,6 @@
 import { Aws, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { SCHEDULE_RULE_PREFIX, SECRET_PREFIX } from './constants.ts';
+import { SECRET_PREFIX } from './constants.ts';
 
 /** A wildcard ARN in the deploying account and region, with the finding id cdk-nag's IAM5 reports for it. */
 export interface ArnPattern {
@@ -25,12 +25,9 @@ export function secretArn(nameUnderPrefix: string): ArnPattern {
 export const SECRETS = {
   groupWebhook: secretArn('group/*/webhook*'),
   orgSalesforce: secretArn('org/*/salesforce*'),
-  orgGlance: secretArn('org/*/glance*'),
+  groupGlance: secretArn('group/*/glance*'),
   all: secretArn('*'),
 } as const;
-
-// Rules are created per org at runtime by the admin tooling, so only their name prefix is known here.
-export const SCHEDULE_RULES = regionalArn('events', `rule/${SCHEDULE_RULE_PREFIX}*`);
 
 /** Accepts cdk-nag's wildcard finding for exactly this pattern on this construct, and nothing broader. */
 export function acceptWildcard(scope: IConstruct, pattern: ArnPattern, reason: string): void {

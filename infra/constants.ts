@@ -9,8 +9,10 @@ export const EVENTS_MAX_RECEIVE_COUNT = DEFAULTS.maxReceiveCount;
 export const SYNC_MAX_RECEIVE_COUNT = 3;
 
 export const SECRET_PREFIX = DEFAULTS.secretPrefix;
-export const SCHEDULE_RULE_PREFIX = DEFAULTS.scheduleRulePrefix;
-export const EVENT_BUS_NAME = DEFAULTS.eventBusName;
+export const SCHEDULE_NAME_PREFIX = DEFAULTS.scheduleNamePrefix;
+/** The stack's schedule group and event bus are named after the stack, so two stacks never share them. */
+export const SCHEDULE_GROUP_SUFFIX = '-org-syncs';
+export const PIPELINE_EVENT_BUS_SUFFIX = '-events';
 export const DEFAULT_GLANCE_API_URL = DEFAULTS.glanceApiUrl;
 export { METRICS_NAMESPACE } from '../shared/config.ts';
 

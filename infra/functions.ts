@@ -5,16 +5,17 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { ENV } from '../shared/config.ts';
+import { ENV, SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/config.ts';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { HEALTH_PREFIX } from '../shared/adapters/org-health-store.ts';
+import { RUN_EFFECTS_PREFIX } from '../shared/adapters/run-effects.ts';
 import { OUTBOX_DUE_INDEX } from '../shared/adapters/outbox-store.ts';
-import { acceptWildcard, type ArnPattern, SCHEDULE_RULES, SECRETS } from './arns.ts';
+import { acceptWildcard, type ArnPattern, SECRETS } from './arns.ts';
 import {
-  EVENT_BUS_NAME,
   EVENTS_MAX_RECEIVE_COUNT,
   OUTBOX_FLUSH_RECORDS,
   OUTBOX_SWEEP_MINUTES,
   RECORD_BUDGET_SECONDS,
-  SCHEDULE_RULE_PREFIX,
   SECRET_PREFIX,
 } from './constants.ts';
 import type { DataTables } from './data.ts';
@@ -29,6 +30,8 @@ export interface PipelineFunctionsProps {
   readonly tables: DataTables;
   readonly queues: PipelineQueues;
   readonly glanceApiUrl: string;
+  /** Where sync-run and session-processor publish the pipeline's own events. */
+  readonly pipelineEvents: IEventBus;
 }
 
 export class PipelineFunctions extends Construct {
@@ -38,8 +41,9 @@ export class PipelineFunctions extends Construct {
   readonly syncNow: PipelineFunction;
   readonly outboxFlusher: PipelineFunction;
   readonly outboxSweep: Schedule;
+  readonly orgCheck: PipelineFunction;
 
-  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl }: PipelineFunctionsProps) {
+  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents }: PipelineFunctionsProps) {
     super(scope, id);
     const orgsTable = tables.orgs.tableName;
     const outboxEnv = {
@@ -56,7 +60,8 @@ export class PipelineFunctions extends Construct {
         [ENV.secretPrefix]: SECRET_PREFIX,
       },
     });
-    grantTable(this.webhookIngest, tables.orgs, ['dynamodb:GetItem', 'dynamodb:Query']);
+    // PutItem: the group's small "last webhook accepted at" item (shared/adapters/webhook-activity.ts).
+    grantTable(this.webhookIngest, tables.orgs, ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem']);
     grantSecretRead(this.webhookIngest, SECRETS.groupWebhook, 'One webhook signing secret per Glance group, created at runtime by the admin CLI; the group id is only known per request.');
     queues.events.grantSendMessages(this.webhookIngest);
 
@@ -70,20 +75,23 @@ export class PipelineFunctions extends Construct {
         [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
         [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
         [ENV.secretPrefix]: SECRET_PREFIX,
+        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
         ...outboxEnv,
       },
     });
     this.sessionProcessor.addEventSource(
       new SqsEventSource(queues.events, {
-        batchSize: 50,
-        maxBatchingWindow: Duration.seconds(2),
+        // From shared/config.ts, which the benchmark replays with.
+        batchSize: SESSION_PROCESSOR_EVENT_SOURCE.batchSize,
+        maxBatchingWindow: Duration.seconds(SESSION_PROCESSOR_EVENT_SOURCE.maxBatchingWindowSeconds),
         // Caps parallel Salesforce writers (row locks, per-org API limits) without reserving account concurrency.
-        maxConcurrency: 5,
+        maxConcurrency: SESSION_PROCESSOR_EVENT_SOURCE.maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );
-    // PutItem only: the processor records a per-org pause when Salesforce limits run low.
-    grantTable(this.sessionProcessor, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem']);
+    grantTable(this.sessionProcessor, tables.orgs, TABLE_READ);
+    grantOrgWriterState(this.sessionProcessor, tables.orgs);
+    pipelineEvents.grantPutEventsTo(this.sessionProcessor);
     // One org's failed or paused share of an event goes back on the queue alone, delayed.
     queues.events.grantSendMessages(this.sessionProcessor);
     grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
@@ -103,10 +111,14 @@ export class PipelineFunctions extends Construct {
         [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
         [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
         [ENV.secretPrefix]: SECRET_PREFIX,
+        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
         ...outboxEnv,
       },
     });
-    grantTable(this.outboxFlusher, tables.orgs, [...TABLE_READ, 'dynamodb:PutItem']);
+    // The same org writes as the processor's (breaker, login state, Sync History counters, Org Paused events).
+    grantTable(this.outboxFlusher, tables.orgs, TABLE_READ);
+    grantOrgWriterState(this.outboxFlusher, tables.orgs);
+    pipelineEvents.grantPutEventsTo(this.outboxFlusher);
     grantTable(this.outboxFlusher, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
     grantTable(this.outboxFlusher, tables.traces, ['dynamodb:BatchWriteItem']);
     grantOutbox(this.outboxFlusher, tables.outbox, true);
@@ -136,30 +148,62 @@ export class PipelineFunctions extends Construct {
         [ENV.syncDlqUrl]: queues.syncDlq.queueUrl,
         [ENV.secretPrefix]: SECRET_PREFIX,
         [ENV.glanceApiUrl]: glanceApiUrl,
+        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
       },
     });
+    pipelineEvents.grantPutEventsTo(this.syncRun);
     this.syncRun.addEventSource(new SqsEventSource(queues.sync, { batchSize: 1, reportBatchItemFailures: true }));
     grantTable(this.syncRun, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
     queues.events.grantSendMessages(this.syncRun);
     // Invalid pulled sessions and malformed sync requests are dead-lettered with their reason.
     queues.eventsDlq.grantSendMessages(this.syncRun);
     queues.syncDlq.grantSendMessages(this.syncRun);
-    grantSecretRead(this.syncRun, SECRETS.orgGlance, 'One Glance API credential secret per org, created at runtime by the admin CLI; the org comes from the queued message.');
+    grantSecretRead(this.syncRun, SECRETS.groupGlance, "One Glance CRR credential secret per group, created at runtime by the admin CLI; the group comes from the org's pairings.");
 
     this.syncNow = new PipelineFunction(this, 'SyncNow', {
       name: 'sync-now',
       environment: {
         [ENV.orgsTable]: orgsTable,
         [ENV.syncQueueUrl]: queues.sync.queueUrl,
-        [ENV.scheduleRulePrefix]: SCHEDULE_RULE_PREFIX,
-        [ENV.eventBusName]: EVENT_BUS_NAME,
       },
     });
     grantTable(this.syncNow, tables.orgs, [...TABLE_READ, ...TABLE_WRITE]);
     queues.sync.grantSendMessages(this.syncNow);
-    this.syncNow.addToRolePolicy(new PolicyStatement({ actions: ['events:DescribeRule'], resources: [SCHEDULE_RULES.arn] }));
-    acceptWildcard(this.syncNow.role!, SCHEDULE_RULES, 'Schedule rules are created per org at runtime; DescribeRule reports the next scheduled sync.');
+
+    // The admin's role may not read an org's credentials; settings that need the org's describe
+    // (recordMapping) are checked here instead, with describe calls only.
+    this.orgCheck = new PipelineFunction(this, 'OrgCheck', {
+      name: 'org-check',
+      environment: { [ENV.secretPrefix]: SECRET_PREFIX },
+    });
+    grantSecretRead(this.orgCheck, SECRETS.orgSalesforce, "One Salesforce credential secret per org, created at runtime by the admin CLI; the org comes from the admin's request.");
   }
+}
+
+/**
+ * What an org writer (the processor, the outbox flusher) may write in the orgs table: two kinds of
+ * item and nothing else (never an org, a pairing or a sync run item); LeadingKeys is the partition
+ * key of every item written.
+ * HEALTH#{orgId}: the circuit breaker's PAUSE item (PutItem, UpdateItem for failures and probe
+ * claims, the DeleteItem that ends a pause and announces Org Resumed) and the org's login state
+ * and last error (conditional PutItem).
+ * SYNCRUN#{orgId}: what a sync run's events did, added to the run's counters (UpdateItem only).
+ */
+function grantOrgWriterState(fn: PipelineFunction, orgs: Table): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resources: [orgs.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HEALTH_PREFIX}*`] } },
+    }),
+  );
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['dynamodb:UpdateItem'],
+      resources: [orgs.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_EFFECTS_PREFIX}*`] } },
+    }),
+  );
 }
 
 function grantTable(fn: PipelineFunction, table: Table, actions: string[]): void {

@@ -1,8 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { SCHEDULE_RULES } from './arns.ts';
 import {
   EVENTS_MAX_RECEIVE_COUNT,
   SESSION_PROCESSOR_TIMEOUT,
@@ -43,17 +41,5 @@ export class PipelineQueues extends Construct {
     const sync = queueWithDlq(this, 'SyncQueue', 'SyncDLQ', SYNC_RUN_TIMEOUT, SYNC_MAX_RECEIVE_COUNT);
     this.sync = sync.queue;
     this.syncDlq = sync.dlq;
-
-    // The per-org schedule rules are created at runtime, so the queue admits any rule of ours by
-    // name prefix; SQS-managed encryption (not a KMS key) is what lets EventBridge deliver here.
-    this.sync.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowOrgScheduleRules',
-        principals: [new ServicePrincipal('events.amazonaws.com')],
-        actions: ['sqs:SendMessage'],
-        resources: [this.sync.queueArn],
-        conditions: { ArnLike: { 'aws:SourceArn': SCHEDULE_RULES.arn } },
-      }),
-    );
   }
 }

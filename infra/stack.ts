@@ -7,6 +7,7 @@ import { WebhookApi } from './api.ts';
 import { DEFAULT_GLANCE_API_URL } from './constants.ts';
 import { DataTables } from './data.ts';
 import { PipelineFunctions } from './functions.ts';
+import { OrgSchedules } from './org-schedules.ts';
 import { PipelineQueues } from './queues.ts';
 
 /** Output keys the admin CLI and deployers read from the stack (DescribeStacks). */
@@ -26,8 +27,13 @@ export const OUTPUTS = {
   sessionProcessorFunctionName: 'SessionProcessorFunctionName',
   syncRunFunctionName: 'SyncRunFunctionName',
   syncNowFunctionName: 'SyncNowFunctionName',
+  orgCheckFunctionName: 'OrgCheckFunctionName',
   alarmTopicArn: 'AlarmTopicArn',
   orgAdminPolicyArn: 'OrgAdminPolicyArn',
+  scheduleGroupName: 'ScheduleGroupName',
+  schedulerRoleArn: 'SchedulerRoleArn',
+  pipelineEventBusName: 'PipelineEventBusName',
+  pipelineEventBusArn: 'PipelineEventBusArn',
 } as const;
 
 /**
@@ -37,6 +43,7 @@ export const OUTPUTS = {
 export class GlanceSalesforceSyncStack extends Stack {
   readonly tables: DataTables;
   readonly queues: PipelineQueues;
+  readonly orgSchedules: OrgSchedules;
   readonly functions: PipelineFunctions;
   readonly api: WebhookApi;
   readonly alarms: PipelineAlarms;
@@ -50,24 +57,29 @@ export class GlanceSalesforceSyncStack extends Stack {
       type: 'String',
       default: DEFAULT_GLANCE_API_URL,
       allowedPattern: '^https?://\\S+$',
-      description: 'Base URL of the Glance API that scheduled syncs pull activity from.',
+      description: 'Base URL of Glance\'s CRR (service login and sessions/ended) that scheduled syncs pull ended sessions from.',
     });
 
     this.tables = new DataTables(this, 'Data');
     this.queues = new PipelineQueues(this, 'Queues');
+    this.orgSchedules = new OrgSchedules(this, 'OrgSchedules', { syncQueue: this.queues.sync });
     this.functions = new PipelineFunctions(this, 'Functions', {
       tables: this.tables,
       queues: this.queues,
       glanceApiUrl: glanceApiUrl.valueAsString,
+      pipelineEvents: this.orgSchedules.pipelineEvents,
     });
     this.api = new WebhookApi(this, 'Api', { webhookIngest: this.functions.webhookIngest });
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       deadLetterQueues: { EventsDLQ: this.queues.eventsDlq, SyncDLQ: this.queues.syncDlq },
       eventsQueue: this.queues.events,
+      syncQueue: this.queues.sync,
       functions: {
         WebhookIngest: this.functions.webhookIngest,
         SessionProcessor: this.functions.sessionProcessor,
         SyncRun: this.functions.syncRun,
+        SyncNow: this.functions.syncNow,
+        OrgCheck: this.functions.orgCheck,
         OutboxFlusher: this.functions.outboxFlusher,
       },
     });
@@ -75,6 +87,8 @@ export class GlanceSalesforceSyncStack extends Stack {
       orgsTable: this.tables.orgs,
       tracesTable: this.tables.traces,
       syncNow: this.functions.syncNow,
+      orgCheck: this.functions.orgCheck,
+      orgSchedules: this.orgSchedules,
       redrive: [
         { queue: this.queues.events, dlq: this.queues.eventsDlq },
         { queue: this.queues.sync, dlq: this.queues.syncDlq },
@@ -85,7 +99,7 @@ export class GlanceSalesforceSyncStack extends Stack {
   }
 
   private addOutputs(): void {
-    const { tables, queues, functions } = this;
+    const { tables, queues, functions, orgSchedules } = this;
     const outputs: Record<(typeof OUTPUTS)[keyof typeof OUTPUTS], [string, string]> = {
       WebhookBaseUrl: [this.api.webhookBaseUrl, 'Glance webhook URL without the group id: append {groupId}'],
       OrgsTableName: [tables.orgs.tableName, 'Orgs, pairings, sync runs and history, leases, watermarks'],
@@ -96,14 +110,19 @@ export class GlanceSalesforceSyncStack extends Stack {
       EventsQueueUrl: [queues.events.queueUrl, 'Session events queue'],
       EventsDlqUrl: [queues.eventsDlq.queueUrl, 'Session events dead-letter queue'],
       SyncQueueUrl: [queues.sync.queueUrl, 'Sync run queue'],
-      SyncQueueArn: [queues.sync.queueArn, 'Sync run queue ARN: the target of every org schedule rule'],
+      SyncQueueArn: [queues.sync.queueArn, 'Sync run queue ARN: the target of every org schedule'],
       SyncDlqUrl: [queues.syncDlq.queueUrl, 'Sync run dead-letter queue'],
       WebhookIngestFunctionName: [functions.webhookIngest.functionName, 'WebhookIngest function'],
       SessionProcessorFunctionName: [functions.sessionProcessor.functionName, 'SessionProcessor function'],
       SyncRunFunctionName: [functions.syncRun.functionName, 'SyncRun function'],
       SyncNowFunctionName: [functions.syncNow.functionName, 'SyncNow function, invoked by the admin CLI'],
+      OrgCheckFunctionName: [functions.orgCheck.functionName, 'OrgCheck function, invoked by the admin CLI to check settings against an org'],
       AlarmTopicArn: [this.alarms.topic.topicArn, 'SNS topic receiving every alarm'],
       OrgAdminPolicyArn: [this.adminPolicy.managedPolicyArn, 'Managed policy to attach to admin CLI users or roles'],
+      ScheduleGroupName: [orgSchedules.groupName, 'EventBridge Scheduler group holding one sync schedule per org'],
+      SchedulerRoleArn: [orgSchedules.schedulerRole.roleArn, 'Role the org schedules use to send to the sync queue'],
+      PipelineEventBusName: [orgSchedules.pipelineEvents.eventBusName, 'EventBridge bus of the pipeline events (Sync Run Completed, Org Paused, Org Resumed)'],
+      PipelineEventBusArn: [orgSchedules.pipelineEvents.eventBusArn, 'ARN of that bus, for rules in other accounts'],
     };
     for (const [key, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, key, { value, description });

@@ -1,7 +1,11 @@
 import { CreateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { dynamo, sqs } from '../shared/adapters/aws-clients.ts';
-import { ENV } from '../shared/config.ts';
+import { CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
+import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
+import { dynamo, eventBridge, scheduler, sqs } from '../shared/adapters/aws-clients.ts';
+import { schedulerSchedules } from '../shared/adapters/schedules.ts';
+import type { OrgSchedules } from '../shared/org-admin-ports.ts';
+import { DEFAULTS, ENV } from '../shared/config.ts';
 import { OUTBOX_DUE_INDEX } from '../shared/adapters/outbox-store.ts';
 
 /** The resources of the CDK stack, made in moto_server for tests and the local run. */
@@ -15,7 +19,16 @@ export interface LocalResources {
   syncQueueArn: string;
   syncDlqUrl: string;
   outboxTable: string;
+  /** The EventBridge Scheduler group of the org schedules. */
+  scheduleGroupName: string;
+  /** The role the org schedules name (moto does not check that the scheduler could assume it). */
+  schedulerRoleArn: string;
+  /** The bus the pipeline publishes its own events on. */
+  pipelineEventBusName: string;
 }
+
+/** moto's default account: the ARN a stack's scheduler role would have. */
+const LOCAL_SCHEDULER_ROLE_ARN = 'arn:aws:iam::123456789012:role/glance-sync-scheduler';
 
 export const LOCAL_MAX_RECEIVE_COUNT = 5;
 
@@ -74,6 +87,8 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
     VisibilityTimeout: visibility,
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: syncDlq.arn, maxReceiveCount: 3 }),
   });
+  await scheduler().send(new CreateScheduleGroupCommand({ Name: DEFAULTS.scheduleGroupName }));
+  await eventBridge().send(new CreateEventBusCommand({ Name: DEFAULTS.pipelineEventBusName }));
   return {
     orgsTable,
     dedupeTable,
@@ -83,8 +98,21 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
     syncQueueUrl: sync.url,
     syncQueueArn: sync.arn,
     syncDlqUrl: syncDlq.url,
+    scheduleGroupName: DEFAULTS.scheduleGroupName,
+    schedulerRoleArn: LOCAL_SCHEDULER_ROLE_ARN,
+    pipelineEventBusName: DEFAULTS.pipelineEventBusName,
     outboxTable,
   };
+}
+
+/** The org schedules of these resources, as the stack's admin tooling makes them. */
+export function localSchedules(resources: LocalResources, now?: () => Date): OrgSchedules {
+  return schedulerSchedules({
+    syncQueueArn: resources.syncQueueArn,
+    roleArn: resources.schedulerRoleArn,
+    groupName: resources.scheduleGroupName,
+    ...(now ? { now } : {}),
+  });
 }
 
 /**
@@ -101,6 +129,9 @@ export function exportResourceEnv(resources: LocalResources, extra: Partial<Reco
   process.env[ENV.syncQueueUrl] = resources.syncQueueUrl;
   process.env[ENV.syncQueueArn] = resources.syncQueueArn;
   process.env[ENV.syncDlqUrl] = resources.syncDlqUrl;
+  process.env[ENV.scheduleGroupName] = resources.scheduleGroupName;
+  process.env[ENV.schedulerRoleArn] = resources.schedulerRoleArn;
+  process.env[ENV.pipelineEventBusName] = resources.pipelineEventBusName;
   process.env[ENV.maxReceiveCount] = String(LOCAL_MAX_RECEIVE_COUNT);
   process.env[ENV.outboxTable] = resources.outboxTable;
   process.env[ENV.recordBudgetSeconds] = '0';

@@ -4,15 +4,21 @@ import type { GlanceSim } from './glance-sim/index.ts';
 import { generateSessions } from './glance-sim/sample-sessions.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../shared/org-admin.ts';
 import { salesforceCredentialsSchema, type SalesforceCredentials } from '../shared/salesforce-credentials.ts';
+import { createGlanceActivityClient } from '../shared/adapters/glance-activity.ts';
+import { secretNames } from '../shared/secret-names.ts';
+import { storeGlanceCredentials } from '../shared/sync/glance-credentials.ts';
 
 /** The embedded defaults of the local run: one Glance group shared by a production org and its sandbox. */
 export const DEMO = {
   groupId: 12345,
   productionOrgId: '00D5g000000AbCdEAK',
-  sandboxOrgId: '00D5g000000SbXyEAC',
-  /** The least-privileged Glance user the scheduled sync signs in as. */
+  sandboxOrgId: '00D5g000000SbXyEAK',
+  /** A Glance user id for the orgs' SSO settings (the sync itself signs in with the group's CRR account). */
   syncPartnerUserId: 'glance-sync-bot',
   glanceApiKey: 'demo-glance-api-key-not-a-secret',
+  /** The group's CRR service account on the simulator. */
+  crrUsername: 'demo-crr-service',
+  crrPassword: 'demo-crr-password-not-a-secret',
 } as const;
 
 /**
@@ -38,8 +44,10 @@ export interface DemoSetup {
 export async function setUpDemo(admin: OrgAdminDeps, sim: SalesforceSim, glance: GlanceSim, env: NodeJS.ProcessEnv = process.env): Promise<DemoSetup> {
   const installedAt = demoInstallTime(admin.now());
   const sso = { mode: 'saml' as const, nonAdminPartnerUserId: DEMO.syncPartnerUserId };
-  glance.addGroup({ groupId: DEMO.groupId, apiKey: DEMO.glanceApiKey, partnerUserIds: [DEMO.syncPartnerUserId] });
+  glance.addGroup({ groupId: DEMO.groupId, apiKey: DEMO.glanceApiKey, username: DEMO.crrUsername, password: DEMO.crrPassword });
+  // Cobrowse only: it is the one channel type Glance's CRR documents (README: "Real Glance").
   for (const session of generateSessions({
+    types: ['C'],
     seed: 7,
     count: 12,
     groupId: DEMO.groupId,
@@ -50,6 +58,18 @@ export async function setUpDemo(admin: OrgAdminDeps, sim: SalesforceSim, glance:
     glance.addSession(session);
   }
   const { webhookSecret } = await registerGroup(admin, DEMO.groupId);
+  // The same path as `glance-sync groups credentials`: checked against the simulator, then stored.
+  await storeGlanceCredentials(
+    {
+      groupKnown: async (id) => (await admin.registry.getGroup(id)) !== null,
+      secretName: (id) => secretNames.groupGlance(admin.secretPrefix, id),
+      writeSecret: (name, value) => admin.secrets.write(name, value),
+      check: (id, credentials) => createGlanceActivityClient({ baseUrl: glance.url, credentials: async () => credentials }).check(id, admin.now()),
+    },
+    DEMO.groupId,
+    'demo Glance credentials',
+    JSON.stringify({ username: DEMO.crrUsername, password: DEMO.crrPassword, apiKey: DEMO.glanceApiKey }),
+  );
   const orgs: DemoSetup['orgs'] = [];
 
   const realFile = env.SALESFORCE_CREDENTIALS_FILE;
@@ -75,7 +95,6 @@ export async function setUpDemo(admin: OrgAdminDeps, sim: SalesforceSim, glance:
       settings: { logSessionsStartedOutside: true, createLeadsForGuests: 'new_email', chatterOnSessionStart: true, debugMode: true, sso },
     },
     productionCredentials,
-    { glanceApiKey: DEMO.glanceApiKey },
   );
   await pairOrg(admin, productionOrgId, DEMO.groupId);
   orgs.push({ orgId: productionOrgId, environment: 'production', salesforce: realFile ? 'real org' : 'simulator' });
@@ -85,7 +104,6 @@ export async function setUpDemo(admin: OrgAdminDeps, sim: SalesforceSim, glance:
     admin,
     { orgId: DEMO.sandboxOrgId, name: 'Demo sandbox org', environment: 'sandbox', installedAt, settings: { syncFrequency: 'every_2_hours', sso } },
     { authType: 'refresh_token', loginUrl: sim.url, clientId: 'demo-client-sandbox', refreshToken: 'demo-refresh-sandbox' },
-    { glanceApiKey: DEMO.glanceApiKey },
   );
   await pairOrg(admin, DEMO.sandboxOrgId, DEMO.groupId);
   orgs.push({ orgId: DEMO.sandboxOrgId, environment: 'sandbox', salesforce: 'simulator' });

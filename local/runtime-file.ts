@@ -16,7 +16,12 @@ export interface RuntimeInfo {
   salesforceSimUrl?: string;
   glanceSimUrl?: string;
   webhookUrl?: string;
+  /** Where Glance posts webhooks, without the group id. */
+  webhookBaseUrl?: string;
   demoGroupId?: number;
+  /** When `npm start` wrote the file, and its process id: for a clear message once it is gone. */
+  startedAt?: string;
+  pid?: number;
   /** The local Lambda Invoke API (local/lambda/invoke-server.ts) and the function names it serves. */
   lambdaEndpoint?: string;
   functionNames?: Partial<Record<FunctionName, string>>;
@@ -34,11 +39,17 @@ const runtimeSchema = z.looseObject({
     syncQueueUrl: z.string().min(1),
     syncQueueArn: z.string().min(1),
     syncDlqUrl: z.string().min(1),
+    scheduleGroupName: z.string().min(1),
+    schedulerRoleArn: z.string().min(1),
+    pipelineEventBusName: z.string().min(1),
   }),
   salesforceSimUrl: z.string().optional(),
   glanceSimUrl: z.string().optional(),
   webhookUrl: z.string().optional(),
+  webhookBaseUrl: z.string().optional(),
   demoGroupId: z.number().optional(),
+  startedAt: z.string().optional(),
+  pid: z.number().optional(),
   lambdaEndpoint: z.url().optional(),
   functionNames: z.record(z.string(), z.string()).optional(),
 });

@@ -1,19 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DescribeRuleCommand, ListRulesCommand, ListTargetsByRuleCommand, type Rule } from '@aws-sdk/client-eventbridge';
+import { GetScheduleCommand, ListSchedulesCommand, type GetScheduleCommandOutput, type ScheduleSummary } from '@aws-sdk/client-scheduler';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { eventBridge, sqs } from '../shared/adapters/aws-clients.ts';
+import { scheduler, sqs } from '../shared/adapters/aws-clients.ts';
 import { DEFAULTS } from '../shared/config.ts';
 import { cronFiresBetween, parseCron } from '../shared/cron.ts';
-import { scheduleRuleName } from '../shared/schedule.ts';
+import { scheduleName } from '../shared/schedule.ts';
 
 /**
- * moto stores EventBridge rules but never fires them; this does, for the local run. Every tick it
- * reads the org rules from moto and, for each rule due since the last tick, sends each SQS
- * target its Input, as EventBridge would. After a pause (a laptop asleep) a rule fires once, not
- * once per missed minute: the sync catches up from its watermark anyway.
+ * moto stores EventBridge Scheduler schedules but never fires them; this does, for the local run.
+ * Every tick it lists the org schedules of the stack's group in moto and, for each one due since
+ * the last tick, sends its SQS target its Input, as the scheduler would (the role it would assume
+ * is not checked locally). After a pause (a laptop asleep) a schedule fires once, not once per
+ * missed minute: the sync catches up from its watermark anyway. A schedule's details are read
+ * again only when its LastModificationDate changes, so thousands of orgs cost one list a tick.
  */
 export interface ScheduledFire {
-  ruleName: string;
+  scheduleName: string;
   /** The due minute, or null when fired on request. */
   scheduledFor: string | null;
   queueUrl: string;
@@ -24,38 +26,51 @@ export interface LocalSchedulerOptions {
   signal: AbortSignal;
   now?: () => Date;
   tickMs?: number;
-  rulePrefix?: string;
-  eventBusName?: string;
+  groupName?: string;
+  namePrefix?: string;
   onFire?: (fire: ScheduledFire) => void;
   onError?: (error: unknown) => void;
 }
 
 export interface LocalScheduler {
-  /** Checks the rules against the clock now; the loop calls it every tickMs. */
+  /** Checks the schedules against the clock now; the loop calls it every tickMs. */
   tick(): Promise<ScheduledFire[]>;
-  /** Fires the org's rule at once, whatever its schedule: for demos. */
+  /** Fires the org's schedule at once, whatever its expression: for demos. */
   fireNow(orgId: string): Promise<ScheduledFire[]>;
   /** Settles when the signal stops the loop. */
   stopped: Promise<void>;
 }
 
+type Details = Pick<GetScheduleCommandOutput, 'ScheduleExpression' | 'ScheduleExpressionTimezone' | 'State' | 'Target'>;
+
 export function startLocalScheduler(options: LocalSchedulerOptions): LocalScheduler {
   const now = options.now ?? (() => new Date());
-  const prefix = options.rulePrefix ?? DEFAULTS.scheduleRulePrefix;
-  const bus = options.eventBusName ?? DEFAULTS.eventBusName;
+  const group = options.groupName ?? DEFAULTS.scheduleGroupName;
+  const prefix = options.namePrefix ?? DEFAULTS.scheduleNamePrefix;
   const queueUrls = new Map<string, string>();
   const lastFired = new Map<string, number>();
+  const details = new Map<string, { modified: number; details: Details }>();
   let checkedUpTo = now();
 
-  const listRules = async (): Promise<Rule[]> => {
-    const rules: Rule[] = [];
+  const listSchedules = async (): Promise<ScheduleSummary[]> => {
+    const found: ScheduleSummary[] = [];
     let token: string | undefined;
     do {
-      const out = await eventBridge().send(new ListRulesCommand({ NamePrefix: prefix, EventBusName: bus, NextToken: token }));
-      rules.push(...(out.Rules ?? []));
+      const out = await scheduler().send(new ListSchedulesCommand({ GroupName: group, NamePrefix: prefix, NextToken: token }));
+      found.push(...(out.Schedules ?? []));
       token = out.NextToken;
     } while (token);
-    return rules;
+    // NamePrefix is not applied by every moto version: filter here too.
+    return found.filter((s) => s.Name?.startsWith(prefix));
+  };
+
+  const detailsOf = async (summary: ScheduleSummary): Promise<Details> => {
+    const modified = summary.LastModificationDate?.getTime() ?? 0;
+    const known = details.get(summary.Name!);
+    if (known && known.modified === modified) return known.details;
+    const out = await scheduler().send(new GetScheduleCommand({ Name: summary.Name!, GroupName: group }));
+    details.set(summary.Name!, { modified, details: out });
+    return out;
   };
 
   const queueUrlOf = async (arn: string): Promise<string> => {
@@ -67,22 +82,19 @@ export function startLocalScheduler(options: LocalSchedulerOptions): LocalSchedu
     return out.QueueUrl!;
   };
 
-  const fire = async (ruleName: string, scheduledFor: Date | null): Promise<ScheduledFire[]> => {
-    const out = await eventBridge().send(new ListTargetsByRuleCommand({ Rule: ruleName, EventBusName: bus }));
-    const fires: ScheduledFire[] = [];
-    for (const target of out.Targets ?? []) {
-      if (!target.Arn?.startsWith('arn:aws:sqs:')) {
-        options.onError?.(new Error(`rule ${ruleName}: target ${target.Arn} is not an SQS queue; the local scheduler only feeds queues`));
-        continue;
-      }
-      const queueUrl = await queueUrlOf(target.Arn);
-      const body = target.Input ?? scheduledEvent(ruleName, scheduledFor ?? now());
-      await sqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-      const done = { ruleName, scheduledFor: scheduledFor?.toISOString() ?? null, queueUrl, body };
-      fires.push(done);
-      options.onFire?.(done);
+  const fire = async (name: string, schedule: Details, scheduledFor: Date | null): Promise<ScheduledFire[]> => {
+    const arn = schedule.Target?.Arn;
+    if (!arn?.startsWith('arn:aws:sqs:')) {
+      options.onError?.(new Error(`schedule ${name}: target ${arn} is not an SQS queue; the local scheduler only feeds queues`));
+      return [];
     }
-    return fires;
+    const queueUrl = await queueUrlOf(arn);
+    // Scheduler sends the target's Input as the message body; without one, an empty JSON object.
+    const body = schedule.Target?.Input ?? '{}';
+    await sqs().send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    const done = { scheduleName: name, scheduledFor: scheduledFor?.toISOString() ?? null, queueUrl, body };
+    options.onFire?.(done);
+    return [done];
   };
 
   const tick = async (): Promise<ScheduledFire[]> => {
@@ -91,31 +103,38 @@ export function startLocalScheduler(options: LocalSchedulerOptions): LocalSchedu
     if (to.getTime() <= from.getTime()) return [];
     checkedUpTo = to;
     const fires: ScheduledFire[] = [];
-    for (const rule of await listRules()) {
-      if (rule.State !== 'ENABLED' || !rule.ScheduleExpression || !rule.Name) continue;
-      let due: Date | undefined;
-      try {
-        due = cronFiresBetween(parseCron(rule.ScheduleExpression), from, to).at(-1);
-      } catch (error) {
-        options.onError?.(new Error(`rule ${rule.Name}: ${(error as Error).message}`));
+    for (const summary of await listSchedules()) {
+      if (summary.State !== 'ENABLED' || !summary.Name) continue;
+      const schedule = await detailsOf(summary);
+      if (!schedule.ScheduleExpression) continue;
+      if (schedule.ScheduleExpressionTimezone && schedule.ScheduleExpressionTimezone !== 'UTC') {
+        options.onError?.(new Error(`schedule ${summary.Name}: time zone ${schedule.ScheduleExpressionTimezone}; the local scheduler reads UTC only`));
         continue;
       }
-      if (!due || due.getTime() <= (lastFired.get(rule.Name) ?? -Infinity)) continue;
-      lastFired.set(rule.Name, due.getTime());
-      fires.push(...(await fire(rule.Name, due)));
+      let due: Date | undefined;
+      try {
+        due = cronFiresBetween(parseCron(schedule.ScheduleExpression), from, to).at(-1);
+      } catch (error) {
+        options.onError?.(new Error(`schedule ${summary.Name}: ${(error as Error).message}`));
+        continue;
+      }
+      if (!due || due.getTime() <= (lastFired.get(summary.Name) ?? -Infinity)) continue;
+      lastFired.set(summary.Name, due.getTime());
+      fires.push(...(await fire(summary.Name, schedule, due)));
     }
     return fires;
   };
 
   const fireNow = async (orgId: string): Promise<ScheduledFire[]> => {
-    const name = scheduleRuleName(orgId, prefix);
+    const name = scheduleName(orgId, prefix);
+    let schedule: Details;
     try {
-      await eventBridge().send(new DescribeRuleCommand({ Name: name, EventBusName: bus }));
+      schedule = await scheduler().send(new GetScheduleCommand({ Name: name, GroupName: group }));
     } catch (error) {
       if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
-      throw new Error(`org ${orgId} has no schedule rule ${name}: it is not registered or its syncFrequency is never`);
+      throw new Error(`org ${orgId} has no schedule ${name} in group ${group}: it is not registered or its syncFrequency is never`);
     }
-    return fire(name, null);
+    return fire(name, schedule, null);
   };
 
   const loop = async () => {
@@ -127,17 +146,4 @@ export function startLocalScheduler(options: LocalSchedulerOptions): LocalSchedu
   };
 
   return { tick, fireNow, stopped: loop() };
-}
-
-/** What EventBridge delivers for a scheduled rule whose target has no Input of its own. */
-function scheduledEvent(ruleName: string, time: Date): string {
-  return JSON.stringify({
-    version: '0',
-    id: `local-${ruleName}-${time.getTime()}`,
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    resources: [ruleName],
-    detail: {},
-  });
 }

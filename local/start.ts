@@ -5,14 +5,13 @@
  * The handlers run as the stack deploys them: esbuild bundles built with the stack's options.
  */
 import { startMoto, useLocalAws } from './moto.ts';
-import { createLocalResources, exportResourceEnv } from './aws-resources.ts';
+import { createLocalResources, exportResourceEnv, localSchedules } from './aws-resources.ts';
 import { startSalesforceSim } from './salesforce-sim/index.ts';
 import { startLocalHttpApi } from './http-api.ts';
 import { pollForever } from './queue-poller.ts';
 import { DEMO, setUpDemo } from './demo.ts';
 import { buildBundles, bundledSqsHandler, bundledWebhookHandler, startLocalLambdaService } from './lambda/index.ts';
 import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../shared/adapters/secrets.ts';
 import { writeRuntime } from './runtime-file.ts';
 import { startLocalScheduler } from './scheduler.ts';
@@ -35,7 +34,7 @@ async function main(): Promise<void> {
     registry: dynamoOrgRegistry(resources.orgsTable),
     secrets: secretsManagerWriter(),
     secretPrefix: DEFAULTS.secretPrefix,
-    schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn }),
+    schedules: localSchedules(resources),
     now: () => new Date(),
   };
   const demo = await setUpDemo(admin, sim, glance);
@@ -52,10 +51,10 @@ async function main(): Promise<void> {
     pollForever(resources.syncQueueUrl, bundledSqsHandler(functions.lambda, 'sync-run'), stop.signal, onError),
   ];
 
-  // EventBridge in moto stores the org rules without firing them; this fires them onto the sync queue.
+  // moto stores the org schedules (EventBridge Scheduler) without firing them; this fires them onto the sync queue.
   const scheduler = startLocalScheduler({
     signal: stop.signal,
-    onFire: (fire) => console.log(`schedule ${fire.ruleName} fired${fire.scheduledFor ? ` for ${fire.scheduledFor}` : ''}: ${fire.body}`),
+    onFire: (fire) => console.log(`schedule ${fire.scheduleName} fired${fire.scheduledFor ? ` for ${fire.scheduledFor}` : ''}: ${fire.body}`),
     onError,
   });
 
@@ -68,7 +67,10 @@ async function main(): Promise<void> {
     salesforceSimUrl: sim.url,
     glanceSimUrl: glance.url,
     webhookUrl,
+    webhookBaseUrl: `${api.url}/webhooks/glance/`,
     demoGroupId: DEMO.groupId,
+    startedAt: new Date().toISOString(),
+    pid: process.pid,
     lambdaEndpoint: functions.endpoint,
     functionNames: functions.functionNames,
   });
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
 
   AWS (moto_server)        ${moto.endpoint}
   Salesforce simulator     ${sim.url}   records: ${sim.url}/__sim/sobjects/Glance_Session__c?orgId=${DEMO.productionOrgId}
-  Glance activity (sim)    ${glance.url}   (${glance.sessions(DEMO.groupId).length} sessions from the last day, pulled by the scheduled sync)
+  Glance CRR (sim)         ${glance.url}   (${glance.sessions(DEMO.groupId).length} cobrowse sessions from the last day; the scheduled sync pulls the ${glance.sessions(DEMO.groupId).filter((s) => s.endedAt !== null).length} that have ended)
   Webhook endpoint         POST ${webhookUrl}
   Lambda Invoke API        ${functions.endpoint}   (${Object.values(functions.functionNames).join(', ')}: the bundled handlers)
   Demo Glance group        ${DEMO.groupId}
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
 
 From another terminal:
   npm run send-sample                                          a signed webhook -> a Glance Session record
-  npm run glance-sync -- --local sync-now ${DEMO.productionOrgId} --wait    pull Glance activity now
+  npm run glance-sync -- --local sync-now ${DEMO.productionOrgId} --wait    pull ended sessions from Glance's CRR now
   npm run glance-sync -- --local history ${DEMO.productionOrgId}           Sync History`);
 
   const shutdown = async () => {

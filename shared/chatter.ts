@@ -13,11 +13,19 @@ export const sessionMarker = (sessionId: string) => `[Glance session ${sessionId
 
 export type ChatterDecision = { post: true; subjectId: string } | { post: false; reason: string };
 
-/** One post per started session on the record it relates to, when the org wants it. */
-export function chatterDecision(session: GlanceSession, chatterOn: boolean, relatedRecordId: string | null): ChatterDecision {
+export const hasEnded = (session: GlanceSession): boolean => !!session.endedAt || isFinalStatus(session.status);
+
+/**
+ * One post per started session on the record it relates to, when the org wants it.
+ * `reachedLive`: the first version of the session the pipeline took was still live (see
+ * SessionLock.reachedLive); by default, whether this version is. A session that reached us live
+ * gets its post even when the version written now has ended (a failed first try, an org that was
+ * down): the outcome must not depend on when faults let the write through.
+ */
+export function chatterDecision(session: GlanceSession, chatterOn: boolean, relatedRecordId: string | null, reachedLive = !hasEnded(session)): ChatterDecision {
   if (!chatterOn) return { post: false, reason: 'Chatter When Starting Glance Session is off' };
   if (!relatedRecordId) return { post: false, reason: 'session is not related to a record' };
-  if (session.endedAt || isFinalStatus(session.status)) return { post: false, reason: 'session had already ended when it reached us' };
+  if (!reachedLive) return { post: false, reason: 'session had already ended when it reached us' };
   return { post: true, subjectId: relatedRecordId };
 }
 

@@ -13,8 +13,10 @@ export const ENV = {
   syncDlqUrl: 'SYNC_DLQ_URL',
   secretPrefix: 'SECRET_PREFIX',
   glanceApiUrl: 'GLANCE_API_URL',
-  eventBusName: 'EVENT_BUS_NAME',
-  scheduleRulePrefix: 'SCHEDULE_RULE_PREFIX',
+  scheduleGroupName: 'SCHEDULE_GROUP_NAME',
+  scheduleNamePrefix: 'SCHEDULE_NAME_PREFIX',
+  schedulerRoleArn: 'SCHEDULER_ROLE_ARN',
+  pipelineEventBusName: 'PIPELINE_EVENT_BUS_NAME',
   maxReceiveCount: 'EVENTS_MAX_RECEIVE_COUNT',
   apiUsageShareLimit: 'SALESFORCE_API_USAGE_SHARE_LIMIT',
   outboxTable: 'OUTBOX_TABLE',
@@ -25,9 +27,12 @@ export type EnvKey = keyof typeof ENV;
 
 export const DEFAULTS = {
   secretPrefix: 'glance-sync/',
-  glanceApiUrl: 'https://www.glance.net',
-  eventBusName: 'default',
-  scheduleRulePrefix: 'glance-sync-org-',
+  glanceApiUrl: 'https://cloud.glance.net',
+  /** EventBridge Scheduler group holding one schedule per org (the stack names its own). */
+  scheduleGroupName: 'glance-sync-orgs',
+  scheduleNamePrefix: 'glance-sync-org-',
+  /** Where the pipeline publishes its own events (sync run completed, org paused, org resumed). */
+  pipelineEventBusName: 'glance-sync-events',
   maxReceiveCount: 5,
   /**
    * The record budget: how long an org's shares may wait in its outbox before they are flushed
@@ -57,8 +62,42 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
  * another copy: the events queue's visibility timeout, after which SQS redelivers anyway.
  */
 export const PROCESSOR_LEASE_MS = SESSION_PROCESSOR_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR * 1000;
+/**
+ * How SQS feeds session-processor (Lambda's SQS event source mapping). The stack builds the
+ * mapping from it and the benchmark replays workloads with it, so a figure the bench prints is a
+ * figure of the stack as deployed.
+ */
+export const SESSION_PROCESSOR_EVENT_SOURCE = {
+  /** Messages per invocation at most (the mapping allows up to 10,000 with a window). */
+  batchSize: 50,
+  /** How long the mapping gathers messages before invoking with fewer than batchSize. */
+  maxBatchingWindowSeconds: 2,
+  /** Parallel invocations at most: caps parallel Salesforce writers (row locks, per-org limits). */
+  maxConcurrency: 5,
+} as const;
+
+/**
+ * What the product promises (BRIEF, "Latency the product promises"): a session record within the
+ * record budget of its webhook, a Chatter post within 60 s of session.started.
+ */
+export const LATENCY_BUDGET = {
+  recordMs: 5 * 60_000,
+  chatterMs: 60_000,
+} as const;
+
 /** The processor stops retrying Salesforce calls this long before its Lambda would time out, to report the outcome. */
 export const PROCESSOR_REPORT_MARGIN_MS = 10_000;
+
+/** Metric names the alarms watch; emitted by the handlers named in each comment. */
+export const METRIC_NAMES = {
+  /** webhook-ingest: any answer but 202. */
+  webhookRejected: 'webhook_rejected',
+  /** webhook-ingest: 401, a bad signature or timestamp (a wrong or rotated secret). */
+  webhookUnauthorized: 'webhook_unauthorized',
+  webhookAccepted: 'webhook_accepted',
+  /** session-processor: an org was paused (its shares wait). */
+  orgPaused: 'org_paused',
+} as const;
 
 /** Salesforce REST API version the whole product speaks (jsforce would default to 50.0). */
 export const SALESFORCE_API_VERSION = '62.0';

@@ -1,3 +1,4 @@
+import { sameSalesforceId } from './salesforce-id.ts';
 import { createHash } from 'node:crypto';
 import { parseDeadLetter } from './dead-letter.ts';
 import { sessionEventSchema, type SessionEvent } from './session.ts';
@@ -53,9 +54,6 @@ export interface ListOptions {
 /** More than any sane backlog, far below SQS's 120,000 in-flight limit. */
 export const MAX_SCAN = 10_000;
 export const DEFAULT_LIST_LIMIT = 100;
-
-/** Org ids compare on their 15-character form: an admin may type either. */
-const sameOrg = (a: string, b: string) => a.slice(0, 15) === b.slice(0, 15);
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
@@ -125,7 +123,7 @@ export function describeHeld(message: HeldMessage, sqsMaxReceiveCount: number | 
   };
 }
 
-const matchesOrg = (entry: DeadLetterEntry, org: string | undefined) => !org || entry.orgIds.some((o) => sameOrg(o, org));
+const matchesOrg = (entry: DeadLetterEntry, org: string | undefined) => !org || entry.orgIds.some((o) => sameSalesforceId(o, org));
 const order = (a: { entry: DeadLetterEntry; sentAt: string | null }, b: { entry: DeadLetterEntry; sentAt: string | null }) =>
   (a.entry.deadLetteredAt ?? a.sentAt ?? '').localeCompare(b.entry.deadLetteredAt ?? b.sentAt ?? '');
 

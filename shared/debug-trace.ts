@@ -12,6 +12,8 @@ export interface DebugTrace {
   route: string;
   link: string;
   leads: string[];
+  /** Values cut or left out to fit the org's fields, and why (absent in traces written before). */
+  values?: string[];
   chatter: string;
   outcome: string;
   /** The calls of the whole batch this session was written in, shared with its neighbours. */

@@ -1,3 +1,4 @@
+import { sameSalesforceId } from './salesforce-id.ts';
 import { SESSION_TYPES, type GlanceSession } from './session.ts';
 
 /** The custom object and its external id: upserts are keyed by Glance's session id, never the reusable key. */
@@ -11,10 +12,6 @@ export type GlanceSessionRecord = Record<string, string | number | boolean | nul
 const clip = (value: string | null | undefined, max: number): string | null =>
   value == null ? null : value.length > max ? `${value.slice(0, max - 1)}…` : value;
 
-/** Salesforce compares the first 15 characters case-sensitively; the 3 extra are a checksum. */
-export function sameSalesforceId(a: string | null | undefined, b: string | null | undefined): boolean {
-  return !!a && !!b && a.slice(0, 15) === b.slice(0, 15);
-}
 
 /** Fields every org's record of the session carries; links to related records are added by the org's rules. */
 export function toGlanceSessionRecord(session: GlanceSession, orgId: string, occurredAt: string): GlanceSessionRecord {

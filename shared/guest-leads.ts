@@ -1,3 +1,4 @@
+import { fitUtf16, isSalesforceEmail } from './salesforce-values.ts';
 import type { Org } from './org.ts';
 import type { GlanceSession } from './session.ts';
 
@@ -16,9 +17,12 @@ export function normalizeEmail(email: string | null | undefined): string | null 
   return trimmed ? trimmed : null;
 }
 
-/** Deliberately plain: Salesforce validates for real; this only keeps obvious junk from costing a call. */
-export function isPlausibleEmail(email: string): boolean {
-  return email.length <= 80 && /^[^\s@'"\\<>(),;:]+@[^\s@'"\\<>(),;:]+\.[^\s@'"\\<>(),;:]{2,}$/.test(email);
+/** Lead.Email holds 80 characters (a standard email field). */
+export const LEAD_EMAIL_MAX = 80;
+
+/** Whether Lead.Email takes the address: Salesforce's own email rule and the field's length. */
+export function isLeadEmail(email: string): boolean {
+  return email.length <= LEAD_EMAIL_MAX && isSalesforceEmail(email);
 }
 
 /**
@@ -34,7 +38,8 @@ export function leadDecisions(session: GlanceSession, org: Org): LeadDecision[] 
     if (rule === 'never') return skip('Create Leads for Session Guests is Never');
     if (session.type !== 'G') return skip('Leads are created for screen share sessions only');
     if (!email) return skip('guest gave no email');
-    if (!isPlausibleEmail(email)) return skip('guest email is not a valid address');
+    if (email.length > LEAD_EMAIL_MAX) return skip(`guest email is ${email.length} characters; Lead.Email holds ${LEAD_EMAIL_MAX}`);
+    if (!isLeadEmail(email)) return skip('guest email is not an address Salesforce accepts');
     if (email === hostEmail) return skip('guest is the host agent');
     if (rule === 'new_email_and_name' && !guest.name?.trim()) return skip('guest gave no name (rule needs email and name)');
     return { guest: index, email, action: 'candidate', key: email };
@@ -44,8 +49,9 @@ export function leadDecisions(session: GlanceSession, org: Org): LeadDecision[] 
 export function splitName(name: string | null | undefined): { FirstName: string | null; LastName: string } {
   const parts = (name ?? '').trim().split(/\s+/).filter(Boolean);
   if (parts.length === 0) return { FirstName: null, LastName: LEAD_LASTNAME_PLACEHOLDER };
-  if (parts.length === 1) return { FirstName: null, LastName: parts[0]!.slice(0, 80) };
-  return { FirstName: parts.slice(0, -1).join(' ').slice(0, 40), LastName: parts[parts.length - 1]!.slice(0, 80) };
+  // Cut in UTF-16 code units as Salesforce counts them, never through the middle of an emoji.
+  if (parts.length === 1) return { FirstName: null, LastName: fitUtf16(parts[0]!, 80).value };
+  return { FirstName: fitUtf16(parts.slice(0, -1).join(' '), 40).value, LastName: fitUtf16(parts[parts.length - 1]!, 80).value };
 }
 
 /** The Lead for a guest; its external id is the normalised email, so a retried create is an update. */
@@ -55,12 +61,12 @@ export function leadRecord(session: GlanceSession, guestIndex: number, key: stri
     [LEAD_GUEST_KEY_FIELD]: key,
     ...splitName(guest.name),
     Email: guest.email!.trim(),
-    Phone: guest.phone?.slice(0, 40) ?? null,
+    Phone: guest.phone ? fitUtf16(guest.phone, 40).value : null,
     Company: LEAD_COMPANY_PLACEHOLDER,
     LeadSource: LEAD_SOURCE,
     Description: `Joined Glance screen share session ${session.sessionKey} (${session.id}) on ${session.startedAt}${
       session.host.name ? ` with ${session.host.name}` : ''
-    }.`.slice(0, 32_000),
+    }.`,
     Glance_Session_Id__c: session.id,
   };
 }

@@ -7,13 +7,23 @@ import { scheduleExpression } from './schedule.ts';
  */
 export interface OrgFacts {
   org: Org;
-  /** The org's rule as EventBridge has it, or null when there is none. */
-  schedule: { expression: string | null; state: string | null; targetArn: string | null; input: unknown } | null;
+  /** The org's schedule as EventBridge Scheduler has it, or null when there is none. */
+  schedule: { expression: string | null; timezone?: string | null; state: string | null; targetArn: string | null; input: unknown } | null;
   syncQueueArn: string;
-  secrets: { salesforce: boolean; glanceApiKey: boolean };
+  secrets: { salesforce: boolean };
+  /** Per paired group (keyed by group id): its Glance CRR credentials are stored; its last accepted webhook, or null. */
+  groups: Record<string, { glanceCredentials: boolean; lastWebhookAt: string | null }>;
+  now: Date;
 }
 
-export function orgProblems({ org, schedule, syncQueueArn, secrets }: OrgFacts): string[] {
+/** A group whose last accepted webhook is older than this has not "sent webhooks recently". */
+export const RECENT_WEBHOOK_MS = 24 * 60 * 60_000;
+
+export function webhooksRecent(lastWebhookAt: string | null, now: Date): boolean {
+  return lastWebhookAt !== null && now.getTime() - Date.parse(lastWebhookAt) <= RECENT_WEBHOOK_MS;
+}
+
+export function orgProblems({ org, schedule, syncQueueArn, secrets, groups, now }: OrgFacts): string[] {
   const problems: string[] = [];
   const id = org.orgId;
   const syncs = org.settings.syncFrequency !== 'never';
@@ -21,21 +31,28 @@ export function orgProblems({ org, schedule, syncQueueArn, secrets }: OrgFacts):
     problems.push(`no Salesforce credentials stored: nothing can be written to the org (glance-sync orgs credentials ${id} --credentials-file FILE)`);
   }
   if (org.groups.length === 0) problems.push(`not paired with any Glance group: it receives no sessions (glance-sync orgs pair ${id} GROUP)`);
-  if (syncs && !secrets.glanceApiKey) {
-    problems.push(`no Glance API key stored: syncs cannot sign in to Glance (glance-sync orgs credentials ${id} --glance-api-key-file FILE)`);
-  }
-  if (syncs && !org.settings.sso.nonAdminPartnerUserId) {
-    problems.push(`sso.nonAdminPartnerUserId is not set: syncs sign in to Glance as that user (glance-sync orgs set ${id} sso.nonAdminPartnerUserId=PUID)`);
+  for (const groupId of org.groups) {
+    const group = groups[String(groupId)];
+    if (syncs && group && !group.glanceCredentials) {
+      problems.push(`group ${groupId} has no Glance CRR credentials stored: syncs cannot pull its sessions (glance-sync groups credentials ${groupId} --file FILE)`);
+    }
+    // Glance's CRR lists ended sessions only: a post while the session runs needs a webhook.
+    if (org.settings.chatterOnSessionStart && group && !webhooksRecent(group.lastWebhookAt, now)) {
+      problems.push(
+        `chatterOnSessionStart is on, but group ${groupId} has sent no webhook in the last 24 hours: pulled sessions have ended, so start posts need webhooks from a relay (README: "Real Glance")`,
+      );
+    }
   }
   const expected = scheduleExpression(org.settings.syncFrequency, new Date(org.installedAt));
   const repair = `glance-sync orgs set ${id} syncFrequency=${org.settings.syncFrequency}`;
   if (expected === null && schedule) {
-    problems.push(`a schedule rule exists although syncFrequency is never (${repair} removes it)`);
+    problems.push(`a schedule exists although syncFrequency is never (${repair} removes it)`);
   } else if (expected !== null) {
     const input = schedule?.input as { orgId?: unknown; trigger?: unknown } | null | undefined;
-    const found = schedule ? `${schedule.expression ?? 'no expression'}, ${schedule.state ?? 'no state'}` : 'no rule';
+    const found = schedule ? `${schedule.expression ?? 'no expression'}, ${schedule.state ?? 'no state'}` : 'no schedule';
     const matches =
       schedule?.expression === expected &&
+      (schedule.timezone ?? 'UTC') === 'UTC' &&
       schedule.state === 'ENABLED' &&
       schedule.targetArn === syncQueueArn &&
       input?.orgId === id &&

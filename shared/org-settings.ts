@@ -4,6 +4,7 @@ import {
   FIELD_NAME_PATTERN,
   LEAD_RULES,
   orgSettingsSchema,
+  PAUSE_HOLD_HOURS,
   SOBJECT_NAME_PATTERN,
   SSO_MODES,
   SYNC_FREQUENCY_VALUES,
@@ -19,7 +20,7 @@ import { describeIssues, GLANCE_SITES } from './session.ts';
 type SsoSettings = OrgSettings['sso'];
 export type SettingsPatch = Partial<Omit<OrgSettings, 'sso'>> & { sso?: Partial<SsoSettings> };
 
-type Kind = 'choice' | 'switch' | 'list' | 'json' | 'text' | 'seconds';
+type Kind = 'choice' | 'switch' | 'list' | 'json' | 'text' | 'seconds' | 'hours';
 
 interface SettingRule {
   kind: Kind;
@@ -98,6 +99,17 @@ const loginKeySeconds: SettingRule = {
   },
 };
 
+const pauseHoldHours: SettingRule = {
+  kind: 'hours',
+  accepts: `${PAUSE_HOLD_HOURS.min}..${PAUSE_HOLD_HOURS.max} (hours, default ${PAUSE_HOLD_HOURS.default})`,
+  check(name, value) {
+    if (typeof value === 'number' && Number.isInteger(value) && value >= PAUSE_HOLD_HOURS.min && value <= PAUSE_HOLD_HOURS.max) return value;
+    throw invalid(
+      `${name} must be a whole number of hours from ${PAUSE_HOLD_HOURS.min} to ${PAUSE_HOLD_HOURS.max} (SQS keeps a dead letter 14 days at most); got ${show(value)}`,
+    );
+  },
+};
+
 const recordMapping: SettingRule = {
   kind: 'json',
   accepts: `JSON such as ${RECORD_MAPPING_EXAMPLE}`,
@@ -132,6 +144,7 @@ const TOP_LEVEL: Record<Exclude<keyof OrgSettings, 'sso'>, SettingRule> = {
   sites,
   recordMapping,
   defaultGlanceAdmin: text(255),
+  pauseHoldHours,
 };
 
 const SSO: Record<keyof SsoSettings, SettingRule> = {
@@ -206,7 +219,8 @@ export function parseSettingValue(name: string, raw: string): unknown {
       }
       break;
     case 'seconds':
-      if (!/^\s*\d+\s*$/.test(raw)) throw invalid(`${name} must be a whole number of seconds; got ${show(raw)}`);
+    case 'hours':
+      if (!/^\s*\d+\s*$/.test(raw)) throw invalid(`${name} must be a whole number of ${rule.kind}; got ${show(raw)}`);
       value = Number(raw);
       break;
     case 'text':

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { salesforceId18 } from './salesforce-id.ts';
 import { GLANCE_SITES } from './session.ts';
 
 /** The org settings of the BRIEF's table, with the original product's defaults. */
@@ -6,9 +7,29 @@ export const SYNC_FREQUENCY_VALUES = ['hourly', 'every_2_hours', 'daily', 'never
 export const LEAD_RULES = ['never', 'new_email', 'new_email_and_name'] as const;
 export const SSO_MODES = ['saml', 'login_key', 'none'] as const;
 
+/**
+ * A Salesforce org id in either form (15 characters, case-sensitive; or 18 with its checksum
+ * suffix), parsed to the canonical 18-character form, so both forms of one org are one org.
+ */
 export const salesforceOrgIdSchema = z
   .string()
-  .regex(/^00D[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/, 'a Salesforce org id: 15 or 18 characters starting 00D');
+  .regex(/^00D[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/i, 'a Salesforce org id: 15 or 18 characters starting 00D')
+  .transform((text, ctx) => {
+    // The suffix says the case of the first 15 characters, so it must keep the 00D prefix upper-case.
+    const id = salesforceId18(text);
+    if (id?.startsWith('00D')) return id;
+    ctx.addIssue({ code: 'custom', message: `not a Salesforce org id: the last 3 characters of an 18-character id are a checksum, and ${text.slice(15)} does not fit ${text.slice(0, 15)}` });
+    return z.NEVER;
+  });
+
+/** The canonical 18-character form of an org id given in either form; undefined when it is not one. */
+export function canonicalOrgId(text: string): string | undefined {
+  const parsed = salesforceOrgIdSchema.safeParse(text);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Bounds of the pauseHoldHours setting: default 3 days, at most 10 (SQS keeps a message 14 days at most). */
+export const PAUSE_HOLD_HOURS = { min: 1, default: 72, max: 240 } as const;
 
 export const SOBJECT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
 export const FIELD_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.]{0,79}$/;
@@ -33,6 +54,12 @@ export const orgSettingsSchema = z.strictObject({
   sites: z.array(z.enum(GLANCE_SITES)).min(1).default(['production', 'staging']),
   recordMapping: recordMappingSchema.default({}),
   defaultGlanceAdmin: z.string().max(255).nullable().default(null),
+  /**
+   * How long a paused org's sessions are held (waiting, not failed) before they are dead-lettered
+   * with the pause's reason. Several days by default, so a weekend outage or revoked credentials
+   * lose nothing; at most 10 days, well inside SQS's 14-day retention of the dead-letter queue.
+   */
+  pauseHoldHours: z.number().int().min(PAUSE_HOLD_HOURS.min).max(PAUSE_HOLD_HOURS.max).default(PAUSE_HOLD_HOURS.default),
   sso: z
     .strictObject({
       mode: z.enum(SSO_MODES).default('none'),

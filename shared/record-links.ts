@@ -8,6 +8,8 @@ import type { GlanceSession } from './session.ts';
 export interface OrgShape {
   objectByKeyPrefix: Map<string, string>;
   lookupFieldByObject: Map<string, string>;
+  /** Glance_Session__c's fields as describe reports them (type, length), to fit values to. */
+  sessionFields?: Map<string, { type: string; length: number }>;
 }
 
 export type LinkDecision =

@@ -1,8 +1,15 @@
 /**
  * How the pipeline reacts to a Salesforce error code: retry soon (transient), pause the org
- * (limit), refresh the token (auth), or dead-letter at once because a retry cannot help (permanent).
+ * (limit), refresh the token (auth), pause the org until an admin gives it working credentials
+ * (credentials), or dead-letter at once because a retry cannot help (permanent).
  */
-export type SalesforceErrorKind = 'transient' | 'limit' | 'auth' | 'permanent';
+export type SalesforceErrorKind = 'transient' | 'limit' | 'auth' | 'credentials' | 'permanent';
+
+/**
+ * The org's stored credentials do not get a token: OAuth's invalid_grant (revoked or expired
+ * refresh token, a JWT user who no longer approves the app), or credentials missing or unreadable.
+ */
+const CREDENTIALS = new Set(['INVALID_GRANT', 'MISSING_CREDENTIALS', 'INVALID_CREDENTIALS']);
 
 const TRANSIENT = new Set([
   'UNABLE_TO_LOCK_ROW',
@@ -27,6 +34,7 @@ export function classifySalesforceError(code: string | undefined): SalesforceErr
   if (!code) return 'transient';
   if (code === 'REQUEST_LIMIT_EXCEEDED') return 'limit';
   if (code === 'INVALID_SESSION_ID' || code === 'INVALID_AUTH_HEADER') return 'auth';
+  if (CREDENTIALS.has(code)) return 'credentials';
   if (TRANSIENT.has(code)) return 'transient';
   return 'permanent';
 }
@@ -85,4 +93,27 @@ export function callKind(error: unknown): 'permanent' | 'transient' {
 /** The message of a failed call, for traces and dead-letter reasons. */
 export function callMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Refusals that say the org is not set up as the package declares (a field missing or not
+ * writable by the integration user, an object it cannot use, an upsert key that is not an
+ * External ID): no session can pass until an admin fixes the org, so the org is paused instead of
+ * retrying and dead-lettering every session (`glance-sync orgs check` names the fix).
+ */
+const SETUP_CODES = new Set(['INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE', 'INVALID_TYPE', 'INSUFFICIENT_ACCESS_OR_READONLY']);
+
+export function isSetupFault(code: string, message = ''): boolean {
+  if (SETUP_CODES.has(code)) return !/value of .* in the body does not match/i.test(message);
+  return code === 'NOT_FOUND' && /external ID field does not exist or is not accessible/i.test(message);
+}
+
+/** setup, permanent or transient, for a failed call or a record's faults. */
+export function problemKind(error: unknown): 'setup' | 'permanent' | 'transient' {
+  if (error instanceof SalesforceCallError && isSetupFault(error.code, error.message)) return 'setup';
+  return callKind(error);
+}
+
+export function faultsKind(faults: SalesforceFault[]): 'setup' | 'permanent' | 'transient' {
+  return faults.some((f) => isSetupFault(f.code, f.message)) ? 'setup' : faultKind(faults);
 }

@@ -1,7 +1,7 @@
 /**
  * Sync Frequency, anchored at the org's install time in UTC (BRIEF: "Scheduled syncs"): installed
  * 13:14 → hourly 14:14, 15:14…; every 2 hours 15:14, 17:14… (the install hour's parity, which a
- * 24-hour day preserves); daily 13:14 the next day. EventBridge evaluates cron in UTC, so the
+ * 24-hour day preserves); daily 13:14 the next day. the schedules are evaluated in UTC, so the
  * expression and `nextScheduledSync` describe the same instants: fire times are
  * anchor + k·period for k ≥ 1, with anchor = install time truncated to the minute.
  */
@@ -16,8 +16,8 @@ const PERIOD_MS: Record<Exclude<SyncFrequency, 'never'>, number> = {
   daily: 24 * HOUR_MS,
 };
 
-/** EventBridge rule and Scheduler schedule names share these limits. */
-const RULE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Scheduler schedule names: 1-64 of letters, digits, ".", "_" and "-". */
+const SCHEDULE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function isSyncFrequency(value: unknown): value is SyncFrequency {
   return typeof value === 'string' && (SYNC_FREQUENCIES as readonly string[]).includes(value);
@@ -54,10 +54,11 @@ export function nextScheduledSync(frequency: SyncFrequency, installedAt: Date, n
   return new Date(anchor + periods * period);
 }
 
-export function scheduleRuleName(orgId: string, prefix = 'glance-sync-org-'): string {
+/** The org's schedule name in the stack's schedule group. */
+export function scheduleName(orgId: string, prefix = 'glance-sync-org-'): string {
   if (typeof orgId !== 'string' || orgId.length === 0) throw new RangeError('orgId must be a non-empty string');
   const name = `${prefix}${orgId}`;
-  if (!RULE_NAME_PATTERN.test(name)) {
+  if (!SCHEDULE_NAME_PATTERN.test(name)) {
     throw new RangeError(`schedule name "${name}" must be 1-64 of A-Z a-z 0-9 . _ -`);
   }
   return name;

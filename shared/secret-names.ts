@@ -2,5 +2,6 @@
 export const secretNames = {
   groupWebhook: (prefix: string, groupId: number) => `${prefix}group/${groupId}/webhook`,
   orgSalesforce: (prefix: string, orgId: string) => `${prefix}org/${orgId}/salesforce`,
-  orgGlance: (prefix: string, orgId: string) => `${prefix}org/${orgId}/glance`,
+  /** The group's Glance CRR credentials (service username, password, API key): see shared/sync/glance-credentials.ts. */
+  groupGlance: (prefix: string, groupId: number) => `${prefix}group/${groupId}/glance`,
 };

@@ -1,15 +1,26 @@
 import { z } from 'zod';
+import { salesforceId18 } from './salesforce-id.ts';
+import { inSalesforceDateTimeRange, parseSalesforceDateTime } from './salesforce-values.ts';
+
+/** Milliseconds of an ISO instant, years before 100 included (Date.parse reads those as 19xx). */
+function instantMillis(text: string): number {
+  return parseSalesforceDateTime(text.replace(/(\.\d{3})\d+/, '$1')) ?? Number.NaN;
+}
+import { GLANCE_STATUS_CODES, isGlanceStatusCode } from './glance/session-status.ts';
 
 /**
  * The Glance session, one shape for webhooks and pulled activity (BRIEF: "The Glance session").
  * Strict objects: a field we do not know is refused by name rather than silently dropped.
  */
-const isoInstant = z.iso.datetime({ offset: true });
+// An instant Salesforce cannot hold (before 1700, after 4000) is one Glance can never validly send.
+const isoInstant = z.iso
+  .datetime({ offset: true })
+  .refine((text) => inSalesforceDateTimeRange(instantMillis(text)), 'an instant between 1700-01-01 and 4000-12-31');
 const text = (max: number) => z.string().max(max);
 
 export const GLANCE_SITES = ['production', 'staging'] as const;
 export const SESSION_TYPES = { G: 'Screen Share', C: 'Cobrowse', V: 'Video' } as const;
-/** Glance Activity Service status codes; C (completed) and X (cancelled/expired) are final. */
+/** Glance Activity Service status codes (glance/session-status.ts); C (completed) and X (ended without a clean close) are final. */
 export const FINAL_STATUSES = ['C', 'X'] as const;
 
 export const hostSchema = z.strictObject({
@@ -26,10 +37,13 @@ export const guestSchema = z.strictObject({
   joinedAt: isoInstant.nullable(),
 });
 
-const salesforceId = z.string().regex(/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/, 'a 15 or 18 character Salesforce id');
+const salesforceId = z
+  .string()
+  .regex(/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/, 'a 15 or 18 character Salesforce id')
+  .refine((text) => salesforceId18(text) !== undefined, 'a Salesforce id whose last 3 characters are the checksum of the first 15');
 
 export const originSchema = z.strictObject({
-  salesforceOrgId: salesforceId,
+  salesforceOrgId: salesforceId.refine((text) => salesforceId18(text)?.startsWith('00D') === true, 'a Salesforce org id (00D…)'),
   recordId: salesforceId.nullable(),
 });
 
@@ -39,7 +53,7 @@ export const glanceSessionSchema = z.strictObject({
   groupId: z.number().int().positive(),
   site: z.enum(GLANCE_SITES),
   type: z.enum(['G', 'C', 'V']),
-  status: z.string().regex(/^[A-Z]$/, 'one upper-case Glance status code'),
+  status: z.string().refine((value: string): boolean => isGlanceStatusCode(value), `one upper-case Glance status code: ${GLANCE_STATUS_CODES.join(' ')}`),
   startedAt: isoInstant,
   endedAt: isoInstant.nullable(),
   host: hostSchema,
@@ -81,6 +95,11 @@ export const sessionEventSchema = z.strictObject({
   /** How many times this org's share was tried already, and since when it waits. */
   attempt: z.number().int().min(0).max(1000).optional(),
   waitingSince: isoInstant.optional(),
+  /**
+   * The sync run that queued the event (pulled activity only): the processor attributes what the
+   * event did in that run's org to the run, for Sync History.
+   */
+  syncRun: z.strictObject({ orgId: z.string().regex(/^00D[a-zA-Z0-9]{12,15}$/), runId: z.string().min(1).max(200) }).optional(),
 });
 export type SessionEvent = z.infer<typeof sessionEventSchema>;
 

@@ -16,11 +16,20 @@ export interface WebhookAnswer {
 }
 
 export interface WebhookIntakeDeps {
-  /** Whether the group is known; its secrets (space-separated `whsec_`) or null when none. */
-  groupSecrets(groupId: number): Promise<{ known: boolean; secrets: string | null }>;
+  /**
+   * Whether the group is known; its secrets (space-separated `whsec_`, the current ones and any
+   * still in rotation) or null when none. `fresh`: re-read past a cache, asked once when no
+   * secret matched, so a rotation is seen at once rather than when a cache expires.
+   */
+  groupSecrets(groupId: number, options?: { fresh?: boolean }): Promise<{ known: boolean; secrets: string | null }>;
   enqueue(event: SessionEvent): Promise<void>;
+  /** Records that the group's webhooks arrive (for `orgs show`); best effort, after the event is queued. */
+  noteAccepted?(groupId: number, at: Date): Promise<void>;
   now(): Date;
 }
+
+// Failures a newer secret could cure; a stale timestamp or a missing header it cannot.
+const SECRET_MISMATCH = new Set(['webhook-signature does not match', 'no usable webhook secret is configured for this group']);
 
 const reject = (status: WebhookAnswer['status'], error: string): WebhookAnswer => ({ status, body: { error } });
 
@@ -38,14 +47,20 @@ export async function acceptWebhook(request: WebhookRequest, deps: WebhookIntake
   const group = await deps.groupSecrets(groupId);
   if (!group.known) return reject(404, `unknown group ${groupId}`);
 
-  const check = verifyWebhookSignature({
-    id: request.headers['webhook-id'],
-    timestamp: request.headers['webhook-timestamp'],
-    signatureHeader: request.headers['webhook-signature'],
-    body: request.body,
-    keys: parseWebhookSecrets(group.secrets ?? ''),
-    now: deps.now(),
-  });
+  const verify = (secrets: string | null) =>
+    verifyWebhookSignature({
+      id: request.headers['webhook-id'],
+      timestamp: request.headers['webhook-timestamp'],
+      signatureHeader: request.headers['webhook-signature'],
+      body: request.body,
+      keys: parseWebhookSecrets(secrets ?? ''),
+      now: deps.now(),
+    });
+  let check = verify(group.secrets);
+  if (!check.ok && SECRET_MISMATCH.has(check.error)) {
+    const fresh = await deps.groupSecrets(groupId, { fresh: true });
+    if (fresh.secrets !== group.secrets) check = verify(fresh.secrets);
+  }
   if (!check.ok) return reject(401, check.error);
   const eventId = request.headers['webhook-id'] as string;
   if (eventId.length > 200) return reject(400, 'webhook-id is longer than 200 characters');
@@ -63,5 +78,7 @@ export async function acceptWebhook(request: WebhookRequest, deps: WebhookIntake
     return reject(400, `session.groupId: ${event.session.groupId} does not match the group ${groupId} in the URL`);
   }
   await deps.enqueue({ eventId: `webhook:${eventId}`, source: 'webhook', ...event });
+  // The event is queued: a failure to note the time must not turn the answer into a retry.
+  await deps.noteAccepted?.(groupId, deps.now()).catch(() => undefined);
   return { status: 202, body: { accepted: true, eventId } };
 }

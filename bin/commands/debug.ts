@@ -7,6 +7,7 @@ import { EXIT, JSON_OPTION, wholeNumber, type CommandSpec } from './spec.ts';
 
 export const debug: CommandSpec = {
   path: 'debug',
+  orgArgument: true,
   brief: "Debug Mode's decision traces of an org, newest first",
   usage: 'debug ORG [SESSION] [--limit N] [--json]',
   summary: `Shows why each session was recorded or skipped in the org, how it was related to a record, what happened to each guest (Lead or not, and why), whether Chatter was posted, and the Salesforce calls its batch made. Traces are kept only while the org's debugMode is on, for ${TRACE_RETENTION_DAYS} days.`,
@@ -39,6 +40,7 @@ export const debug: CommandSpec = {
           `  route     ${trace.route}`,
           `  related   ${trace.link}`,
           ...(trace.leads.length ? trace.leads.map((l, i) => `  ${i === 0 ? 'leads   ' : '        '}  ${l}`) : ['  leads     none considered']),
+          ...(trace.values ?? []).map((v, i) => `  ${i === 0 ? 'values  ' : '        '}  ${v}`),
           `  chatter   ${trace.chatter}`,
           `  outcome   ${trace.outcome}`,
           `  calls     ${trace.salesforceCalls.join(', ') || 'none'} (the whole batch's)`,

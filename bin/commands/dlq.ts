@@ -1,6 +1,6 @@
 import { AdminError } from '../../shared/admin-error.ts';
 import { listDeadLetters, redriveDeadLetters } from '../../shared/adapters/dead-letter-queue.ts';
-import { salesforceOrgIdSchema } from '../../shared/org.ts';
+import { canonicalOrgId } from '../../shared/org.ts';
 import type { DeadLetterEntry } from '../../shared/dead-letter-admin.ts';
 import { printJson, table, when } from './output.ts';
 import { EXIT, JSON_OPTION, optionalString, UsageError, wholeNumber, type CommandContext, type CommandSpec } from './spec.ts';
@@ -12,8 +12,10 @@ async function eventQueues(ctx: CommandContext): Promise<{ events: string; dlq: 
 
 function orgOption(ctx: CommandContext): string | undefined {
   const org = optionalString(ctx.values, 'org');
-  if (org !== undefined && !salesforceOrgIdSchema.safeParse(org).success) throw new AdminError(`--org must be a Salesforce org id (00D…, 15 or 18 characters); got '${org}'`);
-  return org;
+  if (org === undefined) return undefined;
+  const id = canonicalOrgId(org);
+  if (!id) throw new AdminError(`--org must be a Salesforce org id (00D…, 15 or 18 characters); got '${org}'`);
+  return id;
 }
 
 const ORG_OPTION = { org: { type: 'string' as const, value: 'ORG', description: "only this org's dead letters" } };

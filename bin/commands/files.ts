@@ -22,18 +22,3 @@ export function readJsonSecretFile(path: string, what: string): unknown {
     throw new AdminError(`${what} file ${path} is not JSON`);
   }
 }
-
-/** The raw key, or `{"apiKey": "..."}` as stored. */
-export function readGlanceApiKeyFile(path: string): string {
-  const text = readSecretFile(path, 'Glance API key').trim();
-  if (text.startsWith('{')) {
-    try {
-      const json = JSON.parse(text) as { apiKey?: unknown };
-      if (typeof json.apiKey === 'string') return json.apiKey;
-    } catch {
-      // Falls through to the format error.
-    }
-    throw new AdminError(`Glance API key file ${path} must hold the key alone or {"apiKey": "..."}`);
-  }
-  return text;
-}

@@ -1,16 +1,17 @@
 import { AdminError } from '../../shared/admin-error.ts';
 import { pairOrg, unpairOrg, updateSettings } from '../../shared/org-admin.ts';
-import { formatSettingValue, parseSettingAssignments, SETTING_RULES } from '../../shared/org-settings.ts';
+import { formatSettingValue, SETTING_RULES } from '../../shared/org-settings.ts';
 import { adminDeps } from './deps.ts';
 import { when } from './output.ts';
-import { EXIT, type CommandSpec } from './spec.ts';
+import { EXIT, settingsFromArgs, type CommandSpec } from './spec.ts';
 
 export const orgsSet: CommandSpec = {
   path: 'orgs set',
+  orgArgument: true,
   brief: 'change settings (setting=value ...)',
   usage: 'orgs set ORG setting=value [setting=value ...]',
   summary:
-    "Changes settings; the others stay. Every value is checked before anything is saved. Setting syncFrequency replaces the org's schedule rule (never removes it), even to the same value, which repairs a rule that drifted.",
+    "Changes settings; the others stay. Every value is checked before anything is saved. Setting syncFrequency replaces the org's sync schedule (never removes it), even to the same value, which repairs a schedule that drifted.",
   details: [
     'Settings:',
     ...[...SETTING_RULES].map(([name, rule]) => `  ${name.padEnd(30)}${rule.accepts}`),
@@ -21,12 +22,14 @@ export const orgsSet: CommandSpec = {
     '  glance-sync orgs set 00D5g000000AbCdEAK sso.mode=login_key sso.loginKeyLifetimeSeconds=3600',
     '',
     'An org with SSO on may be paired with one Glance group only.',
+    "recordMapping is checked against the org's describe (signing in with its stored credentials): each object must be one Glance_Session__c has a lookup on, each field must exist and be filterable.",
   ].join('\n'),
+  options: { unchecked: { type: 'boolean', description: "save recordMapping without checking it against the org's describe (org unreachable)" } },
   positionals: { min: 2, max: Infinity },
-  async run({ positionals, io, target }) {
+  async run({ values, positionals, io, target }) {
     const [orgId, ...assignments] = positionals as [string, ...string[]];
-    const patch = parseSettingAssignments(assignments);
-    const deps = adminDeps(await target());
+    const patch = settingsFromArgs(assignments);
+    const deps = adminDeps(await target(), { checked: values.unchecked !== true });
     const { org, changes } = await updateSettings(deps, orgId, patch);
     if (changes.length === 0) io.stdout.write(`org ${orgId}: no setting changed\n`);
     for (const change of changes) {
@@ -36,7 +39,7 @@ export const orgsSet: CommandSpec = {
       const schedule = await deps.schedules.describe(orgId);
       io.stdout.write(
         schedule
-          ? `schedule: ${schedule.ruleName} ${schedule.expression}, next ${when(schedule.nextFireAt)}\n`
+          ? `schedule: ${schedule.groupName}/${schedule.scheduleName} ${schedule.expression}, next ${when(schedule.nextFireAt)}\n`
           : `schedule: none (syncFrequency ${org.settings.syncFrequency})\n`,
       );
     }
@@ -51,6 +54,7 @@ function groupId(text: string): number {
 
 export const orgsPair: CommandSpec = {
   path: 'orgs pair',
+  orgArgument: true,
   brief: 'pair an org with a Glance group',
   usage: 'orgs pair ORG GROUP',
   summary:
@@ -66,6 +70,7 @@ export const orgsPair: CommandSpec = {
 
 export const orgsUnpair: CommandSpec = {
   path: 'orgs unpair',
+  orgArgument: true,
   brief: 'unpair an org from a Glance group',
   usage: 'orgs unpair ORG GROUP',
   summary: "Stops delivering a Glance group's sessions to an org. Unpairing a group that is not paired changes nothing.",

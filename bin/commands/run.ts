@@ -1,19 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminError } from '../../shared/admin-error.ts';
-import { groupsAdd } from './groups.ts';
+import { canonicalOrgId } from '../../shared/org.ts';
+import { groupsAdd, groupsCredentials, groupsList, groupsRemove, groupsRetireSecret, groupsRotateSecret, groupsShow } from './groups.ts';
 import { orgsPair, orgsSet, orgsUnpair } from './orgs-change.ts';
 import { orgsAdd, orgsCredentials, orgsRemove } from './orgs-register.ts';
 import { orgsList, orgsShow } from './orgs-view.ts';
+import { orgsCheck } from './orgs-check.ts';
 import { commandHelp, EXIT, EXIT_CODES_HELP, GLOBAL_OPTIONS, parseCommandLine, UsageError, type CliIo, type CommandSpec } from './spec.ts';
 import { history, syncNow } from './sync.ts';
 import { dlqList, dlqRedrive } from './dlq.ts';
 import { debug } from './debug.ts';
 import { connect } from './target.ts';
 
-const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, syncNow, history, debug, dlqList, dlqRedrive];
+const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsCheck, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, groupsCredentials, groupsList, groupsShow, groupsRemove, groupsRotateSecret, groupsRetireSecret, syncNow, history, debug, dlqList, dlqRedrive];
 const GROUPS: Record<string, string> = {
   orgs: 'Salesforce orgs: registration, settings, group pairings, schedules',
-  groups: 'Glance groups: webhook registration',
+  groups: 'Glance groups: webhook registration, paired orgs, webhook URLs and secrets',
   dlq: 'dead session events: inspection and redrive',
 };
 
@@ -44,6 +46,13 @@ function leadingOptions(argv: string[]): number {
   return i;
 }
 
+/** An org id as the admin typed it (15 or 18 characters) in the 18-character form everything stores. */
+export function orgIdArgument(text: string): string {
+  const id = canonicalOrgId(text);
+  if (!id) throw new AdminError(`'${text}' is not a Salesforce org id (00D…, 15 or 18 characters, the last 3 a checksum of the first 15)`, 'invalid');
+  return id;
+}
+
 const wantsHelp = (args: string[]) => args.some((a) => a === '--help' || a === '-h');
 
 function report(error: unknown, io: Required<CliIo>, spec: CommandSpec): number {
@@ -54,7 +63,7 @@ function report(error: unknown, io: Required<CliIo>, spec: CommandSpec): number 
   }
   if (error instanceof AdminError) {
     io.stderr.write(`glance-sync: ${message}\n`);
-    return error.code === 'conflict' ? EXIT.failure : EXIT.invalid;
+    return error.code === 'conflict' ? EXIT.conflict : EXIT.invalid;
   }
   const name = (error as { name?: string }).name;
   const prefix = name && !['Error', 'TargetError', 'RuntimeFileError'].includes(name) ? `${name}: ` : '';
@@ -99,6 +108,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     const { values, positionals } = parseCommandLine(spec, args);
+    if (spec.orgArgument && positionals[0] !== undefined) positionals[0] = orgIdArgument(positionals[0]);
     return await spec.run({ values, positionals, io: full, target: () => connect(values, full.env) });
   } catch (error) {
     return report(error, full, spec);

@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
+import { parseSettingAssignments, type SettingsPatch } from '../../shared/org-settings.ts';
 import type { Target } from './target.ts';
 
 /** What scripts can rely on; stated in every --help. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, invalid: 3 } as const;
-export const EXIT_CODES_HELP = 'Exit codes: 0 ok, 1 operational failure (AWS, network, a failed run), 2 usage error, 3 not found or invalid value';
+export const EXIT = { ok: 0, failure: 1, usage: 2, invalid: 3, conflict: 4 } as const;
+export const EXIT_CODES_HELP =
+  'Exit codes: 0 ok, 1 operational failure (AWS, network, a failed run), 2 usage error, 3 not found or invalid value, 4 conflict with what exists (already registered, still paired, changed meanwhile)';
 
 export interface Writer {
   write(text: string): unknown;
@@ -52,6 +54,8 @@ export interface CommandSpec {
   options?: Record<string, OptionSpec>;
   /** Positional arguments allowed; `rest` lets extra ones through (settings). */
   positionals: { min: number; max: number };
+  /** The first positional is a Salesforce org id: either form is accepted and the command sees the 18-character form. */
+  orgArgument?: true;
   run(ctx: CommandContext): Promise<number>;
 }
 
@@ -125,4 +129,11 @@ export function wholeNumber(values: ParsedValues, name: string, fallback: number
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}; got '${text}'`);
   return Number(text);
+}
+
+/** `setting=value` words as a settings patch; a word without `=` is a usage error, not a bad value. */
+export function settingsFromArgs(words: readonly string[]): SettingsPatch {
+  const bare = words.find((w) => w.indexOf('=') <= 0);
+  if (bare !== undefined) throw new UsageError(`expected setting=value (e.g. syncFrequency=daily); got '${bare}'`);
+  return parseSettingAssignments(words);
 }

@@ -1,10 +1,14 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { useLocalAws } from '../../local/moto.ts';
-import { readRuntime, runtimeFilePath, RuntimeFileError } from '../../local/runtime-file.ts';
+import { readRuntime, RuntimeFileError, runtimeFilePath, type RuntimeInfo } from '../../local/runtime-file.ts';
 import { AdminError, type AdminErrorCode } from '../../shared/admin-error.ts';
 import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { DEFAULTS } from '../../shared/config.ts';
+import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
+import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
+import { salesforceMappingDescribe } from '../../shared/adapters/salesforce-describe.ts';
+import { checkOrgSettings, type OrgCheckAnswer, type OrgCheckRequest } from '../../shared/org-check.ts';
 import { UsageError, type ParsedValues } from './spec.ts';
 
 /**
@@ -18,6 +22,10 @@ export const STACK_OUTPUTS = {
   eventsDlqUrl: 'EventsDlqUrl',
   syncQueueArn: 'SyncQueueArn',
   syncNowFunction: 'SyncNowFunctionName',
+  orgCheckFunction: 'OrgCheckFunctionName',
+  webhookBaseUrl: 'WebhookBaseUrl',
+  scheduleGroupName: 'ScheduleGroupName',
+  schedulerRoleArn: 'SchedulerRoleArn',
 } as const;
 export const DEFAULT_STACK = 'GlanceSalesforceSyncStack';
 
@@ -35,9 +43,16 @@ export interface Target {
   eventsDlqUrl: string;
   syncQueueArn: string;
   secretPrefix: string;
-  rulePrefix: string;
-  eventBusName: string;
+  /** Where Glance posts a group's webhooks, without the group id (ends with /); null when unknown. */
+  webhookBaseUrl: string | null;
+  /** The EventBridge Scheduler group of the org schedules, and the role they send to the sync queue with. */
+  scheduleGroupName: string;
+  schedulerRoleArn: string;
+  /** Glance's CRR base URL, which stored credentials are checked against: GLANCE_API_URL, else the local simulator or the stack's GlanceApiUrl parameter. */
+  glanceApiUrl: string;
   syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
+  /** Checks settings against the org with its own credentials (the OrgCheck function when deployed). */
+  checkOrg(request: OrgCheckRequest): Promise<OrgCheckAnswer>;
 }
 
 /** A failure of the AWS side the admin cannot fix by changing the command (exit 1). */
@@ -48,12 +63,14 @@ export class TargetError extends Error {
 export async function connect(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<Target> {
   const local = values.local === true || env.GLANCE_SYNC_TARGET === 'local';
   if (local && typeof values.stack === 'string') throw new UsageError('--local (or GLANCE_SYNC_TARGET=local) and --stack exclude each other');
-  return local ? connectLocal(env) : connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+  const target = local ? await connectLocal(env) : await connectStack(String(values.stack ?? env.GLANCE_SYNC_STACK ?? DEFAULT_STACK), values.region as string | undefined);
+  return env.GLANCE_API_URL ? { ...target, glanceApiUrl: env.GLANCE_API_URL } : target;
 }
 
-function connectLocal(env: NodeJS.ProcessEnv): Target {
+async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
   const file = runtimeFilePath(env);
   const runtime = readRuntime(file);
+  await requireRunning(runtime, file);
   useLocalAws(runtime.awsEndpoint);
   process.env.AWS_REGION = runtime.region;
   resetAwsClients();
@@ -70,13 +87,35 @@ function connectLocal(env: NodeJS.ProcessEnv): Target {
     eventsDlqUrl: resources.eventsDlqUrl,
     syncQueueArn: resources.syncQueueArn,
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
+    webhookBaseUrl: runtime.webhookBaseUrl ?? runtime.webhookUrl?.replace(/\d+$/, '') ?? null,
+    scheduleGroupName: resources.scheduleGroupName,
+    schedulerRoleArn: resources.schedulerRoleArn,
+    glanceApiUrl: runtime.glanceSimUrl ?? DEFAULTS.glanceApiUrl,
     syncNow: (orgId, options) => {
       if (!lambda || !functionName) throw new RuntimeFileError(`${file} names no Lambda endpoint: restart the local run (npm start)`);
       return invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), { where: `the local run (${endpoint})`, fix: 'restart the local run (npm start)' });
     },
+    // Locally the CLI may read the local secret store: the check runs here.
+    checkOrg: (request) => {
+      const connect = salesforceClientCache(cachedSecretReader(0), DEFAULTS.secretPrefix);
+      return checkOrgSettings(request, async (orgId) => salesforceMappingDescribe(await connect({ orgId }, () => Date.now() + 30_000)));
+    },
   };
+}
+
+/**
+ * The runtime file outlives a local run that was killed (Ctrl-C twice, a reboot): its moto_server
+ * is then gone and every AWS call would fail with a bare ECONNREFUSED. Ask it first.
+ */
+async function requireRunning(runtime: RuntimeInfo, file: string): Promise<void> {
+  try {
+    await fetch(runtime.awsEndpoint, { signal: AbortSignal.timeout(5_000) });
+  } catch {
+    const since = runtime.startedAt ? ` started ${runtime.startedAt}` : '';
+    throw new RuntimeFileError(
+      `the local run recorded in ${file}${since} is not running any more (nothing answers at ${runtime.awsEndpoint}): start it again with npm start`,
+    );
+  }
 }
 
 async function connectStack(stackName: string, region: string | undefined): Promise<Target> {
@@ -86,9 +125,11 @@ async function connectStack(stackName: string, region: string | undefined): Prom
   }
   const cfn = new CloudFormationClient(region ? { region } : {});
   let outputs: Map<string, string>;
+  let glanceApiUrl: string = DEFAULTS.glanceApiUrl;
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     outputs = new Map((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    glanceApiUrl = out.Stacks?.[0]?.Parameters?.find((p) => p.ParameterKey === 'GlanceApiUrl')?.ParameterValue || glanceApiUrl;
   } catch (error) {
     const message = (error as Error).message;
     if (/does not exist/i.test(message)) {
@@ -110,14 +151,38 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     eventsDlqUrl: output(STACK_OUTPUTS.eventsDlqUrl),
     syncQueueArn: output(STACK_OUTPUTS.syncQueueArn),
     secretPrefix: DEFAULTS.secretPrefix,
-    rulePrefix: DEFAULTS.scheduleRulePrefix,
-    eventBusName: DEFAULTS.eventBusName,
+    webhookBaseUrl: outputs.get(STACK_OUTPUTS.webhookBaseUrl) || null,
+    scheduleGroupName: output(STACK_OUTPUTS.scheduleGroupName),
+    schedulerRoleArn: output(STACK_OUTPUTS.schedulerRoleArn),
+    glanceApiUrl,
     syncNow: async (orgId, options) =>
       invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), {
         where: `stack ${stackName} (${await lambda.config.region()})`,
         fix: 'is the stack fully deployed, and its SyncNowFunctionName output current?',
       }),
+    async checkOrg(request) {
+      const name = outputs.get(STACK_OUTPUTS.orgCheckFunction);
+      if (!name) throw new TargetError(`stack ${stackName} has no OrgCheck function (deployed before it existed): redeploy it, or pass --unchecked`);
+      const body = await invokeJson(lambda, name, request);
+      if (typeof body.error === 'string') throw new AdminError(body.error, 'invalid');
+      if (!Array.isArray(body.problems)) throw new TargetError(`OrgCheck function ${name} answered something unexpected`);
+      return { problems: body.problems.map(String) };
+    },
   };
+}
+
+/** Invokes a function with a JSON payload; a function error becomes a TargetError with its message. */
+async function invokeJson(lambda: LambdaClient, functionName: string, payload: unknown): Promise<Record<string, unknown>> {
+  const out = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }));
+  const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text || '{}') as Record<string, unknown>;
+  } catch {
+    // Reported below with the raw text.
+  }
+  if (out.FunctionError) throw new TargetError(`function ${functionName} failed: ${String(body.errorMessage ?? text)}`);
+  return body;
 }
 
 const syncNowPayload = (orgId: string, options: { from?: string }) => ({ orgId, ...(options.from ? { from: options.from } : {}) });
@@ -163,6 +228,6 @@ export async function invokeSyncNow(
   }
   // The function answers refusals (unknown org, bad input) as data, not as a failure.
   if (typeof body.error === 'string') throw new AdminError(body.error, (body.code as AdminErrorCode | undefined) ?? 'invalid');
-  if (typeof body.runId !== 'string') throw new TargetError(`SyncNow function ${functionName} answered something unexpected: ${text.slice(0, 200)}`);
+  if (typeof body.runId !== 'string') throw new TargetError(`SyncNow function ${functionName} answered something unexpected: ${JSON.stringify(body).slice(0, 200)}`);
   return body as unknown as SyncNowAnswer;
 }

@@ -6,24 +6,11 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { flushDueOrgs, flushOrg, type FlushDeps, type FlushResult } from '../../shared/processing/flush.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
-import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
-import { dynamoDescribeCache, dynamoKnownLeads } from '../../shared/adapters/org-caches.ts';
-import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
-import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
-import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
-import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
-import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
-import { fromPowertools } from '../../shared/log.ts';
-import { DEFAULTS, ENV, METRICS_NAMESPACE, optionalEnv, PROCESSOR_LEASE_MS, PROCESSOR_REPORT_MARGIN_MS, requireEnv } from '../../shared/config.ts';
-import { outboxFlushDeps } from './wiring.ts';
+import { ENV, METRICS_NAMESPACE, PROCESSOR_REPORT_MARGIN_MS, requireEnv } from '../../shared/config.ts';
+import { orgWriteDepsFromEnv, outboxFlushDeps } from './wiring.ts';
 
 const logger = new Logger({ serviceName: 'outbox-flusher' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'outbox-flusher' });
-const secrets = cachedSecretReader();
-/** Logged-in clients kept across invocations; each invocation passes its own retry deadline. */
-let salesforceClients: ReturnType<typeof salesforceClientCache> | undefined;
-
 /** `{}` from the one-minute schedule: flush every org whose outbox is due. `{ orgId }`: flush that org now (admin). */
 export interface FlushRequest {
   orgId?: string;
@@ -31,29 +18,8 @@ export interface FlushRequest {
 
 /** The flusher's dependencies from this deployment's environment (exported for tests that inject crashes). */
 export function flusherDeps(deadline: () => number): FlushDeps {
-  const clients = (salesforceClients ??= salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix)));
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
-  const deps = outboxFlushDeps({
-    ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
-    salesforceFor: (org) => clients(org, deadline),
-    getOrg: (orgId) => registry.getOrg(orgId),
-    deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
-    maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
-    pauses: dynamoOrgPauses(requireEnv('orgsTable')),
-    apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
-    now: () => Date.now(),
-    onPause: (orgId) => {
-      const metric = metrics.singleMetric();
-      metric.addDimension('orgId', orgId);
-      metric.addMetric('org_paused', MetricUnit.Count, 1);
-    },
-    chatterLeaseMs: PROCESSOR_LEASE_MS,
-    traces: dynamoTraceStore(requireEnv('tracesTable')),
-    describeCache: dynamoDescribeCache(requireEnv('orgsTable')),
-    knownLeads: dynamoKnownLeads(requireEnv('dedupeTable')),
-    log: fromPowertools(logger),
-    deadline,
-  });
+  const deps = outboxFlushDeps({ ...orgWriteDepsFromEnv(logger, metrics, deadline), getOrg: (orgId) => registry.getOrg(orgId), deadline });
   if (!deps) throw new Error(`environment variable ${ENV.outboxTable} is not set`);
   return deps;
 }

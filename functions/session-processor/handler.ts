@@ -6,52 +6,22 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { processSessionBatch, type ProcessorDeps } from '../../shared/processing/session-processing.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { dynamoDedupeLedger } from '../../shared/adapters/dedupe-ledger.ts';
-import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
-import { dynamoDescribeCache, dynamoKnownLeads } from '../../shared/adapters/org-caches.ts';
-import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
-import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
-import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
-import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
-import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
-import { fromPowertools } from '../../shared/log.ts';
-import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, PROCESSOR_LEASE_MS, PROCESSOR_REPORT_MARGIN_MS, requireEnv } from '../../shared/config.ts';
-import { outboxFlushDeps } from '../outbox-flusher/wiring.ts';
+import { METRICS_NAMESPACE, PROCESSOR_REPORT_MARGIN_MS, requireEnv } from '../../shared/config.ts';
+import { orgWriteDepsFromEnv, outboxFlushDeps } from '../outbox-flusher/wiring.ts';
 
 const logger = new Logger({ serviceName: 'session-processor' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'session-processor' });
-const secrets = cachedSecretReader();
-/** Logged-in clients kept across invocations; each invocation passes its own retry deadline. */
-let salesforceClients: ReturnType<typeof salesforceClientCache> | undefined;
 
 export async function processEvents(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
-  const clients = (salesforceClients ??= salesforceClientCache(secrets, optionalEnv('secretPrefix', DEFAULTS.secretPrefix)));
   // Leave time to report the outcome: retries inside the batch stop before the Lambda would.
   const deadline = () => Date.now() + (context ? context.getRemainingTimeInMillis() - PROCESSOR_REPORT_MARGIN_MS : 30_000);
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
   const eventsQueue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
   const deps: ProcessorDeps = {
-    ledger: dynamoDedupeLedger(requireEnv('dedupeTable')),
+    ...orgWriteDepsFromEnv(logger, metrics, deadline),
     orgsForGroup: (groupId) => registry.orgsForGroup(groupId),
-    salesforceFor: (org) => clients(org, deadline),
-    deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
-    maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
-    pauses: dynamoOrgPauses(requireEnv('orgsTable')),
     requeue: (sessionEvent, delaySeconds) => eventsQueue.send(sessionEvent, delaySeconds),
-    apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
-    now: () => Date.now(),
-    onPause: (orgId) => {
-      const metric = metrics.singleMetric();
-      metric.addDimension('orgId', orgId);
-      metric.addMetric('org_paused', MetricUnit.Count, 1);
-    },
-    leaseMs: PROCESSOR_LEASE_MS,
-    chatterLeaseMs: PROCESSOR_LEASE_MS,
-    traces: dynamoTraceStore(requireEnv('tracesTable')),
-    describeCache: dynamoDescribeCache(requireEnv('orgsTable')),
-    knownLeads: dynamoKnownLeads(requireEnv('dedupeTable')),
-    log: fromPowertools(logger),
   };
   const outboxFlush = outboxFlushDeps({ ...deps, getOrg: (orgId) => registry.getOrg(orgId), deadline });
   const outcome = await processSessionBatch(

@@ -10,17 +10,23 @@ import { syncRequestSchema } from '../../shared/sync/sync-request.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
 import { describeIssues } from '../../shared/session.ts';
+import { pipelineEventsFromEnv } from '../../shared/adapters/pipeline-events.ts';
+import { syncRunCompleted } from '../../shared/pipeline-events.ts';
 import { fromPowertools } from '../../shared/log.ts';
 import { DEFAULTS, METRICS_NAMESPACE, optionalEnv, requireEnv } from '../../shared/config.ts';
 
 const logger = new Logger({ serviceName: 'sync-run' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-run' });
 const secrets = cachedSecretReader();
+let health: ReturnType<typeof dynamoOrgHealth> | undefined;
+// Read at first use: tests and the local run set the environment after importing the handler.
+const events = () => pipelineEventsFromEnv();
 
 type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
@@ -33,8 +39,8 @@ export function syncRunDeps(context?: LambdaContext): SyncRunDeps {
   return {
     getOrg: (orgId) => registry.getOrg(orgId),
     history: dynamoSyncHistory(requireEnv('orgsTable')),
-    async glanceSecret(orgId) {
-      const name = secretNames.orgGlance(prefix, orgId);
+    async glanceCredentials(groupId) {
+      const name = secretNames.groupGlance(prefix, groupId);
       return { name, value: await secrets.read(name) };
     },
     activityClient: (credentials) => createGlanceActivityClient({ baseUrl, credentials }),
@@ -43,6 +49,7 @@ export function syncRunDeps(context?: LambdaContext): SyncRunDeps {
     deadLetter: (message, reason) => sqsDeadLetters(requireEnv('eventsDlqUrl'))(message, reason),
     now: () => new Date(),
     log: fromPowertools(logger),
+    health: (health ??= dynamoOrgHealth(requireEnv('orgsTable'))),
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
   };
 }
@@ -101,6 +108,10 @@ async function runRecord(record: SQSRecord, deps: SyncRunDeps): Promise<void> {
     logger.info('sync run recorded', { orgId: outcome.run.orgId, runId: outcome.run.runId, status: outcome.run.status, ...outcome.run.counts });
     metrics.addMetric(`sync_runs_${outcome.run.status}`, MetricUnit.Count, 1);
     metrics.addMetric('sync_sessions_queued', MetricUnit.Count, outcome.run.counts.queued);
+    // News for customers, not part of the run: Sync History already holds it, so a failure is only logged.
+    await events()
+      .publish([syncRunCompleted(outcome.run)])
+      .catch((error: Error) => logger.warn('could not publish Sync Run Completed', { orgId: outcome.run.orgId, runId: outcome.run.runId, error: error.message }));
   }
 }
 

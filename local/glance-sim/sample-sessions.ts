@@ -36,6 +36,10 @@ export interface GenerateSessionsInput {
   /** Share of sessions launched from Salesforce (with origin); default 0.6. */
   originRate?: number;
   partnerUserIds?: string[];
+  /** Session types to pick from; default screen share, cobrowse and video. Glance's CRR documents cobrowse channels only. */
+  types?: ReadonlyArray<GlanceSession['type']>;
+  /** Share of sessions that have ended; default 0.7. */
+  endedRate?: number;
 }
 
 const FIRST = ['Gil', 'Maya', 'Omar', 'Lena', 'Ravi', 'Sofia', 'Tom', 'Yuki', 'Ines', 'Kwame'];
@@ -60,7 +64,7 @@ export function generateSessions(input: GenerateSessionsInput): GlanceSession[] 
 
   const sessions = Array.from({ length: input.count }, (_, index): GlanceSession => {
     const startedAtMs = wholeSecondAtOrAfter(start + int(end - start), start);
-    const ended = random() < 0.7;
+    const ended = random() < (input.endedRate ?? 0.7);
     const endedAtMs = startedAtMs + (1 + int(60)) * 60_000;
     const sessionKey = pick(keys);
     const guests = Array.from({ length: int(4) }, () => {
@@ -84,7 +88,7 @@ export function generateSessions(input: GenerateSessionsInput): GlanceSession[] 
       sessionKey,
       groupId: input.groupId,
       site: input.site === undefined ? 'production' : input.site === 'mixed' ? pick(GLANCE_SITES) : input.site,
-      type: pick(['G', 'G', 'C', 'V'] as const),
+      type: pick(input.types ?? (['G', 'G', 'C', 'V'] as const)),
       status: ended ? (random() < 0.85 ? 'C' : 'X') : 'A',
       startedAt: iso(startedAtMs),
       endedAt: ended ? iso(endedAtMs) : null,

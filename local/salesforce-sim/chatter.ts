@@ -2,15 +2,13 @@ import type { CallContext } from './context.ts';
 import { apiError, type ApiError } from './errors.ts';
 import { isPlainObject, type Reply } from './http.ts';
 import { normalizeId } from './ids.ts';
-import { findObject, type SObjectDef } from './schemas.ts';
+import type { SObjectDef } from './schemas.ts';
 import { methodNotAllowed } from './sobjects.ts';
 
 const MAX_BATCH = 500;
 const MAX_BODY = 10_000;
 const INPUT_KEYS = new Set(['feedElementType', 'subjectId', 'body', 'capabilities', 'visibility']);
 const SEGMENT_KEYS = new Set(['type', 'text', 'url', 'id', 'markupType', 'altText']);
-
-const feedItemDef = findObject('FeedItem') as SObjectDef;
 
 type Outcome = { ok: true; status: 201; element: Record<string, unknown> } | { ok: false; status: number; errors: ApiError[] };
 
@@ -81,6 +79,7 @@ function post(ctx: CallContext, input: unknown): Outcome {
   };
   const fault = ctx.faults.errorFor('create', fields);
   if (fault) return refuse(400, fault.statusCode, fault.message);
+  const feedItemDef = ctx.org.schema.findObject('FeedItem') as SObjectDef;
   const id = ctx.store.insert(ctx.org, feedItemDef, fields);
   const stored = ctx.store.read(ctx.org, feedItemDef, ctx.store.get(ctx.org, id)?.row ?? {});
   const created = new Date().toISOString();
@@ -125,6 +124,26 @@ function batch(ctx: CallContext): Reply {
   return { status: 200, body: { hasErrors: results.some((r) => r.statusCode >= 400), results } };
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * Chatter REST API resources have a per user, per application, per hour rate limit; past it they
+ * answer 503 Service Unavailable (Connect REST API Developer Guide, "Connect REST API Limits").
+ * The number and the error body are undocumented: the number is the org's `chatterHourlyLimit`
+ * (none by default) and the body an error array in the documented 503 wording.
+ */
+function overHourlyLimit(ctx: CallContext): Reply | undefined {
+  const limit = ctx.org.config.chatterHourlyLimit;
+  if (limit === undefined) return undefined;
+  const now = Date.now();
+  ctx.org.chatterRequests = ctx.org.chatterRequests.filter((at) => at > now - HOUR_MS);
+  if (ctx.org.chatterRequests.length >= limit) {
+    return { status: 503, body: [{ errorCode: 'SERVICE_UNAVAILABLE', message: 'Too many requests in an hour: the Chatter rate limit for this user and application was exceeded' }] };
+  }
+  ctx.org.chatterRequests.push(now);
+  return undefined;
+}
+
 /** Everything under `chatter/`. */
 export function chatterRoute(ctx: CallContext, segments: string[]): Reply {
   const path = segments.join('/');
@@ -132,5 +151,7 @@ export function chatterRoute(ctx: CallContext, segments: string[]): Reply {
     throw apiError(404, 'NOT_FOUND', 'The requested resource does not exist');
   }
   if (ctx.method !== 'POST') return methodNotAllowed(ctx.method, ['POST']);
+  const limited = overHourlyLimit(ctx);
+  if (limited) return limited;
   return path === 'feed-elements' ? single(ctx) : batch(ctx);
 }

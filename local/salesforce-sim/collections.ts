@@ -2,7 +2,8 @@ import type { CallContext } from './context.ts';
 import { createRecord, externalIdField, updateRecord, upsertRecord, type SaveResult } from './dml.ts';
 import { apiError, recordError } from './errors.ts';
 import { isPlainObject, type Reply } from './http.ts';
-import { findObject, type FieldDef, type SObjectDef } from './schemas.ts';
+import type { FieldDef, SObjectDef } from './schemas.ts';
+import type { Org } from './store.ts';
 import { sameValue } from './values.ts';
 import { methodNotAllowed, requireObject } from './sobjects.ts';
 
@@ -33,11 +34,11 @@ function readBatch(body: unknown): Batch {
 }
 
 /** The concrete type a collection record names in `attributes.type`. */
-function recordType(record: Record<string, unknown>): SObjectDef | SaveResult {
+function recordType(org: Org, record: Record<string, unknown>): SObjectDef | SaveResult {
   const attributes = record.attributes;
   const type = isPlainObject(attributes) ? attributes.type : undefined;
   if (typeof type !== 'string') return { success: false, errors: [recordError('INVALID_TYPE', 'Must send a concrete entity type.')] };
-  const def = findObject(type);
+  const def = org.schema.findObject(type);
   if (!def) return { success: false, errors: [recordError('INVALID_TYPE', `sObject type '${type}' is not supported.`)] };
   return def;
 }
@@ -64,14 +65,14 @@ function runBatch(ctx: CallContext, batch: Batch, one: (record: Record<string, u
 
 function create(ctx: CallContext): Reply {
   return runBatch(ctx, readBatch(ctx.body), (record) => {
-    const def = recordType(record);
+    const def = recordType(ctx.org, record);
     return isResult(def) ? def : createRecord(ctx, def, withoutAttributes(record));
   });
 }
 
 function update(ctx: CallContext): Reply {
   return runBatch(ctx, readBatch(ctx.body), (record) => {
-    const def = recordType(record);
+    const def = recordType(ctx.org, record);
     if (isResult(def)) return def;
     const { id, ...fields } = withoutAttributes(record);
     if (id === undefined) return { success: false, errors: [recordError('MISSING_ARGUMENT', 'Id not specified in an update call', ['Id'])] };
@@ -94,7 +95,7 @@ function upsert(ctx: CallContext, def: SObjectDef, fieldName: string): Reply {
   const repeated = (value: unknown, index: number) =>
     value !== undefined && value !== null && values.some((other, j) => j !== index && sameValue(f, other, value));
   return runBatch(ctx, batch, (record, index) => {
-    const type = recordType(record);
+    const type = recordType(ctx.org, record);
     if (isResult(type)) return type;
     if (type !== def) {
       return { success: false, errors: [recordError('INVALID_TYPE', `Record type ${type.name} does not match the ${def.name} upsert`)] };
@@ -117,7 +118,7 @@ export function collectionsRoute(ctx: CallContext, segments: string[]): Reply {
     if (ctx.method === 'PATCH') return update(ctx);
     return methodNotAllowed(ctx.method, ['POST', 'PATCH']);
   }
-  const def = requireObject(type);
+  const def = requireObject(ctx.org, type);
   if (field === undefined || extra.length) {
     throw apiError(404, 'NOT_FOUND', 'The requested resource does not exist (retrieve collections are not simulated)');
   }

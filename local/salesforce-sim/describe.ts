@@ -1,4 +1,4 @@
-import { allObjects, type FieldDef, type SObjectDef } from './schemas.ts';
+import type { FieldDef, Schema, SObjectDef } from './schemas.ts';
 
 const SOAP_TYPES: Record<FieldDef['type'], string> = {
   id: 'tns:ID',
@@ -38,7 +38,7 @@ function objectSummary(version: string, o: SObjectDef): Record<string, unknown> 
   };
 }
 
-function describeField(f: FieldDef): Record<string, unknown> {
+function describeField(f: FieldDef, schema: Schema): Record<string, unknown> {
   return {
     name: f.name,
     label: f.label,
@@ -63,7 +63,7 @@ function describeField(f: FieldDef): Record<string, unknown> {
     filterable: f.filterable,
     sortable: f.filterable,
     groupable: f.filterable,
-    referenceTo: f.referenceTo.includes('*') ? allObjects().map((o) => o.name) : f.referenceTo,
+    referenceTo: f.referenceTo.includes('*') ? schema.objects.map((o) => o.name) : f.referenceTo,
     relationshipName: f.relationshipName,
     polymorphicForeignKey: f.referenceTo.includes('*'),
     restrictedPicklist: f.restrictedPicklist,
@@ -77,16 +77,16 @@ function describeField(f: FieldDef): Record<string, unknown> {
   };
 }
 
-export function describeGlobal(version: string): Record<string, unknown> {
+export function describeGlobal(version: string, schema: Schema): Record<string, unknown> {
   return {
     encoding: 'UTF-8',
     maxBatchSize: 200,
-    sobjects: allObjects().map((o) => objectSummary(version, o)),
+    sobjects: schema.objects.map((o) => objectSummary(version, o)),
   };
 }
 
-export function describeObject(version: string, o: SObjectDef): Record<string, unknown> {
-  return { ...objectSummary(version, o), fields: o.fields.map(describeField), childRelationships: [] };
+export function describeObject(version: string, o: SObjectDef, schema: Schema): Record<string, unknown> {
+  return { ...objectSummary(version, o), fields: o.fields.map((f) => describeField(f, schema)), childRelationships: [] };
 }
 
 /** `GET sobjects/{Obj}`: basic information, as Salesforce answers it. */

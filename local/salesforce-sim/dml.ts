@@ -1,7 +1,7 @@
 import { recordError, type RecordError } from './errors.ts';
 import type { RecordFaults } from './faults.ts';
 import { normalizeId } from './ids.ts';
-import { findField, objectForId, type FieldDef, type SObjectDef } from './schemas.ts';
+import { findField, type FieldDef, type SObjectDef } from './schemas.ts';
 import type { Org, Store } from './store.ts';
 import { sameValue, validateRecord, type WriteContext } from './values.ts';
 
@@ -20,11 +20,13 @@ export interface SaveResult {
 
 export type UpsertResult = SaveResult & { notFound?: boolean; multiple?: string[] };
 
+const NO_FAULTS = { errorFor: () => undefined, losesCreateRace: () => false, finish: () => undefined } as unknown as RecordFaults;
+
 const failed = (error: RecordError, id?: string): SaveResult =>
   id ? { id, success: false, errors: [error] } : { success: false, errors: [error] };
 
 function writeContext(ctx: DmlContext): WriteContext {
-  return { existing: (id) => ctx.store.get(ctx.org, id)?.def };
+  return { existing: (id) => ctx.store.get(ctx.org, id)?.def, emailInternationalization: ctx.org.config.emailInternationalization === true };
 }
 
 function uniquenessError(ctx: DmlContext, def: SObjectDef, fields: Record<string, unknown>, selfId?: string): RecordError | undefined {
@@ -61,7 +63,7 @@ export function updateRecord(
 ): UpsertResult {
   const id = typeof rawId === 'string' ? normalizeId(rawId) : undefined;
   if (!id) return { ...failed(recordError('MALFORMED_ID', `${def.label} ID: id value of incorrect type: ${String(rawId)}`, ['Id'])), notFound: true };
-  if (objectForId(id) !== def || !ctx.store.get(ctx.org, id)) {
+  if (ctx.org.schema.objectForId(id) !== def || !ctx.store.get(ctx.org, id)) {
     return { ...failed(recordError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id'), id), notFound: true };
   }
   const rest = Object.fromEntries(Object.entries(body).filter(([k]) => k.toLowerCase() !== 'id'));
@@ -103,7 +105,16 @@ export function upsertRecord(
   }
   const [match] = matches;
   if (match) return { ...updateRecord(ctx, def, match.Id, rest, { ...rest, [extField.name]: extValue }), created: false };
-  const created = createRecord(ctx, def, { ...rest, [extField.name]: extValue });
+  const body2 = { ...rest, [extField.name]: extValue };
+  if (ctx.faults.losesCreateRace(body2)) {
+    // The concurrent upsert's record: created as it would have been, outside this call's transaction.
+    const winner = createRecord({ ...ctx, faults: NO_FAULTS }, def, body2);
+    if (winner.success && winner.id) {
+      ctx.org.journal?.pop();
+      return failed(recordError('DUPLICATE_VALUE', `duplicate value found: ${extField.name} duplicates value on record with id: ${winner.id}`, []));
+    }
+  }
+  const created = createRecord(ctx, def, body2);
   return created.success ? { ...created, created: true } : created;
 }
 

@@ -1,3 +1,4 @@
+import { sameSalesforceId } from '../../shared/salesforce-id.ts';
 import { recordError, type RecordError } from './errors.ts';
 
 export type FaultKind =
@@ -5,7 +6,13 @@ export type FaultKind =
   | 'SERVICE_UNAVAILABLE'
   | 'REQUEST_LIMIT_EXCEEDED'
   | 'UNABLE_TO_LOCK_ROW'
-  | 'DUPLICATES_DETECTED';
+  | 'DUPLICATES_DETECTED'
+  /**
+   * Another upsert creates the same new external id at nearly the same moment: this upsert's
+   * create loses with DUPLICATE_VALUE and the other record exists afterwards (BRIEF: "it is an
+   * update to retry, not a refusal"). Only hits upserts that would create.
+   */
+  | 'DUPLICATE_VALUE';
 
 export interface FaultSpec {
   orgId?: string;
@@ -24,6 +31,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'REQUEST_LIMIT_EXCEEDED',
   'UNABLE_TO_LOCK_ROW',
   'DUPLICATES_DETECTED',
+  'DUPLICATE_VALUE',
 ];
 
 interface Armed {
@@ -65,6 +73,7 @@ export class RecordFaults {
   errorFor(op: WriteOp, fields: Record<string, unknown>, id?: string): RecordError | undefined {
     for (const armed of this.candidates) {
       if (armed.remaining <= 0 && !this.hit.has(armed)) continue;
+      if (armed.spec.fault === 'DUPLICATE_VALUE') continue;
       if (armed.spec.fault === 'DUPLICATES_DETECTED' && op !== 'create') continue;
       if (!recordMatches(armed.spec.recordMatch, fields)) continue;
       this.hit.add(armed);
@@ -73,6 +82,17 @@ export class RecordFaults {
         : recordError('DUPLICATES_DETECTED', 'Use one of these records?');
     }
     return undefined;
+  }
+
+  /** Whether an upsert about to create this record loses the race to a concurrent one. */
+  losesCreateRace(fields: Record<string, unknown>): boolean {
+    for (const armed of this.candidates) {
+      if (armed.spec.fault !== 'DUPLICATE_VALUE' || (armed.remaining <= 0 && !this.hit.has(armed))) continue;
+      if (!recordMatches(armed.spec.recordMatch, fields)) continue;
+      this.hit.add(armed);
+      return true;
+    }
+    return false;
   }
 
   finish(): void {
@@ -90,8 +110,9 @@ export class FaultBook {
     this.armed.push({ spec: { ...spec }, remaining: times });
   }
 
-  clear(): void {
-    this.armed = [];
+  /** Disarms every fault, or only those aimed at one org (of one kind, when given). */
+  clear(orgId?: string, fault?: FaultKind): void {
+    this.armed = orgId ? this.armed.filter((a) => !a.spec.orgId || !sameSalesforceId(a.spec.orgId, orgId) || (fault !== undefined && a.spec.fault !== fault)) : [];
   }
 
   pending(): FaultSpec[] {
@@ -103,7 +124,7 @@ export class FaultBook {
       (a) =>
         a.remaining > 0 &&
         kinds.includes(a.spec.fault) &&
-        (!a.spec.orgId || a.spec.orgId.slice(0, 15) === info.orgId.slice(0, 15)) &&
+        (!a.spec.orgId || sameSalesforceId(a.spec.orgId, info.orgId)) &&
         (!a.spec.method || a.spec.method.toUpperCase() === info.method) &&
         (!a.spec.pathIncludes || info.path.includes(a.spec.pathIncludes)),
     );
@@ -118,6 +139,6 @@ export class FaultBook {
   }
 
   forRecords(info: RequestInfo): RecordFaults {
-    return new RecordFaults(this.live(info, ['UNABLE_TO_LOCK_ROW', 'DUPLICATES_DETECTED']));
+    return new RecordFaults(this.live(info, ['UNABLE_TO_LOCK_ROW', 'DUPLICATES_DETECTED', 'DUPLICATE_VALUE']));
   }
 }

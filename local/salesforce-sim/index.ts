@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { FaultSpec } from './faults.ts';
+import type { FaultKind, FaultSpec } from './faults.ts';
 import { normalizeId } from './ids.ts';
 import { createSimServer } from './server.ts';
 import { Simulator } from './sim.ts';
@@ -7,6 +7,7 @@ import type { SimOrgConfig } from './store.ts';
 
 export type { FaultKind, FaultSpec } from './faults.ts';
 export type { CallLogEntry, SimOrgConfig } from './store.ts';
+export type { SchemaVariant } from './schemas.ts';
 
 export interface SalesforceSim {
   /** e.g. http://127.0.0.1:PORT, both the login URL and every org's instance URL */
@@ -20,10 +21,15 @@ export interface SalesforceSim {
   /** Every counted call in order; `status` is the HTTP status the sim answered. */
   callLog(orgId: string): Array<{ method: string; path: string; status: number }>;
   injectFault(fault: FaultSpec): void;
-  clearFaults(): void;
+  /** Disarms every fault, or those aimed at one org (of one kind, when given). */
+  clearFaults(orgId?: string, fault?: FaultKind): void;
+  /** The org's access tokens stop working and its refresh token answers invalid_grant; `next` is a newly issued one. */
+  revokeRefreshToken(orgId: string, next?: string): void;
   /** Faults not yet used up, with their remaining `times`. */
   pendingFaults(): FaultSpec[];
   setApiUsage(orgId: string, used: number): void;
+  /** Chatter requests the org's user may make per hour before 503 (undefined: no limit). */
+  setChatterHourlyLimit(orgId: string, limit: number | undefined): void;
   /** Wipes records, counters, faults and query cursors; orgs, their users and tokens stay. */
   reset(): void;
   stop(): Promise<void>;
@@ -59,9 +65,11 @@ export async function startSalesforceSim(options: { port?: number; host?: string
     apiCalls: (orgId) => sim.apiCalls(orgId),
     callLog: (orgId) => sim.callLog(orgId),
     injectFault: (fault) => sim.injectFault(fault),
-    clearFaults: () => sim.clearFaults(),
+    clearFaults: (orgId, fault) => sim.clearFaults(orgId, fault),
+    revokeRefreshToken: (orgId, next) => sim.revokeRefreshToken(orgId, next),
     pendingFaults: () => sim.pendingFaults(),
     setApiUsage: (orgId, used) => sim.setApiUsage(orgId, used),
+    setChatterHourlyLimit: (orgId, limit) => sim.setChatterHourlyLimit(orgId, limit),
     reset: () => sim.reset(),
     stop: () =>
       new Promise<void>((resolve, reject) => {

@@ -21,6 +21,10 @@ export class TokenBook {
   expire(token: string): void {
     this.tokens.delete(token);
   }
+
+  expireOrg(orgId: string): void {
+    for (const [token, owner] of this.tokens) if (owner === orgId) this.tokens.delete(token);
+  }
 }
 
 const oauthError = (error: string, description: string, status = 400): Reply => ({

@@ -1,7 +1,12 @@
+import type { PackageField, SalesforcePackage } from '../../shared/salesforce-package.ts';
+import { salesforcePackage } from '../../shared/adapters/salesforce-package-files.ts';
+
 /**
- * Declared sObject schemas. Only what the pipeline touches, but declared with the attributes the
- * real org enforces (createable, length, picklist restriction, references), because strictness is
- * the point of the simulator.
+ * Declared sObject schemas, with the attributes the real org enforces (createable, length,
+ * picklist restriction, references), because strictness is the point of the simulator. Standard
+ * objects carry the standard fields the product or a user may touch, with Salesforce's lengths
+ * (Object Reference); the custom object and the custom fields come from the Salesforce DX package
+ * in salesforce/force-app, so the simulator and what an admin deploys cannot drift.
  */
 export type FieldType =
   | 'id'
@@ -95,7 +100,8 @@ const longText = (name: string, length: number, o: FieldOptions = {}) => field(n
 // Email fields are 80 characters in every org, standard or custom.
 const email = (name: string, o: FieldOptions = {}) => field(name, 'email', { length: 80, ...o });
 const phone = (name: string) => field(name, 'phone', { length: 40 });
-const url = (name: string, length: number) => field(name, 'url', { length });
+// URL fields hold at most 255 characters; FeedItem.LinkUrl is the one standard exception (1000).
+const url = (name: string, length = 255) => field(name, 'url', { length });
 const number = (name: string, precision = 18, scale = 0) => field(name, 'double', { precision, scale });
 const dateTime = (name: string) => field(name, 'datetime');
 const checkbox = (name: string) =>
@@ -145,132 +151,245 @@ function sobject(name: string, keyPrefix: string, fields: FieldDef[], createable
   };
 }
 
-const OBJECTS: SObjectDef[] = [
-  sobject('Account', '001', [text('Name', 255, { required: true })]),
-  sobject('Contact', '003', [
-    text('FirstName', 40),
-    text('LastName', 80, { required: true }),
-    text('Name', 121, { ...readOnly, compute: fullName }),
-    email('Email'),
-    phone('Phone'),
-    lookup('AccountId', 'Account'),
-  ]),
-  sobject('Lead', '00Q', [
-    text('FirstName', 40),
-    text('LastName', 80, { required: true }),
-    text('Name', 121, { ...readOnly, compute: fullName }),
-    text('Company', 255, { required: true }),
-    email('Email'),
-    phone('Phone'),
-    picklist('LeadSource', ['Web', 'Phone Inquiry', 'Partner Referral', 'Other', 'Glance']),
-    picklist('Status', ['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted'], {
-      nillable: false,
-      defaultedOnCreate: true,
-      defaultValue: 'Open - Not Contacted',
-    }),
-    longText('Description', 32000),
-    text('Glance_Session_Id__c', 80),
-    text('Glance_Guest_Key__c', 255, { externalId: true, unique: true }),
-  ]),
-  sobject('Case', '500', [
-    autoNumber('CaseNumber', '{00000000}', 1001),
-    text('Subject', 255),
-    picklist('Status', ['New', 'Working', 'Escalated', 'Closed'], {
-      nillable: false,
-      defaultedOnCreate: true,
-      defaultValue: 'New',
-    }),
-    lookup('ContactId', 'Contact'),
-    email('ContactEmail', {
-      ...readOnly,
-      compute: (record, find) => {
-        const contact = find(record.ContactId);
-        return contact?.Email ?? null;
-      },
-    }),
-  ]),
-  sobject('Opportunity', '006', [
-    text('Name', 120, { required: true }),
-    picklist(
-      'StageName',
-      [
-        'Prospecting',
-        'Qualification',
-        'Needs Analysis',
-        'Value Proposition',
-        'Id. Decision Makers',
-        'Perception Analysis',
-        'Proposal/Price Quote',
-        'Negotiation/Review',
-        'Closed Won',
-        'Closed Lost',
-      ],
-      { required: true },
-    ),
-    field('CloseDate', 'date', { required: true }),
-    lookup('AccountId', 'Account'),
-  ]),
-  sobject(
-    'User',
-    '005',
-    [
-      text('Username', 80, { ...readOnly, nillable: false }),
+
+/** Standard objects as a Salesforce org has them; the package's custom fields are added to them. */
+function standardObjects(): SObjectDef[] {
+  return [
+    sobject('Account', '001', [
+      text('Name', 255, { required: true }),
+      phone('Phone'),
+      url('Website'),
+      picklist('Industry', ['Agriculture', 'Banking', 'Technology', 'Other']),
+      longText('Description', 32000),
+    ]),
+    sobject('Contact', '003', [
       text('FirstName', 40),
       text('LastName', 80, { required: true }),
       text('Name', 121, { ...readOnly, compute: fullName }),
-      email('Email', { required: true }),
-      field('IsActive', 'boolean', { nillable: false, defaultedOnCreate: true, defaultValue: true }),
-    ],
-    false,
-  ),
-  sobject('FeedItem', '0D5', [
-    // Polymorphic: a post may sit on any record's feed.
-    field('ParentId', 'reference', { length: 18, required: true, referenceTo: ['*'], relationshipName: 'Parent', updateable: false }),
-    longText('Body', 10000),
-    picklist('Type', ['TextPost', 'LinkPost'], { nillable: true, defaultedOnCreate: true, defaultValue: 'TextPost', updateable: false }),
-    url('LinkUrl', 1000),
-  ]),
-  sobject('Glance_Session__c', 'a0G', [
-    autoNumber('Name', 'GS-{000000}', 1),
-    text('Glance_Session_Id__c', 80, { externalId: true, unique: true, caseSensitive: true, required: true }),
-    text('Session_Key__c', 50),
-    number('Group_Id__c'),
-    picklist('Site__c', ['production', 'staging'], { restrictedPicklist: true }),
-    picklist('Session_Type__c', ['Screen Share', 'Cobrowse', 'Video'], { restrictedPicklist: true }),
-    text('Status__c', 1),
-    dateTime('Start_Time__c'),
-    dateTime('End_Time__c'),
-    dateTime('Last_Event_At__c'),
-    text('Host_Name__c', 255),
-    email('Host_Email__c'),
-    text('Host_Partner_User_Id__c', 255),
-    number('Guest_Count__c'),
-    longText('Guest_Names__c', 32768),
-    longText('Guest_Emails__c', 32768),
-    text('Launched_From_Org_Id__c', 18),
-    text('Launched_From_Record_Id__c', 18),
-    checkbox('Launched_From_This_Org__c'),
-    lookup('Case__c', 'Case'),
-    lookup('Contact__c', 'Contact'),
-    lookup('Lead__c', 'Lead'),
-    lookup('Opportunity__c', 'Opportunity'),
-    url('Join_URL__c', 1000),
-    longText('Custom_Data__c', 32768),
-  ]),
-];
-
-const byLowerName = new Map(OBJECTS.map((o) => [o.name.toLowerCase(), o]));
-const byPrefix = new Map(OBJECTS.map((o) => [o.keyPrefix, o]));
-
-export const allObjects = (): readonly SObjectDef[] => OBJECTS;
-
-/** Object names are case-insensitive in every Salesforce API. */
-export function findObject(name: string): SObjectDef | undefined {
-  return byLowerName.get(name.toLowerCase());
+      email('Email'),
+      phone('Phone'),
+      phone('MobilePhone'),
+      text('Title', 128),
+      lookup('AccountId', 'Account'),
+      longText('Description', 32000),
+    ]),
+    sobject('Lead', '00Q', [
+      text('FirstName', 40),
+      text('LastName', 80, { required: true }),
+      text('Name', 121, { ...readOnly, compute: fullName }),
+      text('Company', 255, { required: true }),
+      text('Title', 128),
+      email('Email'),
+      phone('Phone'),
+      phone('MobilePhone'),
+      url('Website'),
+      // Unrestricted, as standard picklists are: the API accepts a value not in the list (Glance).
+      picklist('LeadSource', ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other']),
+      picklist('Status', ['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted'], {
+        nillable: false,
+        defaultedOnCreate: true,
+        defaultValue: 'Open - Not Contacted',
+      }),
+      longText('Description', 32000),
+    ]),
+    sobject('Case', '500', [
+      autoNumber('CaseNumber', '{00000000}', 1001),
+      text('Subject', 255),
+      longText('Description', 32000),
+      picklist('Status', ['New', 'Working', 'Escalated', 'Closed'], { nillable: false, defaultedOnCreate: true, defaultValue: 'New' }),
+      picklist('Origin', ['Phone', 'Email', 'Web']),
+      picklist('Priority', ['High', 'Medium', 'Low'], { defaultedOnCreate: true, defaultValue: 'Medium' }),
+      picklist('Type', ['Mechanical', 'Electrical', 'Electronic', 'Structural', 'Other']),
+      picklist('Reason', ['Installation', 'Equipment Complexity', 'Performance', 'Breakdown', 'Equipment Design', 'Feedback', 'Other']),
+      email('SuppliedEmail'),
+      text('SuppliedName', 80),
+      text('SuppliedPhone', 40),
+      lookup('AccountId', 'Account'),
+      lookup('ContactId', 'Contact'),
+      email('ContactEmail', {
+        ...readOnly,
+        compute: (record, find) => {
+          const contact = find(record.ContactId);
+          return contact?.Email ?? null;
+        },
+      }),
+    ]),
+    sobject('Opportunity', '006', [
+      text('Name', 120, { required: true }),
+      picklist(
+        'StageName',
+        [
+          'Prospecting',
+          'Qualification',
+          'Needs Analysis',
+          'Value Proposition',
+          'Id. Decision Makers',
+          'Perception Analysis',
+          'Proposal/Price Quote',
+          'Negotiation/Review',
+          'Closed Won',
+          'Closed Lost',
+        ],
+        { required: true },
+      ),
+      field('CloseDate', 'date', { required: true }),
+      number('Amount', 18, 2),
+      picklist('LeadSource', ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other']),
+      longText('Description', 32000),
+      lookup('AccountId', 'Account'),
+    ]),
+    sobject(
+      'User',
+      '005',
+      [
+        text('Username', 80, { ...readOnly, nillable: false }),
+        text('FirstName', 40),
+        text('LastName', 80, { required: true }),
+        text('Name', 121, { ...readOnly, compute: fullName }),
+        email('Email', { required: true }),
+        field('IsActive', 'boolean', { nillable: false, defaultedOnCreate: true, defaultValue: true }),
+      ],
+      false,
+    ),
+    sobject('FeedItem', '0D5', [
+      // Polymorphic: a post may sit on any record's feed.
+      field('ParentId', 'reference', { length: 18, required: true, referenceTo: ['*'], relationshipName: 'Parent', updateable: false }),
+      longText('Body', 10000),
+      picklist('Type', ['TextPost', 'LinkPost'], { nillable: true, defaultedOnCreate: true, defaultValue: 'TextPost', updateable: false }),
+      url('LinkUrl', 1000),
+    ]),
+  ];
 }
 
-export function objectForId(id: string): SObjectDef | undefined {
-  return byPrefix.get(id.slice(0, 3));
+const SIM_TYPES: Record<PackageField['type'], FieldType> = {
+  Text: 'string',
+  AutoNumber: 'string',
+  TextArea: 'textarea',
+  LongTextArea: 'textarea',
+  Email: 'email',
+  Phone: 'phone',
+  Url: 'url',
+  Number: 'double',
+  Checkbox: 'boolean',
+  Date: 'date',
+  DateTime: 'datetime',
+  Picklist: 'picklist',
+  Lookup: 'reference',
+};
+
+/** A package field as the org's API sees it once deployed. */
+function fromPackage(f: PackageField): FieldDef {
+  const base: FieldOptions = {
+    label: f.label,
+    length: f.length,
+    required: f.required,
+    externalId: f.externalId,
+    unique: f.unique,
+    caseSensitive: f.caseSensitive,
+    precision: f.precision,
+    scale: f.scale,
+  };
+  switch (f.type) {
+    case 'AutoNumber':
+      return { ...autoNumber(f.name, f.displayFormat ?? '{0}', 1), label: f.label };
+    case 'Checkbox':
+      return { ...checkbox(f.name), label: f.label, defaultValue: f.defaultValue === 'true' };
+    case 'Lookup':
+      return lookup(f.name, f.referenceTo ?? '', base);
+    case 'Picklist':
+      return picklist(f.name, f.picklistValues, { ...base, length: 255, restrictedPicklist: f.restrictedPicklist });
+    default:
+      return field(f.name, SIM_TYPES[f.type], base);
+  }
+}
+
+// Key prefixes of the package's custom objects; a real org assigns its own (a0G.. here).
+const CUSTOM_KEY_PREFIXES = ['a0G', 'a0H', 'a0J', 'a0K'];
+
+/** Standard objects plus the package: its custom objects, and its custom fields on standard objects. */
+function objectsWith(pkg: SalesforcePackage): SObjectDef[] {
+  const standard = new Map(standardObjects().map((o) => [o.name, o]));
+  const out: SObjectDef[] = [];
+  let prefix = 0;
+  for (const object of pkg.objects) {
+    const fields = [...(object.nameField ? [fromPackage(object.nameField)] : []), ...object.fields.map(fromPackage)];
+    const existing = standard.get(object.name);
+    if (existing) {
+      standard.set(object.name, sobject(existing.name, existing.keyPrefix, [...existing.fields.filter((f) => !isSystemField(f)), ...fields], existing.createable));
+    } else {
+      out.push({ ...sobject(object.name, CUSTOM_KEY_PREFIXES[prefix++] ?? `a1${prefix}`, fields), label: object.label });
+    }
+  }
+  return [...standard.values(), ...out];
+}
+
+const SYSTEM_FIELDS = new Set(systemFields().map((f) => f.name));
+const isSystemField = (f: FieldDef) => SYSTEM_FIELDS.has(f.name);
+
+/**
+ * How one simulated org differs from the package, to test what `orgs check` and the pipeline do
+ * with an org an admin set up wrong. Names are Object.Field.
+ */
+export interface SchemaVariant {
+  /** Fields the org lacks (not deployed, or invisible to the integration user). */
+  missingFields?: string[];
+  /** Fields the integration user can read but not write (field-level security). */
+  readOnlyFields?: string[];
+  /** Fields deployed without the External ID (and unique) flag. */
+  notExternalId?: string[];
+  /** Fields deployed with another length. */
+  lengths?: Record<string, number>;
+  /** Objects the integration user cannot create or edit records of. */
+  readOnlyObjects?: string[];
+}
+
+/** The objects one org has. */
+export class Schema {
+  readonly objects: readonly SObjectDef[];
+  private readonly byLowerName: Map<string, SObjectDef>;
+  private readonly byPrefix: Map<string, SObjectDef>;
+
+  constructor(objects: SObjectDef[]) {
+    this.objects = objects;
+    this.byLowerName = new Map(objects.map((o) => [o.name.toLowerCase(), o]));
+    this.byPrefix = new Map(objects.map((o) => [o.keyPrefix, o]));
+  }
+
+  /** Object names are case-insensitive in every Salesforce API. */
+  findObject(name: string): SObjectDef | undefined {
+    return this.byLowerName.get(name.toLowerCase());
+  }
+
+  objectForId(id: string): SObjectDef | undefined {
+    return this.byPrefix.get(id.slice(0, 3));
+  }
+}
+
+function variantOf(objects: SObjectDef[], variant: SchemaVariant): SObjectDef[] {
+  const names = (list: string[] | undefined) => new Set((list ?? []).map((n) => n.toLowerCase()));
+  const missing = names(variant.missingFields);
+  const readOnlyFields = names(variant.readOnlyFields);
+  const plain = names(variant.notExternalId);
+  const lengths = new Map(Object.entries(variant.lengths ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const readOnlyObjects = names(variant.readOnlyObjects);
+  return objects.map((o) => {
+    const key = (f: FieldDef) => `${o.name}.${f.name}`.toLowerCase();
+    const fields = o.fields
+      .filter((f) => !missing.has(key(f)))
+      .map((f) => ({
+        ...f,
+        ...(readOnlyFields.has(key(f)) ? readOnly : {}),
+        ...(plain.has(key(f)) ? { externalId: false, unique: false } : {}),
+        ...(lengths.has(key(f)) ? { length: lengths.get(key(f)) as number } : {}),
+      }));
+    const rebuilt = sobject(o.name, o.keyPrefix, fields.filter((f) => !isSystemField(f)), o.createable && !readOnlyObjects.has(o.name.toLowerCase()));
+    return { ...rebuilt, label: o.label };
+  });
+}
+
+/** The schema of an org built from the package, optionally set up differently (see SchemaVariant). */
+export function buildSchema(variant: SchemaVariant = {}, pkg: SalesforcePackage = salesforcePackage()): Schema {
+  return new Schema(variantOf(objectsWith(pkg), variant));
 }
 
 export function findField(object: SObjectDef, name: string): FieldDef | undefined {

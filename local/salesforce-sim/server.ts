@@ -8,12 +8,32 @@ import type { Simulator } from './sim.ts';
 
 const DATA_PATH = /^\/services\/data\/v(\d+\.\d+)(?:\/.*)?$/;
 
+/**
+ * API versions Salesforce serves (API End-of-Life Policy, as of Winter '27): 31.0 through 68.0.
+ * 21.0-30.0 were retired in Summer '25 and 7.0-20.0 in Summer '22; a retired version answers
+ * 410 GONE. The body of that answer is undocumented (SOAP says UNSUPPORTED_API_VERSION, so this
+ * does too); a version that never existed (69.0, 62.5) answers 404 NOT_FOUND, as any unknown path.
+ */
+export const OLDEST_SERVED_VERSION = 31;
+export const NEWEST_SERVED_VERSION = 68;
+
 function versions(): Reply {
   const list = [];
-  for (let major = 55; major <= 64; major++) {
+  for (let major = OLDEST_SERVED_VERSION; major <= NEWEST_SERVED_VERSION; major++) {
     list.push({ label: `v${major}.0`, url: `/services/data/v${major}.0`, version: `${major}.0` });
   }
   return { status: 200, body: list };
+}
+
+function unservedVersion(version: string): Reply | undefined {
+  const [major, minor] = version.split('.').map(Number) as [number, number];
+  if (minor === 0 && major >= 7 && major < OLDEST_SERVED_VERSION) {
+    return { status: 410, body: [{ errorCode: 'UNSUPPORTED_API_VERSION', message: `API version ${version} is retired and no longer available` }] };
+  }
+  if (minor !== 0 || major < 7 || major > NEWEST_SERVED_VERSION) {
+    return { status: 404, body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }] };
+  }
+  return undefined;
 }
 
 function identityReply(sim: Simulator, req: IncomingMessage, url: URL): Reply {
@@ -41,7 +61,7 @@ async function dispatch(sim: Simulator, req: IncomingMessage): Promise<Reply> {
   if (pathname.startsWith('/__sim/')) return handleInspect(sim, method, url, raw);
   if ((pathname === '/services/data' || pathname === '/services/data/') && method === 'GET') return versions();
   const data = DATA_PATH.exec(pathname);
-  if (data) return handleData(sim.state, req, url, data[1] as string, raw);
+  if (data) return unservedVersion(data[1] as string) ?? handleData(sim.state, req, url, data[1] as string, raw);
   return { status: 404, body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }] };
 }
 

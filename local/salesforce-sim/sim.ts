@@ -1,8 +1,9 @@
 import type { SimState } from './context.ts';
 import { RequestFailure } from './errors.ts';
-import { FaultBook, type FaultSpec } from './faults.ts';
+import { FaultBook, type FaultKind, type FaultSpec } from './faults.ts';
 import { TokenBook } from './oauth.ts';
-import { findObject, type SObjectDef } from './schemas.ts';
+import type { SObjectDef } from './schemas.ts';
+import type { Org } from './store.ts';
 import { Store, type CallLogEntry, type SimOrgConfig } from './store.ts';
 import { validateRecord } from './values.ts';
 
@@ -14,8 +15,8 @@ export class Simulator {
     this.state = { store: new Store(), faults: new FaultBook(), tokens: new TokenBook(), cursors: new Map(), baseUrl: '' };
   }
 
-  private object(sobject: string): SObjectDef {
-    const def = findObject(sobject);
+  private object(org: Org, sobject: string): SObjectDef {
+    const def = org.schema.findObject(sobject);
     if (!def) throw new Error(`unknown sObject ${sobject}`);
     return def;
   }
@@ -32,7 +33,7 @@ export class Simulator {
   seed(orgId: string, sobject: string, fields: Record<string, unknown>): string {
     const store = this.state.store;
     const org = store.org(orgId);
-    const def = this.object(sobject);
+    const def = this.object(org, sobject);
     let checked;
     try {
       checked = validateRecord(def, fields, 'seed', { existing: (id) => store.get(org, id)?.def });
@@ -49,7 +50,7 @@ export class Simulator {
   records(orgId: string, sobject: string): Array<Record<string, unknown>> {
     const store = this.state.store;
     const org = store.org(orgId);
-    const def = this.object(sobject);
+    const def = this.object(org, sobject);
     return store.rows(org, def).map((row) => store.read(org, def, row));
   }
 
@@ -65,8 +66,19 @@ export class Simulator {
     this.state.faults.inject(fault);
   }
 
-  clearFaults(): void {
-    this.state.faults.clear();
+  clearFaults(orgId?: string, fault?: FaultKind): void {
+    this.state.faults.clear(orgId, fault);
+  }
+
+  /**
+   * An admin revoked the org's connected-app access (or the refresh token expired): its access
+   * tokens stop working and the refresh token answers invalid_grant; `next`, when given, is the
+   * refresh token a new authorisation issued.
+   */
+  revokeRefreshToken(orgId: string, next?: string): void {
+    const org = this.state.store.org(orgId);
+    this.state.tokens.expireOrg(org.orgId);
+    org.config = { ...org.config, refreshToken: next };
   }
 
   pendingFaults(): FaultSpec[] {
@@ -76,6 +88,14 @@ export class Simulator {
   setApiUsage(orgId: string, used: number): void {
     if (!Number.isInteger(used) || used < 0) throw new Error('used must be a non-negative integer');
     this.state.store.org(orgId).apiUsed = used;
+  }
+
+  /** Sets (or, with undefined, lifts) the org's Chatter requests-per-hour limit; the hour starts afresh. */
+  setChatterHourlyLimit(orgId: string, limit: number | undefined): void {
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new Error('limit must be a non-negative integer');
+    const org = this.state.store.org(orgId);
+    org.config = { ...org.config, chatterHourlyLimit: limit };
+    org.chatterRequests = [];
   }
 
   reset(): void {

@@ -5,14 +5,15 @@ import { apiError, asHttpError } from './errors.ts';
 import { createRecord, externalIdField, updateRecord, upsertRecord } from './dml.ts';
 import { isPlainObject, notFound, type Reply } from './http.ts';
 import { normalizeId } from './ids.ts';
-import { findField, findObject, objectForId, type SObjectDef } from './schemas.ts';
+import { findField, type SObjectDef } from './schemas.ts';
+import type { Org } from './store.ts';
 
 export function methodNotAllowed(method: string, allowed: string[]): never {
   throw apiError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed. Allowed are ${allowed.join(',')}`);
 }
 
-export function requireObject(name: string): SObjectDef {
-  const def = findObject(name);
+export function requireObject(org: Org, name: string): SObjectDef {
+  const def = org.schema.findObject(name);
   if (!def) throw apiError(404, 'NOT_FOUND', `The requested resource does not exist`);
   return def;
 }
@@ -41,7 +42,7 @@ function recordReply(ctx: CallContext, def: SObjectDef, row: Record<string, unkn
 
 function byId(ctx: CallContext, def: SObjectDef, raw: string): Reply {
   const id = normalizeId(raw);
-  if (!id || objectForId(id) !== def) {
+  if (!id || ctx.org.schema.objectForId(id) !== def) {
     throw apiError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${raw}`);
   }
   const found = ctx.store.get(ctx.org, id);
@@ -91,9 +92,9 @@ export function sobjectsRoute(ctx: CallContext, segments: string[]): Reply {
   const [name, second, third, ...extra] = segments;
   if (name === undefined) {
     if (ctx.method !== 'GET') return methodNotAllowed(ctx.method, ['GET']);
-    return { status: 200, body: describeGlobal(ctx.version) };
+    return { status: 200, body: describeGlobal(ctx.version, ctx.org.schema) };
   }
-  const def = requireObject(name);
+  const def = requireObject(ctx.org, name);
   if (second === undefined) {
     if (ctx.method === 'GET') return { status: 200, body: objectInfo(ctx.version, def) };
     if (ctx.method !== 'POST') return methodNotAllowed(ctx.method, ['GET', 'POST']);
@@ -106,7 +107,7 @@ export function sobjectsRoute(ctx: CallContext, segments: string[]): Reply {
   if (third !== undefined) return byExternalId(ctx, def, second, third);
   if (second === 'describe') {
     if (ctx.method !== 'GET') return methodNotAllowed(ctx.method, ['GET']);
-    return { status: 200, body: describeObject(ctx.version, def) };
+    return { status: 200, body: describeObject(ctx.version, def, ctx.org.schema) };
   }
   return byId(ctx, def, second);
 }

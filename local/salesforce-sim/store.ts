@@ -1,5 +1,5 @@
 import { newId, normalizeId } from './ids.ts';
-import { findObject, objectForId, type SObjectDef } from './schemas.ts';
+import { buildSchema, type Schema, type SchemaVariant, type SObjectDef } from './schemas.ts';
 import { formatDateTime, sameValue } from './values.ts';
 
 export interface SimOrgConfig {
@@ -8,6 +8,15 @@ export interface SimOrgConfig {
   clientId: string;
   refreshToken?: string;
   dailyApiLimit?: number;
+  /** How this org differs from the package (a field missing, not an external id, ...); default: as deployed. */
+  schema?: SchemaVariant;
+  /** Email Address Internationalization (Setup): when on, email fields accept non-ASCII addresses. */
+  emailInternationalization?: boolean;
+  /**
+   * Chatter REST API requests the integration user may make per hour before Salesforce answers
+   * 503. Salesforce documents the limit but not its number, so tests set one; default: no limit.
+   */
+  chatterHourlyLimit?: number;
 }
 
 export interface CallLogEntry {
@@ -22,6 +31,9 @@ export interface Org {
   orgId: string;
   userId: string;
   config: SimOrgConfig;
+  schema: Schema;
+  /** When each Chatter request of the last hour was made (ms), for the per-user hourly limit. */
+  chatterRequests: number[];
   dailyApiLimit: number;
   apiUsed: number;
   callLog: CallLogEntry[];
@@ -36,15 +48,15 @@ export class Store {
   readonly orgs = new Map<string, Org>();
 
   addOrg(config: SimOrgConfig): Org {
-    if (!/^00D[a-zA-Z0-9]{15}$/.test(config.orgId)) throw new Error(`orgId must be an 18-character 00D... id, got ${config.orgId}`);
-    // Kept exactly as given, even with a checksum suffix Salesforce would never produce, so test
-    // fixtures with made-up ids still work; lookups also accept the 15-character form.
-    const orgId = config.orgId;
+    const orgId = config.orgId.startsWith('00D') ? normalizeId(config.orgId) : undefined;
+    if (!orgId || orgId !== config.orgId) throw new Error(`orgId must be an 18-character 00D... id with its checksum (${orgId ?? 'not an id'}), got ${config.orgId}`);
     if (this.find(orgId)) throw new Error(`org ${orgId} already added`);
     const org: Org = {
       orgId,
       userId: '',
       config: { ...config, orgId },
+      schema: buildSchema(config.schema),
+      chatterRequests: [],
       dailyApiLimit: config.dailyApiLimit ?? 100_000,
       apiUsed: 0,
       callLog: [],
@@ -58,7 +70,7 @@ export class Store {
   }
 
   private seedUser(org: Org): void {
-    const user = findObject('User') as SObjectDef;
+    const user = org.schema.findObject('User') as SObjectDef;
     const [local = 'user'] = org.config.username.split('@');
     org.userId = this.insert(org, user, {
       Username: org.config.username,
@@ -69,10 +81,8 @@ export class Store {
   }
 
   find(orgId: string): Org | undefined {
-    const exact = this.orgs.get(orgId);
-    if (exact) return exact;
-    const id15 = orgId.slice(0, 15);
-    return [...this.orgs.values()].find((o) => o.orgId.slice(0, 15) === id15);
+    // Either form of the id names the org.
+    return this.orgs.get(normalizeId(orgId) ?? orgId);
   }
 
   org(orgId: string): Org {
@@ -91,6 +101,7 @@ export class Store {
       org.apiUsed = 0;
       org.callLog = [];
       org.journal = null;
+      org.chatterRequests = [];
       if (user) org.tables.set('User', new Map([[org.userId, user]]));
     }
   }
@@ -106,7 +117,7 @@ export class Store {
 
   get(org: Org, id: unknown): { def: SObjectDef; row: Row } | undefined {
     const canonical = typeof id === 'string' ? normalizeId(id) : undefined;
-    const def = canonical ? objectForId(canonical) : undefined;
+    const def = canonical ? org.schema.objectForId(canonical) : undefined;
     const row = def && canonical ? org.tables.get(def.name)?.get(canonical) : undefined;
     return def && row ? { def, row } : undefined;
   }

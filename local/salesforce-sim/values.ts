@@ -1,48 +1,31 @@
 import { RequestFailure, recordError, type RecordError } from './errors.ts';
 import { normalizeId } from './ids.ts';
 import { findField, isRequired, type FieldDef, type SObjectDef } from './schemas.ts';
-
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+import {
+  formatSalesforceDateTime,
+  inSalesforceDateTimeRange,
+  isCalendarDay,
+  isSalesforceEmail,
+  parseSalesforceDateTime,
+  SALESFORCE_DATETIME_MAX,
+  SALESFORCE_DATETIME_MIN,
+} from '../../shared/salesforce-values.ts';
 
 /** Salesforce writes every dateTime back as `2026-11-22T13:14:00.000+0000`, whatever was sent. */
 export function formatDateTime(ms: number): string {
-  const d = new Date(ms);
-  return (
-    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}+0000`
-  );
+  return formatSalesforceDateTime(ms).replace(/Z$/, '+0000');
 }
 
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-function validDay(y: number, m: number, d: number): boolean {
-  const probe = new Date(Date.UTC(y, m - 1, d));
-  return probe.getUTCFullYear() === y && probe.getUTCMonth() === m - 1 && probe.getUTCDate() === d;
-}
-
 export function parseDateTime(text: string): number | undefined {
-  const m = DATE_TIME.exec(text);
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
-  if (!validDay(y, mo, d) || h > 23 || mi > 59 || s > 59) return undefined;
-  const fraction = Math.floor(Number(`0${m[7] ?? ''}`) * 1000) || 0;
-  let offsetMinutes = 0;
-  const zone = m[8];
-  if (zone && zone !== 'Z') {
-    const digits = zone.replace(':', '');
-    offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
-  }
-  return Date.UTC(y, mo - 1, d, h, mi, s, fraction) - offsetMinutes * 60_000;
+  return parseSalesforceDateTime(text);
 }
 
 export function parseDate(text: string): string | undefined {
   const m = DATE.exec(text);
-  return m && validDay(Number(m[1]), Number(m[2]), Number(m[3])) ? text : undefined;
+  return m && isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3])) ? text : undefined;
 }
-
-// Close to the check Salesforce applies: one @, no spaces, a dotted domain.
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
 function jsonToken(value: unknown): string {
   if (typeof value === 'string') return `VALUE_STRING value ${value}`;
@@ -78,7 +61,8 @@ function decode(f: FieldDef, value: unknown): unknown {
     case 'datetime': {
       const ms = typeof value === 'string' ? parseDateTime(value) : undefined;
       if (ms === undefined) throw parserError('datetime', value);
-      return formatDateTime(ms);
+      // Kept as a number until the per-record range check: out of range fails the record, not the call.
+      return ms;
     }
     case 'date': {
       const day = typeof value === 'string' ? parseDate(value) : undefined;
@@ -95,6 +79,8 @@ export type WriteMode = 'create' | 'update' | 'seed';
 export interface WriteContext {
   /** The object a stored record with this canonical id belongs to, if it exists. */
   existing(id: string): SObjectDef | undefined;
+  /** The org has Email Address Internationalization on. */
+  emailInternationalization?: boolean;
 }
 
 function checkValue(f: FieldDef, value: unknown, mode: WriteMode, ctx: WriteContext): RecordError | undefined {
@@ -103,8 +89,14 @@ function checkValue(f: FieldDef, value: unknown, mode: WriteMode, ctx: WriteCont
     const shown = value.length > 40 ? `${value.slice(0, 37)}(...)` : value;
     return recordError('STRING_TOO_LONG', `${f.label}: data value too large: ${shown} (max length=${f.length})`, [f.name]);
   }
-  if (f.type === 'email' && typeof value === 'string' && !EMAIL.test(value)) {
+  if (f.type === 'email' && typeof value === 'string' && !isSalesforceEmail(value, { internationalization: ctx.emailInternationalization === true })) {
     return recordError('INVALID_EMAIL_ADDRESS', `${f.label}: invalid email address: ${value}`, [f.name]);
+  }
+  if (f.type === 'datetime' && typeof value === 'number' && !inSalesforceDateTimeRange(value)) {
+    // The range is documented (1700-01-01T00:00:00Z to 4000-12-31T00:00:00Z); the REST error code
+    // is not. Apex DML reports FIELD_INTEGRITY_EXCEPTION for it, so the simulator does too.
+    const bounds = `${formatDateTime(SALESFORCE_DATETIME_MIN)} to ${formatDateTime(SALESFORCE_DATETIME_MAX)}`;
+    return recordError('FIELD_INTEGRITY_EXCEPTION', `${f.label}: dateTime out of range: ${formatDateTime(value)} (valid: ${bounds})`, [f.name]);
   }
   if (f.type === 'picklist' && f.restrictedPicklist && !f.picklistValues.includes(String(value))) {
     return recordError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${f.label}: bad value for restricted picklist field: ${String(value)}`, [f.name]);
@@ -129,6 +121,9 @@ function normalized(f: FieldDef, value: unknown): unknown {
   if (value === null) return null;
   if (f.type === 'reference' || f.type === 'id') return normalizeId(String(value));
   if (f.type === 'double' && typeof value === 'number') return Number(value.toFixed(f.scale));
+  if (f.type === 'datetime' && typeof value === 'number') return formatDateTime(value);
+  // "Addresses are stored as lower case in Salesforce" (KB 000384328).
+  if (f.type === 'email' && typeof value === 'string') return value.toLowerCase();
   return value;
 }
 

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 
 /**
  * One client of each kind per process, made on first use so that a test or the local run can
@@ -13,6 +14,7 @@ let clients: {
   sqs?: SQSClient;
   secrets?: SecretsManagerClient;
   events?: EventBridgeClient;
+  scheduler?: SchedulerClient;
 } = {};
 
 export function dynamo(): DynamoDBDocumentClient {
@@ -35,6 +37,11 @@ export function secretsManager(): SecretsManagerClient {
 export function eventBridge(): EventBridgeClient {
   clients.events ??= new EventBridgeClient({});
   return clients.events;
+}
+
+export function scheduler(): SchedulerClient {
+  clients.scheduler ??= new SchedulerClient({});
+  return clients.scheduler;
 }
 
 /** Forget every client, e.g. after a test switched AWS_ENDPOINT_URL to another moto_server. */

@@ -12,27 +12,38 @@ const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}` });
 const isConditionFailure = (error: unknown) =>
   (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
+/**
+ * DynamoDB TTL deletes expired items up to about 48 hours late
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html), so every
+ * read and condition here treats an item past its `expiresAt` as gone, as if TTL had been on time.
+ */
 export function dynamoDedupeLedger(tableName: string, now: () => number = Date.now): DedupeLedger {
   const db = () => dynamo();
-  const expiresAt = (seconds: number) => Math.floor(now() / 1000) + seconds;
+  const nowSeconds = () => Math.floor(now() / 1000);
+  const expiresAt = (seconds: number) => nowSeconds() + seconds;
+  const live = (item: Record<string, unknown> | undefined): item is Record<string, unknown> =>
+    item !== undefined && (typeof item.expiresAt !== 'number' || item.expiresAt > nowSeconds());
 
-  async function claim(key: { pk: string }, leaseMs: number, retentionSeconds: number): Promise<{ result: ClaimResult; recovered: boolean }> {
+  async function claim(key: { pk: string }, leaseMs: number, retentionSeconds: number): Promise<{ result: ClaimResult; recovered: boolean; leaseUntil?: number }> {
     try {
       const out = await db().send(
         new PutCommand({
           TableName: tableName,
           Item: { ...key, status: 'in_progress', leaseUntil: now() + leaseMs, expiresAt: expiresAt(retentionSeconds) },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :now)',
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :nowSeconds OR (#status = :inProgress AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now() },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now(), ':nowSeconds': nowSeconds() },
           ReturnValues: 'ALL_OLD',
         }),
       );
-      return { result: 'claimed', recovered: out.Attributes !== undefined };
+      // An expired record is no earlier attempt: nothing to recover from.
+      return { result: 'claimed', recovered: live(out.Attributes) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const current = await db().send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-      return { result: current.Item?.status === 'done' ? 'done' : 'busy', recovered: false };
+      if (live(current.Item) && current.Item.status === 'done') return { result: 'done', recovered: false };
+      const leaseUntil = Number(current.Item?.leaseUntil);
+      return { result: 'busy', recovered: false, ...(Number.isFinite(leaseUntil) ? { leaseUntil } : {}) };
     }
   }
   async function complete(key: { pk: string }, retentionSeconds: number, detail?: string): Promise<void> {
@@ -80,22 +91,45 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
     claimEffect: (key, leaseMs) => claim({ pk: `EFFECT#${key}` }, leaseMs, EFFECT_RETENTION_SECONDS),
     completeEffect: (key, detail) => complete({ pk: `EFFECT#${key}` }, EFFECT_RETENTION_SECONDS, detail),
     releaseEffect: (key) => release({ pk: `EFFECT#${key}` }),
-    async lockSession(sessionId, leaseMs) {
+    async lockSession(sessionId, leaseMs, seen) {
       try {
+        const until = now() + leaseMs;
+        // The expiry moves forward with every lock, so TTL cannot delete a lock while it is held.
         const out = await db().send(
           new UpdateCommand({
             TableName: tableName,
             Key: sessionKey(sessionId),
-            UpdateExpression: 'SET lockedUntil = :until, expiresAt = if_not_exists(expiresAt, :exp)',
-            ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil < :now',
-            ExpressionAttributeValues: { ':until': now() + leaseMs, ':now': now(), ':exp': expiresAt(SESSION_RETENTION_SECONDS) },
-            ReturnValues: 'ALL_NEW',
+            UpdateExpression: `SET lockedUntil = :until, expiresAt = :exp${seen ? ', firstSeen = if_not_exists(firstSeen, :seen)' : ''}`,
+            ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil < :now OR expiresAt <= :nowSeconds',
+            ExpressionAttributeValues: {
+              ':until': until,
+              ':now': now(),
+              ':nowSeconds': nowSeconds(),
+              ':exp': expiresAt(SESSION_RETENTION_SECONDS),
+              ...(seen ? { ':seen': seen } : {}),
+            },
+            ReturnValues: 'ALL_OLD',
           }),
         );
-        return { locked: true, lastApplied: out.Attributes?.occurredAt ? String(out.Attributes.occurredAt) : null };
+        const old = out.Attributes;
+        if (old && !live(old) && (old.occurredAt !== undefined || old.firstSeen !== undefined)) {
+          // What an expired record said is forgotten, as TTL would have forgotten it.
+          await db().send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: sessionKey(sessionId),
+              UpdateExpression: seen ? 'REMOVE occurredAt SET firstSeen = :seen' : 'REMOVE occurredAt, firstSeen',
+              ConditionExpression: 'lockedUntil = :until',
+              ExpressionAttributeValues: { ':until': until, ...(seen ? { ':seen': seen } : {}) },
+            }),
+          );
+          return { locked: true, lastApplied: null, reachedLive: seen === 'live' };
+        }
+        const firstSeen = old?.firstSeen ?? seen;
+        return { locked: true, lastApplied: old?.occurredAt ? String(old.occurredAt) : null, reachedLive: firstSeen === 'live' };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        return { locked: false, lastApplied: null };
+        return { locked: false, lastApplied: null, reachedLive: false };
       }
     },
     async markApplied(sessionId, occurredAt) {

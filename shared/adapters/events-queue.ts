@@ -24,7 +24,7 @@ export function sqsEventsQueue(queueUrl: string): EventsQueue {
       await sqs().send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
-          MessageBody: JSON.stringify(event),
+          MessageBody: sqsSafeJson(event),
           MessageAttributes: attributes(event),
           ...(delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))) } : {}),
         }),
@@ -38,7 +38,7 @@ export function sqsEventsQueue(queueUrl: string): EventsQueue {
             QueueUrl: queueUrl,
             Entries: chunk.map((event, n) => ({
               Id: String(n),
-              MessageBody: JSON.stringify(event),
+              MessageBody: sqsSafeJson(event),
               MessageAttributes: attributes(event),
             })),
           }),
@@ -50,4 +50,15 @@ export function sqsEventsQueue(queueUrl: string): EventsQueue {
       }
     },
   };
+}
+
+// SQS message bodies may hold only #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF
+// (SendMessage, MessageBody). JSON.stringify already escapes control characters and lone
+// surrogates, which leaves U+FFFE and U+FFFF: replaced by U+FFFD so a session carrying one is
+// queued (with that character replaced), never answered 500.
+const NOT_FOR_SQS = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** The event as JSON SQS accepts: characters SQS refuses replaced by U+FFFD. */
+export function sqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(NOT_FOR_SQS, '\uFFFD');
 }

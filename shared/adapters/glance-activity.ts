@@ -1,108 +1,73 @@
 import { z } from 'zod';
-import { makeLoginKey } from '../glance/login-key.ts';
-import { describeIssues, glanceSessionSchema, GLANCE_SITES, type GlanceSession } from '../session.ts';
+import { crrPageSchema, fromCrrSession, isLastCrrPage, type CrrPage } from '../glance/crr-session.ts';
+import { retryDelay, sleep as wait, type RetryPolicy } from '../retry.ts';
+import { describeIssues, type GlanceSession } from '../session.ts';
+import {
+  GlanceActivityError,
+  type ActivityPage,
+  type GlanceActivityClient,
+  type GlanceActivityCredentials,
+  type InvalidSession,
+  type SessionsQuery,
+} from '../sync/glance-activity.ts';
 
 /**
- * The one place that knows the Glance activity endpoint's wire format (BRIEF: "sits behind one
- * adapter"). Glance's real wire details are not public to us, so this is our contract; the local
- * simulator imports these constants to serve exactly what this client sends.
+ * The one place that knows how Glance session activity is pulled: the Customer Records Retriever
+ * (CRR), help.glance.net/integrations/webservices/crr/ (facts file §8).
+ *
+ * Documented: `POST {base}/api/auth/service` with `{"username","password"}` (a CRR service account
+ * issued by Glance) answers `{"access_token": "<JWT>"}`; `POST {base}/api/crr/sessions/ended` with
+ * `Authorization: Bearer <JWT>` and `{"partnerId","apiKey","startDate","endDate","pageId","channelBatchSize"}`
+ * answers `{"nextPageId", "sessions": [...]}` listing ended sessions (clean close or not).
+ * Dates are sent in UTC with `Z`: Glance reads a date without a zone as US East Coast time.
+ *
+ * Not documented, and handled without guessing: the JWT's lifetime (read from its `exp` claim when
+ * present, else the token is kept until Glance answers 401), the largest date range (31 days, the
+ * Activity Service's documented maximum, until CRR documents its own), whether the range selects
+ * sessions by start or by end time (sync-cursor.ts reaches back for it), the order of sessions
+ * across pages and how the last page is marked (`isLastCrrPage`), what `channelBatchSize` limits,
+ * and the status codes and bodies of refusals (401 is taken as "token refused", 403 as "API key
+ * refused"; Glance's own text is shown to the admin either way).
  */
-export const GLANCE_ACTIVITY_WIRE = {
-  sessionsPath: (groupId: number | string) => `/api/v1/groups/${encodeURIComponent(String(groupId))}/sessions`,
-  pathPattern: /^\/api\/v1\/groups\/([^/]+)\/sessions$/,
-  headers: {
-    partnerId: 'x-glance-partner-id',
-    partnerUserId: 'x-glance-partner-user-id',
-    authorization: 'authorization',
-  },
-  authScheme: 'GlanceLoginKey',
-  queryParams: ['site', 'from', 'to', 'pageSize', 'cursor'] as const,
+export const CRR_WIRE = {
+  loginPath: '/api/auth/service',
+  endedSessionsPath: '/api/crr/sessions/ended',
   maxRangeMs: 31 * 24 * 60 * 60 * 1000,
-  maxPageSize: 500,
-  defaultPageSize: 100,
+  /** The value of the documented request sample. */
+  defaultChannelBatchSize: 1000,
 } as const;
 
-export type GlanceSite = (typeof GLANCE_SITES)[number];
-
-export interface GlanceActivityCredentials {
-  partnerId: number | string;
-  partnerUserId: string;
-  apiKey: string;
-  loginKeyLifetimeSeconds?: number;
-}
-
 export interface GlanceActivityClientOptions {
+  /** `https://cloud.glance.net` in production (DEFAULTS.glanceApiUrl). */
   baseUrl: string;
+  /** Read at the first login and again when Glance refuses a token (the secret may have been rotated). */
   credentials: () => Promise<GlanceActivityCredentials>;
   fetch?: typeof fetch;
   now?: () => Date;
-  /** Retries per request for 429, 5xx and network failures; default 4. */
+  /** Retries per request for 429, 5xx and network failures (shared/retry.ts, equal jitter); default 4. */
   maxRetries?: number;
   baseDelayMs?: number;
   /** Longest single wait; a Retry-After beyond it fails fast instead of idling the Lambda. */
   maxDelayMs?: number;
   requestTimeoutMs?: number;
-  pageSize?: number;
+  channelBatchSize?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
 
-export interface InvalidSession {
-  raw: unknown;
-  error: string;
-}
-
-export interface ActivityPage {
-  groupId: number;
-  /** The window being read; windows tile [from, to) in order, each at most 31 days. */
-  window: { from: Date; to: Date };
-  /** The cursor this page was asked for with; null on a window's first page. */
-  pageCursor: string | null;
-  sessions: GlanceSession[];
-  /** Items that failed the schema (or belong to another group): dead-letter them, never drop. */
-  invalid: InvalidSession[];
-  /**
-   * Every session that started in [from, completeBefore) has now been yielded, on this page or an
-   * earlier one. Once this page is handled, a watermark may move here; a later pull from it
-   * re-reads sessions starting exactly at it, so the consumer must be idempotent.
-   */
-  completeBefore: Date;
-  windowDone: boolean;
-  /** The last page of the whole range. */
-  done: boolean;
-}
-
-export interface SessionsQuery {
-  from: Date;
-  to: Date;
-  site?: GlanceSite;
-  pageSize?: number;
-}
-
-export type GlanceActivityErrorCode = 'unauthorized' | 'bad_request' | 'not_found' | 'rate_limited' | 'unavailable' | 'bad_response' | 'network' | 'config';
-
-export class GlanceActivityError extends Error {
-  override readonly name = 'GlanceActivityError';
-  constructor(
-    message: string,
-    readonly code: GlanceActivityErrorCode,
-    readonly status: number | null = null,
-    readonly retryAfterMs: number | null = null,
-  ) {
-    super(message);
-  }
-}
-
-export interface GlanceActivityClient {
-  sessions(groupId: number, query: SessionsQuery): AsyncGenerator<ActivityPage, void, undefined>;
-}
-
-const responseSchema = z.object({
-  sessions: z.array(z.unknown()),
-  nextCursor: z.string().min(1).nullable(),
-});
-
+const loginReplySchema = z.object({ access_token: z.string().min(1) });
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+/** A token this close to its expiry is renewed before use, not sent to be refused. */
+const TOKEN_RENEW_MARGIN_MS = 60_000;
+
+interface Token {
+  value: string;
+  /** From the JWT's `exp`; null when the token does not say. */
+  expiresAt: Date | null;
+  credentials: GlanceActivityCredentials;
+}
+
+type Reply = { status: number; text: string; headers: Headers };
 
 export function createGlanceActivityClient(options: GlanceActivityClientOptions): GlanceActivityClient {
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -111,193 +76,214 @@ export function createGlanceActivityClient(options: GlanceActivityClientOptions)
   const baseDelayMs = options.baseDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 20_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const channelBatchSize = options.channelBatchSize ?? CRR_WIRE.defaultChannelBatchSize;
+  const sleep = options.sleep ?? wait;
   const random = options.random ?? Math.random;
   const base = new URL(options.baseUrl);
+  const url = (path: string) => new URL(base.pathname.replace(/\/+$/, '') + path, base);
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError('maxRetries must be a whole number >= 0');
-  checkPageSize(options.pageSize ?? GLANCE_ACTIVITY_WIRE.defaultPageSize);
+  if (!Number.isInteger(channelBatchSize) || channelBatchSize < 1) throw new RangeError('channelBatchSize must be a whole number >= 1');
+  const policy: RetryPolicy = { attempts: maxRetries + 1, baseDelayMs, maxDelayMs, jitter: 'equal' };
+  const nextDelay = (attempt: number) => retryDelay(policy, attempt, now().getTime(), random);
 
-  let cached: { credentials: GlanceActivityCredentials; loginKey: string; expiresAt: Date } | null = null;
+  let token: Token | null = null;
 
-  async function auth(forceRefresh: boolean): Promise<{ credentials: GlanceActivityCredentials; loginKey: string }> {
-    const at = now();
-    if (!forceRefresh && cached && cached.expiresAt.getTime() - at.getTime() > reuseMarginMs(cached.credentials)) return cached;
-    // A refused key may mean the secret was rotated, so a forced refresh re-reads credentials too.
-    const credentials = forceRefresh || !cached ? await options.credentials() : cached.credentials;
-    const { loginKey, expiresAt } = makeLoginKey({
-      partnerId: credentials.partnerId,
-      partnerUserId: credentials.partnerUserId,
-      apiKey: credentials.apiKey,
-      now: at,
-      ...(credentials.loginKeyLifetimeSeconds === undefined ? {} : { lifetimeSeconds: credentials.loginKeyLifetimeSeconds }),
-    });
-    cached = { credentials, loginKey, expiresAt };
-    return cached;
-  }
-
-  async function getPage(groupId: number, params: URLSearchParams): Promise<z.infer<typeof responseSchema>> {
-    const url = new URL(base.pathname.replace(/\/+$/, '') + GLANCE_ACTIVITY_WIRE.sessionsPath(groupId), base);
-    url.search = params.toString();
-    let reauthenticated = false;
+  /** POSTs JSON, retrying 429, 5xx and network failures; any other answer is returned. */
+  async function post(path: string, body: unknown, bearer: string | null, groupId: number): Promise<Reply> {
     for (let attempt = 0; ; attempt++) {
-      const { credentials, loginKey } = await auth(false);
-      if (String(credentials.partnerId) !== String(groupId)) {
-        throw new GlanceActivityError(
-          `Glance credentials are for group ${credentials.partnerId}, not group ${groupId}: check which secret the org points at`,
-          'config',
-        );
-      }
       let response: Response;
       try {
-        response = await fetchImpl(url, {
-          method: 'GET',
-          headers: {
-            accept: 'application/json',
-            [GLANCE_ACTIVITY_WIRE.headers.partnerId]: String(groupId),
-            [GLANCE_ACTIVITY_WIRE.headers.partnerUserId]: credentials.partnerUserId,
-            [GLANCE_ACTIVITY_WIRE.headers.authorization]: `${GLANCE_ACTIVITY_WIRE.authScheme} ${loginKey}`,
-          },
+        response = await fetchImpl(url(path), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+          body: JSON.stringify(body),
           signal: AbortSignal.timeout(requestTimeoutMs),
         });
       } catch (error) {
-        if (attempt >= maxRetries) {
-          throw new GlanceActivityError(`Glance activity request for group ${groupId} failed after ${attempt + 1} attempts: ${errorText(error)}`, 'network');
+        const delay = nextDelay(attempt);
+        if (delay === null) {
+          throw new GlanceActivityError(`Glance CRR request for group ${groupId} failed after ${attempt + 1} attempts: ${errorText(error)}`, 'network');
         }
-        await sleep(backoff(attempt));
+        await sleep(delay);
         continue;
       }
       const text = await response.text().catch(() => '');
-      if (response.ok) return parseBody(text, groupId);
+      if (!RETRYABLE_STATUSES.has(response.status)) return { status: response.status, text, headers: response.headers };
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
+      const code = response.status === 429 ? 'rate_limited' : 'unavailable';
       const detail = errorDetail(text);
-      if (response.status === 401) {
-        if (!reauthenticated) {
-          reauthenticated = true;
-          await auth(true);
-          attempt--; // a re-read of credentials is not a retry
-          continue;
+      if (retryAfterMs !== null && retryAfterMs > maxDelayMs) {
+        throw new GlanceActivityError(`Glance asked to retry group ${groupId} after ${Math.ceil(retryAfterMs / 1000)} s (${response.status}${detail})`, code, response.status, retryAfterMs);
+      }
+      const delay = nextDelay(attempt);
+      if (delay === null) {
+        throw new GlanceActivityError(`Glance CRR for group ${groupId} still answered ${response.status} after ${attempt + 1} attempts${detail}`, code, response.status, retryAfterMs);
+      }
+      await sleep(retryAfterMs ?? delay);
+    }
+  }
+
+  async function login(groupId: number): Promise<Token> {
+    const credentials = await options.credentials();
+    const reply = await post(CRR_WIRE.loginPath, { username: credentials.username, password: credentials.password }, null, groupId);
+    const detail = errorDetail(reply.text);
+    if (reply.status === 400 || reply.status === 401 || reply.status === 403) {
+      throw new GlanceActivityError(
+        `Glance refused the CRR service login of group ${groupId} (${reply.status}${detail}): check the service username and password Glance issued, then store them again (glance-sync groups credentials ${groupId} --file FILE)`,
+        'login_refused',
+        reply.status,
+      );
+    }
+    if (reply.status !== 200) {
+      throw new GlanceActivityError(`Glance answered the CRR service login of group ${groupId} with ${reply.status}${detail}`, 'bad_response', reply.status);
+    }
+    const parsed = loginReplySchema.safeParse(parseJson(reply.text));
+    if (!parsed.success) throw new GlanceActivityError(`Glance's CRR service login answered without an access_token (group ${groupId})`, 'bad_response', 200);
+    const expiresAt = jwtExpiry(parsed.data.access_token);
+    if (expiresAt && expiresAt.getTime() <= now().getTime()) {
+      throw new GlanceActivityError(
+        `Glance issued a CRR service token for group ${groupId} that had already expired (expiry ${expiresAt.toISOString()}, this host's clock ${now().toISOString()}): check the clock of the host running the sync`,
+        'token_refused',
+      );
+    }
+    return { value: parsed.data.access_token, expiresAt, credentials };
+  }
+
+  async function currentToken(groupId: number, renew: boolean): Promise<Token> {
+    const fresh = token && !renew && (token.expiresAt === null || token.expiresAt.getTime() - now().getTime() > TOKEN_RENEW_MARGIN_MS);
+    if (!fresh) token = await login(groupId);
+    return token!;
+  }
+
+  /** One page; a refused token is renewed once (documented: re-authorize on expiry), then the refusal is reported. */
+  async function endedPage(groupId: number, from: Date, to: Date, pageId: number | string): Promise<CrrPage & { site: GlanceSession['site'] }> {
+    let renewed = false;
+    for (;;) {
+      const current = await currentToken(groupId, false);
+      const body = {
+        partnerId: groupId,
+        apiKey: current.credentials.apiKey,
+        startDate: utc(from),
+        endDate: utc(to),
+        pageId,
+        channelBatchSize,
+      };
+      const reply = await post(CRR_WIRE.endedSessionsPath, body, current.value, groupId);
+      const detail = errorDetail(reply.text);
+      if (reply.status === 200) {
+        const parsed = crrPageSchema.safeParse(parseJson(reply.text));
+        if (!parsed.success) {
+          throw new GlanceActivityError(`Glance answered group ${groupId}'s CRR request with an unexpected body: ${describeIssues(parsed.error)}`, 'bad_response', 200);
         }
+        return { ...parsed.data, site: current.credentials.site };
+      }
+      if (reply.status === 401 && !renewed) {
+        renewed = true;
+        token = null;
+        continue;
+      }
+      if (reply.status === 401) {
         throw new GlanceActivityError(
-          `Glance refused the login key for partner user "${credentials.partnerUserId}" of group ${groupId} (401${detail}): check the API key, the Partner User ID and the clock`,
-          'unauthorized',
+          `Glance refused group ${groupId}'s CRR request even with a new service token (401${detail}). If Glance's answer names the token, check the clock of the host running the sync and the CRR service account; otherwise check the group's API key (glance-sync groups credentials ${groupId} --file FILE)`,
+          'token_refused',
           401,
         );
       }
-      if (RETRYABLE_STATUSES.has(response.status)) {
-        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
-        const code = response.status === 429 ? 'rate_limited' : 'unavailable';
-        if (retryAfterMs !== null && retryAfterMs > maxDelayMs) {
-          throw new GlanceActivityError(`Glance asked to retry group ${groupId} after ${Math.ceil(retryAfterMs / 1000)} s (${response.status}${detail})`, code, response.status, retryAfterMs);
-        }
-        if (attempt >= maxRetries) {
-          throw new GlanceActivityError(`Glance activity for group ${groupId} still ${response.status} after ${attempt + 1} attempts${detail}`, code, response.status, retryAfterMs);
-        }
-        await sleep(retryAfterMs ?? backoff(attempt));
-        continue;
+      if (reply.status === 403) {
+        throw new GlanceActivityError(
+          `Glance refused the API key of group ${groupId} (403${detail}): copy the API key from Glance (My Account > Settings) and store it again (glance-sync groups credentials ${groupId} --file FILE)`,
+          'api_key_refused',
+          403,
+        );
       }
-      if (response.status === 404) throw new GlanceActivityError(`Glance does not know group ${groupId} (404${detail})`, 'not_found', 404);
       throw new GlanceActivityError(
-        `Glance refused the activity request for group ${groupId} (${response.status}${detail}); query ${params.toString()}`,
-        response.status >= 400 && response.status < 500 ? 'bad_request' : 'bad_response',
-        response.status,
+        `Glance refused group ${groupId}'s CRR request (${reply.status}${detail}); asked for ${body.startDate} to ${body.endDate}, page ${pageId}`,
+        reply.status === 400 || reply.status === 404 || reply.status === 422 ? 'bad_request' : 'bad_response',
+        reply.status,
       );
     }
   }
 
-  function backoff(attempt: number): number {
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-  }
-
   async function* sessions(groupId: number, query: SessionsQuery): AsyncGenerator<ActivityPage, void, undefined> {
-    if (!Number.isSafeInteger(groupId) || groupId <= 0) throw new RangeError(`groupId must be a positive whole number, got ${groupId}`);
-    const from = checkDate(query.from, 'from').getTime();
-    const to = checkDate(query.to, 'to').getTime();
-    if (from > to) throw new RangeError(`from (${query.from.toISOString()}) is after to (${query.to.toISOString()})`);
-    if (query.site !== undefined && !(GLANCE_SITES as readonly string[]).includes(query.site)) {
-      throw new RangeError(`site must be one of ${GLANCE_SITES.join(', ')}`);
-    }
-    const pageSize = checkPageSize(query.pageSize ?? options.pageSize ?? GLANCE_ACTIVITY_WIRE.defaultPageSize);
+    checkGroup(groupId);
+    const from = wholeSecond(checkDate(query.from, 'from'));
+    const to = wholeSecond(checkDate(query.to, 'to'));
+    if (query.from.getTime() > query.to.getTime()) throw new RangeError(`from (${query.from.toISOString()}) is after to (${query.to.toISOString()})`);
 
     for (let windowFrom = from; windowFrom < to; ) {
-      const windowTo = Math.min(windowFrom + GLANCE_ACTIVITY_WIRE.maxRangeMs, to);
+      const windowTo = Math.min(windowFrom + CRR_WIRE.maxRangeMs, to);
       const window = { from: new Date(windowFrom), to: new Date(windowTo) };
-      let cursor: string | null = null;
-      let completeBefore = windowFrom;
-      const seenCursors = new Set<string>();
+      let pageId: number | string = 0;
+      const seen = new Set<string>();
       for (;;) {
-        const params = new URLSearchParams();
-        if (query.site) params.set('site', query.site);
-        // toISOString is always UTC with Z; Glance reads zone-less times as US Eastern.
-        params.set('from', window.from.toISOString());
-        params.set('to', window.to.toISOString());
-        params.set('pageSize', String(pageSize));
-        if (cursor !== null) params.set('cursor', cursor);
-        const body = await getPage(groupId, params);
-        const page = splitValid(body.sessions, groupId);
-        const nextCursor = body.nextCursor;
-        if (nextCursor !== null && (nextCursor === cursor || seenCursors.has(nextCursor))) {
-          throw new GlanceActivityError(`Glance returned a repeated cursor for group ${groupId}: refusing to loop`, 'bad_response');
-        }
-        const windowDone = nextCursor === null;
-        // Mid-window, sessions sharing the last start instant may continue on the next page.
-        completeBefore = windowDone ? windowTo : Math.min(windowTo, Math.max(completeBefore, page.lastStartedAt ?? completeBefore));
+        const page = await endedPage(groupId, window.from, window.to, pageId);
+        const { sessions: found, invalid } = mapSessions(page.sessions, groupId, page.site);
+        const windowDone = isLastCrrPage(page);
         yield {
           groupId,
           window,
-          pageCursor: cursor,
-          sessions: page.sessions,
-          invalid: page.invalid,
-          completeBefore: new Date(completeBefore),
+          pageId: String(pageId),
+          sessions: found,
+          invalid,
+          completeBefore: new Date(windowDone ? windowTo : windowFrom),
           windowDone,
           done: windowDone && windowTo >= to,
         };
         if (windowDone) break;
-        seenCursors.add(nextCursor);
-        cursor = nextCursor;
+        seen.add(String(pageId));
+        const next = page.nextPageId!;
+        if (seen.has(String(next))) throw new GlanceActivityError(`Glance returned page ${next} again for group ${groupId}: refusing to loop`, 'bad_response');
+        pageId = next;
       }
       windowFrom = windowTo;
     }
   }
 
-  return { sessions };
+  async function check(groupId: number, at: Date): Promise<void> {
+    checkGroup(groupId);
+    const to = wholeSecond(checkDate(at, 'now'));
+    await endedPage(groupId, new Date(to - 3600_000), new Date(to), 0);
+  }
+
+  return { sessions, check };
 }
 
-function splitValid(items: unknown[], groupId: number): { sessions: GlanceSession[]; invalid: InvalidSession[]; lastStartedAt: number | null } {
+function mapSessions(items: unknown[], groupId: number, site: GlanceSession['site']): { sessions: GlanceSession[]; invalid: InvalidSession[] } {
   const sessions: GlanceSession[] = [];
   const invalid: InvalidSession[] = [];
-  let lastStartedAt: number | null = null;
   for (const [index, raw] of items.entries()) {
-    const parsed = glanceSessionSchema.safeParse(raw);
-    if (!parsed.success) {
-      invalid.push({ raw, error: describeIssues(parsed.error, `sessions[${index}]`) });
-    } else if (parsed.data.groupId !== groupId) {
-      invalid.push({ raw, error: `sessions[${index}].groupId: ${parsed.data.groupId} is not the requested group ${groupId}` });
-    } else {
-      sessions.push(parsed.data);
-      const startedAt = Date.parse(parsed.data.startedAt);
-      lastStartedAt = lastStartedAt === null ? startedAt : Math.max(lastStartedAt, startedAt);
-    }
+    const mapped = fromCrrSession(raw, { groupId, site }, `sessions[${index}]`);
+    if (mapped.ok) sessions.push(mapped.session);
+    else invalid.push({ raw, error: mapped.error });
   }
-  return { sessions, invalid, lastStartedAt };
+  return { sessions, invalid };
 }
 
-function parseBody(text: string, groupId: number): z.infer<typeof responseSchema> {
-  let json: unknown;
+/** `2026-11-22T13:14:00Z`, the documented form; boundaries are whole seconds. */
+function utc(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function wholeSecond(date: Date): number {
+  return Math.floor(date.getTime() / 1000) * 1000;
+}
+
+/** The `exp` claim of a JWT (RFC 7519), read without verifying: only Glance verifies its tokens. */
+export function jwtExpiry(jwt: string): Date | null {
   try {
-    json = JSON.parse(text);
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' && Number.isFinite(payload.exp) ? new Date(payload.exp * 1000) : null;
   } catch {
-    throw new GlanceActivityError(`Glance answered group ${groupId} with a body that is not JSON`, 'bad_response', 200);
+    return null;
   }
-  const parsed = responseSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new GlanceActivityError(`Glance answered group ${groupId} with an unexpected body: ${describeIssues(parsed.error)}`, 'bad_response', 200);
-  }
-  return parsed.data;
 }
 
-function reuseMarginMs(credentials: GlanceActivityCredentials): number {
-  const lifetimeMs = Math.min(credentials.loginKeyLifetimeSeconds ?? 3600, 86_400) * 1000;
-  return Math.min(60_000, lifetimeMs / 2);
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Retry-After is either delta-seconds or an HTTP date. */
@@ -308,25 +294,24 @@ export function parseRetryAfter(value: string | null, now: Date): number | null 
   return Number.isFinite(at) ? Math.max(0, at - now.getTime()) : null;
 }
 
+/** Glance's error text, cut short; the shape of CRR error bodies is not documented. */
 function errorDetail(text: string): string {
-  try {
-    const json: unknown = JSON.parse(text);
-    if (json && typeof json === 'object' && 'error' in json && typeof json.error === 'string') return `: ${json.error.slice(0, 300)}`;
-  } catch {
-    // not JSON: fall through to the raw text
+  const json = parseJson(text);
+  if (json && typeof json === 'object') {
+    for (const key of ['error', 'message', 'error_description', 'title']) {
+      const value = (json as Record<string, unknown>)[key];
+      if (typeof value === 'string' && value) return `: ${value.slice(0, 300)}`;
+    }
   }
-  return text ? `: ${text.slice(0, 300)}` : '';
+  return text.trim() ? `: ${text.trim().slice(0, 300)}` : '';
 }
 
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-function checkPageSize(pageSize: number): number {
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > GLANCE_ACTIVITY_WIRE.maxPageSize) {
-    throw new RangeError(`pageSize must be a whole number from 1 to ${GLANCE_ACTIVITY_WIRE.maxPageSize}`);
-  }
-  return pageSize;
+function checkGroup(groupId: number): void {
+  if (!Number.isSafeInteger(groupId) || groupId <= 0) throw new RangeError(`groupId must be a positive whole number, got ${groupId}`);
 }
 
 function checkDate(value: Date, name: string): Date {

@@ -2,10 +2,13 @@ import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, type BatchG
 import { dynamo } from './aws-clients.ts';
 import type { DescribeCache, KnownLeads } from '../processing/org-caches.ts';
 
-const describeKey = (orgId: string) => ({ pk: `ORG#${orgId}`, sk: 'DESCRIBE' });
+const describeKey = (orgId: string) => ({ pk: `DESCRIBE#${orgId}` });
 const leadKey = (orgId: string, email: string) => ({ pk: `KNOWNLEAD#${orgId}#${email}` });
 
-/** Describe results beside the org in the orgs table (ORG#{orgId}/DESCRIBE), as entry lists. */
+/**
+ * Describe results in the dedupe table (DESCRIBE#{orgId}, no expiresAt: kept until replaced), as
+ * entry lists. Not in the orgs table: the processor may write only HEALTH# and SYNCRUN# there.
+ */
 export function dynamoDescribeCache(tableName: string): DescribeCache {
   return {
     async get(orgId) {
@@ -17,6 +20,7 @@ export function dynamoDescribeCache(tableName: string): DescribeCache {
         shape: {
           objectByKeyPrefix: new Map(JSON.parse(String(item.objectByKeyPrefix)) as Array<[string, string]>),
           lookupFieldByObject: new Map(JSON.parse(String(item.lookupFieldByObject)) as Array<[string, string]>),
+          ...(item.sessionFields ? { sessionFields: new Map(JSON.parse(String(item.sessionFields)) as Array<[string, { type: string; length: number }]>) } : {}),
         },
       };
     },
@@ -30,11 +34,12 @@ export function dynamoDescribeCache(tableName: string): DescribeCache {
             fetchedAt,
             objectByKeyPrefix: JSON.stringify([...shape.objectByKeyPrefix]),
             lookupFieldByObject: JSON.stringify([...shape.lookupFieldByObject]),
+            ...(shape.sessionFields ? { sessionFields: JSON.stringify([...shape.sessionFields]) } : {}),
           },
         }),
       );
     },
-    // A put, not a delete: the writers may only put into the orgs table.
+    // A put, not a delete: the next read finds it stale and describes again.
     async forget(orgId) {
       await dynamo().send(new PutCommand({ TableName: tableName, Item: { ...describeKey(orgId), kind: 'describe', fetchedAt: 0 } }));
     },

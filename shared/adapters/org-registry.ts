@@ -1,7 +1,9 @@
-import { type BatchGetCommandOutput, BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type BatchGetCommandOutput, type QueryCommandOutput, BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
-import { orgSchema, type Org } from '../org.ts';
-import type { OrgRegistry } from '../org-admin-ports.ts';
+import { canonicalOrgId, orgSchema, type Org } from '../org.ts';
+import { orgHealthKey } from './org-pauses.ts';
+import { healthKeys } from './org-health-store.ts';
+import type { GroupRecord, OrgRegistry } from '../org-admin-ports.ts';
 
 /**
  * The orgs table (single-table): ORG#{orgId}/ORG holds the org, GROUP#{groupId}/GROUP marks a
@@ -25,6 +27,7 @@ function parseOrg(item: Record<string, unknown>): Org {
 }
 
 const ORG_INDEX_PK = 'ORGS';
+const GROUP_INDEX_PK = 'GROUPS';
 
 export function dynamoOrgRegistry(tableName: string): OrgRegistry {
   const db = () => dynamo();
@@ -74,9 +77,40 @@ export function dynamoOrgRegistry(tableName: string): OrgRegistry {
         .catch((error: { name?: string }) => {
           if (error.name !== 'ConditionalCheckFailedException') throw error;
         });
+      // Idempotent: also indexes a group registered before the index existed when it is added again.
+      await db().send(new PutCommand({ TableName: tableName, Item: { pk: GROUP_INDEX_PK, sk: `GROUP#${groupId}`, kind: 'group-index', groupId } }));
+    },
+    async listGroups() {
+      const ids = new Set<number>();
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out: QueryCommandOutput = await db().send(
+          new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': GROUP_INDEX_PK }, ExclusiveStartKey: start }),
+        );
+        for (const item of out.Items ?? []) ids.add(Number(item.groupId));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      for (const org of await batchGetOrgs(await queryOrgIds(ORG_INDEX_PK))) for (const g of org.groups) ids.add(g);
+      const groups: GroupRecord[] = [];
+      for (const groupId of [...ids].sort((a, b) => a - b)) {
+        const out = await db().send(new GetCommand({ TableName: tableName, Key: orgKeys.group(groupId) }));
+        if (out.Item) groups.push({ groupId, createdAt: String(out.Item.createdAt) });
+      }
+      return groups;
+    },
+    async deleteGroup(groupId) {
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: tableName, Key: orgKeys.group(groupId) } },
+            { Delete: { TableName: tableName, Key: { pk: GROUP_INDEX_PK, sk: `GROUP#${groupId}` } } },
+          ],
+        }),
+      );
     },
     async getOrg(orgId) {
-      const out = await db().send(new GetCommand({ TableName: tableName, Key: orgKeys.org(orgId) }));
+      // Either form of the id finds the org: it is stored under the 18-character form.
+      const out = await db().send(new GetCommand({ TableName: tableName, Key: orgKeys.org(canonicalOrgId(orgId) ?? orgId) }));
       return out.Item ? parseOrg(out.Item) : null;
     },
     async saveOrg(org, previous) {
@@ -110,7 +144,10 @@ export function dynamoOrgRegistry(tableName: string): OrgRegistry {
             { Delete: { TableName: tableName, Key: { pk: ORG_INDEX_PK, sk: `ORG#${org.orgId}` } } },
             // The sync watermark, lease and pause go too: an org registered again starts afresh.
             // Its Sync History stays, for the record.
-            ...['SYNC', 'LEASE', 'PAUSE'].map((sk) => ({ Delete: { TableName: tableName, Key: { pk: `ORG#${org.orgId}`, sk } } })),
+            ...['SYNC', 'LEASE'].map((sk) => ({ Delete: { TableName: tableName, Key: { pk: `ORG#${org.orgId}`, sk } } })),
+            // Its health too (breaker state, login state, last error): it says nothing about the next registration.
+            { Delete: { TableName: tableName, Key: orgHealthKey(org.orgId) } },
+            ...healthKeys.all(org.orgId).map((Key) => ({ Delete: { TableName: tableName, Key } })),
             ...org.groups.map((groupId) => ({ Delete: { TableName: tableName, Key: orgKeys.pairing(groupId, org.orgId) } })),
           ],
         }),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
-import type { OutboxEntry, OutboxState, OutboxStore } from '../processing/outbox.ts';
+import type { OutboxEntry, OutboxPut, OutboxState, OutboxStore } from '../processing/outbox.ts';
 import { sessionEventSchema } from '../session.ts';
 
 /** The sparse index of due outboxes: only META items of orgs with waiting entries carry `dueShard`. */
@@ -30,6 +30,7 @@ function entryOf(orgId: string, item: Record<string, unknown>): OutboxEntry {
     occurredAt: String(item.occurredAt),
     launchedHere: Boolean(item.launchedHere),
     routeReason: String(item.routeReason ?? ''),
+    ...(typeof item.reachedLive === 'boolean' ? { reachedLive: item.reachedLive } : {}),
     enqueuedAt: Number(item.enqueuedAt),
     attempts: Number(item.attempts ?? 0),
   };
@@ -54,14 +55,14 @@ export function dynamoOutboxStore(tableName: string, now: () => number = Date.no
     return items;
   }
 
-  async function putEntry(entry: OutboxEntry): Promise<'new' | 'replaced' | 'older'> {
+  async function putEntry(entry: OutboxEntry): Promise<OutboxPut> {
     try {
       const out = await db().send(
         new UpdateCommand({
           TableName: tableName,
           Key: entryKey(entry.orgId, entry.sessionId),
           UpdateExpression:
-            'SET sessionId = :sid, occurredAt = :at, #event = :event, launchedHere = :here, routeReason = :why, enqueuedAt = if_not_exists(enqueuedAt, :now), attempts = :zero',
+            'SET sessionId = :sid, occurredAt = :at, #event = :event, launchedHere = :here, routeReason = :why, reachedLive = :live, enqueuedAt = if_not_exists(enqueuedAt, :now), attempts = :zero',
           ConditionExpression: 'attribute_not_exists(occurredAt) OR occurredAt <= :at',
           ExpressionAttributeNames: { '#event': 'event' },
           ExpressionAttributeValues: {
@@ -70,16 +71,19 @@ export function dynamoOutboxStore(tableName: string, now: () => number = Date.no
             ':event': JSON.stringify(entry.event),
             ':here': entry.launchedHere,
             ':why': entry.routeReason,
+            ':live': entry.reachedLive ?? null,
             ':now': entry.enqueuedAt,
             ':zero': 0,
           },
           ReturnValues: 'UPDATED_OLD',
         }),
       );
-      return out.Attributes?.occurredAt === undefined ? 'new' : 'replaced';
+      if (out.Attributes?.occurredAt === undefined) return { status: 'new' };
+      const old = out.Attributes.event === undefined ? null : sessionEventSchema.safeParse(JSON.parse(String(out.Attributes.event)));
+      return { status: 'replaced', replaced: old?.success ? old.data : null };
     } catch (error) {
       ignoreConditionFailure(error);
-      return 'older';
+      return { status: 'older' };
     }
   }
 
@@ -99,11 +103,11 @@ export function dynamoOutboxStore(tableName: string, now: () => number = Date.no
   return {
     async put(orgId, entries, recordBudgetMs) {
       const results = await Promise.all(entries.map((e) => putEntry(e)));
-      const added = results.filter((r) => r === 'new').length;
+      const added = results.filter((r) => r.status === 'new').length;
       const oldest = Math.min(...entries.map((e) => e.enqueuedAt));
       // Always after the entry writes: a flusher that found no entries and cleared the due time
       // is then followed by this update, which makes the org due again.
-      return addPending(orgId, added, entries.length ? oldest + recordBudgetMs : null);
+      return { ...(await addPending(orgId, added, entries.length ? oldest + recordBudgetMs : null)), puts: results };
     },
     async list(orgId, limit) {
       const items = await queryAll(

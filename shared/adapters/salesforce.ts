@@ -1,7 +1,7 @@
 import { Connection } from 'jsforce';
 import { SALESFORCE_API_VERSION } from '../config.ts';
 import { GLANCE_SESSION_EXTERNAL_ID, GLANCE_SESSION_OBJECT, type GlanceSessionRecord } from '../glance-session-record.ts';
-import { classifySalesforceError, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
+import { classifySalesforceError, isSetupFault, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
 import type { OrgSalesforce, PostResult, RecordResult } from '../processing/org-batch.ts';
 import type { OrgShape } from '../record-links.ts';
 import type { ChatterPost } from '../chatter.ts';
@@ -48,9 +48,28 @@ export interface SalesforceOrgClient extends OrgSalesforce {
 }
 
 function errorCodeOf(error: unknown): string {
-  const e = error as { errorCode?: string; name?: string; code?: string; cause?: { code?: string } };
+  const e = error as { errorCode?: string; name?: string; code?: string; cause?: { code?: string }; message?: unknown };
+  const message = typeof e.message === 'string' ? e.message : '';
+  // jsforce reports a refresh that failed as a plain Error "Unable to refresh session due to: …":
+  // it is the org's login failing, not a record. Its code is the one guardedRefresh appended
+  // (INVALID_GRANT for a refused refresh token: the breaker's credentials pause), else INVALID_SESSION_ID.
+  if (/^Unable to refresh session due to:/.test(message)) return refreshFailureCode(message) ?? 'INVALID_SESSION_ID';
   return e.errorCode ?? e.code ?? e.cause?.code ?? (e.name && /^[A-Z_]+$/.test(e.name) ? e.name : 'UNKNOWN_ERROR');
 }
+
+/**
+ * jsforce rethrows a failed token refresh as a plain Error ("Unable to refresh session due to:
+ * " + the message; node_modules/jsforce/lib/session-refresh-delegate.js), dropping its code, so
+ * guardedRefresh ends the messages it hands jsforce with "[CODE]": without it a refused refresh
+ * token or a refused fresh token would read as an unknown, permanent refusal of the records.
+ */
+function refreshFailureCode(message: unknown): string | undefined {
+  return typeof message === 'string' ? /^Unable to refresh session due to: .*\[([A-Z_0-9]+)\]$/s.exec(message)?.[1] : undefined;
+}
+const withCode = (error: Error): Error => {
+  const code = errorCodeOf(error);
+  return Object.assign(new Error(`${error.message} [${code}]`), { errorCode: code });
+};
 
 export function toCallError(error: unknown): SalesforceCallError {
   if (error instanceof SalesforceCallError) return error;
@@ -71,16 +90,30 @@ function guardedRefresh(credentials: SalesforceCredentials) {
     },
     refreshFn: (_conn: Connection, callback: (err: Error | null, accessToken?: string) => void) => {
       if (refreshed) {
-        callback(Object.assign(new Error('Salesforce refused a freshly refreshed token (INVALID_SESSION_ID twice)'), { errorCode: 'INVALID_SESSION_ID' }));
+        callback(withCode(Object.assign(new Error('Salesforce refused a freshly refreshed token (INVALID_SESSION_ID twice)'), { errorCode: 'INVALID_SESSION_ID' })));
         return;
       }
       refreshed = true;
       requestSalesforceToken(credentials).then(
         (token) => callback(null, token.accessToken),
-        (err: Error) => callback(err),
+        (err: Error) => callback(withCode(err)),
       );
     },
   };
+}
+
+/**
+ * jsforce 3 retries GETs answered 429/5xx itself, five times, sleeping 0.5 to 8 s (15.5 s a call,
+ * node_modules/jsforce/lib/request.js), unaware of the Lambda's deadline; under our own retries
+ * that is 46 s for one query while an org is down. Our retry policy (withCallRetry, bounded by the
+ * invocation's time) is the only one: jsforce's is switched off through the options its HTTP layer
+ * reads (`retry.maxRetries`). Undocumented internals: a jsforce upgrade must keep this test-covered.
+ */
+function withoutTransportRetries(connection: Connection): void {
+  const transport = (connection as unknown as { _transport?: { httpRequest: (req: unknown, options?: Record<string, unknown>) => unknown } })._transport;
+  if (!transport) return;
+  const original = transport.httpRequest.bind(transport);
+  transport.httpRequest = (req, options = {}) => original(req, { ...options, retry: { ...((options.retry as object) ?? {}), maxRetries: 0 } });
 }
 
 export async function connectSalesforce(
@@ -100,6 +133,7 @@ export async function connectSalesforce(
     version: SALESFORCE_API_VERSION,
     refreshFn: guard.refreshFn,
   });
+  withoutTransportRetries(connection);
   return salesforceOrgClient(connection, { ...retry, beforeAttempt: guard.newAttempt });
 }
 
@@ -142,6 +176,9 @@ const chunked = <T>(items: T[], size: number): T[][] => {
   return out;
 };
 
+/** Only a refusal with a Salesforce error code can be one record's doing; an unknown error or a setup problem is not split. */
+const splittable = (callError: SalesforceCallError) => callError.kind === 'permanent' && callError.code !== 'UNKNOWN_ERROR' && !isSetupFault(callError.code, callError.message);
+
 /** sObject Collections take 200 records per call; Chatter batch posts take 500. */
 export const CHATTER_BATCH_LIMIT = 500;
 
@@ -154,10 +191,29 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
 
     async function upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]> {
       const results: RecordResult[] = new Array(records.length);
+      /**
+       * A whole call refused for what one record holds (Salesforce's deserialiser stops the call
+       * at the first value it cannot read: JSON_PARSER_ERROR) is split in halves until only the
+       * records that cause it fail, each with that error; its neighbours are written. A refusal
+       * of the call itself (a setup problem, an unknown object) is not split: it would fail every half.
+       */
+      const upsertSplitting = async (batch: Array<Record<string, unknown>>): Promise<RawSaveResult[]> => {
+        try {
+          return (await withCallRetry(retry, () =>
+            connection.upsert(sobject, batch.map((r) => ({ ...r })) as never, externalId, { allOrNone: false }),
+          )) as unknown as RawSaveResult[];
+        } catch (error) {
+          const callError = toCallError(error);
+          if (!splittable(callError)) throw callError;
+          if (batch.length === 1) return [{ success: false, errors: [{ statusCode: callError.code, message: callError.message }] }];
+          const half = Math.ceil(batch.length / 2);
+          return [...(await upsertSplitting(batch.slice(0, half))), ...(await upsertSplitting(batch.slice(half)))];
+        }
+      };
       let pending = records.map((record, index) => ({ record, index }));
       // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
       for (let attempt = 0; pending.length > 0; attempt++) {
-        const raw = await upsertOnce(sobject, externalId, pending.map((p) => p.record));
+        const raw = await upsertOnce(sobject, externalId, pending.map((p) => p.record), upsertSplitting);
         const again: typeof pending = [];
         pending.forEach((p, i) => {
           const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
@@ -177,13 +233,14 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
      * Composite, up to 5 collections (1,000 records) per call, which counts as one call. A
      * collection subrequest refused as a whole becomes that error on each of its records.
      */
-    async function upsertOnce(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RawSaveResult[]> {
+    async function upsertOnce(
+      sobject: string,
+      externalId: string,
+      records: Array<Record<string, unknown>>,
+      oneCollection: (batch: Array<Record<string, unknown>>) => Promise<RawSaveResult[]>,
+    ): Promise<RawSaveResult[]> {
       const chunks = chunked(records, COLLECTION_LIMIT);
-      if (chunks.length <= 1) {
-        return (await withCallRetry(retry, () =>
-          connection.upsert(sobject, records.map((r) => ({ ...r })) as never, externalId, { allOrNone: false }),
-        )) as unknown as RawSaveResult[];
-      }
+      if (chunks.length <= 1) return oneCollection(records);
       const out: RawSaveResult[] = [];
       for (const group of chunked(chunks, COMPOSITE_COLLECTIONS_LIMIT)) {
         const body = {
@@ -198,15 +255,19 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
         const response = (await withCallRetry(retry, () =>
           connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
         )) as { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
-        group.forEach((chunk, i) => {
+        for (const [i, chunk] of group.entries()) {
           const sub = response.compositeResponse?.[i];
-          if (sub && sub.httpStatusCode < 300 && Array.isArray(sub.body)) out.push(...(sub.body as RawSaveResult[]));
-          else {
-            const error = (Array.isArray(sub?.body) ? sub.body[0] : undefined) as { errorCode?: string; message?: string } | undefined;
-            const code = error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 0}`;
-            out.push(...chunk.map(() => ({ success: false, errors: [{ statusCode: code, message: error?.message ?? 'no result for the collection' }] })));
+          if (sub && sub.httpStatusCode < 300 && Array.isArray(sub.body)) {
+            out.push(...(sub.body as RawSaveResult[]));
+            continue;
           }
-        });
+          const error = (Array.isArray(sub?.body) ? sub.body[0] : undefined) as { errorCode?: string; message?: string } | undefined;
+          const code = error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 0}`;
+          const message = error?.message ?? 'no result for the collection';
+          // A collection refused for what one of its records holds is split on its own, as a lone collection would be.
+          if (splittable(new SalesforceCallError(code, message))) out.push(...(await oneCollection(chunk)));
+          else out.push(...chunk.map(() => ({ success: false, errors: [{ statusCode: code, message }] })));
+        }
       }
       return out;
     }
@@ -243,7 +304,8 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
             const target = field.referenceTo?.[0];
             if (field.type === 'reference' && target && field.createable && !lookupFieldByObject.has(target)) lookupFieldByObject.set(target, field.name);
           }
-          return { objectByKeyPrefix, lookupFieldByObject };
+          const sessionFields = new Map(session.fields.map((f) => [f.name, { type: f.type, length: f.length }]));
+          return { objectByKeyPrefix, lookupFieldByObject, sessionFields };
         })();
         shape.catch(() => (shape = undefined));
         return shape;

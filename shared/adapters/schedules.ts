@@ -1,58 +1,53 @@
 import {
-  DeleteRuleCommand,
-  DescribeRuleCommand,
-  ListTargetsByRuleCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-  RemoveTargetsCommand,
-  type Target,
-} from '@aws-sdk/client-eventbridge';
-import { eventBridge } from './aws-clients.ts';
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  ResourceNotFoundException,
+  UpdateScheduleCommand,
+  type CreateScheduleCommandInput,
+} from '@aws-sdk/client-scheduler';
+import { scheduler } from './aws-clients.ts';
 import { DEFAULTS, optionalEnv, requireEnv } from '../config.ts';
 import { parseCron } from '../cron.ts';
 import type { OrgSchedules, ScheduledOrg } from '../org-admin-ports.ts';
-import { scheduleExpression, scheduleRuleName } from '../schedule.ts';
+import { scheduleExpression, scheduleName } from '../schedule.ts';
 
 /**
- * One EventBridge rule per org, named after it, targeting the sync queue: the org's Sync
- * Frequency as the rule sees it. `never` means no rule at all, so nothing can fire by mistake.
+ * One EventBridge Scheduler schedule per org, in the stack's schedule group, sending the sync
+ * queue `{orgId, trigger: 'schedule'}` through the role the scheduler assumes: the org's Sync
+ * Frequency as the scheduler sees it. `never` means no schedule at all, so nothing can fire by
+ * mistake. Scheduler, not EventBridge rules: AWS calls scheduled rules legacy, and rules are
+ * capped at 300 per event bus against millions of schedules (Scheduler quotas).
  */
-export const SCHEDULE_TARGET_ID = 'sync-queue';
-
 export interface ScheduledSyncInput {
   orgId: string;
   trigger: 'schedule';
 }
 
-export interface EventBridgeSchedulesOptions {
+export interface SchedulerSchedulesOptions {
   syncQueueArn: string;
-  eventBusName?: string;
-  rulePrefix?: string;
+  /** The role EventBridge Scheduler assumes to send to the sync queue. */
+  roleArn: string;
+  groupName?: string;
+  namePrefix?: string;
   now?: () => Date;
 }
 
-const isNotFound = (error: unknown) => (error as { name?: string }).name === 'ResourceNotFoundException';
+const isNotFound = (error: unknown) => error instanceof ResourceNotFoundException || (error as { name?: string }).name === 'ResourceNotFoundException';
+const isConflict = (error: unknown) => error instanceof ConflictException || (error as { name?: string }).name === 'ConflictException';
 
-function describeRule(org: ScheduledOrg): string {
+/** Scheduler's Description holds at most 512 characters. */
+function describeSchedule(org: ScheduledOrg): string {
   const text = `Glance sync for org ${org.orgId} (${org.name}): ${org.settings.syncFrequency}, anchored at install ${org.installedAt} UTC`;
   return text.length > 512 ? `${text.slice(0, 511)}…` : text;
 }
 
-export function eventBridgeSchedules(options: EventBridgeSchedulesOptions): OrgSchedules {
-  const bus = options.eventBusName ?? DEFAULTS.eventBusName;
-  const prefix = options.rulePrefix ?? DEFAULTS.scheduleRulePrefix;
+export function schedulerSchedules(options: SchedulerSchedulesOptions): OrgSchedules {
+  const group = options.groupName ?? DEFAULTS.scheduleGroupName;
+  const prefix = options.namePrefix ?? DEFAULTS.scheduleNamePrefix;
   const now = options.now ?? (() => new Date());
-  const ruleName = (orgId: string) => scheduleRuleName(orgId, prefix);
-
-  const listTargets = async (name: string): Promise<Target[] | null> => {
-    try {
-      const out = await eventBridge().send(new ListTargetsByRuleCommand({ Rule: name, EventBusName: bus }));
-      return out.Targets ?? [];
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
-    }
-  };
+  const nameOf = (orgId: string) => scheduleName(orgId, prefix);
 
   const schedules: OrgSchedules = {
     async apply(org) {
@@ -61,70 +56,69 @@ export function eventBridgeSchedules(options: EventBridgeSchedulesOptions): OrgS
         await schedules.remove(org.orgId);
         return null;
       }
-      const name = ruleName(org.orgId);
-      await eventBridge().send(
-        new PutRuleCommand({ Name: name, EventBusName: bus, ScheduleExpression: expression, State: 'ENABLED', Description: describeRule(org) }),
-      );
       const input: ScheduledSyncInput = { orgId: org.orgId, trigger: 'schedule' };
-      const out = await eventBridge().send(
-        new PutTargetsCommand({
-          Rule: name,
-          EventBusName: bus,
-          Targets: [{ Id: SCHEDULE_TARGET_ID, Arn: options.syncQueueArn, Input: JSON.stringify(input) }],
-        }),
-      );
-      if (out.FailedEntryCount) {
-        const entry = out.FailedEntries?.[0];
-        throw new Error(`EventBridge refused the sync queue target of rule ${name}: ${entry?.ErrorCode ?? ''} ${entry?.ErrorMessage ?? ''}`.trim());
+      const request: CreateScheduleCommandInput = {
+        Name: nameOf(org.orgId),
+        GroupName: group,
+        ScheduleExpression: expression,
+        ScheduleExpressionTimezone: 'UTC',
+        // On the minute: the BRIEF's fire times are install time + k periods, not a window after it.
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        State: 'ENABLED',
+        Description: describeSchedule(org),
+        Target: { Arn: options.syncQueueArn, RoleArn: options.roleArn, Input: JSON.stringify(input) },
+      };
+      try {
+        await scheduler().send(new CreateScheduleCommand(request));
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        // UpdateSchedule replaces every field, so the same full request is the whole new schedule.
+        await scheduler().send(new UpdateScheduleCommand(request));
       }
       return schedules.describe(org.orgId);
     },
 
     async remove(orgId) {
-      const name = ruleName(orgId);
-      const targets = await listTargets(name);
-      if (targets === null) return;
-      // EventBridge refuses to delete a rule that still has targets.
-      const ids = targets.map((t) => t.Id!).filter(Boolean);
-      if (ids.length) await eventBridge().send(new RemoveTargetsCommand({ Rule: name, EventBusName: bus, Ids: ids }));
-      await eventBridge()
-        .send(new DeleteRuleCommand({ Name: name, EventBusName: bus }))
+      await scheduler()
+        .send(new DeleteScheduleCommand({ Name: nameOf(orgId), GroupName: group }))
         .catch((error: unknown) => {
           if (!isNotFound(error)) throw error;
         });
     },
 
     async describe(orgId) {
-      const name = ruleName(orgId);
-      let rule;
+      const name = nameOf(orgId);
+      let schedule;
       try {
-        rule = await eventBridge().send(new DescribeRuleCommand({ Name: name, EventBusName: bus }));
+        schedule = await scheduler().send(new GetScheduleCommand({ Name: name, GroupName: group }));
       } catch (error) {
         if (isNotFound(error)) return null;
         throw error;
       }
-      const targets = (await listTargets(name)) ?? [];
-      const target = targets.find((t) => t.Id === SCHEDULE_TARGET_ID) ?? targets[0];
-      let input: unknown = target?.Input ?? null;
+      let input: unknown = schedule.Target?.Input ?? null;
       try {
         input = typeof input === 'string' ? JSON.parse(input) : input;
       } catch {
-        // Shown as the raw text: someone edited the rule by hand.
+        // Shown as the raw text: someone edited the schedule by hand.
       }
       let nextFireAt: string | null = null;
-      if (rule.State === 'ENABLED' && rule.ScheduleExpression) {
+      const utc = !schedule.ScheduleExpressionTimezone || schedule.ScheduleExpressionTimezone === 'UTC';
+      if (schedule.State === 'ENABLED' && schedule.ScheduleExpression && utc) {
         try {
-          nextFireAt = parseCron(rule.ScheduleExpression).next(now())?.toISOString() ?? null;
+          nextFireAt = parseCron(schedule.ScheduleExpression).next(now())?.toISOString() ?? null;
         } catch {
           // An expression outside the subset we read (edited by hand): no next time to report.
         }
       }
       return {
-        ruleName: name,
-        expression: rule.ScheduleExpression ?? null,
-        state: rule.State ?? null,
-        description: rule.Description ?? null,
-        targetArn: target?.Arn ?? null,
+        scheduleName: name,
+        groupName: group,
+        expression: schedule.ScheduleExpression ?? null,
+        timezone: schedule.ScheduleExpressionTimezone ?? null,
+        state: schedule.State ?? null,
+        description: schedule.Description ?? null,
+        targetArn: schedule.Target?.Arn ?? null,
+        roleArn: schedule.Target?.RoleArn ?? null,
         input,
         nextFireAt,
       };
@@ -135,9 +129,10 @@ export function eventBridgeSchedules(options: EventBridgeSchedulesOptions): OrgS
 
 /** The schedules of the stack whose wiring is in the environment (Lambda, local run). */
 export function schedulesFromEnv(env: NodeJS.ProcessEnv = process.env): OrgSchedules {
-  return eventBridgeSchedules({
+  return schedulerSchedules({
     syncQueueArn: requireEnv('syncQueueArn', env),
-    eventBusName: optionalEnv('eventBusName', DEFAULTS.eventBusName, env),
-    rulePrefix: optionalEnv('scheduleRulePrefix', DEFAULTS.scheduleRulePrefix, env),
+    roleArn: requireEnv('schedulerRoleArn', env),
+    groupName: optionalEnv('scheduleGroupName', DEFAULTS.scheduleGroupName, env),
+    namePrefix: optionalEnv('scheduleNamePrefix', DEFAULTS.scheduleNamePrefix, env),
   });
 }

@@ -149,6 +149,11 @@ export function dynamoSyncHistory(tableName: string): SyncHistory {
           if (!isConditionFailure(error)) throw error;
         });
     },
+    async currentLease(orgId, now) {
+      const out = await db().send(new GetCommand({ TableName: tableName, Key: syncKeys.lease(orgId), ConsistentRead: true }));
+      if (!out.Item || Number(out.Item.leaseUntilMs) < now.getTime()) return null;
+      return toHolder(out.Item);
+    },
     async readCursor(orgId) {
       const out = await db().send(new GetCommand({ TableName: tableName, Key: syncKeys.cursor(orgId), ConsistentRead: true }));
       return out.Item ? { groups: (out.Item.groups ?? {}) as SyncCursor['groups'] } : null;

@@ -2,11 +2,15 @@ import { BatchWriteCommand, QueryCommand, type QueryCommandOutput } from '@aws-s
 import { dynamo } from './aws-clients.ts';
 import { TRACE_RETENTION_DAYS, type DebugTrace, type TraceStore } from '../debug-trace.ts';
 
-/** Traces table: pk ORG#{orgId}, sk {at}#{sessionId}; TTL removes them after the retention. */
-export function dynamoTraceStore(tableName: string, retentionDays = TRACE_RETENTION_DAYS): TraceStore {
+/**
+ * Traces table: pk ORG#{orgId}, sk {at}#{sessionId}; TTL removes them after the retention. TTL
+ * deletes up to about 48 hours late (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html),
+ * so reads filter on `expiresAt` themselves: a trace past its retention is never shown.
+ */
+export function dynamoTraceStore(tableName: string, retentionDays = TRACE_RETENTION_DAYS, now: () => number = Date.now): TraceStore {
   return {
     async put(traces) {
-      const expiresAt = Math.floor(Date.now() / 1000) + retentionDays * 86_400;
+      const expiresAt = Math.floor(now() / 1000) + retentionDays * 86_400;
       for (let i = 0; i < traces.length; i += 25) {
         let items: Array<Record<string, unknown>> | undefined = traces.slice(i, i + 25).map((t) => ({
           PutRequest: { Item: { pk: `ORG#${t.orgId}`, sk: `${t.at}#${t.sessionId}#${t.eventId}`, expiresAt, ...t } },
@@ -26,9 +30,12 @@ export function dynamoTraceStore(tableName: string, retentionDays = TRACE_RETENT
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk',
-            ...(options.sessionId
-              ? { FilterExpression: 'sessionId = :session', ExpressionAttributeValues: { ':pk': `ORG#${orgId}`, ':session': options.sessionId } }
-              : { ExpressionAttributeValues: { ':pk': `ORG#${orgId}` } }),
+            FilterExpression: `expiresAt > :now${options.sessionId ? ' AND sessionId = :session' : ''}`,
+            ExpressionAttributeValues: {
+              ':pk': `ORG#${orgId}`,
+              ':now': Math.floor(now() / 1000),
+              ...(options.sessionId ? { ':session': options.sessionId } : {}),
+            },
             ScanIndexForward: false,
             ExclusiveStartKey: start,
           }),

@@ -1,5 +1,7 @@
 import type { QueuedMessage } from '../dead-letter.ts';
 import type { SessionEvent } from '../session.ts';
+import { noRunEffects, type RunEffects, type RunEffectsWriter } from '../sync/run-effects.ts';
+import type { Log } from '../log.ts';
 
 /*
  * What the phases of processSessionBatch hand each other. Internal to shared/processing/.
@@ -12,11 +14,25 @@ export interface Claimed {
   occurredAt: string;
 }
 
+/** What a written session did in an org: its record created or updated, Leads made, a Chatter post. */
+export interface WriteEffects {
+  record: 'created' | 'updated';
+  leadsCreated: number;
+  chatterPosted: boolean;
+}
+
 /** What happened to one session in one org paired with its group. */
 export type OrgOutcome = { orgId: string } & (
-  | { kind: 'ok' }
+  /** `queued`: put in the org's outbox; what the write did is known, and told to its sync run, when the outbox is flushed. */
+  | { kind: 'ok'; effects?: WriteEffects; queued?: boolean }
   | { kind: 'skipped'; reason: string }
-  | { kind: 'permanent' | 'transient' | 'deferred'; reason: string }
+  | { kind: 'permanent' | 'transient'; reason: string }
+  /**
+   * Waits without counting as a failed attempt: the org is paused, or a Chatter claim is held by
+   * another attempt. `retryAt` (epoch ms): when it is worth trying again; `holdMs`: how long the
+   * org's shares may wait in all before they are dead-lettered (its pauseHoldHours).
+   */
+  | { kind: 'deferred'; reason: string; retryAt?: number; holdMs?: number }
 );
 
 export type FailedOutcome = Extract<OrgOutcome, { kind: 'permanent' | 'transient' | 'deferred' }>;
@@ -33,11 +49,15 @@ export interface SessionWrite {
   onlyOrgs: Set<string> | null;
   /** Filled by the routing and writing phases. */
   outcomes: OrgOutcome[];
+  /** The first version of the session the pipeline took was live (decides its Chatter post). */
+  reachedLive: boolean;
 }
 
 export interface Tally {
   /** Message ids handed back to SQS. */
   retry: string[];
+  /** By `${orgId} ${runId}`: what this batch's events did for the sync runs that queued them. */
+  runs: Map<string, { orgId: string; runId: string; effects: RunEffects }>;
   counts: {
     applied: number;
     duplicate: number;
@@ -52,5 +72,35 @@ export interface Tally {
 
 export const emptyTally = (): Tally => ({
   retry: [],
+  runs: new Map(),
   counts: { applied: 0, duplicate: 0, stale: 0, busy: 0, deadLettered: 0, retried: 0, deferred: 0, skippedOrgs: 0 },
 });
+
+/** The fate of one event, for the sync run that queued it (nothing when no run did). */
+export type EventFate = { kind: 'written'; effects: WriteEffects } | { kind: 'unchanged' } | { kind: 'failed' };
+
+export function attributeToRun(tally: Tally, event: SessionEvent, fate: EventFate): void {
+  const run = event.syncRun;
+  if (!run) return;
+  const key = `${run.orgId} ${run.runId}`;
+  const entry = tally.runs.get(key) ?? { orgId: run.orgId, runId: run.runId, effects: noRunEffects() };
+  const e = entry.effects;
+  e.processed++;
+  if (fate.kind === 'failed') e.failed++;
+  else if (fate.kind === 'unchanged') e.unchanged++;
+  else {
+    if (fate.effects.record === 'created') e.recordsCreated++;
+    else e.recordsUpdated++;
+    e.leadsCreated += fate.effects.leadsCreated;
+    if (fate.effects.chatterPosted) e.chatterPosts++;
+  }
+  tally.runs.set(key, entry);
+}
+
+/** Adds what a batch (or an outbox flush) did to each sync run. Sync History is for the admin's eyes: failing to count never fails the batch. */
+export async function addRunEffects(tally: Tally, deps: { runEffects?: RunEffectsWriter; log: Log }): Promise<void> {
+  if (!deps.runEffects) return;
+  for (const { orgId, runId, effects } of tally.runs.values()) {
+    await deps.runEffects.add(orgId, runId, effects).catch((error: Error) => deps.log.warn('could not count sync run outcomes', { orgId, runId, error: error.message }));
+  }
+}

@@ -10,8 +10,12 @@ import type { OrgSalesforce, PostResult } from './org-batch.ts';
 /**
  * Exactly one Chatter post per session and org. Salesforce cannot make a post idempotent (a
  * retried create duplicates), so the post is a claimed side effect in the dedupe ledger:
+ *  0. the post is due when the session reached the pipeline live (the first version taken was
+ *     live), whatever version is written now: a first try that failed, or an org that was down,
+ *     cannot cost a session its post;
  *  1. claim `CHATTER#{orgId}#{sessionId}` with a lease; `done` means posted already, `busy` that
- *     another attempt is posting now (the session is retried later);
+ *     another attempt holds it: the share waits until that lease ends (not counted as a failed
+ *     attempt, so however the lease and the queue's visibility timeout fall, the post is made);
  *  2. a claim `recovered` from an attempt that died, and every attempt after a failed call, first
  *     looks on the record's feed for a post carrying the session's marker and completes the claim
  *     with it instead of posting again;
@@ -28,7 +32,12 @@ export interface ChatterWork {
   link: LinkDecision;
   /** What happened to the post, for the Debug Mode trace. */
   chatter: string;
-  problems: Array<{ kind: 'permanent' | 'transient'; reason: string }>;
+  /** Whether this attempt made the post (for Sync History's counts). */
+  posted: boolean;
+  /** `setup`: the org lacks what the package declares; `wait`: try again at `retryAt` (epoch ms) without counting a failed attempt. */
+  problems: Array<{ kind: 'setup' | 'permanent' | 'transient' | 'wait'; reason: string; retryAt?: number }>;
+  /** The first version of the session the pipeline took was live: its post is due even if it has ended since. */
+  reachedLive: boolean;
 }
 
 export interface ChatterOnceDeps {
@@ -91,15 +100,12 @@ export async function postToChatterOnce(org: Org, recorded: ChatterWork[], sf: O
 async function claimPosts(org: Org, recorded: ChatterWork[], deps: ChatterOnceDeps): Promise<Wanted[]> {
   const wanted: Wanted[] = [];
   // Claimed together: the claims are independent items, one round trip each.
+  const decisions = recorded.map((w) => chatterDecision(w.session, org.settings.chatterOnSessionStart, w.link.linked ? w.link.recordId : null, w.reachedLive));
   const claims = await Promise.all(
-    recorded.map((w) => {
-      const decision = chatterDecision(w.session, org.settings.chatterOnSessionStart, w.link.linked ? w.link.recordId : null);
-      const key = `CHATTER#${org.orgId}#${w.session.id}`;
-      return decision.post ? deps.ledger.claimEffect(key, deps.chatterLeaseMs) : null;
-    }),
+    recorded.map((w, i) => (decisions[i]!.post ? deps.ledger.claimEffect(`CHATTER#${org.orgId}#${w.session.id}`, deps.chatterLeaseMs) : null)),
   );
   for (const [i, w] of recorded.entries()) {
-    const decision = chatterDecision(w.session, org.settings.chatterOnSessionStart, w.link.linked ? w.link.recordId : null);
+    const decision = decisions[i]!;
     if (!decision.post) {
       w.chatter = `no post: ${decision.reason}`;
       continue;
@@ -108,8 +114,10 @@ async function claimPosts(org: Org, recorded: ChatterWork[], deps: ChatterOnceDe
     const claim = claims[i]!;
     if (claim.result === 'done') w.chatter = 'no post: already posted for this session';
     else if (claim.result === 'busy') {
-      w.chatter = 'waiting: another attempt is posting for this session';
-      w.problems.push({ kind: 'transient', reason: 'Chatter post in progress elsewhere' });
+      // The holder may still be posting, or may have died: after its lease a retry looks first.
+      const retryAt = claim.leaseUntil ?? Date.now() + deps.chatterLeaseMs;
+      w.chatter = `waiting: another attempt holds the post until ${new Date(retryAt).toISOString()}`;
+      w.problems.push({ kind: 'wait', reason: 'Chatter post claimed by another attempt', retryAt });
     } else wanted.push({ w, key, post: chatterPost(w.session, decision.subjectId), recovered: claim.recovered });
   }
   return wanted;
@@ -122,6 +130,7 @@ async function settlePosts(posted: Wanted[], results: PostResult[], deps: Chatte
     if (result.ok) {
       await deps.ledger.completeEffect(x.key, result.id);
       x.w.chatter = `posted ${result.id} on ${x.post.subjectId}`;
+      x.w.posted = true;
     } else {
       await deps.ledger.releaseEffect(x.key);
       const reason = result.faults.map(describeFault).join('; ');

@@ -1,5 +1,21 @@
 export type ClaimResult = 'claimed' | 'done' | 'busy';
 
+/** How a version of a session looked when the pipeline took it: still going, or ended. */
+export type SessionSeen = 'live' | 'ended';
+
+export interface SessionLock {
+  /** false while another writer holds it. */
+  locked: boolean;
+  /** When the session's newest applied event happened. */
+  lastApplied: string | null;
+  /**
+   * Whether the first version of the session the pipeline ever took was still live: kept for good
+   * by the first lock that says how its events looked, so the Chatter decision ("the session
+   * reached us while live") cannot change with the order faults and retries deliver later versions.
+   */
+  reachedLive: boolean;
+}
+
 /**
  * Idempotency records in the dedupe table. An event is claimed with a lease before it is
  * processed and marked done after; a crashed attempt's lease runs out, so the redelivery can
@@ -12,8 +28,9 @@ export interface DedupeLedger {
   /**
    * Claims a side effect that Salesforce cannot make idempotent (a Chatter post). `recovered` says
    * an earlier attempt claimed it and never finished: it may have made the effect before dying.
+   * `leaseUntil` (epoch ms), when `busy`: when the holder's lease runs out and a retry may recover it.
    */
-  claimEffect(key: string, leaseMs: number): Promise<{ result: ClaimResult; recovered: boolean }>;
+  claimEffect(key: string, leaseMs: number): Promise<{ result: ClaimResult; recovered: boolean; leaseUntil?: number }>;
   completeEffect(key: string, detail: string): Promise<void>;
   releaseEffect(key: string): Promise<void>;
   /**
@@ -21,7 +38,7 @@ export interface DedupeLedger {
    * so an older, late event cannot overwrite it: two Lambdas that both passed that check could
    * otherwise land the older write last. `locked: false` while another writer holds it.
    */
-  lockSession(sessionId: string, leaseMs: number): Promise<{ locked: boolean; lastApplied: string | null }>;
+  lockSession(sessionId: string, leaseMs: number, seen?: SessionSeen): Promise<SessionLock>;
   /** Records the newest applied event (never moving back) and releases the writer lock. */
   markApplied(sessionId: string, occurredAt: string): Promise<void>;
   unlockSession(sessionId: string): Promise<void>;

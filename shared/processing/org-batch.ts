@@ -2,14 +2,16 @@ import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
 import { toGlanceSessionRecord } from '../glance-session-record.ts';
 import { leadDecisions, leadRecord, LEAD_GUEST_KEY_FIELD } from '../guest-leads.ts';
-import type { ChatterPost } from '../chatter.ts';
+import { hasEnded, type ChatterPost } from '../chatter.ts';
 import { linkFromMapping, linkFromOrigin, mappingLookups, type OrgShape } from '../record-links.ts';
-import { callKind, callMessage, describeFault, faultKind, type SalesforceFault } from '../salesforce-errors.ts';
+import { callMessage, describeFault, faultsKind, problemKind, type SalesforceFault } from '../salesforce-errors.ts';
+import { fitRecord, PACKAGE_FIELDS } from '../field-fit.ts';
 import { chunkForIn, soqlName, soqlStringList } from '../soql.ts';
 import type { DebugTrace } from '../debug-trace.ts';
 import type { Log } from '../log.ts';
 import { postToChatterOnce, type ChatterOnceDeps, type ChatterWork } from './chatter-once.ts';
 import { KNOWN_LEAD_MAX_AGE_MS, type KnownLeads } from './org-caches.ts';
+import type { WriteEffects } from './batch-state.ts';
 
 export type RecordResult = { ok: true; id: string; created: boolean } | { ok: false; faults: SalesforceFault[] };
 export type PostResult = { ok: true; id: string } | { ok: false; faults: SalesforceFault[] };
@@ -27,9 +29,18 @@ export interface OrgBatchItem {
   occurredAt: string;
   launchedHere: boolean;
   routeReason: string;
+  /** The first version of the session the pipeline took was live (its Chatter post is due); by default, whether this one is. */
+  reachedLive?: boolean;
 }
 
-export type ItemOutcome = { kind: 'ok' } | { kind: 'permanent' | 'transient'; reason: string };
+/**
+ * `setup`: the org lacks a field, flag or permission the package declares (pause the org, do not retry).
+ * `wait`: nothing failed, but something must happen later (a Chatter claim another attempt holds until `retryAt`).
+ */
+export type ItemOutcome =
+  | { kind: 'ok'; effects: WriteEffects }
+  | { kind: 'setup' | 'permanent' | 'transient'; reason: string }
+  | { kind: 'wait'; reason: string; retryAt: number };
 
 export interface OrgBatchDeps extends ChatterOnceDeps {
   log: Log;
@@ -42,6 +53,10 @@ interface Work extends ChatterWork {
   item: OrgBatchItem;
   leadNotes: string[];
   leadId: string | null;
+  /** Leads this attempt created (not those an earlier attempt made). */
+  leadsCreated: number;
+  /** What was cut or left out to fit the org's fields, and why. */
+  valueNotes: string[];
 }
 
 /** Records the calls of the batch for the debug trace. */
@@ -63,6 +78,33 @@ function counting(sf: OrgSalesforce, calls: string[]): OrgSalesforce {
   };
 }
 
+/** Further tries of records refused DUPLICATE_VALUE; one that persists is a real clash and stands. */
+const CONCURRENT_CREATE_RETRIES = 2;
+
+/**
+ * Salesforce answers DUPLICATE_VALUE when another upsert (a concurrent Lambda) created the same new
+ * external id a moment earlier (BRIEF: "it is an update to retry, not a refusal"): the record
+ * exists now, so the same upsert again is the update it should have been. Only those records are
+ * sent again; a DUPLICATE_VALUE that persists comes from another unique field and is refused.
+ */
+export function retryingConcurrentCreates(sf: OrgSalesforce): OrgSalesforce {
+  return {
+    orgShape: () => sf.orgShape(),
+    query: (soql) => sf.query(soql),
+    postChatter: (posts) => sf.postChatter(posts),
+    async upsertRecords(sobject, externalId, records) {
+      const results = await sf.upsertRecords(sobject, externalId, records);
+      for (let n = 0; n < CONCURRENT_CREATE_RETRIES; n++) {
+        const raced = results.flatMap((r, i) => (!r.ok && r.faults.length > 0 && r.faults.every((f) => f.code === 'DUPLICATE_VALUE') ? [i] : []));
+        if (raced.length === 0) break;
+        const again = await sf.upsertRecords(sobject, externalId, raced.map((i) => records[i]!));
+        raced.forEach((i, k) => (results[i] = again[k]!));
+      }
+      return results;
+    },
+  };
+}
+
 /**
  * One org's share of a batch, in the order the rules need: relate sessions to records, find and
  * create guest Leads, upsert the session records, then post to Chatter. Each step is one batched
@@ -75,33 +117,40 @@ export async function applyOrgBatch(
   deps: OrgBatchDeps,
 ): Promise<{ outcomes: ItemOutcome[]; traces: DebugTrace[] }> {
   const calls: string[] = [];
-  const sf = counting(salesforce, calls);
+  const sf = retryingConcurrentCreates(counting(salesforce, calls));
   const work: Work[] = items.map((item) => ({
     item,
     session: item.event.session,
     link: { linked: false, reason: 'not related' },
     leadNotes: [],
     leadId: null,
+    leadsCreated: 0,
+    valueNotes: [],
     chatter: 'not considered',
+    posted: false,
     problems: [],
+    reachedLive: item.reachedLive ?? !hasEnded(item.event.session),
   }));
-  const failAll = (kind: 'permanent' | 'transient', reason: string, list = work) => list.forEach((w) => w.problems.push({ kind, reason }));
+  const failAll = (kind: 'setup' | 'permanent' | 'transient', reason: string, list = work) => list.forEach((w) => w.problems.push({ kind, reason }));
 
   let leadField: string | null = null;
+  let sessionFields: Map<string, { type: string; length: number }> | undefined;
   try {
     const shape = await relateRecords(org, work, sf);
     leadField = shape?.lookupFieldByObject.get('Lead') ?? null;
+    sessionFields = shape?.sessionFields;
   } catch (error) {
-    failAll(callKind(error), `relating records: ${callMessage(error)}`);
+    failAll(problemKind(error), `relating records: ${callMessage(error)}`);
   }
   try {
     await createLeads(org, work.filter((w) => w.problems.length === 0), sf, deps);
   } catch (error) {
-    failAll(callKind(error), `creating Leads: ${callMessage(error)}`, work.filter((w) => w.problems.length === 0));
+    failAll(problemKind(error), `creating Leads: ${callMessage(error)}`, work.filter((w) => w.problems.length === 0));
   }
 
   const records = work.map((w) => {
-    const record: Record<string, unknown> = toGlanceSessionRecord(w.session, org.orgId, w.item.occurredAt);
+    // Fitted to the org's fields as its describe says (the package's declaration until describe was read).
+    const record: Record<string, unknown> = fitRecord(toGlanceSessionRecord(w.session, org.orgId, w.item.occurredAt), sessionFields ?? PACKAGE_FIELDS.Glance_Session__c, w.valueNotes);
     if (w.link.linked) record[w.link.field] = w.link.recordId;
     // A guest's new Lead relates the session unless it already points at a Lead.
     if (w.leadId && leadField && !(w.link.linked && w.link.sobject === 'Lead')) record[leadField] = w.leadId;
@@ -111,22 +160,28 @@ export async function applyOrgBatch(
   try {
     sessionResults = await sf.upsertRecords('Glance_Session__c', 'Glance_Session_Id__c', records);
   } catch (error) {
-    failAll(callKind(error), `upserting sessions: ${callMessage(error)}`);
+    failAll(problemKind(error), `upserting sessions: ${callMessage(error)}`);
   }
   const linkFields = [...new Set([...work.flatMap((w) => (w.link.linked ? [w.link.field] : [])), ...(leadField ? [leadField] : [])])];
   await recordWithoutMissingLinks(work, records, sessionResults, linkFields, sf);
   sessionResults.forEach((result, i) => {
-    if (!result.ok) work[i]!.problems.push({ kind: faultKind(result.faults), reason: `session record: ${result.faults.map(describeFault).join('; ')}` });
+    if (!result.ok) work[i]!.problems.push({ kind: faultsKind(result.faults), reason: `session record: ${result.faults.map(describeFault).join('; ')}` });
   });
 
   const recorded = work.filter((w, i) => sessionResults[i]?.ok);
   await postToChatterOnce(org, recorded, sf, deps);
 
-  const outcomes = work.map((w): ItemOutcome => {
+  const outcomes = work.map((w, i): ItemOutcome => {
+    const setup = w.problems.filter((p) => p.kind === 'setup');
+    if (setup.length) return { kind: 'setup', reason: setup.map((p) => p.reason).join('; ') };
     const permanent = w.problems.filter((p) => p.kind === 'permanent');
     if (permanent.length) return { kind: 'permanent', reason: permanent.map((p) => p.reason).join('; ') };
-    if (w.problems.length) return { kind: 'transient', reason: w.problems.map((p) => p.reason).join('; ') };
-    return { kind: 'ok' };
+    const transient = w.problems.filter((p) => p.kind === 'transient');
+    if (transient.length) return { kind: 'transient', reason: transient.map((p) => p.reason).join('; ') };
+    const waits = w.problems.filter((p) => p.kind === 'wait');
+    if (waits.length) return { kind: 'wait', reason: waits.map((p) => p.reason).join('; '), retryAt: Math.max(...waits.map((p) => p.retryAt ?? 0)) };
+    const record = sessionResults[i] as Extract<RecordResult, { ok: true }>;
+    return { kind: 'ok', effects: { record: record.created ? 'created' : 'updated', leadsCreated: w.leadsCreated, chatterPosted: w.posted } };
   });
   const traces = org.settings.debugMode
     ? work.map((w, i): DebugTrace => ({
@@ -138,6 +193,7 @@ export async function applyOrgBatch(
         route: w.item.routeReason,
         link: w.link.linked ? `related to ${w.link.sobject} ${w.link.recordId} (${w.link.how})` : `not related: ${w.link.reason}`,
         leads: w.leadNotes,
+        values: w.valueNotes,
         chatter: w.chatter,
         outcome: outcomes[i]!.kind === 'ok' ? 'recorded' : `${outcomes[i]!.kind}: ${(outcomes[i] as { reason: string }).reason}`,
         salesforceCalls: calls,
@@ -270,7 +326,7 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick
   const results = await sf.upsertRecords(
     'Lead',
     LEAD_GUEST_KEY_FIELD,
-    entries.map(([key, owner]) => leadRecord(owner.w.session, owner.guest, key)),
+    entries.map(([key, owner]) => fitRecord(leadRecord(owner.w.session, owner.guest, key), PACKAGE_FIELDS.Lead, owner.w.leadNotes)),
   );
   await remember(entries.filter((_entry, i) => results[i]?.ok).map(([key]) => key));
   entries.forEach(([, owner], i) => {
@@ -278,13 +334,20 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick
     const who = `guest ${owner.guest + 1}`;
     if (result?.ok) {
       owner.w.leadNotes.push(`${who}: Lead ${result.id} ${result.created ? 'created' : 'already made by an earlier attempt'}`);
+      if (result.created) owner.w.leadsCreated++;
       owner.w.leadId ??= result.id;
     } else if (result && result.faults.some((f) => f.code === 'DUPLICATES_DETECTED')) {
       owner.w.leadNotes.push(`${who}: no Lead, the org's duplicate rule matched an existing record`);
     } else {
       const reason = result ? result.faults.map(describeFault).join('; ') : 'no result';
-      owner.w.leadNotes.push(`${who}: Lead refused: ${reason}`);
-      owner.w.problems.push({ kind: result ? faultKind(result.faults) : 'transient', reason: `Lead for ${who}: ${reason}` });
+      const kind = result ? faultsKind(result.faults) : 'transient';
+      // A Lead Salesforce refuses for its values is a guest without a Lead, not a lost session:
+      // the session is recorded and nothing is dead-lettered. Retry only what may pass later.
+      if (kind === 'permanent') owner.w.leadNotes.push(`${who}: no Lead, Salesforce refused it: ${reason}`);
+      else {
+        owner.w.leadNotes.push(`${who}: Lead refused: ${reason}`);
+        owner.w.problems.push({ kind, reason: `Lead for ${who}: ${reason}` });
+      }
     }
   });
 }
@@ -302,8 +365,12 @@ export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesfor
     link: { linked: false, reason: 'not related' },
     leadNotes: [],
     leadId: null,
+    leadsCreated: 0,
+    valueNotes: [],
     chatter: 'not considered',
+    posted: false,
     problems: [],
+    reachedLive: item.reachedLive ?? !hasEnded(item.event.session),
   }));
   try {
     await relateRecords(org, work, salesforce);

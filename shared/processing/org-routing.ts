@@ -1,6 +1,6 @@
 import type { Org } from '../org.ts';
 import type { GlanceSession } from '../session.ts';
-import { sameSalesforceId } from '../glance-session-record.ts';
+import { sameSalesforceId } from '../salesforce-id.ts';
 
 export type RouteDecision =
   | { record: true; launchedHere: boolean; reason: string }

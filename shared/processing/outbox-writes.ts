@@ -1,7 +1,7 @@
 import { postChatterAhead } from './org-batch.ts';
 import { planOrgShares } from './org-writes.ts';
 import { flushIsDue, type OutboxEntry } from './outbox.ts';
-import type { SessionWrite, Tally } from './batch-state.ts';
+import { attributeToRun, type SessionWrite, type Tally } from './batch-state.ts';
 import type { ProcessorDeps } from './session-processing.ts';
 import type { FlushDeps } from './flush.ts';
 
@@ -30,12 +30,20 @@ export async function enqueueToOrgs(sessions: SessionWrite[], deps: OutboxProces
         occurredAt: item.occurredAt,
         launchedHere: item.launchedHere,
         routeReason: item.routeReason,
+        reachedLive: item.reachedLive,
         enqueuedAt: at,
         attempts: 0,
       }));
       try {
         const state = await deps.outboxFlush.outbox.put(org.orgId, entries, deps.outboxFlush.policy.recordBudgetMs);
-        written.forEach((s) => s.outcomes.push({ orgId: org.orgId, kind: 'ok' }));
+        written.forEach((s, i) => {
+          const put = state.puts[i];
+          // An older version than the outbox holds is superseded there: done, nothing to write.
+          s.outcomes.push(put?.status === 'older' ? { orgId: org.orgId, kind: 'ok' } : { orgId: org.orgId, kind: 'ok', queued: true });
+          // The version it replaced will never be written: its sync run learns so now.
+          const replaced = put?.status === 'replaced' ? put.replaced : null;
+          if (replaced && replaced.eventId !== entries[i]!.event.eventId && replaced.syncRun?.orgId === org.orgId) attributeToRun(tally, replaced, { kind: 'unchanged' });
+        });
         if (flushIsDue(state, at, deps.outboxFlush.policy) && !paused.has(org.orgId)) due.push(org.orgId);
       } catch (error) {
         const reason = `outbox write failed: ${(error as Error).message}`;

@@ -16,6 +16,8 @@ export interface OutboxEntry {
   occurredAt: string;
   launchedHere: boolean;
   routeReason: string;
+  /** The first version of the session the pipeline took was live (its Chatter post is due); absent: whether this one is. */
+  reachedLive?: boolean;
   /** When the session's first version entered the outbox (ms); a newer version keeps it, so the budget is not reset. */
   enqueuedAt: number;
   /** Flushes of this version that failed for a passing reason. */
@@ -29,6 +31,12 @@ export interface OutboxState {
   /** When the org's outbox is next due for a flush; null when nothing waits. */
   dueAt: number | null;
 }
+
+/**
+ * What a put did to each entry, in order: `new`, `replaced` (with the event that waited before,
+ * now superseded) or `older` (the outbox holds a newer version: this one is superseded).
+ */
+export type OutboxPut = { status: 'new' } | { status: 'replaced'; replaced: SessionEvent | null } | { status: 'older' };
 
 /** When outboxes are flushed; read from DEFAULTS (shared/config.ts) in the stack and the bench. */
 export interface OutboxPolicy {
@@ -45,9 +53,10 @@ export interface OutboxStore {
   /**
    * Adds or replaces each session's entry unless the outbox holds a newer version of it (equal
    * versions replace), keeping the first `enqueuedAt`; then counts the new ones and makes the org
-   * due at the oldest entry's time + the budget. Returns the org's state after the put.
+   * due at the oldest entry's time + the budget. Returns the org's state after the put and what
+   * happened to each entry (so a sync run is told of the events a newer version superseded).
    */
-  put(orgId: string, entries: OutboxEntry[], recordBudgetMs: number): Promise<OutboxState>;
+  put(orgId: string, entries: OutboxEntry[], recordBudgetMs: number): Promise<OutboxState & { puts: OutboxPut[] }>;
   /** Up to `limit` entries of the org, read consistently. */
   list(orgId: string, limit: number): Promise<OutboxEntry[]>;
   /** Removes the entries still at the flushed version (a newer version that arrived meanwhile stays); returns how many. */

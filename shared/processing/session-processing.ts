@@ -4,9 +4,12 @@ import type { DeadLetterReason, QueuedMessage } from '../dead-letter.ts';
 import type { ApiUsage } from '../api-allowance.ts';
 import type { TraceStore } from '../debug-trace.ts';
 import type { Log } from '../log.ts';
+import type { OrgHealthRecorder } from '../org-health.ts';
+import type { RunEffectsWriter } from '../sync/run-effects.ts';
 import type { DedupeLedger } from './ledger.ts';
 import type { OrgSalesforce } from './org-batch.ts';
-import { emptyTally, type Claimed, type SessionWrite, type Tally } from './batch-state.ts';
+import { addRunEffects, attributeToRun, emptyTally, type Claimed, type SessionWrite, type Tally } from './batch-state.ts';
+import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
 import { flushOrg, type FlushDeps } from './flush.ts';
@@ -14,25 +17,54 @@ import { enqueueToOrgs } from './outbox-writes.ts';
 import { outboxEnabled } from './outbox.ts';
 import type { DescribeCache, KnownLeads } from './org-caches.ts';
 
+/** Why an org is paused: its API allowance, repeated failures (an outage), or refused credentials. */
+export type PauseKind = 'allowance' | 'outage' | 'credentials' | 'setup';
+
 export interface OrgPause {
+  /** Until when its shares wait (ISO); after it, one invocation probes the org. */
   until: string;
   reason: string;
+  /** When the trouble began (ISO): the first failure of an outage, or the pause itself. */
+  since?: string;
+  kind?: PauseKind;
+  /** Failed probes so far, the exponent of the probe back-off. */
+  probes?: number;
+}
+
+/** What the circuit breaker knows of an org: its pause (current or run out), and failures not yet tripping it. */
+export interface OrgHealth {
+  pause: OrgPause | null;
+  /** Consecutive failed writes of the org's shares since its last success. */
+  failures: number;
 }
 
 /**
- * An org whose daily Salesforce API allowance is nearly spent is paused: its sessions wait on the
- * queue while other orgs go on. Kept beside the org (ORG#{orgId}/PAUSE), not in the org item,
- * which admins write with optimistic locking.
+ * The per-org circuit breaker's state (HEALTH#{orgId} in the orgs table, written only by the
+ * processor): a paused org's shares wait on the queue while other orgs go on.
  */
 export interface OrgPauses {
+  /** Orgs paused now (until in the future). */
   pausedOrgs(orgIds: string[]): Promise<Map<string, OrgPause>>;
+  /** The health of the given orgs that have any (a pause, current or over, or failures). */
+  health(orgIds: string[]): Promise<Map<string, OrgHealth>>;
   pause(orgId: string, pause: OrgPause): Promise<void>;
+  /** Counts one more failed write; returns the consecutive failures and when they began (ISO). */
+  recordFailure(orgId: string, reason: string): Promise<{ failures: number; since: string }>;
+  /** The org answered: its failures and pause are forgotten. */
+  recover(orgId: string): Promise<void>;
+  /**
+   * Takes the one probe of an org whose pause has run out, for `leaseMs`; false when another
+   * invocation is probing it (its shares keep waiting meanwhile).
+   */
+  claimProbe(orgId: string, leaseMs: number): Promise<boolean>;
 }
 
 export interface ProcessorDeps {
   ledger: DedupeLedger;
   orgsForGroup(groupId: number): Promise<Org[]>;
   salesforceFor(org: Org): Promise<OrgSalesforce & { apiUsage(): ApiUsage | null }>;
+  /** Drops a cached connection whose credentials Salesforce refused, so the next try reads them again. */
+  forgetSalesforce?(orgId: string): void;
   /** Where Debug Mode's traces go; orgs with Debug Mode off store none. */
   traces: TraceStore;
   chatterLeaseMs: number;
@@ -44,8 +76,8 @@ export interface ProcessorDeps {
   /** Pause an org once its daily API usage passes this share of its allowance. */
   apiUsageShareLimit: number;
   now(): number;
-  /** Told when an org is paused, for a metric. */
-  onPause?(orgId: string, reason: string): void;
+  /** Told when an org is paused (also again after a failed probe): a metric, the pipeline's Org Paused event; `until` as stored. */
+  onPause?(orgId: string, reason: string, until: string): void | Promise<void>;
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;
@@ -55,6 +87,10 @@ export interface ProcessorDeps {
   knownLeads?: KnownLeads;
   /** With a positive record budget, shares wait in each org's outbox (outbox.ts); absent: written at once. */
   outboxFlush?: FlushDeps;
+  /** Where each org's Salesforce login state and last error go, for `orgs list`; none when absent. */
+  health?: OrgHealthRecorder;
+  /** Where what a sync run's events did goes, for Sync History; none when absent. */
+  runEffects?: RunEffectsWriter;
 }
 
 export type BatchOutcome = Tally;
@@ -71,7 +107,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   const claimed = await claimEvents(events, deps, tally);
   const locks = await lockSessions(claimed, deps, tally);
   const current = await dropStaleEvents(locks, deps, tally);
-  const sessions = newestPerSession(current);
+  const sessions = newestPerSession(current, locks.reachedLive);
   const outboxFlush = deps.outboxFlush;
   const due = outboxFlush && outboxEnabled(outboxFlush.policy) ? await enqueueToOrgs(sessions, { ...deps, outboxFlush }, tally) : [];
   if (!outboxFlush || !outboxEnabled(outboxFlush.policy)) await writeToOrgs(sessions, deps, tally);
@@ -79,6 +115,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   // Settling released the locks of the sessions it marked; on a crash the rest expire with their
   // lease, as event claims do.
   await Promise.all([...locks.held].map((id) => deps.ledger.unlockSession(id)));
+  await addRunEffects(tally, deps);
   // The batch is settled: a flush failing now leaves the shares in the outbox, not on the queue.
   for (const orgId of due) {
     await flushOrg(orgId, outboxFlush!).catch((error: Error) => deps.log.error('outbox flush failed', { orgId, error: error.message }));
@@ -116,7 +153,10 @@ async function claimEvents(events: Claimed[], deps: ProcessorDeps, tally: Tally)
   const claims = await Promise.all(events.map((c) => deps.ledger.claimEvent(c.event.eventId, deps.leaseMs)));
   return events.filter((c, i) => {
     if (claims[i] === 'claimed') return true;
-    if (claims[i] === 'done') tally.counts.duplicate++;
+    if (claims[i] === 'done') {
+      tally.counts.duplicate++;
+      attributeToRun(tally, c.event, { kind: 'unchanged' });
+    }
     else {
       tally.counts.busy++;
       tally.retry.push(c.message.messageId);
@@ -132,6 +172,8 @@ interface SessionLocks {
   held: Set<string>;
   /** When each held session's newest applied event happened. */
   lastApplied: Map<string, string>;
+  /** Held sessions whose first version taken by the pipeline was live. */
+  reachedLive: Set<string>;
 }
 
 /**
@@ -140,13 +182,23 @@ interface SessionLocks {
  */
 async function lockSessions(claimed: Claimed[], deps: ProcessorDeps, tally: Tally): Promise<SessionLocks> {
   const sessionIds = [...new Set(claimed.map((c) => c.event.session.id))];
-  const locks = await Promise.all(sessionIds.map((id) => deps.ledger.lockSession(id, deps.leaseMs)));
+  // How the earliest version of each session in this batch looked: the lock keeps the first ever.
+  const earliest = new Map<string, Claimed>();
+  for (const c of claimed) {
+    const e = earliest.get(c.event.session.id);
+    if (!e || c.occurredAt < e.occurredAt) earliest.set(c.event.session.id, c);
+  }
+  const locks = await Promise.all(
+    sessionIds.map((id) => deps.ledger.lockSession(id, deps.leaseMs, hasEnded(earliest.get(id)!.event.session) ? 'ended' : 'live')),
+  );
   const held = new Set<string>();
   const lastApplied = new Map<string, string>();
+  const reachedLive = new Set<string>();
   sessionIds.forEach((id, i) => {
     if (!locks[i]!.locked) return;
     held.add(id);
     if (locks[i]!.lastApplied) lastApplied.set(id, locks[i]!.lastApplied!);
+    if (locks[i]!.reachedLive) reachedLive.add(id);
   });
   const writable = claimed.filter((c) => held.has(c.event.session.id));
   const busy = claimed.filter((c) => !held.has(c.event.session.id));
@@ -155,7 +207,7 @@ async function lockSessions(claimed: Claimed[], deps: ProcessorDeps, tally: Tall
     tally.retry.push(c.message.messageId);
   }
   await Promise.all(busy.map((c) => deps.ledger.releaseEvent(c.event.eventId)));
-  return { writable, held, lastApplied };
+  return { writable, held, lastApplied, reachedLive };
 }
 
 /** An event older than what its session already shows is done without a write. */
@@ -166,6 +218,7 @@ async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: 
   };
   const stale = locks.writable.filter(isStale);
   tally.counts.stale += stale.length;
+  for (const c of stale) attributeToRun(tally, c.event, { kind: 'unchanged' });
   await Promise.all(stale.map((c) => deps.ledger.completeEvent(c.event.eventId)));
   return locks.writable.filter((c) => !isStale(c));
 }
@@ -176,12 +229,12 @@ async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: 
  * (or every org, when one of them names none), or the other share's org would be acknowledged
  * unwritten.
  */
-function newestPerSession(current: Claimed[]): SessionWrite[] {
+function newestPerSession(current: Claimed[], reachedLive: Set<string>): SessionWrite[] {
   const sessions = new Map<string, SessionWrite>();
   for (const c of current) {
     const id = c.event.session.id;
     const s = sessions.get(id);
-    if (!s) sessions.set(id, { newest: c, events: [c], onlyOrgs: null, outcomes: [] });
+    if (!s) sessions.set(id, { newest: c, events: [c], onlyOrgs: null, outcomes: [], reachedLive: reachedLive.has(id) });
     else {
       s.events.push(c);
       if (c.occurredAt >= s.newest.occurredAt) s.newest = c;

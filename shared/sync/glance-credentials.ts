@@ -1,54 +1,87 @@
 import { z } from 'zod';
-import type { GlanceActivityCredentials } from '../adapters/glance-activity.ts';
-import type { Org } from '../org.ts';
+import { AdminError } from '../admin-error.ts';
+import { GLANCE_SITES } from '../session.ts';
+import { GlanceActivityError, type GlanceActivityCredentials } from './glance-activity.ts';
 
 /** A run that cannot go on for a reason an admin can fix; the message is shown in Sync History. */
 export class SyncRunFailure extends Error {
   override readonly name = 'SyncRunFailure';
 }
 
-/**
- * The org's Glance secret: `{"apiKey": "...", "partnerId": 12345}`. One API key serves all the
- * org's groups; each request's partner id is the group being pulled, so `partnerId` is not used.
- */
-const glanceSecretSchema = z.object({
-  apiKey: z.string().min(1),
-  partnerId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).optional(),
-});
+/** What the group's credentials file and secret hold; `site` is optional (default production). */
+export const GLANCE_CREDENTIALS_EXAMPLE = '{"username": "...", "password": "...", "apiKey": "...", "site": "production"}';
 
-/** Errors name the secret and the missing field, never a value. */
-export function parseGlanceSecret(name: string, value: string | null): { apiKey: string } {
-  if (value === null) throw new SyncRunFailure(`no Glance API credentials: secret ${name} does not exist (expected {"apiKey": "..."})`);
+/**
+ * A Glance group's CRR credentials, as stored in secret `group/{groupId}/glance`: the CRR service
+ * account Glance's representative issued (username, password) and the group's API key. One secret
+ * per group, because every org paired with the group pulls the same sessions with them.
+ */
+export const glanceCredentialsSchema = z.strictObject({
+  username: z.string().trim().min(1),
+  password: z.string().min(1),
+  apiKey: z.string().trim().min(1).regex(/^\S+$/, 'without spaces'),
+  site: z.enum(GLANCE_SITES).default('production'),
+}) satisfies z.ZodType<GlanceActivityCredentials, unknown>;
+
+/**
+ * Reads the stored (or file) text; errors name where it came from and the field, never a value.
+ * Throws SyncRunFailure.
+ */
+export function parseGlanceCredentials(where: string, value: string | null): GlanceActivityCredentials {
+  if (value === null) throw new SyncRunFailure(`no Glance CRR credentials: ${where} does not exist (expected ${GLANCE_CREDENTIALS_EXAMPLE})`);
   let json: unknown;
   try {
     json = JSON.parse(value);
   } catch {
-    throw new SyncRunFailure(`secret ${name} is not JSON (expected {"apiKey": "..."})`);
+    throw new SyncRunFailure(`${where} is not JSON (expected ${GLANCE_CREDENTIALS_EXAMPLE})`);
   }
-  const parsed = glanceSecretSchema.safeParse(json);
+  const parsed = glanceCredentialsSchema.safeParse(json);
   if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(secret)'))];
-    throw new SyncRunFailure(`secret ${name} is missing or has an invalid ${fields.join(', ')} (expected {"apiKey": "..."})`);
+    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(object)'))];
+    throw new SyncRunFailure(`${where} has a missing or invalid ${fields.join(', ')} (expected ${GLANCE_CREDENTIALS_EXAMPLE})`);
   }
-  return { apiKey: parsed.data.apiKey };
+  return parsed.data;
 }
 
-/** The sync authenticates as the least-privileged user the admin named for it (BRIEF: "Glance login key"). */
-export function syncPartnerUserId(org: Org): string {
-  const puid = org.settings.sso.nonAdminPartnerUserId;
-  if (!puid) {
-    throw new SyncRunFailure(
-      `org ${org.orgId} has no Non-Admin Partner User ID (setting sso.nonAdminPartnerUserId): the sync signs in to Glance as that user; set it and sync again`,
-    );
-  }
-  return puid;
+/** What storing a group's credentials needs; the check signs in to Glance with them (GlanceActivityClient.check). */
+export interface StoreGlanceCredentialsDeps {
+  groupKnown(groupId: number): Promise<boolean>;
+  secretName(groupId: number): string;
+  writeSecret(name: string, value: string): Promise<void>;
+  check(groupId: number, credentials: GlanceActivityCredentials): Promise<void>;
 }
 
-export function groupCredentials(org: Org, groupId: number, apiKey: string): GlanceActivityCredentials {
-  return {
-    partnerId: groupId,
-    partnerUserId: syncPartnerUserId(org),
-    apiKey,
-    loginKeyLifetimeSeconds: org.settings.sso.loginKeyLifetimeSeconds,
-  };
+/**
+ * Stores a group's CRR credentials after Glance has accepted them: a service login and one short
+ * `sessions/ended` read. Refused credentials are not stored; the error says which part Glance
+ * refused (GlanceActivityError's message) and never holds a value. Throws AdminError.
+ */
+export async function storeGlanceCredentials(
+  deps: StoreGlanceCredentialsDeps,
+  groupId: number,
+  where: string,
+  text: string,
+): Promise<{ secretName: string; site: GlanceActivityCredentials['site'] }> {
+  if (!Number.isSafeInteger(groupId) || groupId <= 0) throw new AdminError(`group id must be a positive whole number, not ${groupId}`);
+  let credentials: GlanceActivityCredentials;
+  try {
+    credentials = parseGlanceCredentials(where, text);
+  } catch (error) {
+    throw new AdminError((error as Error).message);
+  }
+  if (!(await deps.groupKnown(groupId))) {
+    throw new AdminError(`group ${groupId} is not registered: register it first (glance-sync groups add ${groupId})`, 'not_found');
+  }
+  try {
+    await deps.check(groupId, credentials);
+  } catch (error) {
+    if (!(error instanceof GlanceActivityError)) throw error;
+    // Glance refusing them is the admin's to fix; Glance being unreachable is not.
+    const refused = error.code === 'login_refused' || error.code === 'token_refused' || error.code === 'api_key_refused' || error.code === 'bad_request';
+    if (refused) throw new AdminError(`not stored: ${error.message}`, 'invalid');
+    throw new Error(`not stored: the credentials could not be checked against Glance: ${error.message}`, { cause: error });
+  }
+  const secretName = deps.secretName(groupId);
+  await deps.writeSecret(secretName, JSON.stringify(credentials));
+  return { secretName, site: credentials.site };
 }

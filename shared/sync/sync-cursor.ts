@@ -4,25 +4,32 @@ import { isSessionFinal, syncEventId, toSyncEvent } from './sync-events.ts';
 /**
  * Where an org's sync stands, per Glance group, and the rules that move it.
  *
- * The watermark of a group: every session that started before it has been queued at least once.
- * Glance lists sessions by start time, so a session still open when pulled would never be seen
- * again once the watermark passes its start; such sessions are remembered ("tracked") and the
- * next pull reaches back to the oldest of them, until they end or grow too old.
+ * Glance's CRR lists ended sessions only (glance-activity.ts). Whether its date range selects
+ * sessions by start or by end time is not documented. If by end time, reading from the watermark
+ * on is enough. If by start time, a session that started before the watermark and ended after the
+ * last pull is listed only by a range reaching back before the watermark: so every pull reaches
+ * back ENDED_REACH_BACK_MS, and a session longer than that which ended after the last pull could
+ * be missed (its webhook, where a relay sends them, still records it).
  *
- * Tracked entries also hold the event id last queued, which is how a run tells a session it has
- * already queued in this state ("already known") from a new state.
+ * The watermark of a group: every session listed in ranges before it has been queued at least
+ * once. Sessions queued recently are remembered ("tracked") with the event id last queued, so the
+ * reach-back does not queue them again ("already known"); those dropped from the list by its cap
+ * are queued again, and the processor drops the repeat by event id.
  */
 
-/** Glance may list a session a little after it starts: a pull stops this far short of now. */
+/** Glance may list a session a little after it ends: a pull stops this far short of now. */
 export const LISTING_LAG_MS = 2 * 60_000;
-/** An open session is re-pulled until it ends or is this old; after that only its webhook closes it. */
-export const OPEN_SESSION_LOOKBACK_MS = 24 * 60 * 60_000;
+/** How far before the watermark each pull reads again (see above). */
+export const ENDED_REACH_BACK_MS = 24 * 60 * 60_000;
 /** Keeps the org's SYNC item far below DynamoDB's 400 KB item limit (about 100 bytes per entry). */
 export const MAX_TRACKED_PER_GROUP = 1000;
 
 export interface TrackedSession {
   startedAt: string;
+  /** Absent in cursors written by earlier versions. */
+  endedAt?: string | null;
   eventId: string;
+  /** Always true for CRR; kept so cursors written by earlier versions still read. */
   final: boolean;
 }
 
@@ -40,11 +47,6 @@ export interface GroupPull {
   groupId: number;
   from: Date;
   to: Date;
-  /**
-   * Set when the pull reaches back before the watermark only to re-check open sessions: an
-   * untracked final session before this instant was queued, final, by an earlier run.
-   */
-  recheckBefore: Date | null;
 }
 
 export interface PlanInput {
@@ -60,30 +62,20 @@ export interface PlanInput {
 export function planGroupPull(input: PlanInput): GroupPull | null {
   const watermark = input.cursor ? Date.parse(input.cursor.watermark) : input.installedAt.getTime();
   const to = input.now.getTime() - LISTING_LAG_MS;
-  const oldestOpen = oldestOpenStart(input.cursor, input.now);
-  let from = Math.min(watermark, oldestOpen ?? watermark);
+  if (watermark >= to && !input.backfillFrom) return null;
+  // The first pull starts at the install time: nothing before it is the org's to record.
+  let from = input.cursor ? watermark - ENDED_REACH_BACK_MS : watermark;
   // A backfill only ever reaches further back: starting after the watermark would skip sessions.
   if (input.backfillFrom) from = Math.min(from, input.backfillFrom.getTime());
   if (from >= to) return null;
-  const recheckBefore = !input.backfillFrom && from < watermark ? new Date(watermark) : null;
-  return { groupId: input.groupId, from: new Date(from), to: new Date(to), recheckBefore };
-}
-
-function oldestOpenStart(cursor: GroupCursor | undefined, now: Date): number | null {
-  const horizon = now.getTime() - OPEN_SESSION_LOOKBACK_MS;
-  let oldest: number | null = null;
-  for (const entry of Object.values(cursor?.tracked ?? {})) {
-    const startedAt = Date.parse(entry.startedAt);
-    if (!entry.final && startedAt >= horizon && (oldest === null || startedAt < oldest)) oldest = startedAt;
-  }
-  return oldest;
+  return { groupId: input.groupId, from: new Date(from), to: new Date(to) };
 }
 
 export interface PageInput {
   pull: GroupPull;
   cursor: GroupCursor | undefined;
   sessions: GlanceSession[];
-  /** The activity client's promise: every session that started before this has been listed. */
+  /** The activity client's promise: everything listed before this has been yielded. */
   completeBefore: Date;
   sites: readonly string[];
   now: Date;
@@ -96,8 +88,6 @@ export interface PageResult {
   otherSites: number;
   /** The cursor to store once `events` are safely on the queue, and not before. */
   cursor: GroupCursor;
-  /** Open sessions no longer re-checked (too old, or too many): only their webhooks can close them. */
-  givenUp: number;
 }
 
 export function applyPage(input: PageInput): PageResult {
@@ -111,21 +101,15 @@ export function applyPage(input: PageInput): PageResult {
       otherSites++;
       continue;
     }
-    if (isAlreadyKnown(session, tracked[session.id], input.pull.recheckBefore)) {
+    if (tracked[session.id]?.eventId === syncEventId(session)) {
       alreadyKnown++;
       continue;
     }
     events.push(toSyncEvent(session));
-    tracked[session.id] = { startedAt: session.startedAt, eventId: syncEventId(session), final: isSessionFinal(session) };
+    tracked[session.id] = { startedAt: session.startedAt, endedAt: session.endedAt, eventId: syncEventId(session), final: isSessionFinal(session) };
   }
   const watermark = laterOf(base.watermark, input.completeBefore.toISOString());
-  const pruned = pruneTracked(tracked, watermark, input.now);
-  return { events, alreadyKnown, otherSites, cursor: { watermark, tracked: pruned.tracked }, givenUp: pruned.givenUp };
-}
-
-function isAlreadyKnown(session: GlanceSession, entry: TrackedSession | undefined, recheckBefore: Date | null): boolean {
-  if (entry) return entry.eventId === syncEventId(session);
-  return recheckBefore !== null && Date.parse(session.startedAt) < recheckBefore.getTime() && isSessionFinal(session);
+  return { events, alreadyKnown, otherSites, cursor: { watermark, tracked: pruneTracked(tracked, watermark) } };
 }
 
 export function laterOf(a: string, b: string): string {
@@ -133,34 +117,20 @@ export function laterOf(a: string, b: string): string {
 }
 
 /**
- * Forgets what will not be pulled again: final sessions behind the watermark, and open ones
- * behind it past the lookback or beyond the cap. Dropping the oldest first, ties together, keeps the rule
- * `isAlreadyKnown` relies on: nothing forgotten starts after something still tracked as open.
+ * Forgets what the next pull's reach-back cannot list again: a session that ended (and so
+ * started) before the watermark minus the reach-back is outside the next range whether CRR selects
+ * by start or by end time. Beyond the cap the oldest go first: a forgotten session listed again is
+ * queued again, which costs a message, not a second record.
  */
-export function pruneTracked(
-  tracked: Record<string, TrackedSession>,
-  watermark: string,
-  now: Date,
-): { tracked: Record<string, TrackedSession>; givenUp: number } {
-  const watermarkMs = Date.parse(watermark);
-  const horizon = now.getTime() - OPEN_SESSION_LOOKBACK_MS;
-  let givenUp = 0;
-  let kept = Object.entries(tracked).filter(([, entry]) => {
-    const startedAt = Date.parse(entry.startedAt);
-    // At or past the watermark the next pull reads it again anyway, open or not, old or not.
-    if (startedAt >= watermarkMs) return true;
-    if (entry.final) return false;
-    if (startedAt < horizon) givenUp++;
-    return startedAt >= horizon;
-  });
+export function pruneTracked(tracked: Record<string, TrackedSession>, watermark: string): Record<string, TrackedSession> {
+  const horizon = Date.parse(watermark) - ENDED_REACH_BACK_MS;
+  const last = (entry: TrackedSession) => Date.parse(entry.endedAt ?? entry.startedAt);
+  const kept = Object.entries(tracked).filter(([, entry]) => last(entry) >= horizon);
   if (kept.length > MAX_TRACKED_PER_GROUP) {
-    kept.sort(([, a], [, b]) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
-    const newestDropped = Date.parse(kept[MAX_TRACKED_PER_GROUP]![1].startedAt);
-    const before = kept;
-    kept = kept.filter(([, entry]) => Date.parse(entry.startedAt) > newestDropped);
-    givenUp += before.filter(([, entry]) => !entry.final && Date.parse(entry.startedAt) <= newestDropped).length;
+    kept.sort(([, a], [, b]) => last(b) - last(a));
+    kept.length = MAX_TRACKED_PER_GROUP;
   }
-  return { tracked: Object.fromEntries(kept), givenUp };
+  return Object.fromEntries(kept);
 }
 
 /**

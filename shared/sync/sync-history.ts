@@ -63,6 +63,8 @@ export interface SyncHistory {
    */
   acquireLease(orgId: string, holder: { runId: string; trigger: SyncTrigger }, leaseMs: number, now: Date): Promise<LeaseResult>;
   releaseLease(orgId: string, runId: string): Promise<void>;
+  /** Who holds the org's lease now, if anyone (an expired lease counts as none). */
+  currentLease(orgId: string, now: Date): Promise<LeaseHolder | null>;
   readCursor(orgId: string): Promise<SyncCursor | null>;
   /** The run's counts and the cursor they reached, in one transaction: they never disagree. */
   saveProgress(run: SyncRun, cursor: SyncCursor): Promise<void>;

@@ -25,12 +25,14 @@ export interface SyncNowDeps {
  */
 export async function requestSyncNow(
   deps: SyncNowDeps,
-  orgId: string,
+  givenOrgId: string,
   options: { trigger?: SyncTrigger; from?: string } = {},
 ): Promise<{ runId: string; status: 'queued'; nextScheduledSync: string | null }> {
-  if (!salesforceOrgIdSchema.safeParse(orgId).success) {
-    throw new AdminError(`"${orgId}" is not a Salesforce org id (15 or 18 characters starting 00D)`, 'invalid');
+  const parsedId = salesforceOrgIdSchema.safeParse(givenOrgId);
+  if (!parsedId.success) {
+    throw new AdminError(`"${givenOrgId}" is not a Salesforce org id (15 or 18 characters starting 00D)`, 'invalid');
   }
+  const orgId = parsedId.data;
   const now = deps.now();
   const trigger = options.trigger ?? (options.from ? 'backfill' : 'sync_now');
   if (options.from !== undefined) {

@@ -1,9 +1,10 @@
-import type { ActivityPage, GlanceActivityClient, GlanceActivityCredentials } from '../adapters/glance-activity.ts';
+import { GlanceActivityError, type ActivityPage, type GlanceActivityClient, type GlanceActivityCredentials } from './glance-activity.ts';
+import { noHealthRecorder, type OrgHealthRecorder } from '../org-health.ts';
 import type { Log } from '../log.ts';
 import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
 import type { DeadLetterReason, QueuedMessage } from '../dead-letter.ts';
-import { groupCredentials, parseGlanceSecret, syncPartnerUserId, SyncRunFailure } from './glance-credentials.ts';
+import { parseGlanceCredentials, SyncRunFailure } from './glance-credentials.ts';
 import { applyPage, orgWatermark, planGroupPull, type GroupPull, type SyncCursor } from './sync-cursor.ts';
 import { isFinished, queuedRun, type SyncHistory, type SyncRun } from './sync-history.ts';
 import type { SyncRequest } from './sync-request.ts';
@@ -11,8 +12,9 @@ import type { SyncRequest } from './sync-request.ts';
 export interface SyncRunDeps {
   getOrg(orgId: string): Promise<Org | null>;
   history: SyncHistory;
-  /** The org's Glance secret by name, and its value or null when it does not exist. */
-  glanceSecret(orgId: string): Promise<{ name: string; value: string | null }>;
+  /** The group's Glance CRR credentials secret by name, and its value or null when it does not exist. */
+  glanceCredentials(groupId: number): Promise<{ name: string; value: string | null }>;
+  /** A client for one group; it reads the credentials when it signs in. */
   activityClient(credentials: () => Promise<GlanceActivityCredentials>): GlanceActivityClient;
   /** Puts session events on the events queue; resolves only once all of them are there. */
   enqueue(events: SessionEvent[]): Promise<void>;
@@ -21,6 +23,8 @@ export interface SyncRunDeps {
   log: Log;
   /** Time left before the host stops this code (a Lambda's remaining time); unlimited when absent. */
   remainingMs?(): number;
+  /** Where the org's Glance login state goes, for `orgs list`; none when absent. */
+  health?: OrgHealthRecorder;
 }
 
 /** The queue message, as SQS delivered it: a scheduled request has no run id, so its message names the run. */
@@ -97,8 +101,13 @@ async function closeAbandoned(deps: SyncRunDeps, orgId: string, abandonedRunId: 
   });
 }
 
+/** Health is for the admin's eyes: failing to record it never fails a run. */
+const recordHealth = (deps: SyncRunDeps, write: Promise<void>) =>
+  write.catch((error: Error) => deps.log.warn('could not record org health', { error: error.message }));
+
 async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: SyncRequest): Promise<SyncRun> {
   const now = deps.now();
+  const health = deps.health ?? noHealthRecorder;
   let cursor: SyncCursor = (await deps.history.readCursor(org.orgId)) ?? { groups: {} };
   // A redelivered run resumes: its start and counts so far stay.
   let run: SyncRun = {
@@ -113,30 +122,35 @@ async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: Sy
   deps.log.info('sync run started', { orgId: org.orgId, runId: run.runId, trigger: run.trigger, groups: org.groups });
 
   try {
-    syncPartnerUserId(org);
     if (org.groups.length === 0) throw new SyncRunFailure(`org ${org.orgId} is paired with no Glance group: pair it with a group before syncing`);
-    const readApiKey = async () => {
-      const secret = await deps.glanceSecret(org.orgId);
-      return parseGlanceSecret(secret.name, secret.value).apiKey;
-    };
-    await readApiKey(); // fail before any request when the secret is missing
     const backfillFrom = request.trigger === 'backfill' ? new Date(request.from ?? org.installedAt) : null;
-
+    // A group Glance refuses does not keep the org's other groups from being pulled.
+    const failures: string[] = [];
     for (const groupId of org.groups) {
       const pull = planGroupPull({ groupId, cursor: cursor.groups[String(groupId)], installedAt: new Date(org.installedAt), backfillFrom, now });
       if (!pull) continue;
-      const client = deps.activityClient(async () => groupCredentials(org, groupId, await readApiKey()));
-      // With one site, Glance filters; with both, nothing to filter.
-      const site = org.settings.sites.length === 1 ? org.settings.sites[0] : undefined;
-      for await (const page of client.sessions(groupId, { from: pull.from, to: pull.to, ...(site ? { site } : {}) })) {
-        ({ run, cursor } = await handlePage(deps, org, run, cursor, pull, page, now));
-        if (!page.done && deps.remainingMs && deps.remainingMs() < STOP_MARGIN_MS) {
-          throw new SyncRunFailure(
-            `stopped before the time limit with more activity to pull for group ${groupId}; everything before ${cursor.groups[String(groupId)]?.watermark} is queued and the next run continues from there`,
-          );
+      const readCredentials = async () => {
+        const secret = await deps.glanceCredentials(groupId);
+        return parseGlanceCredentials(`secret ${secret.name}`, secret.value);
+      };
+      try {
+        await readCredentials(); // fail before any request when the secret is missing or malformed
+        const client = deps.activityClient(readCredentials);
+        let signedIn = false;
+        for await (const page of client.sessions(groupId, { from: pull.from, to: pull.to })) {
+          if (!signedIn) await recordHealth(deps, health.login(org.orgId, 'glance', { ok: true }));
+          signedIn = true;
+          ({ run, cursor } = await handlePage(deps, org, run, cursor, pull, page, now));
+          if (!page.done && deps.remainingMs && deps.remainingMs() < STOP_MARGIN_MS) throw new TimeLimit(groupId, cursor);
         }
+      } catch (error) {
+        if (error instanceof TimeLimit || !isAdminFixable(error)) throw error;
+        failures.push(`group ${groupId}: ${(error as Error).message}`);
+        if (isGlanceLoginRefusal(error)) await recordHealth(deps, health.login(org.orgId, 'glance', { ok: false, error: `group ${groupId}: ${(error as Error).message}` }));
+        deps.log.warn('sync of a group failed', { orgId: org.orgId, runId: run.runId, groupId, error: (error as Error).message });
       }
     }
+    if (failures.length > 0) throw new SyncRunFailure(failures.join('; '));
     run = { ...run, status: 'succeeded', endedAt: deps.now().toISOString(), watermarkAfter: orgWatermark(cursor, org.groups) };
     deps.log.info('sync run succeeded', { orgId: org.orgId, runId: run.runId, ...run.counts, watermark: run.watermarkAfter });
   } catch (error) {
@@ -146,6 +160,26 @@ async function execute(deps: SyncRunDeps, org: Org, queued: SyncRun, request: Sy
   }
   await deps.history.saveRun(run);
   return run;
+}
+
+/** The run stops before its host's time limit; the next run continues from the saved watermark. */
+class TimeLimit extends SyncRunFailure {
+  constructor(groupId: number, cursor: SyncCursor) {
+    super(
+      `stopped before the time limit with more activity to pull for group ${groupId}; everything before ${cursor.groups[String(groupId)]?.watermark} is queued and the next run continues from there`,
+    );
+  }
+}
+
+/** Glance refused the group's credentials, or they are missing or malformed: the org's Glance login fails. */
+function isGlanceLoginRefusal(error: unknown): boolean {
+  if (error instanceof GlanceActivityError) return ['login_refused', 'token_refused', 'api_key_refused'].includes(error.code);
+  return error instanceof SyncRunFailure && !(error instanceof TimeLimit);
+}
+
+/** Glance's refusals and missing credentials are the group's own; anything else (our queue, our table) fails the run at once. */
+function isAdminFixable(error: unknown): boolean {
+  return error instanceof SyncRunFailure || error instanceof GlanceActivityError;
 }
 
 /** Far below SQS's message size once wrapped in the dead-letter envelope (at most 3 bytes a character). */
@@ -178,20 +212,18 @@ async function handlePage(
 ): Promise<{ run: SyncRun; cursor: SyncCursor }> {
   const key = String(pull.groupId);
   const result = applyPage({ pull, cursor: cursor.groups[key], sessions: page.sessions, completeBefore: page.completeBefore, sites: org.settings.sites, now });
-  if (result.events.length > 0) await deps.enqueue(result.events);
+  // Each event names its run, so the processor can say what the run brought into the org.
+  if (result.events.length > 0) await deps.enqueue(result.events.map((event) => ({ ...event, syncRun: { orgId: org.orgId, runId: run.runId } })));
   for (const [index, invalid] of page.invalid.entries()) {
     const id = (invalid.raw as { id?: unknown } | null)?.id;
     await deps.deadLetter(
-      { messageId: `${run.runId}:${pull.groupId}:${page.completeBefore.toISOString()}:${index}`, body: deadLetterCopy(invalid.raw), receiveCount: 0 },
+      { messageId: `${run.runId}:${pull.groupId}:${page.window.from.toISOString()}:${page.pageId}:${index}`, body: deadLetterCopy(invalid.raw), receiveCount: 0 },
       {
         reason: `Glance listed a session the pipeline cannot read (group ${pull.groupId}, sync run ${run.runId}): ${invalid.error}`,
         orgIds: [org.orgId],
         ...(typeof id === 'string' ? { sessionId: id } : {}),
       },
     );
-  }
-  if (result.givenUp > 0) {
-    deps.log.warn('open sessions no longer re-checked by sync; their webhooks can still close them', { orgId: org.orgId, groupId: pull.groupId, count: result.givenUp });
   }
   const next: SyncRun = {
     ...run,

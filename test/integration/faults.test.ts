@@ -12,7 +12,8 @@ import type { ProcessorDeps } from '../../shared/processing/session-processing.t
 
 describe('fault campaign at test size', () => {
   it('meets the bar: every session recorded once where it belongs, one Lead per new email, one post per started session, only bad inputs dead-lettered', async () => {
-    const result = await runCampaign({ seed: 20261122, events: 300, wallClockMs: 1_800_000 }); // a net for a hang; the campaign ends by its rounds
+    // Small (the full size is npm run faults), with an org down for 2 simulated hours across the waves.
+    const result = await runCampaign({ seed: 20261122, events: 100, outageHours: 2, wallClockMs: 1_800_000 }); // a net for a hang; the campaign ends by its rounds
     const report = formatReport(result);
     expect(result.verdict.failures, report).toEqual([]);
     expect(result.stats.finished).toBe(true);
@@ -22,6 +23,11 @@ describe('fault campaign at test size', () => {
     expect(Object.values(result.stats.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(result.verdict.rows.reduce((n, r) => n + r.postsExpected, 0)).toBeGreaterThan(0);
     expect(result.verdict.rows.reduce((n, r) => n + r.leadsExpected, 0)).toBeGreaterThan(0);
+    // The org was down across the sessions' end, was paused rather than dead-lettered, and leases outlived visibility.
+    expect(result.stats.outage).toMatchObject({ hours: 2, spannedWaves: true });
+    expect(Object.values(result.stats.pauses).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(result.stats.deferred).toBeGreaterThan(0);
+    expect(result.stats.busyClaims).toBeGreaterThan(0);
   }, 2_000_000);
 });
 
@@ -94,12 +100,45 @@ describe('the crash injector hits the points that would double a Lead or a post'
     await sqsEventsQueue(queueUrl()).send(event);
     expect((await deliver(null)).crashed).toBe(false);
 
-    expect(env.sim.records(org.orgId, 'Lead').map((l) => String(l.Email))).toEqual(['Nora1@Example.net']);
+    expect(env.sim.records(org.orgId, 'Lead').map((l) => String(l.Email))).toEqual(['nora1@example.net']); // Salesforce stores email fields lower-cased
     expect(posts(event.session.id)).toEqual([expect.objectContaining({ ParentId: caseId })]);
     expect(count('Glance_Session__c')).toBe(1);
     expect(await queueDepth(queueUrl())).toBe(0);
     expect(await queueDepth(env.resources.eventsDlqUrl)).toBe(0);
   });
+
+  it('DUPLICATE_VALUE from a concurrent create is retried as the update it is: one Lead, one session, nothing dead-lettered', async () => {
+    const event = startedEvent(3);
+    env.sim.injectFault({ orgId: org.orgId, fault: 'DUPLICATE_VALUE', pathIncludes: '/composite/sobjects/Lead', times: 1 });
+    env.sim.injectFault({ orgId: org.orgId, fault: 'DUPLICATE_VALUE', pathIncludes: '/composite/sobjects/Glance_Session__c', times: 1 });
+    await sqsEventsQueue(queueUrl()).send(event);
+    const result = await deliver(null);
+    expect(result).toMatchObject({ crashed: false, retry: new Set() });
+    expect(env.sim.pendingFaults().filter((f) => f.fault === 'DUPLICATE_VALUE')).toEqual([]);
+    expect(env.sim.records(org.orgId, 'Lead').filter((l) => l.Email === 'nora3@example.net')).toHaveLength(1); // Salesforce stores email fields lower-cased
+    expect(env.sim.records(org.orgId, 'Glance_Session__c').filter((r) => r.Glance_Session_Id__c === event.session.id)).toHaveLength(1);
+    expect(await queueDepth(env.resources.eventsDlqUrl)).toBe(0);
+  }, 120_000);
+
+  it('a post whose first try failed is still made when the session has ended by the retry, once', async () => {
+    const started = startedEvent(4);
+    env.sim.injectFault({ orgId: org.orgId, fault: 'SERVICE_UNAVAILABLE', pathIncludes: '/chatter/', times: 3 });
+    await sqsEventsQueue(queueUrl()).send(started);
+    expect((await deliver(null)).crashed).toBe(false);
+    expect(posts(started.session.id)).toEqual([]);
+    // The session ends before the retry comes: the ended version overtakes the started one.
+    const ended: SessionEvent = { ...started, eventId: 'wh_crash_4_end', type: 'session.ended', occurredAt: '2026-11-22T13:30:00Z', session: { ...started.session, status: 'C', endedAt: '2026-11-22T13:29:00Z' } };
+    await sqsEventsQueue(queueUrl()).send(ended);
+    // Whatever is on the queue (the started version's retry) is delivered too, then nothing changes.
+    for (let i = 0; i < 5 && (await queueDepth(queueUrl())) > 0; i++) {
+      const messages = await receiveBatch(queueUrl(), 10);
+      for (const m of messages) env.clock.advanceTo(env.dueAt.get(JSON.parse(m.Body!).eventId) ?? 0);
+      await settle(queueUrl(), messages, await invoke(messages, lambdaContainer(env), null));
+      env.clock.advance(LEASE_MS + 1_000);
+    }
+    expect(posts(started.session.id)).toEqual([expect.objectContaining({ ParentId: caseId })]);
+    expect(await queueDepth(env.resources.eventsDlqUrl)).toBe(0);
+  }, 120_000);
 
   it('the same crash against a processor that forgets a claim was recovered posts twice: the point is a real hazard', async () => {
     const event = startedEvent(2);

@@ -11,7 +11,9 @@ import { sendWebhook } from '../../local/glance-sim/webhook-sender.ts';
 import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
 import { parseDeadLetter } from '../../shared/dead-letter.ts';
 import { requestSalesforceToken } from '../../shared/adapters/salesforce-auth.ts';
-import { setGlanceApiKey, updateSettings } from '../../shared/org-admin.ts';
+import { updateSettings } from '../../shared/org-admin.ts';
+import { secretNames } from '../../shared/secret-names.ts';
+import { toCrrSession } from '../../local/glance-sim/crr.ts';
 import { SALESFORCE_API_VERSION } from '../../shared/config.ts';
 import { silentLog } from '../../shared/log.ts';
 import type { GlanceSession } from '../../shared/session.ts';
@@ -236,10 +238,11 @@ describe('values that reach SOQL are escaped', () => {
     await drain();
     const leads = (await records(PROD_ORG, 'Lead')).map((l) => [l.Email, l.LastName]).sort();
     // A new Lead for the % address (the decoy did not match it), none for the one that exists.
+    // Salesforce stores email addresses lower-cased (KB 000384328).
     expect(leads).toEqual([
       ['a%b@example.com', 'Robert'],
-      ['aXYZb@example.com', 'Decoy'],
       ['a_b@example.com', 'Known'],
+      ['axyzb@example.com', 'Decoy'],
     ]);
     const leadQueries = p.sim.callLog(PROD_ORG).filter((c) => c.path.includes('/query') && c.path.includes('FROM Lead'));
     expect(leadQueries).toHaveLength(1);
@@ -279,26 +282,31 @@ describe('a replayed webhook', () => {
 describe('the activity pull meets hostile pages', () => {
   const API_KEY = 'hostile-pull-api-key';
   const valid = (n: number, overrides: Partial<GlanceSession> = {}) =>
-    sampleSession({ id: `12345.p.${n}`, sessionKey: `p${n}`, startedAt: `2026-11-20T10:0${n}:00Z`, endedAt: `2026-11-20T10:3${n}:00Z`, status: 'C', ...overrides });
+    sampleSession({ id: `12345.p.${n}`, sessionKey: `p${n}`, type: 'C', startedAt: `2026-11-20T10:0${n}:00Z`, endedAt: `2026-11-20T10:3${n}:00Z`, status: 'C', ...overrides });
+  /** A CRR item as Glance lists it (local/glance-sim/crr.ts), to break one field at a time. */
+  const crr = (n: number) => toCrrSession(valid(n));
 
   it('dead-letters each unreadable session with its reason and queues its valid neighbours', async () => {
     glance.reset();
-    glance.addGroup({ groupId: DEMO_GROUP, apiKey: API_KEY, partnerUserIds: ['sync-bot'] });
-    await updateSettings(p.admin, PROD_ORG, { sso: { nonAdminPartnerUserId: 'sync-bot' } });
-    await setGlanceApiKey(p.admin, PROD_ORG, API_KEY);
+    glance.addGroup({ groupId: DEMO_GROUP, apiKey: API_KEY, username: 'crr-hostile', password: 'crr-hostile-password' });
+    await p.admin.secrets.write(
+      secretNames.groupGlance(p.admin.secretPrefix, DEMO_GROUP),
+      JSON.stringify({ username: 'crr-hostile', password: 'crr-hostile-password', apiKey: API_KEY }),
+    );
     const good = [valid(1), valid(2, { host: { partnerUserId: 'a', name: '👩🏽‍💻 \u202Eأنا', email: null } }), valid(3)];
     for (const s of good) glance.addSession(s);
 
     // Too deep for JSON.stringify: served as text, spliced into the page.
     const DEEP = Symbol('deep');
-    const DEEP_TEXT = JSON.stringify({ ...valid(7), customData: { nested: '@@DEEP@@' } }).replace('"@@DEEP@@"', `${'['.repeat(10_000)}${']'.repeat(10_000)}`);
+    const DEEP_TEXT = JSON.stringify({ ...crr(7), ended_at: null, nested: '@@DEEP@@' }).replace('"@@DEEP@@"', `${'['.repeat(10_000)}${']'.repeat(10_000)}`);
+    const huge = { ...crr(6), ended_at: 'soon', channels: [{ type: 'cobrowse', legs: [{ type: 'host', participant_type: 'visitor', extra: { name: 'x'.repeat(1_500_000) } }] }] };
     const hostile: Array<{ item: unknown; why: RegExp; sessionId?: string }> = [
-      { item: { ...valid(4), groupId: '12345' }, why: /groupId: .*expected number/, sessionId: '12345.p.4' },
-      { item: { ...valid(5), unknownField: true }, why: /Unrecognized key.*unknownField/, sessionId: '12345.p.5' },
-      { item: { ...valid(6), customData: { blob: 'x'.repeat(1_500_000) } }, why: /customData\.blob: /, sessionId: '12345.p.6' },
-      { item: DEEP, why: /customData\.nested: /, sessionId: '12345.p.7' },
-      { item: { ...valid(8), id: "12345.p' OR Id != '" }, why: /\.id: Glance session id/ },
-      { item: { ...valid(9), groupId: OTHER_GROUP }, why: /groupId: 999 is not the requested group 12345/, sessionId: '12345.p.9' },
+      { item: { ...crr(4), started_at: 12345 }, why: /started_at: .*expected string/, sessionId: '12345.p.4' },
+      { item: { ...crr(5), channels: [{ type: 'screenshare', legs: [] }] }, why: /channels: no channel of a documented type \(got "screenshare"/, sessionId: '12345.p.5' },
+      { item: huge, why: /ended_at: /, sessionId: '12345.p.6' },
+      { item: DEEP, why: /ended_at: /, sessionId: '12345.p.7' },
+      { item: { ...crr(8), id: "12345.p' OR Id != '" }, why: /\.id: Glance session id/ },
+      { item: { ...crr(9), status: 42 }, why: /status: .*expected string/, sessionId: '12345.p.9' },
       { item: null, why: /expected object/ },
       { item: 'a string', why: /expected object/ },
     ];
@@ -306,11 +314,11 @@ describe('the activity pull meets hostile pages', () => {
     // The simulator answers; its page is then made hostile on the way, as a broken Glance would send it.
     const hostileFetch: typeof fetch = async (input, init) => {
       const res = await fetch(input, init);
-      if (!res.ok || served) return res;
-      const body = (await res.json()) as { sessions: unknown[]; nextCursor: string | null };
+      if (!res.ok || served || !String(input).endsWith('/api/crr/sessions/ended')) return res;
+      const body = (await res.json()) as { sessions: unknown[]; nextPageId: number | null };
       served = true;
       const items = [...hostile.map((h) => (h.item === DEEP ? DEEP_TEXT : JSON.stringify(h.item))), ...body.sessions.map((x) => JSON.stringify(x))];
-      const text = `{"sessions":[${items.join(',')}],"nextCursor":${JSON.stringify(body.nextCursor)}}`;
+      const text = `{"sessions":[${items.join(',')}],"nextPageId":${JSON.stringify(body.nextPageId)}}`;
       return new Response(text, { status: 200, headers: { 'content-type': 'application/json' } });
     };
 
@@ -336,7 +344,7 @@ describe('the activity pull meets hostile pages', () => {
     expect(bodyOf('12345.p.6').length).toBeLessThan(40_000);
     expect(bodyOf('12345.p.6')).toMatch(/^\{"id":"12345\.p\.6".*… \(cut from \d+ characters\)$/s);
     expect(JSON.parse(bodyOf('12345.p.7'))).toEqual({ unreadable: 'nested too deeply to keep a copy' });
-    expect(JSON.parse(bodyOf('12345.p.5'))).toMatchObject({ id: '12345.p.5', unknownField: true });
+    expect(JSON.parse(bodyOf('12345.p.5'))).toMatchObject({ id: '12345.p.5', channels: [{ type: 'screenshare' }] });
 
     await drain();
     expect((await records(PROD_ORG)).map((r) => r.Glance_Session_Id__c).sort()).toEqual(good.map((s) => s.id).sort());

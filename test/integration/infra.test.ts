@@ -39,6 +39,7 @@ const allFunctions = () => [
   stack.functions.sessionProcessor,
   stack.functions.syncRun,
   stack.functions.syncNow,
+  stack.functions.orgCheck,
   stack.functions.outboxFlusher,
 ];
 
@@ -111,28 +112,43 @@ describe('queues', () => {
     }
   });
 
-  it('lets only our schedule rules (glance-sync-org-*) send to the SyncQueue', () => {
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [{ Ref: id(stack.queues.sync) }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          {
-            Sid: 'AllowOrgScheduleRules',
-            Effect: 'Allow',
-            Principal: { Service: 'events.amazonaws.com' },
-            Action: 'sqs:SendMessage',
-            Resource: arnOf(stack.queues.sync),
-            Condition: {
-              ArnLike: {
-                'aws:SourceArn': {
-                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':rule/glance-sync-org-*']],
-                },
-              },
-            },
-          },
-        ]),
+  it('has no queue policy admitting a service: the org schedules send with a role of their own', () => {
+    const statements = Object.values(template.findResources('AWS::SQS::QueuePolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements.filter((st) => st.Effect === 'Allow')).toEqual([]);
+  });
+});
+
+describe('org schedules (EventBridge Scheduler) and the pipeline events bus', () => {
+  it('a schedule group named after the stack', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: `${stack.stackName}-org-syncs` });
+  });
+
+  it('a role only the scheduler, for this account and group, can assume, that may send to the SyncQueue and nothing else', () => {
+    const role = resources[id(stack.orgSchedules.schedulerRole)]!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:schedule/${stack.stackName}-org-syncs/*`]] } },
+        },
       },
-    });
+    ]);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === id(stack.orgSchedules.schedulerRole)));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements.flatMap((st) => list(st.Action)).filter((a) => !a.startsWith('kms:')).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(new Set(statements.map((st) => flat(st.Resource)))).toEqual(new Set([flat(arnOf(stack.queues.sync))]));
+  });
+
+  it('a bus of its own for the pipeline events, which SyncRun and SessionProcessor may put events on', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: `${stack.stackName}-events` });
+    for (const fn of [stack.functions.syncRun, stack.functions.sessionProcessor]) {
+      expect(resourcesFor(fn, 'events:PutEvents')).toEqual([flat(arnOf(stack.orgSchedules.pipelineEvents))]);
+    }
+    expect(actionsOf(stack.functions.syncNow, 'events:')).toEqual([]);
+    expect(actionsOf(stack.functions.webhookIngest, 'events:')).toEqual([]);
   });
 });
 
@@ -189,6 +205,7 @@ describe('functions', () => {
     ['session-processor', () => stack.functions.sessionProcessor, 512, 120],
     ['sync-run', () => stack.functions.syncRun, 512, 300],
     ['sync-now', () => stack.functions.syncNow, 256, 30],
+    ['org-check', () => stack.functions.orgCheck, 256, 60],
     ['outbox-flusher', () => stack.functions.outboxFlusher, 512, 120],
   ])('%s: nodejs22.x on arm64, ESM bundle, traced, own log group', (_, fn, memory, timeout) => {
     const props = functionResource(fn()).Properties;
@@ -224,6 +241,7 @@ describe('functions', () => {
       EVENTS_DLQ_URL: queueUrl(() => queues.eventsDlq),
       EVENTS_MAX_RECEIVE_COUNT: String(EVENTS_MAX_RECEIVE_COUNT),
       SECRET_PREFIX: 'glance-sync/',
+      PIPELINE_EVENT_BUS_NAME: { Ref: id(stack.orgSchedules.pipelineEvents) },
       ...outboxEnv(),
     });
     expect(envOf(functions.outboxFlusher)).toEqual({
@@ -234,6 +252,7 @@ describe('functions', () => {
       EVENTS_DLQ_URL: queueUrl(() => queues.eventsDlq),
       EVENTS_MAX_RECEIVE_COUNT: String(EVENTS_MAX_RECEIVE_COUNT),
       SECRET_PREFIX: 'glance-sync/',
+      PIPELINE_EVENT_BUS_NAME: { Ref: id(stack.orgSchedules.pipelineEvents) },
       ...outboxEnv(),
     });
     expect(envOf(functions.syncRun)).toEqual({
@@ -245,20 +264,20 @@ describe('functions', () => {
       SYNC_DLQ_URL: queueUrl(() => queues.syncDlq),
       SECRET_PREFIX: 'glance-sync/',
       GLANCE_API_URL: { Ref: 'GlanceApiUrl' },
+      PIPELINE_EVENT_BUS_NAME: { Ref: id(stack.orgSchedules.pipelineEvents) },
     });
     expect(envOf(functions.syncNow)).toEqual({
       ...common('sync-now'),
       ORGS_TABLE: table(() => tables.orgs),
       SYNC_QUEUE_URL: queueUrl(() => queues.sync),
-      SCHEDULE_RULE_PREFIX: 'glance-sync-org-',
-      EVENT_BUS_NAME: 'default',
     });
-    template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://www.glance.net' });
+    expect(envOf(functions.orgCheck)).toEqual({ ...common('org-check'), SECRET_PREFIX: 'glance-sync/' });
+    template.hasParameter('GlanceApiUrl', { Type: 'String', Default: 'https://cloud.glance.net' });
   });
 
   it('puts no secret-like value in any environment', () => {
     const fns = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(5);
+    expect(Object.keys(fns)).toHaveLength(6);
     for (const fn of Object.values(fns)) {
       for (const [name, value] of Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>)) {
         if (/SECRET|KEY|TOKEN|PASSWORD/.test(name)) expect(name).toMatch(/_(PREFIX|URL|TABLE)$/);
@@ -304,9 +323,9 @@ describe('least privilege', () => {
     expect(statements).toBeGreaterThan(0);
   });
 
-  it('WebhookIngest only reads OrgsTable and only group webhook secrets', () => {
+  it('WebhookIngest reads OrgsTable (and puts its "last webhook accepted" item), and only group webhook secrets', () => {
     const fn = stack.functions.webhookIngest;
-    expect(actionsOf(fn, 'dynamodb:').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(actionsOf(fn, 'dynamodb:').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(resourcesFor(fn, 'dynamodb:GetItem')).toEqual([flat(arnOf(stack.tables.orgs))]);
     expect(actionsOf(fn, 'secretsmanager:')).toEqual(['secretsmanager:GetSecretValue']);
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
@@ -315,21 +334,30 @@ describe('least privilege', () => {
     expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.events))]);
   });
 
-  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only by PutItem', () => {
+  it('SessionProcessor reads Salesforce secrets only, sends only to the events queue and its DLQ, writes OrgsTable only in HEALTH# items (Put, Update, Delete) and SYNCRUN# items (Update)', () => {
     const fn = stack.functions.sessionProcessor;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
     expect(secrets[0]).toContain(':secret:glance-sync/org/*/salesforce*"');
-    expect(secrets.join()).not.toMatch(/org\/\*\/glance/);
+    expect(secrets.join()).not.toMatch(/group\/\*\/glance/);
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual([flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq))].sort());
     const orgsWrites = statementsOf(fn)
       .filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)))
       .flatMap((s) => list(s.Action))
       .filter((a) => DYNAMO_WRITES.includes(a));
-    expect(orgsWrites).toEqual(['dynamodb:PutItem']);
-    expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual(
-      [flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe)), flat(arnOf(stack.tables.outbox))].sort(),
+    expect([...new Set(orgsWrites)].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual([flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe)), flat(arnOf(stack.tables.outbox))].sort());
+    // Only the org's health (breaker, login state, last error) and a sync run's counters, never an
+    // org, a pairing or a sync run item: every written partition key starts HEALTH# or SYNCRUN#.
+    const orgsWriting = statementsOf(fn).filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)) && list(s.Action).some((a) => DYNAMO_WRITES.includes(a)));
+    const grants = orgsWriting.map((s) => [list(s.Action).sort(), (s as Statement & { Condition?: unknown }).Condition]);
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        [['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HEALTH#*'] } }],
+        [['dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SYNCRUN#*'] } }],
+      ]),
     );
+    expect(grants).toHaveLength(2);
     // It flushes only the orgs it just filled; finding due orgs is the flusher's.
     expect(statementsOf(fn).flatMap((s) => list(s.Resource).map(flat)).join()).not.toContain('/index/');
   });
@@ -338,18 +366,27 @@ describe('least privilege', () => {
     const fn = stack.functions.syncRun;
     const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
     expect(secrets).toHaveLength(1);
-    expect(secrets[0]).toContain(':secret:glance-sync/org/*/glance*"');
+    expect(secrets[0]).toContain(':secret:glance-sync/group/*/glance*"');
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual(
       [flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq)), flat(arnOf(stack.queues.syncDlq))].sort(),
     );
   });
 
-  it('SyncNow reads no secret, sends only to SyncQueue, describes only our schedule rules', () => {
+  it('SyncNow reads no secret, sends only to SyncQueue, touches no schedule', () => {
     const fn = stack.functions.syncNow;
     expect(actionsOf(fn, 'secretsmanager:')).toEqual([]);
     expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.sync))]);
-    expect(actionsOf(fn, 'events:')).toEqual(['events:DescribeRule']);
-    expect(resourcesFor(fn, 'events:DescribeRule')[0]).toContain(':rule/glance-sync-org-*"');
+    expect(actionsOf(fn, 'scheduler:')).toEqual([]);
+  });
+
+  it('OrgCheck reads only Salesforce credential secrets, and touches no table and no queue', () => {
+    const fn = stack.functions.orgCheck;
+    expect(actionsOf(fn, 'secretsmanager:')).toEqual(['secretsmanager:GetSecretValue']);
+    const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]).toContain(':secret:glance-sync/org/*/salesforce*"');
+    expect(actionsOf(fn, 'dynamodb:')).toEqual([]);
+    expect(actionsOf(fn, 'sqs:')).toEqual([]);
   });
 
   it('OutboxFlusher reads Salesforce secrets only, sends only to the events DLQ, queries only the due index', () => {
@@ -363,7 +400,7 @@ describe('least privilege', () => {
 
   it('no function but SessionProcessor and OutboxFlusher touches DedupeTable', () => {
     const dedupe = flat(arnOf(stack.tables.dedupe));
-    for (const fn of [stack.functions.webhookIngest, stack.functions.syncRun, stack.functions.syncNow]) {
+    for (const fn of [stack.functions.webhookIngest, stack.functions.syncRun, stack.functions.syncNow, stack.functions.orgCheck]) {
       expect(statementsOf(fn).map((s) => flat(s.Resource))).not.toContain(dedupe);
     }
   });
@@ -373,12 +410,17 @@ describe('least privilege', () => {
     const statements = policy.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(list(bySid.SyncNow!.Action)).toEqual(['lambda:InvokeFunction']);
-    expect(bySid.SyncNow!.Resource).toEqual(arnOf(stack.functions.syncNow));
-    expect(flat(bySid.OrgSchedules!.Resource)).toContain(':rule/glance-sync-org-*"');
-    expect(list(bySid.OrgSchedules!.Action)).toEqual(
-      expect.arrayContaining(['events:PutRule', 'events:DeleteRule', 'events:DescribeRule', 'events:PutTargets', 'events:RemoveTargets']),
-    );
+    expect(bySid.SyncNow!.Resource).toEqual(expect.arrayContaining([arnOf(stack.functions.syncNow), arnOf(stack.functions.orgCheck)]));
+    expect(bySid.SyncNow!.Resource).toHaveLength(2);
+    expect(flat(bySid.OrgSchedules!.Resource)).toContain(`:schedule/${stack.stackName}-org-syncs/glance-sync-org-*"`);
+    expect(list(bySid.OrgSchedules!.Action).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']);
+    // Passing the scheduler role, to the scheduler only: an admin cannot hand it to anything else.
+    expect(bySid.PassSchedulerRole!.Resource).toEqual(arnOf(stack.orgSchedules.schedulerRole));
+    expect((bySid.PassSchedulerRole as Statement & { Condition?: unknown }).Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
     expect(flat(bySid.OrgAndGroupSecrets!.Resource)).toContain(':secret:glance-sync/*"');
+    // No CLI command reads a secret back: admins must not be able to read refresh tokens or private keys.
+    for (const s of statements) expect(list(s.Action)).not.toContain('secretsmanager:GetSecretValue');
+    expect(list(bySid.OrgAndGroupSecrets!.Action)).toContain('secretsmanager:UpdateSecretVersionStage');
     expect(bySid.OrgRecords!.Resource).toEqual(arnOf(stack.tables.orgs));
     expect(bySid.InspectDeadLetters!.Resource).toEqual([arnOf(stack.queues.eventsDlq), arnOf(stack.queues.syncDlq)]);
     for (const s of statements) {
@@ -445,6 +487,50 @@ describe('alarms', () => {
     });
   });
 
+  it('alarms on a stale sync request, rejected-webhook spikes, paused orgs, and errors and throttles of every function', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(stack.queues.sync), 'QueueName'] } }],
+      Threshold: 1800,
+      AlarmActions: [topic()],
+    });
+    for (const [service, metric, threshold] of [
+      ['webhook-ingest', 'webhook_rejected', 20],
+      ['webhook-ingest', 'webhook_unauthorized', 5],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'GlanceSalesforceSync',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: service }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [topic()],
+        OKActions: [topic()],
+      });
+    }
+    // An org paused by either writer (the processor, the outbox flusher) alarms.
+    const pausedBy = (service: string) =>
+      Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'org_paused', Namespace: 'GlanceSalesforceSync', Dimensions: [{ Name: 'service', Value: service }] }) }) });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([pausedBy('session-processor'), pausedBy('outbox-flusher')]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [topic()],
+    });
+    for (const fn of allFunctions()) {
+      for (const metricName of ['Errors', 'Throttles']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: id(fn) } }],
+          AlarmActions: [topic()],
+        });
+      }
+    }
+  });
+
   it('subscribes AlarmEmail only when it is given', () => {
     template.hasParameter('AlarmEmail', { Type: 'String', Default: '' });
     template.hasResource('AWS::SNS::Subscription', {
@@ -497,6 +583,7 @@ describe('outputs', () => {
   it('exposes every output the admin CLI and deployers read', () => {
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(Object.values(OUTPUTS).sort());
     template.hasOutput(OUTPUTS.syncNowFunctionName, { Value: { Ref: id(stack.functions.syncNow) } });
+    template.hasOutput(OUTPUTS.orgCheckFunctionName, { Value: { Ref: id(stack.functions.orgCheck) } });
     template.hasOutput(OUTPUTS.orgAdminPolicyArn, { Value: { Ref: id(stack.adminPolicy) } });
   });
 
@@ -509,15 +596,29 @@ describe('outputs', () => {
     expect(value(STACK_OUTPUTS.eventsDlqUrl)).toBe(flat({ Ref: id(stack.queues.eventsDlq) }));
     expect(value(STACK_OUTPUTS.syncQueueArn)).toBe(flat(arnOf(stack.queues.sync)));
     expect(value(STACK_OUTPUTS.syncNowFunction)).toBe(flat({ Ref: id(stack.functions.syncNow) }));
-    expect(Object.keys(STACK_OUTPUTS).sort()).toEqual(['eventsDlqUrl', 'eventsQueueUrl', 'orgsTable', 'syncNowFunction', 'syncQueueArn', 'tracesTable']);
+    expect(value(STACK_OUTPUTS.orgCheckFunction)).toBe(flat({ Ref: id(stack.functions.orgCheck) }));
+    expect(value(STACK_OUTPUTS.schedulerRoleArn)).toBe(flat(stack.resolve(stack.orgSchedules.schedulerRole.roleArn)));
+    expect(value(STACK_OUTPUTS.scheduleGroupName)).toBe(flat(stack.resolve(stack.orgSchedules.groupName)));
+    expect(Object.keys(STACK_OUTPUTS).sort()).toEqual([
+      'eventsDlqUrl',
+      'eventsQueueUrl',
+      'orgCheckFunction',
+      'orgsTable',
+      'scheduleGroupName',
+      'schedulerRoleArn',
+      'syncNowFunction',
+      'syncQueueArn',
+      'tracesTable',
+      'webhookBaseUrl',
+    ]);
   });
 
-  it('lets the admin policy invoke exactly the function the CLI invokes, and no other', () => {
+  it('lets the admin policy invoke exactly the functions the CLI invokes (SyncNow, OrgCheck), and no other', () => {
     const statements = resources[id(stack.adminPolicy)]!.Properties.PolicyDocument.Statement as (Statement & { Sid: string })[];
     const lambdaStatements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('lambda:')));
     // The CLI calls Invoke with the unqualified function name, which IAM authorises against the
     // unqualified function ARN: no version or alias pattern is needed.
-    expect(lambdaStatements).toEqual([{ Sid: 'SyncNow', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(stack.functions.syncNow) }]);
+    expect(lambdaStatements).toEqual([{ Sid: 'SyncNow', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: expect.arrayContaining([arnOf(stack.functions.syncNow), arnOf(stack.functions.orgCheck)]) }]);
     const outputs = template.toJSON().Outputs as Record<string, { Value: { Ref: string } }>;
     expect(arnOf(stack.functions.syncNow)['Fn::GetAtt'][0]).toBe(outputs[STACK_OUTPUTS.syncNowFunction]!.Value.Ref);
     const otherPolicies = Object.entries(resources).filter(([key, r]) => key !== id(stack.adminPolicy) && r.Type === 'AWS::IAM::ManagedPolicy');

@@ -1,4 +1,4 @@
-import { ScanCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { processEvents } from '../../functions/session-processor/handler.ts';
@@ -10,6 +10,7 @@ import { setSalesforceCredentials, updateSettings } from '../../shared/org-admin
 import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
 import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { orgHealthKey } from '../../shared/adapters/org-pauses.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -18,7 +19,7 @@ vi.hoisted(() => {
 
 const OTHER_GROUP = 999;
 /** Used by one test only: the processor caches each org's credentials and client, as a warm Lambda does. */
-const BAD_CREDENTIALS_ORG = '00D5g000000BaDcEAA';
+const BAD_CREDENTIALS_ORG = '00D5g000000BaDcEAK';
 
 let p: TestPipeline;
 beforeAll(async () => {
@@ -100,20 +101,30 @@ describe("one org's trouble never delays or touches another org", () => {
 
     const calls = () => [PROD_ORG, SANDBOX_ORG, OTHER_ORG].map((o) => p.sim.apiCalls(o));
     const before = calls();
-    // Its retries, all of them, until it is given up: nobody else is written again.
+    // invalid_grant pauses the org at once, with that reason; its share waits without using up attempts.
+    const health = async () => (await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: orgHealthKey(BAD_CREDENTIALS_ORG) }))).Item;
+    expect(await health()).toMatchObject({ pauseKind: 'credentials' });
+    expect(String((await health())!.reason)).toMatch(/expired access\/refresh token.*glance-sync orgs credentials/);
     let share = requeued;
-    for (let attempt = 0; attempt < 10 && share.length; attempt++) {
+    for (let delivery = 0; delivery < 3; delivery++) {
       const sent = vi.spyOn(sqs(), 'send');
       await deliverNow(share);
       share = eventsSent(sent.mock.calls, { delayedOnly: true });
       sent.mockRestore();
+      expect(share).toEqual([expect.objectContaining({ onlyOrgId: BAD_CREDENTIALS_ORG, attempt: 0 })]);
     }
-    expect(share).toEqual([]);
     expect(calls()).toEqual(before);
-    const dead = (await p.receiveAll(p.resources.eventsDlqUrl)).map((m) => parseDeadLetter(m.body)!);
-    expect(dead).toEqual([expect.objectContaining({ orgIds: [BAD_CREDENTIALS_ORG], sessionId: inGroup.session.id })]);
-    expect(dead[0]!.reason).toMatch(/gave up after 5 attempts: org 00D5g000000BaDcEAA: .*expired access\/refresh token/);
-    expect(dead[0]!.reason).not.toMatch(new RegExp(`${PROD_ORG}|${SANDBOX_ORG}|${OTHER_ORG}`));
+    expect(p.sim.apiCalls(BAD_CREDENTIALS_ORG)).toBe(0);
+    expect(await p.receiveAll(p.resources.eventsDlqUrl)).toEqual([]);
+
+    // The admin gives it working credentials; at its next probe the org resumes and the session is written there only.
+    await setSalesforceCredentials(p.admin, BAD_CREDENTIALS_ORG, { authType: 'refresh_token', loginUrl: p.sim.url, clientId: `client-${BAD_CREDENTIALS_ORG}`, refreshToken: `refresh-${BAD_CREDENTIALS_ORG}` });
+    await dynamo().send(new PutCommand({ TableName: p.resources.orgsTable, Item: { ...(await health())!, until: new Date(Date.now() - 1000).toISOString() } }));
+    await deliverNow(share);
+    expect(await sessionIds(BAD_CREDENTIALS_ORG)).toEqual([inGroup.session.id]);
+    expect(await health()).toBeUndefined();
+    expect(calls()).toEqual(before);
+    expect(await p.receiveAll(p.resources.eventsDlqUrl)).toEqual([]);
   });
 
   it('a Salesforce outage in one org: the others are written in the same invocation and never again by its retries', async () => {
@@ -139,7 +150,7 @@ describe("one org's trouble never delays or touches another org", () => {
     await dynamo().send(
       new PutCommand({
         TableName: p.resources.orgsTable,
-        Item: { pk: `ORG#${PROD_ORG}`, sk: 'PAUSE', kind: 'pause', until: new Date(Date.now() + 3600_000).toISOString(), reason: 'Salesforce answered REQUEST_LIMIT_EXCEEDED' },
+        Item: { ...orgHealthKey(PROD_ORG), kind: 'pause', until: new Date(Date.now() + 3600_000).toISOString(), reason: 'Salesforce answered REQUEST_LIMIT_EXCEEDED' },
       }),
     );
     const inGroup = event();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
+import { createLocalResources, exportResourceEnv, localSchedules, type LocalResources } from '../../local/aws-resources.ts';
 import { DEMO, setUpDemo } from '../../local/demo.ts';
 import { startGlanceSim, type GlanceSim } from '../../local/glance-sim/index.ts';
 import { makeSession } from '../../local/glance-sim/sample-sessions.ts';
@@ -19,7 +19,6 @@ import { writeRuntime } from '../../local/runtime-file.ts';
 import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { DEFAULTS, ENV } from '../../shared/config.ts';
 import type { OrgAdminDeps } from '../../shared/org-admin.ts';
@@ -45,7 +44,7 @@ const admin = (): OrgAdminDeps => ({
   registry: dynamoOrgRegistry(resources.orgsTable),
   secrets: secretsManagerWriter(),
   secretPrefix: DEFAULTS.secretPrefix,
-  schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn }),
+  schedules: localSchedules(resources),
   now: () => new Date(),
 });
 
@@ -109,7 +108,13 @@ describe('every entry point runs from its bundle', () => {
   it('glance-sync --local sync-now ORG --wait: CLI, Invoke API, bundled SyncNow, sync queue, bundled sync-run and processor', async () => {
     const result = await runCli(['--local', 'sync-now', PROD, '--wait'], { runtimeFile: runtimeFile(functions), env: {}, sleep: runQueued });
     expect(result.stderr).toMatch(/^queued sync run \S+ for org 00D5g000000AbCdEAK\n/);
-    expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sync run \S+ succeeded: fetched [1-9]\d*, queued [1-9]\d*, already known 0, failed 0\n$/) });
+    // --wait follows the run until its sessions reached the org (issue 12), so they are written when it returns.
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(
+        /^sync run \S+ complete: fetched [1-9]\d*, queued ([1-9]\d*), already known 0, failed 0\nin the org: (\d+)\/\1 processed, \2 session records created, 0 updated, 0 Leads created, 0 Chatter posts, 0 sessions failed\nnext scheduled sync: \S+\n$/,
+      ),
+    });
     const queued = Number(/queued (\d+)/.exec(result.stdout)![1]);
     expect(logOf('glance-sync-sync-now')).toContain('sync run queued');
     expect(logOf('glance-sync-sync-run')).toContain('sync run recorded');
@@ -126,6 +131,8 @@ describe('every entry point runs from its bundle', () => {
       EventsDlqUrl: resources.eventsDlqUrl,
       SyncQueueArn: resources.syncQueueArn,
       SyncNowFunctionName: functions.functionNames['sync-now'],
+      ScheduleGroupName: resources.scheduleGroupName,
+      SchedulerRoleArn: resources.schedulerRoleArn,
     };
     await new CloudFormationClient({}).send(
       new CreateStackCommand({

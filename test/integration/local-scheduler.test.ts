@@ -1,18 +1,17 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
-import { createLocalResources, type LocalResources } from '../../local/aws-resources.ts';
+import { createLocalResources, localSchedules, type LocalResources } from '../../local/aws-resources.ts';
 import { startLocalScheduler, type LocalScheduler, type ScheduledFire } from '../../local/scheduler.ts';
 import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { DEFAULTS } from '../../shared/config.ts';
 import { addOrg, updateSettings, type OrgAdminDeps } from '../../shared/org-admin.ts';
 import type { SettingsPatch } from '../../shared/org-settings.ts';
 
 const ORG = '00D5g000000AbCdEAK';
-const SANDBOX = '00D5g000000SbXyEAC';
+const SANDBOX = '00D5g000000SbXyEAK';
 
 let moto: MotoServer;
 let resources: LocalResources;
@@ -25,7 +24,7 @@ const admin = (): OrgAdminDeps => ({
   registry: dynamoOrgRegistry(resources.orgsTable),
   secrets: secretsManagerWriter(),
   secretPrefix: DEFAULTS.secretPrefix,
-  schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn }),
+  schedules: localSchedules(resources),
   now: () => new Date(),
 });
 
@@ -90,7 +89,7 @@ describe('the local scheduler fires the org rules it finds in EventBridge', () =
 
     await at('2026-11-23T15:14:02Z');
     expect(await drainSyncQueue()).toEqual([{ orgId: ORG, trigger: 'schedule' }]);
-    expect(fired.map((f) => [f.ruleName, f.scheduledFor])).toEqual([
+    expect(fired.map((f) => [f.scheduleName, f.scheduledFor])).toEqual([
       [`glance-sync-org-${ORG}`, '2026-11-23T14:14:00.000Z'],
       [`glance-sync-org-${ORG}`, '2026-11-23T15:14:00.000Z'],
     ]);
@@ -103,7 +102,7 @@ describe('the local scheduler fires the org rules it finds in EventBridge', () =
       await at(new Date(Date.parse('2026-11-23T13:50:00Z') + minute * 60_000).toISOString());
     }
     // 13:50 → 16:20: the org at 15:14 (odd hours), the sandbox at 14:30, 15:30 and 16:30 is not yet due.
-    expect(fired.map((f) => `${f.ruleName.replace('glance-sync-org-', '')} ${f.scheduledFor}`)).toEqual([
+    expect(fired.map((f) => `${f.scheduleName.replace('glance-sync-org-', '')} ${f.scheduledFor}`)).toEqual([
       `${SANDBOX} 2026-11-23T14:30:00.000Z`,
       `${ORG} 2026-11-23T15:14:00.000Z`,
       `${SANDBOX} 2026-11-23T15:30:00.000Z`,
@@ -127,10 +126,10 @@ describe('the local scheduler fires the org rules it finds in EventBridge', () =
   it('fireNow sends the org its scheduled input at once, for a demo', async () => {
     await register(ORG, '2026-11-01T13:14:00Z');
     const fires = await scheduler.fireNow(ORG);
-    expect(fires).toEqual([{ ruleName: `glance-sync-org-${ORG}`, scheduledFor: null, queueUrl: resources.syncQueueUrl, body: JSON.stringify({ orgId: ORG, trigger: 'schedule' }) }]);
+    expect(fires).toEqual([{ scheduleName: `glance-sync-org-${ORG}`, scheduledFor: null, queueUrl: resources.syncQueueUrl, body: JSON.stringify({ orgId: ORG, trigger: 'schedule' }) }]);
     expect(await drainSyncQueue()).toEqual([{ orgId: ORG, trigger: 'schedule' }]);
     await register(SANDBOX, '2026-11-01T13:14:00Z', { syncFrequency: 'never' });
-    await expect(scheduler.fireNow(SANDBOX)).rejects.toThrow(/org 00D5g000000SbXyEAC has no schedule rule .*syncFrequency is never/);
+    await expect(scheduler.fireNow(SANDBOX)).rejects.toThrow(/org 00D5g000000SbXyEAK has no schedule .*syncFrequency is never/);
   });
 
   it('its loop ticks on its own until stopped', async () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DescribeRuleCommand, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
 import { createLocalResources, type LocalResources } from '../../local/aws-resources.ts';
-import { eventBridge, resetAwsClients, secretsManager } from '../../shared/adapters/aws-clients.ts';
+import { resetAwsClients, scheduler, secretsManager } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
+import { schedulerSchedules } from '../../shared/adapters/schedules.ts';
 import type { OrgSchedules } from '../../shared/org-admin-ports.ts';
 import { cachedSecretReader, secretExists, secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
@@ -17,7 +17,6 @@ import {
   pairOrg,
   registerGroup,
   removeOrg,
-  setGlanceApiKey,
   setSalesforceCredentials,
   unpairOrg,
   updateSettings,
@@ -25,9 +24,11 @@ import {
 } from '../../shared/org-admin.ts';
 import type { SettingsPatch } from '../../shared/org-settings.ts';
 import { nextScheduledSync } from '../../shared/schedule.ts';
+import { storeGlanceCredentials } from '../../shared/sync/glance-credentials.ts';
+import { GlanceActivityError } from '../../shared/sync/glance-activity.ts';
 
 const ORG = '00D5g000000AbCdEAK';
-const SANDBOX = '00D5g000000SbXyEAC';
+const SANDBOX = '00D5g000000SbXyEAK';
 const RULE = `glance-sync-org-${ORG}`;
 const INSTALLED = '2026-11-22T13:14:00Z';
 const CREDENTIALS: SalesforceCredentials = {
@@ -46,21 +47,23 @@ function deps(overrides: Partial<OrgAdminDeps> = {}): OrgAdminDeps {
     registry: dynamoOrgRegistry(resources.orgsTable),
     secrets: secretsManagerWriter(),
     secretPrefix: DEFAULTS.secretPrefix,
-    schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn, now: () => clock }),
+    schedules: schedulerSchedules({ syncQueueArn: resources.syncQueueArn, roleArn: resources.schedulerRoleArn, groupName: resources.scheduleGroupName, now: () => clock }),
     now: () => clock,
     ...overrides,
   };
 }
 
+/** The org's schedule as EventBridge Scheduler (moto) holds it, or null. */
 async function rule(name = RULE) {
   try {
-    const described = await eventBridge().send(new DescribeRuleCommand({ Name: name }));
-    const targets = await eventBridge().send(new ListTargetsByRuleCommand({ Rule: name }));
+    const s = await scheduler().send(new GetScheduleCommand({ Name: name, GroupName: resources.scheduleGroupName }));
     return {
-      expression: described.ScheduleExpression,
-      state: described.State,
-      description: described.Description,
-      targets: (targets.Targets ?? []).map((t) => ({ arn: t.Arn, input: JSON.parse(t.Input ?? 'null') })),
+      expression: s.ScheduleExpression,
+      timezone: s.ScheduleExpressionTimezone,
+      flexibleTimeWindow: s.FlexibleTimeWindow?.Mode,
+      state: s.State,
+      description: s.Description,
+      targets: s.Target ? [{ arn: s.Target.Arn, roleArn: s.Target.RoleArn, input: JSON.parse(s.Target.Input ?? 'null') }] : [],
     };
   } catch (error) {
     if ((error as Error).name === 'ResourceNotFoundException') return null;
@@ -99,7 +102,7 @@ beforeEach(async () => {
 
 describe('settings changes are validated, each error naming the setting', () => {
   it.each<[string, unknown, RegExp]>([
-    ['an unknown setting', { colour: 'blue' }, /^unknown setting 'colour'; known settings: syncFrequency, createLeadsForGuests, logSessionsStartedOutside, chatterOnSessionStart, debugMode, sites, recordMapping, defaultGlanceAdmin, sso\.mode, sso\.partnerUserIdField, sso\.nonAdminPartnerUserId, sso\.loginKeyLifetimeSeconds$/],
+    ['an unknown setting', { colour: 'blue' }, /^unknown setting 'colour'; known settings: syncFrequency, createLeadsForGuests, logSessionsStartedOutside, chatterOnSessionStart, debugMode, sites, recordMapping, defaultGlanceAdmin, pauseHoldHours, sso\.mode, sso\.partnerUserIdField, sso\.nonAdminPartnerUserId, sso\.loginKeyLifetimeSeconds$/],
     ['an unknown sso setting', { sso: { colour: 'blue' } }, /^unknown setting 'sso\.colour'/],
     ['syncFrequency', { syncFrequency: 'weekly' }, /^syncFrequency must be one of hourly, every_2_hours, daily, never; got 'weekly'$/],
     ['createLeadsForGuests', { createLeadsForGuests: 'always' }, /^createLeadsForGuests must be one of never, new_email, new_email_and_name; got 'always'$/],
@@ -204,14 +207,16 @@ describe('the SSO pairing rule: an SSO-enabled org is paired with one group at m
   });
 });
 
-describe('the schedule rule as it lands in EventBridge', () => {
-  it('is created with the org: anchored at the install minute, targeting the sync queue with the org and trigger', async () => {
+describe('the org schedule as it lands in EventBridge Scheduler', () => {
+  it('is created with the org in the stack group: anchored at the install minute in UTC, on the minute, sending the sync queue the org and trigger through the scheduler role', async () => {
     await addTestOrg();
     expect(await rule()).toEqual({
       expression: 'cron(14 * * * ? *)',
+      timezone: 'UTC',
+      flexibleTimeWindow: 'OFF',
       state: 'ENABLED',
       description: expect.stringMatching(/org 00D5g000000AbCdEAK \(Org 00D5g000000AbCdEAK\): hourly/),
-      targets: [{ arn: resources.syncQueueArn, input: { orgId: ORG, trigger: 'schedule' } }],
+      targets: [{ arn: resources.syncQueueArn, roleArn: resources.schedulerRoleArn, input: { orgId: ORG, trigger: 'schedule' } }],
     });
   });
 
@@ -235,7 +240,7 @@ describe('the schedule rule as it lands in EventBridge', () => {
     expect(await rule()).toMatchObject({ expression: 'cron(14 13 * * ? *)', targets: [{ input: { orgId: ORG, trigger: 'schedule' } }] });
     await updateSettings(deps(), ORG, { syncFrequency: 'never' });
     expect(await rule()).toBeNull();
-    expect((await eventBridge().send(new ListRulesCommand({ NamePrefix: 'glance-sync-org-' }))).Rules).toEqual([]);
+    expect((await scheduler().send(new ListSchedulesCommand({ GroupName: resources.scheduleGroupName }))).Schedules).toEqual([]);
     await updateSettings(deps(), ORG, { syncFrequency: 'hourly' });
     expect((await rule())?.expression).toBe('cron(14 * * * ? *)');
   });
@@ -278,7 +283,6 @@ describe('removeOrg', () => {
     await addOrg(deps(), { orgId: SANDBOX, name: 'Sandbox', environment: 'sandbox', installedAt: INSTALLED }, CREDENTIALS);
     await pairOrg(deps(), ORG, 111);
     await pairOrg(deps(), SANDBOX, 111);
-    await setGlanceApiKey(deps(), ORG, 'glance-api-key-1');
 
     const removed = await removeOrg(deps(), ORG);
     expect(removed.orgId).toBe(ORG);
@@ -287,7 +291,7 @@ describe('removeOrg', () => {
     expect((await deps().registry.orgsForGroup(111)).map((o) => o.orgId)).toEqual([SANDBOX]);
     expect(await rule()).toBeNull();
     expect(await rule(`glance-sync-org-${SANDBOX}`)).not.toBeNull();
-    for (const name of [secretNames.orgSalesforce(DEFAULTS.secretPrefix, ORG), secretNames.orgGlance(DEFAULTS.secretPrefix, ORG)]) {
+    for (const name of [secretNames.orgSalesforce(DEFAULTS.secretPrefix, ORG)]) {
       const described = await secretsManager().send(new DescribeSecretCommand({ SecretId: name }));
       expect(described.DeletedDate, name).toBeInstanceOf(Date);
     }
@@ -298,13 +302,15 @@ describe('removeOrg', () => {
     await addTestOrg();
     const { PutCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
     const { dynamo } = await import('../../shared/adapters/aws-clients.ts');
-    for (const sk of ['SYNC', 'LEASE', 'PAUSE']) {
-      await dynamo().send(new PutCommand({ TableName: resources.orgsTable, Item: { pk: `ORG#${ORG}`, sk, marker: 'old' } }));
+    const { orgHealthKey } = await import('../../shared/adapters/org-pauses.ts');
+    const keys = [{ pk: `ORG#${ORG}`, sk: 'SYNC' }, { pk: `ORG#${ORG}`, sk: 'LEASE' }, orgHealthKey(ORG)];
+    for (const key of keys) {
+      await dynamo().send(new PutCommand({ TableName: resources.orgsTable, Item: { ...key, marker: 'old' } }));
     }
     await removeOrg(deps(), ORG);
-    for (const sk of ['SYNC', 'LEASE', 'PAUSE']) {
-      const out = await dynamo().send(new GetCommand({ TableName: resources.orgsTable, Key: { pk: `ORG#${ORG}`, sk } }));
-      expect(out.Item, sk).toBeUndefined();
+    for (const key of keys) {
+      const out = await dynamo().send(new GetCommand({ TableName: resources.orgsTable, Key: key }));
+      expect(out.Item, key.sk).toBeUndefined();
     }
   });
 
@@ -315,7 +321,7 @@ describe('removeOrg', () => {
     const stored = await cachedSecretReader().read(secretNames.orgSalesforce(DEFAULTS.secretPrefix, ORG));
     expect(JSON.parse(stored!)).toMatchObject({ refreshToken: 'refresh-token-value-2' });
     expect(await secretExists(secretNames.orgSalesforce(DEFAULTS.secretPrefix, ORG))).toBe(true);
-    // and removed again, though its Glance secret was already pending deletion
+    // and removed again, though its old secret was already pending deletion
     await removeOrg(deps(), ORG);
     expect(await deps().registry.getOrg(ORG)).toBeNull();
   });
@@ -326,13 +332,46 @@ describe('removeOrg', () => {
 });
 
 describe('secrets', () => {
-  it('the Glance API key is stored as {"apiKey"} for the sync to read', async () => {
-    await addTestOrg();
-    await setGlanceApiKey(deps(), ORG, 'glance-api-key-1');
-    const stored = await cachedSecretReader().read(secretNames.orgGlance(DEFAULTS.secretPrefix, ORG));
-    expect(JSON.parse(stored!)).toEqual({ apiKey: 'glance-api-key-1' });
-    expect((await errorOf(setGlanceApiKey(deps(), ORG, 'has space in it'))).message).toMatch(/without spaces/);
-    expect((await errorOf(setGlanceApiKey(deps(), SANDBOX, 'glance-api-key-1'))).code).toBe('not_found');
+  it("a group's Glance credentials are stored only once Glance accepted them, never shown in errors", async () => {
+    const name = secretNames.groupGlance(DEFAULTS.secretPrefix, 111);
+    const file = JSON.stringify({ username: 'crr-user', password: 'crr-password-value', apiKey: 'group-api-key-value' });
+    let answer: Error | null = null;
+    const checked: string[] = [];
+    const store = (text: string, groupId = 111) =>
+      storeGlanceCredentials(
+        {
+          groupKnown: async (id) => (await deps().registry.getGroup(id)) !== null,
+          secretName: (id) => secretNames.groupGlance(DEFAULTS.secretPrefix, id),
+          writeSecret: (secret, value) => deps().secrets.write(secret, value),
+          check: async (id, credentials) => {
+            checked.push(`${id}:${credentials.username}`);
+            if (answer) throw answer;
+          },
+        },
+        groupId,
+        'Glance credentials file creds.json',
+        text,
+      );
+
+    expect(await errorOf(store(file))).toMatchObject({ code: 'not_found', message: expect.stringContaining('groups add 111') });
+    await registerGroup(deps(), 111);
+    answer = new GlanceActivityError('Glance refused the API key of group 111 (403: invalid partnerId or apiKey): ...', 'api_key_refused', 403);
+    expect(await errorOf(store(file))).toMatchObject({ code: 'invalid', message: expect.stringMatching(/^not stored: Glance refused the API key of group 111/) });
+    answer = new GlanceActivityError('Glance CRR request for group 111 failed after 2 attempts: TypeError: fetch failed', 'network');
+    // Glance unreachable is not the admin's mistake: a plain error (exit 1), not an AdminError.
+    const unreachable = await store(file).catch((error: unknown) => error);
+    expect(unreachable).not.toBeInstanceOf(AdminError);
+    expect((unreachable as Error).message).toMatch(/^not stored: the credentials could not be checked against Glance/);
+    expect(await secretExists(name)).toBe(false);
+
+    answer = null;
+    expect(await store(file)).toEqual({ secretName: name, site: 'production' });
+    expect(JSON.parse((await cachedSecretReader().read(name))!)).toEqual({ ...JSON.parse(file), site: 'production' });
+    expect(checked).toEqual(['111:crr-user', '111:crr-user', '111:crr-user']);
+
+    const malformed = await errorOf(store(JSON.stringify({ username: 'crr-user', password: 'crr-password-value', apiKey: 'has space in it' })));
+    expect(malformed.message).toMatch(/^Glance credentials file creds\.json has a missing or invalid apiKey/);
+    expect(malformed.message).not.toMatch(/crr-password-value|has space/);
   });
 
   it('Salesforce credentials are replaced; bad ones are refused naming fields, never values', async () => {

@@ -124,15 +124,16 @@ describe('an org outbox gathers shares and writes them together', () => {
   });
 
   it('a share Salesforce refuses at flush time is dead-lettered alone, as its org’s share; the others are written', async () => {
-    await setUp({ createLeadsForGuests: 'new_email' });
-    // Salesforce refuses `_` in an email's domain (INVALID_EMAIL_ADDRESS): the guest's Lead is refused for good.
-    const badGuest = { name: 'Bad Domain', email: 'bad@ex_ample.com', phone: null, joinedAt: null };
-    await deliver(event(session(1, { guests: [] })), event(session(2, { guests: [badGuest] })));
+    await setUp({});
+    // The org's duplicate rule refuses the second session's record (DUPLICATES_DETECTED, for good).
+    // (A refused guest Lead no longer does: the session is recorded without it, as on the queue.)
+    p.sim.injectFault({ orgId: PROD_ORG, fault: 'DUPLICATES_DETECTED', pathIncludes: 'Glance_Session__c', times: Infinity, recordMatch: { Glance_Session_Id__c: session(2).id } });
+    await deliver(event(session(1)), event(session(2)));
     await flushOutboxes({ orgId: PROD_ORG });
     const letters = (await p.receiveAll(p.resources.eventsDlqUrl)).map((m) => parseDeadLetter(m.body)!);
     expect(letters).toHaveLength(1);
     expect(letters[0]!.orgIds).toEqual([PROD_ORG]);
-    expect(letters[0]!.reason).toMatch(/INVALID_EMAIL_ADDRESS/);
+    expect(letters[0]!.reason).toMatch(/DUPLICATES_DETECTED/);
     expect(JSON.parse(letters[0]!.body)).toMatchObject({ onlyOrgId: PROD_ORG, session: { id: session(2).id } });
     expect((await sessionRecords()).map((r) => r.Glance_Session_Id__c)).toContain(session(1).id);
     expect(await store().list(PROD_ORG, 10)).toHaveLength(0);

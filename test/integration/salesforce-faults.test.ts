@@ -12,10 +12,11 @@ import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
 import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 import { captureLogs, type LogCapture } from '../support/log-capture.ts';
+import { orgHealthKey } from '../../shared/adapters/org-pauses.ts';
 
 const OTHER_GROUP = 999;
 /** Orgs of their own for tests that leave a warm client in a state the others must not inherit. */
-const LOOPING_ORG = '00D5g000000LoOpEAA';
+const LOOPING_ORG = '00D5g000000LoOpEAK';
 const LOOPING_GROUP = 777;
 
 let p: TestPipeline;
@@ -101,7 +102,7 @@ describe('expired session (401)', () => {
     expect(await p.queueDepth(queue())).toBe(0);
   });
 
-  it('a token Salesforce keeps refusing does not loop: the call fails fast, the message is retried, then dead-lettered with the reason', async () => {
+  it('a token Salesforce keeps refusing does not loop: the call fails fast, the message is retried, and after 3 failures in a row the org is paused, the session waiting rather than dead-lettered', async () => {
     await p.registerGroup(LOOPING_GROUP);
     await p.addOrg(LOOPING_ORG, [LOOPING_GROUP], { logSessionsStartedOutside: true });
     const TIMES = 1000;
@@ -118,13 +119,14 @@ describe('expired session (401)', () => {
     expect(logs.text()).toMatch(/INVALID_SESSION_ID/);
 
     await drain();
-    const [dead, ...more] = await deadLetters();
-    expect(more).toEqual([]);
-    expect(dead).toMatchObject({ orgIds: [LOOPING_ORG], receiveCount: 5 });
-    expect(dead!.reason).toMatch(/gave up after 5 attempts: .*INVALID_SESSION_ID/);
-    // Five deliveries, never more than two refused calls and one refresh each.
-    expect(consumed(TIMES)).toBeLessThanOrEqual(10);
-    expect(tokenRequestsOf(LOOPING_ORG)).toBeLessThanOrEqual(6);
+    expect(await deadLetters()).toEqual([]);
+    const health = (await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: orgHealthKey(LOOPING_ORG) }))).Item!;
+    expect(health).toMatchObject({ pauseKind: 'outage', probes: 0 });
+    expect(String(health.reason)).toMatch(/3 writes in a row failed; last: .*INVALID_SESSION_ID/);
+    // Three deliveries, never more than two refused calls and one refresh each; then it waits, delayed.
+    expect(consumed(TIMES)).toBeLessThanOrEqual(6);
+    expect(tokenRequestsOf(LOOPING_ORG)).toBeLessThanOrEqual(4);
+    expect(await delayedMessages()).toBe(1);
     expect(await sessionIds(LOOPING_ORG)).toEqual([]);
   });
 });
@@ -224,7 +226,7 @@ describe('503 and UNABLE_TO_LOCK_ROW', () => {
 
 describe('the daily API allowance', () => {
   async function pausedUntil(orgId: string): Promise<string | undefined> {
-    const out = await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: { pk: `ORG#${orgId}`, sk: 'PAUSE' } }));
+    const out = await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: orgHealthKey(orgId) }));
     return out.Item?.until as string | undefined;
   }
 
@@ -232,7 +234,7 @@ describe('the daily API allowance', () => {
     // Paused for about an hour, and it says so in a warning and a metric.
     const until = await pausedUntil(PROD_ORG);
     expect(Date.parse(until!)).toBeGreaterThan(Date.now() + 50 * 60_000);
-    const warning = logs.records().find((r) => r.message === 'org paused: its sessions wait until the Salesforce API allowance recovers');
+    const warning = logs.records().find((r) => r.message === 'org paused: its sessions wait until it answers again');
     expect(warning).toMatchObject({ level: 'WARN', orgId: PROD_ORG });
     expect(String(warning!.reason)).toMatch(reason);
     const metric = logs.records().find((r) => 'org_paused' in r);
@@ -285,7 +287,7 @@ describe('the daily API allowance', () => {
     // The allowance recovers and the pause runs out: the org's new sessions are written again.
     p.sim.setApiUsage(PROD_ORG, 10_000);
     await dynamo().send(
-      new PutCommand({ TableName: p.resources.orgsTable, Item: { pk: `ORG#${PROD_ORG}`, sk: 'PAUSE', kind: 'pause', until: new Date(Date.now() - 1000).toISOString(), reason: 'test' } }),
+      new PutCommand({ TableName: p.resources.orgsTable, Item: { ...orgHealthKey(PROD_ORG), kind: 'pause', until: new Date(Date.now() - 1000).toISOString(), reason: 'test' } }),
     );
     const later = event();
     await send(later);
@@ -311,7 +313,7 @@ describe('permanent refusals', () => {
     expect(await p.queueDepth(queue())).toBe(0);
   });
 
-  it('an invalid field (a record mapping naming a field the org lacks) dead-letters at once with INVALID_FIELD, without retries', async () => {
+  it('an invalid field (a record mapping naming a field the org lacks) pauses that org at once with INVALID_FIELD, through the breaker, without retries or dead letters', async () => {
     await updateSettings(p.admin, PROD_ORG, { recordMapping: { Case: { No_Such_Field__c: 'user_email' } } });
     const e = event();
     await send(e);
@@ -321,11 +323,13 @@ describe('permanent refusals', () => {
     const queries = p.sim.callLog(PROD_ORG).slice(before).filter((c) => c.path.includes('/query'));
     expect(queries).toHaveLength(1);
     expect(queries[0]!.status).toBe(400);
-    const [dead, ...more] = await deadLetters();
-    expect(more).toEqual([]);
-    expect(dead).toMatchObject({ orgIds: [PROD_ORG], sessionId: e.session.id, receiveCount: 1 });
-    expect(dead!.reason).toMatch(/INVALID_FIELD/);
-    expect(dead!.reason).toMatch(/No_Such_Field__c/);
+    // A setup problem no retry can fix (issue 10): the org waits for its admin, nothing is lost.
+    expect(await deadLetters()).toEqual([]);
+    // One pause mechanism: the breaker's HEALTH# record, probed when it runs out.
+    const pause = (await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: orgHealthKey(PROD_ORG) }))).Item;
+    expect(pause).toMatchObject({ pauseKind: 'setup', probes: 0 });
+    expect(String(pause?.reason)).toMatch(/INVALID_FIELD/);
+    expect(String(pause?.reason)).toMatch(/No_Such_Field__c/);
     expect(await sessionIds(SANDBOX_ORG)).toEqual([e.session.id]);
   });
 });

@@ -25,6 +25,7 @@ import { listDeadLetters, redriveDeadLetters } from '../../shared/adapters/dead-
 import { requestSalesforceToken } from '../../shared/adapters/salesforce-auth.ts';
 import type { SalesforceCredentials } from '../../shared/salesforce-credentials.ts';
 import { addOrg, newWebhookSecret, pairOrg, registerGroup, setSalesforceCredentials } from '../../shared/org-admin.ts';
+import { secretNames } from '../../shared/secret-names.ts';
 import type { SettingsPatch } from '../../shared/org-settings.ts';
 import { sampleSession, sampleWebhookEvent } from '../support/fixtures.ts';
 import { startTestPipeline, WEBHOOK_SECRET as FIXTURE_WEBHOOK_SECRET, type TestPipeline } from '../support/pipeline.ts';
@@ -37,11 +38,11 @@ vi.hoisted(() => {
 
 const GROUP = 12345;
 const SECOND_GROUP = 4242;
-const REFRESH_ORG = '00D5g000000ReFrEAA';
-const JWT_ORG = '00D5g000000JwTkEAA';
-const BAD_ORG = '00D5g000000BaDkEAA';
-const CLI_ORG = '00D5g000000CliIEAA';
-const SYNC_PUID = 'sync-bot';
+const REFRESH_ORG = '00D5g000000ReFrEAK';
+const JWT_ORG = '00D5g000000JwTkEAK';
+const BAD_ORG = '00D5g000000BaDkEAK';
+const CLI_ORG = '00D5g000000CliIEAS';
+const BAD_GROUP = 5151;
 
 const random = (label: string) => `${label}-${randomBytes(24).toString('base64url')}`;
 const { privateKey: JWT_PRIVATE_KEY } = generateKeyPairSync('rsa', {
@@ -64,16 +65,19 @@ const secrets = new Map<string, string>([
   ['JWT private key', JWT_PRIVATE_KEY],
   ['revoked refresh token', random('rt-revoked')],
   ['Glance API key', random('gk')],
+  ['Glance CRR password', random('crr-pw')],
   ['wrong Glance API key', random('gk-wrong')],
   ['CLI refresh token', random('rt-cli')],
   ['CLI client secret', random('cs-cli')],
   ['CLI JWT private key', CLI_PRIVATE_KEY],
   ['CLI Glance API key', random('gk-cli')],
+  ['CLI Glance CRR password', random('crr-pw-cli')],
+  ['refused Glance CRR password', random('crr-pw-refused')],
   ['refused credentials file token', random('rt-refused')],
 ]);
 const secret = (name: string) => secrets.get(name)!;
 let accessTokens = 0;
-let loginKeys = 0;
+let crrTokens = 0;
 
 /** What a secret looks like wherever it might land: as is, JSON-escaped, URL-encoded, base64, and its distinctive parts. */
 function forms(value: string): string[] {
@@ -85,8 +89,8 @@ function forms(value: string): string[] {
   if (value.includes('PRIVATE KEY')) for (const line of value.split('\n')) if (line.length >= 40 && !line.startsWith('-----')) out.add(line);
   // Access tokens: the org id before "!" is public, what follows is the secret.
   if (/^00D\w{12}!/.test(value)) out.add(value.slice(value.indexOf('!') + 1));
-  // Login keys: $1$<expiry>$<signature>; the signature is what must not travel.
-  if (value.startsWith('$1$')) out.add(value.split('$')[3]!);
+  // JWTs: header.payload.signature; the signature is what must not travel (the payload may be shown by design nowhere, but is not secret alone).
+  if (/^[\w-]+\.[\w-]+\.[\w-]+$/.test(value)) out.add(value.split('.')[2]!);
   return [...out].filter((f) => f.length >= 16);
 }
 
@@ -122,17 +126,17 @@ const realFetch = globalThis.fetch;
 
 beforeAll(async () => {
   logs = captureLogs();
-  // Collect the secrets the systems hand out during the flow: access tokens and Glance login keys.
+  // Collect the secrets the systems hand out during the flow: Salesforce access tokens and Glance CRR service tokens.
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
     const url = String(input instanceof Request ? input.url : input);
-    const auth = new Headers(init?.headers).get('authorization');
-    if (auth?.startsWith('GlanceLoginKey ')) {
-      secrets.set(`Glance login key ${++loginKeys}`, auth.slice('GlanceLoginKey '.length));
-    }
     const res = await realFetch(input, init);
     if (url.endsWith('/services/oauth2/token') && res.ok) {
       const body = (await res.clone().json()) as { access_token?: string };
       if (body.access_token) secrets.set(`access token ${++accessTokens}`, body.access_token);
+    }
+    if (url.endsWith('/api/auth/service') && res.ok) {
+      const body = (await res.clone().json()) as { access_token?: string };
+      if (body.access_token) secrets.set(`Glance CRR service token ${++crrTokens}`, body.access_token);
     }
     return res;
   });
@@ -161,14 +165,14 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function registerOrg(orgId: string, credentials: SalesforceCredentials, settings: SettingsPatch, glanceApiKey?: string) {
-  await addOrg(
-    p.admin,
-    { orgId, name: `Org ${orgId}`, environment: 'production', installedAt: '2026-11-01T13:14:00Z', settings },
-    credentials,
-    glanceApiKey ? { glanceApiKey } : {},
-  );
-  await pairOrg(p.admin, orgId, GROUP);
+async function registerOrg(orgId: string, credentials: SalesforceCredentials, settings: SettingsPatch, groupId = GROUP) {
+  await addOrg(p.admin, { orgId, name: `Org ${orgId}`, environment: 'production', installedAt: '2026-11-01T13:14:00Z', settings }, credentials);
+  await pairOrg(p.admin, orgId, groupId);
+}
+
+/** Written as `glance-sync groups credentials` would, without its check, so a key Glance refuses can be stored. */
+async function storeGroupCredentials(groupId: number, apiKey: string, password: string): Promise<void> {
+  await p.admin.secrets.write(secretNames.groupGlance(p.admin.secretPrefix, groupId), JSON.stringify({ username: `crr-${groupId}`, password, apiKey }));
 }
 
 const drainEvents = () => drainQueue(p.resources.eventsQueueUrl, (e) => processEvents(e), { retryImmediately: true });
@@ -234,13 +238,15 @@ describe('the scan', () => {
 describe('a representative flow, everything captured', () => {
   it('registers groups and orgs (refresh token with client secret, JWT, revoked credentials)', async () => {
     await registerGroup(p.admin, GROUP, secret('webhook secret'));
+    await registerGroup(p.admin, BAD_GROUP, newWebhookSecret());
+    await storeGroupCredentials(GROUP, secret('Glance API key'), secret('Glance CRR password'));
+    await storeGroupCredentials(BAD_GROUP, secret('wrong Glance API key'), secret('Glance CRR password'));
     const refreshCredentials = { authType: 'refresh_token' as const, loginUrl: p.sim.url, clientId: 'client-refresh', clientSecret: secret('client secret'), refreshToken: secret('refresh token') };
     p.sim.addOrg({ orgId: REFRESH_ORG, username: 'admin@refresh.example', clientId: 'client-refresh', refreshToken: secret('refresh token') });
     await registerOrg(
       REFRESH_ORG,
       refreshCredentials,
-      { logSessionsStartedOutside: true, debugMode: true, chatterOnSessionStart: true, createLeadsForGuests: 'new_email', sso: { nonAdminPartnerUserId: SYNC_PUID } },
-      secret('Glance API key'),
+      { logSessionsStartedOutside: true, debugMode: true, chatterOnSessionStart: true, createLeadsForGuests: 'new_email' },
     );
     p.sim.addOrg({ orgId: JWT_ORG, username: 'integration@jwt.example', clientId: 'client-jwt' });
     await registerOrg(JWT_ORG, { authType: 'jwt', loginUrl: p.sim.url, clientId: 'client-jwt', username: 'integration@jwt.example', privateKey: secret('JWT private key') }, { logSessionsStartedOutside: true, debugMode: true });
@@ -248,13 +254,14 @@ describe('a representative flow, everything captured', () => {
     await registerOrg(
       BAD_ORG,
       { authType: 'refresh_token', loginUrl: p.sim.url, clientId: 'client-bad', refreshToken: secret('revoked refresh token') },
-      { logSessionsStartedOutside: true, debugMode: true, sso: { nonAdminPartnerUserId: SYNC_PUID } },
-      secret('wrong Glance API key'),
+      { logSessionsStartedOutside: true, debugMode: true },
     );
+    // Paired with a second group too, whose stored API key Glance refuses.
+    await pairOrg(p.admin, BAD_ORG, BAD_GROUP);
 
     // Refusals that must name the problem, never the value.
     await thrown('addOrg with an unusable private key', () =>
-      addOrg(p.admin, { orgId: '00D5g000000XxXxEAA', name: 'x', environment: 'production' }, { authType: 'jwt', loginUrl: p.sim.url, clientId: 'c', username: 'u', privateKey: secret('refused credentials file token') } as never),
+      addOrg(p.admin, { orgId: '00D5g000000XxXxEAK', name: 'x', environment: 'production' }, { authType: 'jwt', loginUrl: p.sim.url, clientId: 'c', username: 'u', privateKey: secret('refused credentials file token') } as never),
     );
     await thrown('setSalesforceCredentials with a bad login URL', () =>
       setSalesforceCredentials(p.admin, BAD_ORG, { authType: 'refresh_token', loginUrl: 'not a url', clientId: 'c', refreshToken: secret('refused credentials file token') }),
@@ -303,31 +310,42 @@ describe('a representative flow, everything captured', () => {
   });
 
   it('sync runs: one with a good Glance API key, one Glance refuses', async () => {
-    glance.addGroup({ groupId: GROUP, apiKey: secret('Glance API key'), partnerUserIds: [SYNC_PUID] });
-    glance.addSession(sampleSession({ id: '12345.g.1', startedAt: '2026-11-20T10:00:00Z', endedAt: '2026-11-20T10:20:00Z', status: 'C' }));
+    glance.addGroup({ groupId: GROUP, apiKey: secret('Glance API key'), username: `crr-${GROUP}`, password: secret('Glance CRR password') });
+    glance.addGroup({ groupId: BAD_GROUP, apiKey: random('gk-real'), username: `crr-${BAD_GROUP}`, password: secret('Glance CRR password') });
+    glance.addSession(sampleSession({ id: '12345.g.1', type: 'C', startedAt: '2026-11-20T10:00:00Z', endedAt: '2026-11-20T10:20:00Z', status: 'C' }));
     for (const orgId of [REFRESH_ORG, BAD_ORG]) {
       const answer = await syncNow({ orgId });
       shown.push({ where: `syncNow ${orgId}`, text: JSON.stringify(answer) });
     }
     await drainQueue(p.resources.syncQueueUrl, (e) => runSyncRequests(e), { batchSize: 1 });
     await drainEvents();
-    expect(loginKeys).toBeGreaterThanOrEqual(2);
+    expect(crrTokens).toBeGreaterThanOrEqual(2);
+    const badRun = (JSON.parse((await cli('history', BAD_ORG, '--json')).stdout) as { runs: Array<{ status: string; error: string }> }).runs[0];
+    expect(badRun).toMatchObject({ status: 'failed', error: expect.stringContaining(`Glance refused the API key of group ${BAD_GROUP}`) });
     expect((await p.sobjects(REFRESH_ORG, 'Glance_Session__c')).map((r) => r.Glance_Session_Id__c)).toContain('12345.g.1');
   });
 
   it('admin operations: the CLI and the dead-letter admin', async () => {
     const refreshFile = file('refresh.json', JSON.stringify({ authType: 'refresh_token', loginUrl: 'https://login.salesforce.com', clientId: 'cli', clientSecret: secret('CLI client secret'), refreshToken: secret('CLI refresh token') }));
     const jwtFile = file('jwt.json', JSON.stringify({ authType: 'jwt', loginUrl: 'https://login.salesforce.com', clientId: 'cli', username: 'cli@example.com', privateKey: secret('CLI JWT private key') }));
-    const keyFile = file('glance.key', `${secret('CLI Glance API key')}\n`);
+    glance.addGroup({ groupId: SECOND_GROUP, apiKey: secret('CLI Glance API key'), username: 'crr-cli', password: secret('CLI Glance CRR password') });
+    const glanceFile = file('glance.json', JSON.stringify({ username: 'crr-cli', password: secret('CLI Glance CRR password'), apiKey: secret('CLI Glance API key') }));
+    const refusedGlanceFile = file('glance-refused.json', JSON.stringify({ username: 'crr-cli', password: secret('refused Glance CRR password'), apiKey: secret('CLI Glance API key') }));
     const webhookFile = file('webhook.secret', `${secret('second group webhook secret')}\n`);
     const brokenFile = file('broken.json', `{"authType":"refresh_token","refreshToken":"${secret('refused credentials file token')}",`);
     const refusedFile = file('refused.json', JSON.stringify({ authType: 'refresh_token', loginUrl: 'nope', clientId: 'cli', refreshToken: secret('refused credentials file token') }));
 
-    expect((await cli('orgs', 'add', CLI_ORG, '--name', 'CLI', '--environment', 'production', '--credentials-file', refreshFile, '--glance-api-key-file', keyFile)).code).toBe(0);
-    expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', jwtFile)).code).toBe(0);
+    // These credentials point at login.salesforce.com, which tests never call: stored untested.
+    expect((await cli('orgs', 'add', CLI_ORG, '--name', 'CLI', '--environment', 'production', '--skip-check', '--credentials-file', refreshFile)).code).toBe(0);
+    expect((await cli('orgs', 'credentials', CLI_ORG, '--skip-check', '--credentials-file', jwtFile)).code).toBe(0);
     expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', brokenFile)).code).not.toBe(0);
     expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', refusedFile)).code).not.toBe(0);
+    // A login Salesforce refuses: the error names the refusal, never the token.
+    const loginRefused = file('login-refused.json', JSON.stringify({ authType: 'refresh_token', loginUrl: p.sim.url, clientId: 'client-refresh', refreshToken: secret('CLI login-refused token') }));
+    expect((await cli('orgs', 'credentials', CLI_ORG, '--credentials-file', loginRefused)).code).toBe(3);
     expect((await cli('groups', 'add', String(SECOND_GROUP), '--webhook-secret-file', webhookFile)).code).toBe(0);
+    expect((await cli('groups', 'credentials', String(SECOND_GROUP), '--file', refusedGlanceFile)).code).toBe(3);
+    expect((await cli('groups', 'credentials', String(SECOND_GROUP), '--file', glanceFile)).code).toBe(0);
     for (const orgId of [REFRESH_ORG, JWT_ORG, BAD_ORG, CLI_ORG]) {
       expect((await cli('orgs', 'show', orgId, '--json')).code).toBe(0);
       expect((await cli('history', orgId, '--json')).code).toBe(0);
@@ -349,7 +367,7 @@ describe('a representative flow, everything captured', () => {
       expect(text).toContain(line);
     }
     expect(accessTokens).toBeGreaterThanOrEqual(3);
-    expect(loginKeys).toBeGreaterThanOrEqual(2);
+    expect(crrTokens).toBeGreaterThanOrEqual(2);
 
     const tables = await Promise.all(
       [p.resources.orgsTable, p.resources.dedupeTable, p.resources.tracesTable].map(async (table) => {
@@ -376,6 +394,7 @@ describe('a representative flow, everything captured', () => {
     // The template cannot know this run's secrets, but fixed ones (demo, fixtures) could be baked in by mistake.
     secrets.set('fixture webhook secret', FIXTURE_WEBHOOK_SECRET);
     secrets.set('demo Glance API key', DEMO.glanceApiKey);
+    secrets.set('demo Glance CRR password', DEMO.crrPassword);
 
     const findings = [
       ...scan('logs', text),

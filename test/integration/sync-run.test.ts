@@ -21,9 +21,12 @@ import { runSync, type SyncRunDeps } from '../../shared/sync/sync-run.ts';
 import { syncEventId } from '../../shared/sync/sync-events.ts';
 import { runSyncRequests, syncRunDeps, syncRunHandler } from '../../functions/sync-run/handler.ts';
 import { createGlanceActivityClient } from '../../shared/adapters/glance-activity.ts';
+import { ENDED_REACH_BACK_MS } from '../../shared/sync/sync-cursor.ts';
 import { syncNow } from '../../functions/sync-now/handler.ts';
 import { silentLog } from '../../shared/log.ts';
-import { PROD_ORG, SANDBOX_ORG } from '../support/fixtures.ts';
+import { PROD_ORG } from '../support/fixtures.ts';
+import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
+import { canonicalOrgId } from '../../shared/org.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -31,7 +34,8 @@ vi.hoisted(() => {
 
 const GROUP = 12345;
 const API_KEY = 'glance-api-key-never-logged';
-const SYNC_PUID = 'sync-bot';
+const CRR_USER = 'crr-service-12345';
+const CRR_PASSWORD = 'crr-password-never-logged';
 const PREFIX = 'glance-sync/';
 const DAY = 24 * 3600_000;
 
@@ -52,11 +56,11 @@ beforeEach(async () => {
   resources = await createLocalResources({ visibilityTimeoutSeconds: 30 });
   exportResourceEnv(resources, { glanceApiUrl: sim.url, secretPrefix: PREFIX });
   sim.reset();
-  sim.addGroup({ groupId: GROUP, apiKey: API_KEY, partnerUserIds: [SYNC_PUID] });
+  sim.addGroup({ groupId: GROUP, apiKey: API_KEY, username: CRR_USER, password: CRR_PASSWORD });
 });
 
 async function registerOrg(
-  overrides: { orgId?: string; installedAt?: Date; nonAdminPartnerUserId?: string | null; sites?: Array<'production' | 'staging'> } = {},
+  overrides: { orgId?: string; installedAt?: Date; sites?: Array<'production' | 'staging'>; groups?: number[] } = {},
 ): Promise<Org> {
   const now = new Date().toISOString();
   const org = orgSchema.parse({
@@ -65,22 +69,28 @@ async function registerOrg(
     environment: 'production',
     loginUrl: 'https://login.salesforce.com',
     installedAt: (overrides.installedAt ?? new Date(Date.now() - 70 * DAY)).toISOString(),
-    groups: [GROUP],
+    groups: overrides.groups ?? [GROUP],
     settings: {
       syncFrequency: 'hourly',
       sites: overrides.sites ?? ['production', 'staging'],
-      sso: { nonAdminPartnerUserId: overrides.nonAdminPartnerUserId === undefined ? SYNC_PUID : overrides.nonAdminPartnerUserId },
     },
     createdAt: now,
     updatedAt: now,
   });
   await dynamoOrgRegistry(resources.orgsTable).saveOrg(org, null);
-  await secretsManagerWriter().write(secretNames.orgGlance(PREFIX, org.orgId), JSON.stringify({ apiKey: API_KEY }));
+  if (!overrides.groups) await writeGlanceCredentials(GROUP);
   return org;
 }
 
+/** Each test that stores other credentials uses its own group: the handler caches secrets for minutes, as in Lambda. */
+async function writeGlanceCredentials(groupId: number, overrides: Record<string, unknown> = {}): Promise<void> {
+  const credentials = { username: CRR_USER, password: CRR_PASSWORD, apiKey: API_KEY, ...overrides };
+  await secretsManagerWriter().write(secretNames.groupGlance(PREFIX, groupId), JSON.stringify(credentials));
+}
+
 function addSessions(count: number, start: Date, end: Date, seed = 3): GlanceSession[] {
-  const sessions = generateSessions({ seed, count, groupId: GROUP, start, end, site: 'mixed', partnerUserIds: ['agent-17'] });
+  // Ended cobrowse sessions: CRR lists ended sessions only, and documents cobrowse channels only.
+  const sessions = generateSessions({ seed, count, groupId: GROUP, start, end, partnerUserIds: ['agent-17'], types: ['C'], endedRate: 1 });
   for (const s of sessions) sim.addSession(s);
   return sessions;
 }
@@ -101,7 +111,7 @@ const takeEvents = async () => (await takeAll(resources.eventsQueueUrl)).map((bo
 /** The handler's wiring with small Glance pages, so several pages need few sessions (moto's SQS is slow). */
 const smallPageDeps = (): SyncRunDeps => ({
   ...syncRunDeps(),
-  activityClient: (credentials) => createGlanceActivityClient({ baseUrl: sim.url, credentials, pageSize: 8 }),
+  activityClient: (credentials) => createGlanceActivityClient({ baseUrl: sim.url, credentials, channelBatchSize: 8 }),
 });
 const smallPageHandler = syncRunHandler(smallPageDeps);
 
@@ -113,7 +123,8 @@ async function syncNowAndRun(input: Record<string, unknown> = { orgId: PROD_ORG 
 
 const history = () => dynamoSyncHistory(resources.orgsTable);
 const runsOf = (orgId = PROD_ORG) => history().listRuns(orgId);
-const sessionRequests = () => sim.requests().filter((r) => r.path === `/api/v1/groups/${GROUP}/sessions`);
+const sessionRequests = () => sim.requests().filter((r) => r.path === '/api/crr/sessions/ended');
+const utc = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 describe('a sync run', () => {
   it('pulls more than 31 days over several pages, queues every session once, and records the run', async () => {
@@ -133,10 +144,11 @@ describe('a sync run', () => {
     expect(sample).toMatchObject({ source: 'sync', type: 'session.ended', occurredAt: sample.session.endedAt, eventId: syncEventId(sample.session) });
 
     // Glance saw ranges of at most 31 days, in UTC with the zone, and more than one page in a window.
-    const requests = sessionRequests();
-    expect(requests.every((r) => Date.parse(r.query.to!) - Date.parse(r.query.from!) <= 31 * DAY && r.query.from!.endsWith('Z'))).toBe(true);
-    expect(new Set(requests.map((r) => r.query.from)).size).toBe(3);
-    expect(requests.some((r) => r.query.cursor)).toBe(true);
+    const requests = sessionRequests().map((r) => r.body as { startDate: string; endDate: string; pageId: unknown; partnerId: unknown });
+    expect(requests.every((r) => Date.parse(r.endDate) - Date.parse(r.startDate) <= 31 * DAY && r.startDate.endsWith('Z') && r.partnerId === GROUP)).toBe(true);
+    expect(new Set(requests.map((r) => r.startDate)).size).toBe(3);
+    expect(requests.some((r) => r.pageId !== 0)).toBe(true);
+    expect(sim.requests().filter((r) => r.path === '/api/auth/service')).toHaveLength(1);
 
     const [run, ...older] = await runsOf();
     expect(older).toEqual([]);
@@ -151,11 +163,11 @@ describe('a sync run', () => {
     expect(Date.parse(run!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(run!.requestedAt));
     expect(Date.parse(run!.endedAt!)).toBeGreaterThanOrEqual(Date.parse(run!.startedAt!));
     // Everything up to two minutes before the run is queued; nothing later is claimed.
-    expect(Date.parse(run!.watermarkAfter!)).toBeGreaterThanOrEqual(before - 2 * 60_000);
+    expect(Date.parse(run!.watermarkAfter!)).toBeGreaterThanOrEqual(Math.floor((before - 2 * 60_000) / 1000) * 1000); // CRR dates are whole seconds
     expect(Date.parse(run!.watermarkAfter!)).toBeLessThanOrEqual(Date.now() - 2 * 60_000);
     expect(JSON.stringify(await runsOf())).not.toContain(API_KEY);
 
-    // A run right after has nothing new: the sessions still open are re-checked and already known.
+    // A run right after has nothing new: what its reach-back lists again is already known.
     await syncNowAndRun();
     expect(await takeEvents()).toEqual([]);
     const [second] = await runsOf();
@@ -212,7 +224,7 @@ describe('a sync run', () => {
     expect(outcome).toMatchObject({ kind: 'finished', run: { status: 'succeeded', trigger: 'schedule', watermarkBefore: watermarkAtCrash } });
     const runs = await runsOf();
     expect(runs.find((r) => r.runId === runId)).toMatchObject({ status: 'failed', error: expect.stringContaining('stopped without finishing') });
-    expect(sessionRequests()[requestsBefore]?.query.from).toBe(watermarkAtCrash);
+    expect(sessionRequests()[requestsBefore]?.body?.startDate).toBe(utc(Date.parse(watermarkAtCrash) - ENDED_REACH_BACK_MS));
 
     // The page queued just before the crash is queued again; the processor's dedupe drops the repeat.
     const events = await takeEvents();
@@ -299,26 +311,82 @@ describe('a sync run', () => {
     expect(await takeAll(resources.syncQueueUrl)).toEqual([]);
   });
 
-  it('fails with a clear error when the org has no Non-Admin Partner User ID', async () => {
-    await registerOrg({ nonAdminPartnerUserId: null });
+  it('a wrong API key reaches Sync History as a clear message, without the key', async () => {
+    sim.addGroup({ groupId: 501, apiKey: 'the-right-api-key', username: CRR_USER, password: CRR_PASSWORD });
+    await registerOrg({ groups: [501] });
+    await writeGlanceCredentials(501, { apiKey: 'a-wrong-api-key' });
     await syncNowAndRun();
     const [run] = await runsOf();
-    expect(run).toMatchObject({ status: 'failed', error: expect.stringContaining('Non-Admin Partner User ID (setting sso.nonAdminPartnerUserId)') });
-    expect(sessionRequests()).toEqual([]);
-    expect(await takeAll(resources.syncQueueUrl)).toEqual([]);
+    expect(run).toMatchObject({
+      status: 'failed',
+      error:
+        'group 501: Glance refused the API key of group 501 (403: invalid partnerId or apiKey): copy the API key from Glance (My Account > Settings) and store it again (glance-sync groups credentials 501 --file FILE)',
+    });
+    expect(JSON.stringify(await runsOf())).not.toContain('a-wrong-api-key');
     expect(await takeAll(resources.syncDlqUrl)).toEqual([]);
   });
 
-  it('fails naming the secret when the Glance credentials are missing', async () => {
-    // Another org than the other tests': the handler caches secrets for a few minutes, as in Lambda.
-    const org = await registerOrg({ orgId: SANDBOX_ORG });
-    await secretsManagerWriter().write(secretNames.orgGlance(PREFIX, org.orgId), JSON.stringify({ key: API_KEY }));
-    await syncNowAndRun({ orgId: SANDBOX_ORG });
-    const [run] = await runsOf(SANDBOX_ORG);
+  it("records the org's Glance login as failing when Glance refuses a group's service login, and as ok once a page comes back", async () => {
+    const refused = canonicalOrgId('00D5g000000GlNc')!;
+    sim.addGroup({ groupId: 505, apiKey: API_KEY, username: CRR_USER, password: CRR_PASSWORD });
+    await registerOrg({ orgId: refused, groups: [505] });
+    await writeGlanceCredentials(505, { password: 'not-the-password-glance-issued' });
+    await registerOrg();
+    const health = dynamoOrgHealth(resources.orgsTable);
+    const handler = syncRunHandler(() => ({ ...smallPageDeps(), health }));
+    for (const orgId of [refused, PROD_ORG]) {
+      await syncNow({ orgId });
+      await drainQueue(resources.syncQueueUrl, handler, { batchSize: 1 });
+    }
+    const recorded = await dynamoOrgHealth(resources.orgsTable).read([refused, PROD_ORG]);
+    expect(recorded.get(refused)?.login.glance).toMatchObject({ ok: false, error: expect.stringMatching(/^group 505: Glance refused the CRR service login of group 505/) });
+    expect(recorded.get(refused)?.lastError?.message).toMatch(/^Glance login failed: group 505: Glance refused the CRR service login/);
+    expect(recorded.get(PROD_ORG)?.login.glance).toMatchObject({ ok: true, error: null });
+    expect(JSON.stringify([...recorded.values()])).not.toMatch(/not-the-password|crr-password|glance-api-key/);
+  });
+
+  it('an expired service token that Glance keeps refusing reaches Sync History as a clear message', async () => {
+    sim.addGroup({ groupId: 502, apiKey: API_KEY, username: CRR_USER, password: CRR_PASSWORD });
+    await registerOrg({ groups: [502] });
+    await writeGlanceCredentials(502);
+    sim.setTokenLifetime(0); // Glance says every token it issues has expired; this host's clock runs an hour behind
+    const behind = () => new Date(Date.now() - 3600_000);
+    const deps: SyncRunDeps = { ...syncRunDeps(), activityClient: (credentials) => createGlanceActivityClient({ baseUrl: sim.url, credentials, now: behind }), log: silentLog };
+    const outcome = await runSync(deps, { orgId: PROD_ORG, trigger: 'schedule' }, { messageId: 'm-expired', sentAt: new Date() });
+    expect(outcome).toMatchObject({ run: { status: 'failed' } });
+    const [run] = await runsOf();
+    expect(run!.error).toMatch(/^group 502: Glance refused group 502's CRR request even with a new service token \(401: token expired\)\. .*check the clock/);
+    expect(sim.requests().map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/api/auth/service 200',
+      '/api/crr/sessions/ended 401',
+      '/api/auth/service 200',
+      '/api/crr/sessions/ended 401',
+    ]);
+  });
+
+  it('a group without credentials fails the run naming its secret, and the org\'s other group is still pulled', async () => {
+    const org = await registerOrg({ groups: [GROUP, 503] });
+    await writeGlanceCredentials(GROUP);
+    const sessions = addSessions(5, new Date(org.installedAt), new Date(Date.now() - 3600_000));
+    await syncNowAndRun();
+    const [run] = await runsOf();
+    expect(run).toMatchObject({ status: 'failed', counts: { queued: sessions.length } });
+    expect(run!.error).toBe(
+      `group 503: no Glance CRR credentials: secret ${secretNames.groupGlance(PREFIX, 503)} does not exist (expected {"username": "...", "password": "...", "apiKey": "...", "site": "production"})`,
+    );
+    expect((await takeEvents()).map((e) => e.session.id).sort()).toEqual(sessions.map((s) => s.id).sort());
+  });
+
+  it('malformed credentials fail naming the secret and the field, never a value', async () => {
+    await registerOrg({ groups: [504] });
+    await writeGlanceCredentials(504, { apiKey: undefined, key: 'misnamed-key-value' });
+    await syncNowAndRun();
+    const [run] = await runsOf();
     expect(run!.status).toBe('failed');
-    expect(run!.error).toContain(`secret ${secretNames.orgGlance(PREFIX, org.orgId)}`);
+    expect(run!.error).toContain(`secret ${secretNames.groupGlance(PREFIX, 504)} has a missing or invalid`);
     expect(run!.error).toContain('apiKey');
-    expect(run!.error).not.toContain(API_KEY);
+    expect(run!.error).not.toMatch(/misnamed-key-value|crr-password/);
+    expect(sessionRequests()).toEqual([]);
   });
 
   it('dead-letters a pulled session that fails the schema, with its reason, and queues the rest', async () => {
@@ -334,53 +402,49 @@ describe('a sync run', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ orgIds: [PROD_ORG], sessionId: sessions[0]!.id });
     expect(dead[0]!.reason).toContain(`sync run ${run!.runId}`);
-    expect(dead[0]!.reason).toMatch(/type|unexpectedField/);
-    expect(JSON.parse(dead[0]!.body)).toMatchObject({ id: sessions[0]!.id, type: 'Z' });
+    expect(dead[0]!.reason).toMatch(/sessions\[0\]\.started_at: /);
+    expect(JSON.parse(dead[0]!.body)).toMatchObject({ id: sessions[0]!.id, started_at: 'not a date' });
     const queued = (await takeEvents()).map((e) => e.session.id);
     expect(queued).toHaveLength(29);
     expect(queued).not.toContain(sessions[0]!.id);
   });
 
-  it('pulls a session open at the last run again until it ends; unchanged ones count as already known', async () => {
+  it('pulls a session that was still running at the last run once it has ended; what it queued before counts as already known', async () => {
     const t0 = new Date();
     await registerOrg({ installedAt: new Date(t0.getTime() - 3 * 3600_000), sites: ['production'] });
-    const minutes = (m: number) => new Date(t0.getTime() + m * 60_000).toISOString().replace('.000Z', 'Z');
-    const open = makeSession({ id: `${GROUP}.1.1`, sessionKey: '1', startedAt: minutes(-60), status: 'A', endedAt: null, guests: [] });
-    const done = makeSession({ id: `${GROUP}.1.2`, sessionKey: '1', startedAt: minutes(-50), status: 'C', endedAt: minutes(-45), guests: [] });
-    const staging = makeSession({ id: `${GROUP}.1.3`, sessionKey: '1', startedAt: minutes(-40), site: 'staging', guests: [] });
-    for (const s of [open, done, staging]) sim.addSession(s);
+    const minutes = (m: number) => new Date(t0.getTime() + m * 60_000).toISOString();
+    const running = makeSession({ id: `${GROUP}.1.1`, sessionKey: '1', type: 'C', startedAt: minutes(-60), status: 'A', endedAt: null, guests: [] });
+    const done = makeSession({ id: `${GROUP}.1.2`, sessionKey: '1', type: 'C', startedAt: minutes(-50), status: 'C', endedAt: minutes(-45), guests: [] });
+    for (const s of [running, done]) sim.addSession(s);
     const runAt = async (at: Date) =>
       runSync({ ...syncRunDeps(), now: () => at, log: silentLog }, { orgId: PROD_ORG, trigger: 'schedule' }, { messageId: `m-${at.getTime()}`, sentAt: at });
 
+    // CRR lists ended sessions only: the running one is not seen yet.
     const first = await runAt(t0);
-    expect(first).toMatchObject({ run: { counts: { fetched: 2, queued: 2, alreadyKnown: 0 } } });
-    expect((await takeEvents()).map((e) => [e.session.id, e.type])).toEqual([
-      [open.id, 'session.updated'],
-      [done.id, 'session.ended'],
-    ]);
+    expect(first).toMatchObject({ run: { counts: { fetched: 1, queued: 1, alreadyKnown: 0 } } });
+    expect((await takeEvents()).map((e) => [e.session.id, e.type])).toEqual([[done.id, 'session.ended']]);
 
-    // Half an hour later the open session has ended and a new one started.
-    sim.addSession({ ...open, status: 'C', endedAt: minutes(10) });
-    const fresh = makeSession({ id: `${GROUP}.1.4`, sessionKey: '1', startedAt: minutes(5), status: 'C', endedAt: minutes(8), guests: [] });
+    // Half an hour later it has ended; it started before the watermark, and the reach-back finds it.
+    sim.addSession({ ...running, status: 'C', endedAt: minutes(10) });
+    const fresh = makeSession({ id: `${GROUP}.1.4`, sessionKey: '1', type: 'C', startedAt: minutes(5), status: 'C', endedAt: minutes(8), guests: [] });
     sim.addSession(fresh);
     const second = await runAt(new Date(t0.getTime() + 30 * 60_000));
     expect(second).toMatchObject({ run: { counts: { fetched: 3, queued: 2, alreadyKnown: 1 } } });
-    const events = await takeEvents();
-    expect(events.map((e) => [e.session.id, e.type, e.occurredAt])).toEqual([
-      [open.id, 'session.ended', minutes(10)],
+    expect((await takeEvents()).map((e) => [e.session.id, e.type, e.occurredAt])).toEqual([
+      [running.id, 'session.ended', minutes(10)],
       [fresh.id, 'session.ended', minutes(8)],
     ]);
 
-    // Nothing is open any more: the next run reads only what came after its watermark.
+    // The next run lists them all again and queues nothing.
     const third = await runAt(new Date(t0.getTime() + 60 * 60_000));
-    expect(third).toMatchObject({ run: { status: 'succeeded', counts: { fetched: 0, queued: 0, alreadyKnown: 0 } } });
-    expect(sessionRequests().map((r) => r.query.site)).toEqual(['production', 'production', 'production']);
+    expect(third).toMatchObject({ run: { status: 'succeeded', counts: { fetched: 3, queued: 0, alreadyKnown: 3 } } });
+    expect(await takeEvents()).toEqual([]);
   });
 });
 
 describe('sync requests that cannot run', () => {
   it('Sync Now answers with an error for an unknown org or bad input, and queues nothing', async () => {
-    expect(await syncNow({ orgId: '00D000000000000AAA' })).toEqual({ error: 'org 00D000000000000AAA is not registered', code: 'not_found' });
+    expect(await syncNow({ orgId: '00D000000000000EAA' })).toEqual({ error: 'org 00D000000000000EAA is not registered', code: 'not_found' });
     expect(await syncNow({ org: PROD_ORG })).toMatchObject({ code: 'invalid', error: expect.stringContaining('orgId') });
     expect(await syncNow({ orgId: 'not-an-org' })).toMatchObject({ code: 'invalid' });
     await registerOrg();

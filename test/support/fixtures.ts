@@ -2,8 +2,8 @@ import type { GlanceSession, WebhookEvent } from '../../shared/session.ts';
 
 export const DEMO_GROUP = 12345;
 export const PROD_ORG = '00D5g000000AbCdEAK';
-export const SANDBOX_ORG = '00D5g000000SbXyEAC';
-export const OTHER_ORG = '00D5g000000ZzZzEAA';
+export const SANDBOX_ORG = '00D5g000000SbXyEAK';
+export const OTHER_ORG = '00D5g000000ZzZzEAK';
 
 export function sampleSession(overrides: Partial<GlanceSession> = {}): GlanceSession {
   return {

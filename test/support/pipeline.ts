@@ -1,10 +1,9 @@
 import { ReceiveMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
-import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
-import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
+import { createLocalResources, exportResourceEnv, localSchedules, type LocalResources } from '../../local/aws-resources.ts';
+import { startSalesforceSim, type SalesforceSim, type SimOrgConfig } from '../../local/salesforce-sim/index.ts';
 import { resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
-import { eventBridgeSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../../shared/org-admin.ts';
 import type { OrgSettings } from '../../shared/org.ts';
@@ -21,7 +20,7 @@ export interface TestPipeline {
   /** Fresh AWS state and simulator before each test. */
   reset(): Promise<void>;
   /** Registers a simulator org and the matching org in the registry, paired with the groups. */
-  addOrg(orgId: string, groups: number[], settings?: Partial<OrgSettings>): Promise<void>;
+  addOrg(orgId: string, groups: number[], settings?: Partial<OrgSettings>, simOrg?: Partial<SimOrgConfig>): Promise<void>;
   registerGroup(groupId: number): Promise<void>;
   /** Stored records of an sObject in an org, read over HTTP from the simulator's inspection endpoint. */
   sobjects(orgId: string, sobject: string): Promise<Array<Record<string, unknown>>>;
@@ -41,7 +40,7 @@ export async function startTestPipeline(): Promise<TestPipeline> {
     registry: dynamoOrgRegistry(resources.orgsTable),
     secrets: secretsManagerWriter(),
     secretPrefix: DEFAULTS.secretPrefix,
-    schedules: eventBridgeSchedules({ syncQueueArn: resources.syncQueueArn }),
+    schedules: localSchedules(resources),
     now: () => new Date(),
   });
   const pipeline: TestPipeline = {
@@ -62,11 +61,11 @@ export async function startTestPipeline(): Promise<TestPipeline> {
     async registerGroup(groupId) {
       await registerGroup(admin(), groupId, WEBHOOK_SECRET);
     },
-    async addOrg(orgId, groups, settings = {}) {
+    async addOrg(orgId, groups, settings = {}, simOrg = {}) {
       const refreshToken = `refresh-${orgId}`;
       const clientId = `client-${orgId}`;
       // The simulator keeps its orgs across reset(); only records and counters are wiped.
-      if (!knownSimOrgs.has(orgId)) sim.addOrg({ orgId, username: `admin@${orgId.toLowerCase()}.example`, clientId, refreshToken });
+      if (!knownSimOrgs.has(orgId)) sim.addOrg({ orgId, username: `admin@${orgId.toLowerCase()}.example`, clientId, refreshToken, ...simOrg });
       knownSimOrgs.add(orgId);
       await addOrg(
         admin(),

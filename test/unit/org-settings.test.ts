@@ -27,6 +27,7 @@ describe('parseSettingAssignment: what an admin types after orgs set', () => {
     ['sso.partnerUserIdField=FederationIdentifier', { sso: { partnerUserIdField: 'FederationIdentifier' } }],
     ['sso.nonAdminPartnerUserId=sync-bot=1', { sso: { nonAdminPartnerUserId: 'sync-bot=1' } }],
     ['sso.loginKeyLifetimeSeconds=7200', { sso: { loginKeyLifetimeSeconds: 7200 } }],
+    ['pauseHoldHours=120', { pauseHoldHours: 120 }],
   ])('%s', (text, patch) => {
     expect(parseSettingAssignment(text).patch).toEqual(patch);
   });
@@ -89,5 +90,14 @@ describe('settingChanges and formatting', () => {
     const defaults = defaultSettings();
     const schemaNames = [...Object.keys(defaults).filter((k) => k !== 'sso'), ...Object.keys(defaults.sso).map((k) => `sso.${k}`)];
     expect([...SETTING_NAMES].sort()).toEqual(schemaNames.sort());
+  });
+});
+
+describe('pauseHoldHours: how long a paused org is held before its sessions are dead-lettered', () => {
+  it('defaults to 3 days and refuses anything past 10 days (SQS keeps a dead letter 14 days at most) or not whole hours', () => {
+    expect(defaultSettings().pauseHoldHours).toBe(72);
+    expect(() => parseSettingAssignment('pauseHoldHours=241')).toThrow(/pauseHoldHours must be a whole number of hours from 1 to 240 .*got 241/);
+    expect(() => parseSettingAssignment('pauseHoldHours=0')).toThrow(/from 1 to 240/);
+    expect(() => parseSettingAssignment('pauseHoldHours=1.5')).toThrow(/pauseHoldHours must be a whole number of hours; got '1.5'/);
   });
 });

@@ -76,6 +76,7 @@ function harness(answer: (record: Record<string, unknown>) => RecordResult, paus
     pauses,
     log: silentLog,
     chatterLeaseMs: 60_000,
+    leaseMs: 60_000,
   };
   return { outbox, upserts, deadLetters, deps };
 }

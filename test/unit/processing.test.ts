@@ -4,10 +4,11 @@ import { applyOrgBatch } from '../../shared/processing/org-batch.ts';
 import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
 import { silentLog } from '../../shared/log.ts';
 import { sampleSession } from '../support/fixtures.ts';
+import { noRunEffects, type RunEffects } from '../../shared/sync/run-effects.ts';
 import { fakeProcessor, fakeSalesforce, memoryLedger, manualClock, message, org } from './fakes/ports.ts';
 
 const PROD = '00D5g000000AbCdEAK';
-const SANDBOX = '00D5g000000SbXyEAC';
+const SANDBOX = '00D5g000000SbXyEAK';
 const CASE_ID = '5005g00000XyZ12AAB';
 
 let eventSeq = 0;
@@ -128,6 +129,45 @@ describe('processSessionBatch', () => {
   });
 });
 
+describe('what a sync run brought into its org', () => {
+  const RUN = { orgId: PROD, runId: 'run-1' };
+  function counting() {
+    const added: Array<{ orgId: string; runId: string; effects: RunEffects }> = [];
+    return { added, writer: { add: async (orgId: string, runId: string, effects: RunEffects) => void added.push({ orgId, runId, effects: { ...effects } }) } };
+  }
+  const sum = (list: Array<{ effects: RunEffects }>) =>
+    list.reduce((a, { effects }) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v + effects[k as keyof RunEffects]])) as unknown as RunEffects, noRunEffects());
+
+  it("counts each event once for the run that queued it, in the run's org only: written, superseded, duplicate, failed", async () => {
+    const c = counting();
+    const p = fakeProcessor([org(PROD, { createLeadsForGuests: 'new_email', chatterOnSessionStart: true }), org(SANDBOX, { logSessionsStartedOutside: true })], { runEffects: c.writer });
+    p.salesforce(SANDBOX).refuse((sobject) => (sobject === 'Glance_Session__c' ? 'FIELD_CUSTOM_VALIDATION_EXCEPTION' : null));
+    const older = event({ ...fromCase, id: '1.2.1' }, { source: 'sync', syncRun: RUN, occurredAt: '2026-11-22T13:14:05Z' });
+    const newer = event({ ...fromCase, id: '1.2.1' }, { source: 'sync', syncRun: RUN, type: 'session.updated', occurredAt: '2026-11-22T13:15:05Z' });
+    const webhook = event({ ...fromCase, id: '1.2.2' });
+    await processSessionBatch([message(older), message(newer), message(webhook)], p.deps);
+    // The sandbox's refusal is dead-lettered alone and not counted for the production org's run.
+    expect(p.deadLetters).toHaveLength(2);
+    expect(p.deadLetters.every((d) => !d.message.body.includes('syncRun'))).toBe(true);
+    await processSessionBatch([message(newer, 2)], p.deps);
+    expect(c.added.every((a) => a.orgId === PROD && a.runId === 'run-1')).toBe(true);
+    expect(sum(c.added)).toEqual({ ...noRunEffects(), processed: 3, recordsCreated: 1, leadsCreated: 1, chatterPosts: 1, unchanged: 2 });
+  });
+
+  it("counts a session the run's org refused as failed, and one retried for it only when it settles", async () => {
+    const c = counting();
+    const p = fakeProcessor([org(PROD)], { runEffects: c.writer });
+    p.salesforce(PROD).failCalls('upsert', 'SERVER_UNAVAILABLE', 1);
+    const e = event(fromCase, { source: 'sync', syncRun: RUN });
+    const first = await processSessionBatch([message(e)], p.deps);
+    expect(first.retry).toHaveLength(1);
+    expect(c.added).toEqual([]);
+    p.salesforce(PROD).refuse((sobject) => (sobject === 'Glance_Session__c' ? 'FIELD_CUSTOM_VALIDATION_EXCEPTION' : null));
+    await processSessionBatch([message(e, 2)], p.deps);
+    expect(sum(c.added)).toEqual({ ...noRunEffects(), processed: 1, failed: 1 });
+  });
+});
+
 describe('applyOrgBatch', () => {
   const deps = () => ({ ledger: memoryLedger(manualClock().now), log: silentLog, chatterLeaseMs: 60_000 });
   const item = (session: Partial<GlanceSession>, launchedHere = false) => ({
@@ -142,7 +182,7 @@ describe('applyOrgBatch', () => {
     const contact = sf.add('Contact', { Email: 'gil@example.org' });
     const o = org(PROD, { recordMapping: { Contact: { Email: 'user_email' } }, logSessionsStartedOutside: true });
     const { outcomes } = await applyOrgBatch(o, [item({ id: '1.1.1' }), item({ id: '1.1.2', customData: { user_email: 'GIL@example.org' } })], sf, deps());
-    expect(outcomes).toEqual([{ kind: 'ok' }, { kind: 'ok' }]);
+    expect(outcomes).toEqual([expect.objectContaining({ kind: 'ok' }), expect.objectContaining({ kind: 'ok' })]);
     expect(sf.rows('Glance_Session__c').map((r) => r.Contact__c)).toEqual([contact, contact]);
     expect(sf.calls.filter((c) => c.includes('FROM Contact'))).toHaveLength(1);
   });

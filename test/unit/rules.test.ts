@@ -7,7 +7,7 @@ import { sampleSession } from '../support/fixtures.ts';
 import { ORG_SHAPE, org } from './fakes/ports.ts';
 
 const PROD = '00D5g000000AbCdEAK';
-const SANDBOX = '00D5g000000SbXyEAC';
+const SANDBOX = '00D5g000000SbXyEAK';
 const guest = (name: string | null, email: string | null) => ({ name, email, phone: null, joinedAt: '2026-11-22T13:15:02Z' });
 
 describe('Create Leads for Session Guests (leadDecisions)', () => {
@@ -34,7 +34,7 @@ describe('Create Leads for Session Guests (leadDecisions)', () => {
   it.each([
     ['a cobrowse session', sampleSession({ type: 'C' }), /screen share sessions only/],
     ['a guest without email', sampleSession({ guests: [guest('Gil', null)] }), /no email/],
-    ['an address that is not one', sampleSession({ guests: [guest('Gil', 'not-an-address')] }), /not a valid address/],
+    ['an address that is not one', sampleSession({ guests: [guest('Gil', 'not-an-address')] }), /not an address Salesforce accepts/],
     ['the host joining as a guest', sampleSession({ guests: [guest('Ana', 'ANA@example.com')] }), /host agent/],
   ])('makes no Lead for %s', (_name, session, reason) => {
     const [decision] = leadDecisions(session, org(PROD, { createLeadsForGuests: 'new_email' }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCron } from '../../shared/cron.ts';
-import { nextScheduledSync, scheduleExpression, scheduleRuleName, SYNC_FREQUENCIES, type SyncFrequency } from '../../shared/schedule.ts';
+import { nextScheduledSync, scheduleExpression, scheduleName, SYNC_FREQUENCIES, type SyncFrequency } from '../../shared/schedule.ts';
 
 const at = (iso: string) => new Date(iso);
 const iso = (date: Date | null) => date?.toISOString() ?? null;
@@ -147,15 +147,15 @@ describe('expression and next time agree', () => {
   });
 });
 
-describe('scheduleRuleName', () => {
+describe('scheduleName', () => {
   it('prefixes the org id', () => {
-    expect(scheduleRuleName('00D5g000000AbCdEAK')).toBe('glance-sync-org-00D5g000000AbCdEAK');
-    expect(scheduleRuleName('00D5g000000AbCd', 'dev-sync-')).toBe('dev-sync-00D5g000000AbCd');
+    expect(scheduleName('00D5g000000AbCdEAK')).toBe('glance-sync-org-00D5g000000AbCdEAK');
+    expect(scheduleName('00D5g000000AbCd', 'dev-sync-')).toBe('dev-sync-00D5g000000AbCd');
   });
 
   it('refuses names EventBridge would refuse', () => {
-    expect(() => scheduleRuleName('')).toThrow(/orgId/);
-    expect(() => scheduleRuleName('00D 5g')).toThrow(/schedule name/);
-    expect(() => scheduleRuleName('x'.repeat(60))).toThrow(/schedule name/);
+    expect(() => scheduleName('')).toThrow(/orgId/);
+    expect(() => scheduleName('00D 5g')).toThrow(/schedule name/);
+    expect(() => scheduleName('x'.repeat(60))).toThrow(/schedule name/);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { snapshotInstant, syncEventId, syncEventType, toSyncEvent } from '../../shared/sync/sync-events.ts';
 import {
   applyPage,
+  ENDED_REACH_BACK_MS,
   LISTING_LAG_MS,
   MAX_TRACKED_PER_GROUP,
   orgWatermark,
@@ -11,7 +12,7 @@ import {
   type GroupPull,
   type TrackedSession,
 } from '../../shared/sync/sync-cursor.ts';
-import { parseGlanceSecret, SyncRunFailure } from '../../shared/sync/glance-credentials.ts';
+import { parseGlanceCredentials, SyncRunFailure } from '../../shared/sync/glance-credentials.ts';
 import type { GlanceSession } from '../../shared/session.ts';
 import { sampleSession } from '../support/fixtures.ts';
 
@@ -31,7 +32,7 @@ const tracked = (s: GlanceSession): TrackedSession => ({ startedAt: s.startedAt,
 describe('pulled session → session event', () => {
   it('names the event by the session state, so the same state pulled twice is one event', () => {
     const active = open('1', '2026-11-22T10:00:00Z');
-    const done = { ...active, status: 'C', endedAt: '2026-11-22T10:30:00Z' };
+    const done = { ...active, status: 'C' as const, endedAt: '2026-11-22T10:30:00Z' };
     expect(syncEventId(active)).toBe(`sync:${GROUP}.1.1:A:`);
     expect(syncEventId(done)).toBe(`sync:${GROUP}.1.1:C:2026-11-22T10:30:00Z`);
     expect(syncEventId({ ...active, guests: [{ name: 'x', email: null, phone: null, joinedAt: '2026-11-22T10:05:00Z' }] })).toBe(syncEventId(active));
@@ -59,33 +60,24 @@ describe('pulled session → session event', () => {
 describe('what a run pulls', () => {
   it('starts a group at the install time and stops short of now, where Glance may still list late', () => {
     const pull = planGroupPull({ groupId: GROUP, cursor: undefined, installedAt: INSTALLED, backfillFrom: null, now: NOW });
-    expect(pull).toEqual({ groupId: GROUP, from: INSTALLED, to: new Date(NOW.getTime() - LISTING_LAG_MS), recheckBefore: null });
+    expect(pull).toEqual({ groupId: GROUP, from: INSTALLED, to: new Date(NOW.getTime() - LISTING_LAG_MS) });
   });
 
-  it('continues from the watermark', () => {
+  it('reaches back before the watermark, for sessions that started before it and ended since', () => {
     const cursor: GroupCursor = { watermark: '2026-11-22T11:00:00.000Z', tracked: {} };
-    expect(planGroupPull({ groupId: GROUP, cursor, installedAt: INSTALLED, backfillFrom: null, now: NOW })).toMatchObject({
-      from: at('2026-11-22T11:00:00.000Z'),
-      recheckBefore: null,
+    expect(planGroupPull({ groupId: GROUP, cursor, installedAt: INSTALLED, backfillFrom: null, now: NOW })).toEqual({
+      groupId: GROUP,
+      from: new Date(Date.parse('2026-11-22T11:00:00.000Z') - ENDED_REACH_BACK_MS),
+      to: new Date(NOW.getTime() - LISTING_LAG_MS),
     });
   });
 
-  it('reaches back to the oldest session still open at the last pull, to see it end', () => {
-    const recent = open('1', '2026-11-22T09:00:00Z');
-    const ancient = open('2', '2026-11-20T09:00:00Z'); // older than a day: given up on
-    const cursor: GroupCursor = { watermark: '2026-11-22T11:00:00.000Z', tracked: { [recent.id]: tracked(recent), [ancient.id]: tracked(ancient) } };
-    expect(planGroupPull({ groupId: GROUP, cursor, installedAt: INSTALLED, backfillFrom: null, now: NOW })).toMatchObject({
-      from: at('2026-11-22T09:00:00Z'),
-      recheckBefore: at('2026-11-22T11:00:00.000Z'),
-    });
-  });
-
-  it('lets a backfill reach back before the watermark, but never skip ahead of it', () => {
+  it('lets a backfill reach back further, but never skip ahead', () => {
     const cursor: GroupCursor = { watermark: '2026-11-22T11:00:00.000Z', tracked: {} };
     const back = planGroupPull({ groupId: GROUP, cursor, installedAt: INSTALLED, backfillFrom: at('2026-11-05T00:00:00Z'), now: NOW });
-    expect(back).toMatchObject({ from: at('2026-11-05T00:00:00Z'), recheckBefore: null });
+    expect(back?.from).toEqual(at('2026-11-05T00:00:00Z'));
     const ahead = planGroupPull({ groupId: GROUP, cursor, installedAt: INSTALLED, backfillFrom: at('2026-11-22T11:30:00Z'), now: NOW });
-    expect(ahead?.from).toEqual(at('2026-11-22T11:00:00.000Z'));
+    expect(ahead?.from).toEqual(new Date(Date.parse('2026-11-22T11:00:00.000Z') - ENDED_REACH_BACK_MS));
   });
 
   it('pulls nothing when the last run was less than the listing lag ago', () => {
@@ -95,64 +87,38 @@ describe('what a run pulls', () => {
 });
 
 describe('a page of pulled sessions', () => {
-  const pull = (from: string, recheckBefore: string | null = null): GroupPull => ({ groupId: GROUP, from: at(from), to: at('2026-11-22T11:58:00Z'), recheckBefore: recheckBefore ? at(recheckBefore) : null });
+  const pull = (from: string): GroupPull => ({ groupId: GROUP, from: at(from), to: at('2026-11-22T11:58:00Z') });
 
-  it('queues every new session and moves the watermark to what the page completes', () => {
-    const sessions = [ended('1', '2026-11-22T10:00:00Z', '2026-11-22T10:10:00Z'), open('2', '2026-11-22T10:05:00Z')];
+  it('queues every new session, moves the watermark to what the page completes, and remembers what it queued', () => {
+    const sessions = [ended('1', '2026-11-22T10:00:00Z', '2026-11-22T10:10:00Z'), ended('2', '2026-11-22T10:05:00Z', '2026-11-22T10:06:00Z')];
     const result = applyPage({ pull: pull('2026-11-22T09:00:00Z'), cursor: undefined, sessions, completeBefore: at('2026-11-22T11:58:00Z'), sites: SITES, now: NOW });
     expect(result.events.map((e) => e.eventId)).toEqual(sessions.map(syncEventId));
+    expect(result.events.map((e) => e.type)).toEqual(['session.ended', 'session.ended']);
     expect(result.alreadyKnown).toBe(0);
     expect(result.cursor.watermark).toBe('2026-11-22T11:58:00.000Z');
-    // The open one is remembered so a later run sees it end; the ended one behind the watermark is not.
-    expect(Object.keys(result.cursor.tracked)).toEqual([sessions[1]!.id]);
+    expect(Object.keys(result.cursor.tracked)).toEqual(sessions.map((s) => s.id));
   });
 
-  it('never moves the watermark back while re-checking open sessions behind it', () => {
+  it('never moves the watermark back', () => {
     const cursor: GroupCursor = { watermark: '2026-11-22T11:00:00.000Z', tracked: {} };
-    const result = applyPage({ pull: pull('2026-11-22T09:00:00Z', '2026-11-22T11:00:00.000Z'), cursor, sessions: [], completeBefore: at('2026-11-22T10:00:00Z'), sites: SITES, now: NOW });
+    const result = applyPage({ pull: pull('2026-11-21T11:00:00Z'), cursor, sessions: [], completeBefore: at('2026-11-21T11:00:00Z'), sites: SITES, now: NOW });
     expect(result.cursor.watermark).toBe('2026-11-22T11:00:00.000Z');
   });
 
-  it('counts a session already queued in the same state as already known, and queues it again once it changed', () => {
-    const wasOpen = open('1', '2026-11-22T09:00:00Z');
-    const stillOpen = open('2', '2026-11-22T09:30:00Z');
-    const cursor: GroupCursor = { watermark: '2026-11-22T11:00:00.000Z', tracked: { [wasOpen.id]: tracked(wasOpen), [stillOpen.id]: tracked(stillOpen) } };
-    const nowEnded = { ...wasOpen, status: 'C', endedAt: '2026-11-22T11:20:00Z' };
-    const queuedEarlierEnded = ended('3', '2026-11-22T10:00:00Z', '2026-11-22T10:30:00Z'); // untracked, behind the watermark
-    const newSession = ended('4', '2026-11-22T11:10:00Z', '2026-11-22T11:15:00Z');
+  it('counts a session the reach-back lists again as already known; one that started before the watermark but ended since is new', () => {
+    const queued = ended('1', '2026-11-22T09:00:00Z', '2026-11-22T09:30:00Z');
+    const cursor: GroupCursor = { watermark: '2026-11-22T11:00:00.000Z', tracked: { [queued.id]: tracked(queued) } };
+    const longRunning = ended('2', '2026-11-22T10:00:00Z', '2026-11-22T11:20:00Z'); // open at the last pull
     const result = applyPage({
-      pull: pull('2026-11-22T09:00:00Z', '2026-11-22T11:00:00.000Z'),
+      pull: pull('2026-11-21T11:00:00Z'),
       cursor,
-      sessions: [nowEnded, stillOpen, queuedEarlierEnded, newSession],
+      sessions: [queued, longRunning],
       completeBefore: at('2026-11-22T11:58:00Z'),
       sites: SITES,
       now: NOW,
     });
-    expect(result.events.map((e) => [e.session.id, e.type])).toEqual([
-      [wasOpen.id, 'session.ended'],
-      [newSession.id, 'session.ended'],
-    ]);
-    expect(result.alreadyKnown).toBe(2);
-    expect(Object.keys(result.cursor.tracked)).toEqual([stillOpen.id]);
-  });
-
-  it('remembers sessions starting exactly at the new watermark, which the next pull reads again', () => {
-    const tie = ended('1', '2026-11-22T10:00:00Z', '2026-11-22T10:10:00Z');
-    const first = applyPage({ pull: pull('2026-11-22T09:00:00Z'), cursor: undefined, sessions: [tie], completeBefore: at(tie.startedAt), sites: SITES, now: NOW });
-    expect(first.cursor.tracked[tie.id]).toBeDefined();
-    const again = applyPage({ pull: pull(first.cursor.watermark), cursor: first.cursor, sessions: [tie], completeBefore: at('2026-11-22T11:58:00Z'), sites: SITES, now: NOW });
-    expect(again.events).toEqual([]);
-    expect(again.alreadyKnown).toBe(1);
-    expect(again.cursor.tracked).toEqual({});
-  });
-
-  it('remembers an old open session at the new watermark too, so reading the boundary again does not queue it twice', () => {
-    const old = open('1', '2026-10-01T10:00:00Z'); // open, and far beyond the lookback
-    const first = applyPage({ pull: pull('2026-10-01T00:00:00Z'), cursor: undefined, sessions: [old], completeBefore: at(old.startedAt), sites: SITES, now: NOW });
-    const again = applyPage({ pull: pull(first.cursor.watermark), cursor: first.cursor, sessions: [old], completeBefore: at('2026-10-05T00:00:00Z'), sites: SITES, now: NOW });
-    expect(again.events).toEqual([]);
-    expect(again.alreadyKnown).toBe(1);
-    expect(again.givenUp).toBe(1);
+    expect(result.events.map((e) => [e.session.id, e.type])).toEqual([[longRunning.id, 'session.ended']]);
+    expect(result.alreadyKnown).toBe(1);
   });
 
   it('queues only the sites the org accepts', () => {
@@ -162,19 +128,21 @@ describe('a page of pulled sessions', () => {
     expect(result.otherSites).toBe(1);
   });
 
-  it('keeps at most the newest open sessions, dropping sessions that started together as one', () => {
+  it('forgets what the next reach-back cannot list, by end time, and beyond the cap the oldest first', () => {
+    const watermark = NOW.toISOString();
+    const old = { startedAt: '2026-11-20T10:00:00Z', endedAt: '2026-11-20T11:00:00Z', eventId: 'old', final: true };
+    const longOne = { startedAt: '2026-11-20T10:00:00Z', endedAt: '2026-11-22T11:00:00Z', eventId: 'long', final: true };
+    const legacy = { startedAt: '2026-11-22T10:00:00Z', eventId: 'legacy', final: false }; // written before endedAt was kept
+    expect(Object.keys(pruneTracked({ old, longOne, legacy }, watermark))).toEqual(['longOne', 'legacy']);
+
     const entries: Record<string, TrackedSession> = {};
     for (let i = 0; i < MAX_TRACKED_PER_GROUP + 5; i++) {
-      // Three oldest share a start, so the cut cannot fall between them.
-      const startedAt = new Date(NOW.getTime() - 60 * 60_000 + Math.max(i, 3) * 1000).toISOString();
-      entries[`s${i}`] = { startedAt, eventId: `e${i}`, final: false };
+      const endedAt = new Date(NOW.getTime() - 60 * 60_000 + i * 1000).toISOString();
+      entries[`s${i}`] = { startedAt: endedAt, endedAt, eventId: `e${i}`, final: true };
     }
-    const pruned = pruneTracked(entries, NOW.toISOString(), NOW);
-    expect(Object.keys(pruned.tracked).length).toBeLessThanOrEqual(MAX_TRACKED_PER_GROUP);
-    const oldestKept = Math.min(...Object.values(pruned.tracked).map((e) => Date.parse(e.startedAt)));
-    const dropped = Object.entries(entries).filter(([id]) => !(id in pruned.tracked));
-    expect(dropped.every(([, e]) => Date.parse(e.startedAt) < oldestKept)).toBe(true);
-    expect(pruned.givenUp).toBe(dropped.length);
+    const pruned = pruneTracked(entries, watermark);
+    expect(Object.keys(pruned)).toHaveLength(MAX_TRACKED_PER_GROUP);
+    expect(['s0', 's1', 's2', 's3', 's4'].some((id) => id in pruned)).toBe(false);
   });
 });
 
@@ -188,22 +156,24 @@ describe('org watermark', () => {
   });
 });
 
-describe('Glance secret', () => {
-  it('names the secret and the missing field, never the value', () => {
-    const name = 'glance-sync/org/00D5g000000AbCdEAK/glance';
+describe('Glance credentials', () => {
+  it('name where they came from and the missing field, never a value', () => {
+    const where = 'secret glance-sync/group/12345/glance';
     const failure = (value: string | null) => {
       try {
-        parseGlanceSecret(name, value);
+        parseGlanceCredentials(where, value);
       } catch (error) {
         expect(error).toBeInstanceOf(SyncRunFailure);
         return (error as Error).message;
       }
       throw new Error('expected a failure');
     };
-    expect(failure(null)).toContain(`secret ${name} does not exist`);
+    expect(failure(null)).toContain(`${where} does not exist`);
     expect(failure('top-secret-not-json')).not.toContain('top-secret');
-    expect(failure(JSON.stringify({ apikey: 'top-secret-typo' }))).toMatch(/apiKey/);
-    expect(failure(JSON.stringify({ apikey: 'top-secret-typo' }))).not.toContain('top-secret');
-    expect(parseGlanceSecret(name, JSON.stringify({ apiKey: 'k', partnerId: 12345 }))).toEqual({ apiKey: 'k' });
+    const typo = failure(JSON.stringify({ username: 'u', password: 'top-secret-pw', apikey: 'top-secret-typo' }));
+    expect(typo).toMatch(/apiKey/);
+    expect(typo).not.toContain('top-secret');
+    expect(failure(JSON.stringify({ username: 'u', password: 'p', apiKey: 'k', site: 'test' }))).toMatch(/invalid site/);
+    expect(parseGlanceCredentials(where, JSON.stringify({ username: 'u', password: 'p', apiKey: 'k' }))).toEqual({ username: 'u', password: 'p', apiKey: 'k', site: 'production' });
   });
 });

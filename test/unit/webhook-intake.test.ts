@@ -140,3 +140,18 @@ describe('webhook intake answers the contract', () => {
     expect(queued).toHaveLength(0);
   });
 });
+
+describe('"last webhook accepted" per group (for orgs show)', () => {
+  it('is noted once an event is queued, never for a refusal, and its failure does not change the answer', async () => {
+    const noted: Array<[number, string]> = [];
+    const { d } = deps({ noteAccepted: async (groupId, at) => void noted.push([groupId, at.toISOString()]) });
+    const body = JSON.stringify(sampleWebhookEvent());
+    expect((await acceptWebhook(request(body), d)).status).toBe(202);
+    expect((await acceptWebhook(request(body, { 'webhook-signature': 'v1,bm9wZQ==' }), d)).status).toBe(401);
+    expect(noted).toEqual([[12345, NOW.toISOString()]]);
+
+    const { d: failing, queued } = deps({ noteAccepted: async () => Promise.reject(new Error('DynamoDB throttled')) });
+    expect((await acceptWebhook(request(body), failing)).status).toBe(202);
+    expect(queued).toHaveLength(1);
+  });
+});

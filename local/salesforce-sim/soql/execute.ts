@@ -1,5 +1,5 @@
 import { normalizeId } from '../ids.ts';
-import { findObject, type FieldDef, type SObjectDef } from '../schemas.ts';
+import type { FieldDef, SObjectDef } from '../schemas.ts';
 import type { Org, Store } from '../store.ts';
 import { parseDateTime } from '../values.ts';
 import { queryError } from './lexer.ts';
@@ -55,7 +55,7 @@ class Executor {
       }
       hops.push(rel);
       names.push(rel.relationshipName);
-      def = findObject(rel.referenceTo[0] as string) as SObjectDef;
+      def = this.org.schema.findObject(rel.referenceTo[0] as string) as SObjectDef;
       targets.push(def);
     }
     const last = ref.path[ref.path.length - 1] as string;
@@ -267,7 +267,7 @@ function setPath(target: Row, version: string, path: Path, value: unknown, paren
 export function runQuery(soql: string, store: Store, org: Org, version: string): QueryResult {
   if (soql.length > 100_000) throw queryError('MALFORMED_QUERY', soql, 0, 'Query is too long: the maximum length is 100,000 characters');
   const query = parseSoql(soql);
-  const root = findObject(query.from.name);
+  const root = org.schema.findObject(query.from.name);
   if (!root) {
     throw queryError(
       'INVALID_TYPE',

@@ -25,6 +25,9 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   n: '\n', N: '\n', r: '\r', R: '\r', t: '\t', T: '\t', b: '\b', B: '\b', f: '\f', F: '\f', '"': '"', "'": "'", '\\': '\\',
 };
 
+/** Characters a string literal in a WHERE clause may hold. */
+export const MAX_STRING_LITERAL = 4000;
+
 const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
 const literal = (ch: string) => ch.replace(REGEX_SPECIAL, '\\$&');
 
@@ -78,6 +81,11 @@ function readString(soql: string, start: number): { token: Token; end: number } 
     i += 1;
   }
   const text = soql.slice(start, i + 1);
+  // "Strings in WHERE clauses can't exceed 4,000 characters" (SOQL and SOSL Reference, WHERE). The
+  // error code and whether escapes count are undocumented: MALFORMED_QUERY, counted unescaped.
+  if (value.length > MAX_STRING_LITERAL) {
+    throw queryError('MALFORMED_QUERY', soql, start, `String literal is too long: ${value.length} characters, at most ${MAX_STRING_LITERAL} in a WHERE clause`);
+  }
   return { token: { kind: 'string', text, value, like, likeOnly, pos: start }, end: i + 1 };
 }
 

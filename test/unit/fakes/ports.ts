@@ -8,7 +8,7 @@ import type { ClaimResult, DedupeLedger } from '../../../shared/processing/ledge
 import type { OrgSalesforce, PostResult, RecordResult } from '../../../shared/processing/org-batch.ts';
 import type { OrgPause, OrgPauses, ProcessorDeps } from '../../../shared/processing/session-processing.ts';
 import type { OrgShape } from '../../../shared/record-links.ts';
-import type { OutboxEntry, OutboxStore } from '../../../shared/processing/outbox.ts';
+import type { OutboxEntry, OutboxPut, OutboxStore } from '../../../shared/processing/outbox.ts';
 import { SalesforceCallError } from '../../../shared/salesforce-errors.ts';
 import type { SessionEvent } from '../../../shared/session.ts';
 
@@ -41,6 +41,7 @@ export function memoryLedger(now: () => number): DedupeLedger & { entries: Map<s
     if (entries.get(key)?.status === 'in_progress') entries.delete(key);
   };
   const session = (id: string) => sessions.get(id) ?? sessions.set(id, { lockedUntil: null, occurredAt: null }).get(id)!;
+  const firstSeen = new Map<string, 'live' | 'ended'>();
   return {
     entries,
     claimEvent: async (id, leaseMs) => claim(`EVENT#${id}`, leaseMs).result,
@@ -49,11 +50,12 @@ export function memoryLedger(now: () => number): DedupeLedger & { entries: Map<s
     claimEffect: async (key, leaseMs) => claim(`EFFECT#${key}`, leaseMs),
     completeEffect: async (key, detail) => void complete(`EFFECT#${key}`, detail),
     releaseEffect: async (key) => release(`EFFECT#${key}`),
-    async lockSession(id, leaseMs) {
+    async lockSession(id, leaseMs, seen) {
       const s = session(id);
-      if (s.lockedUntil !== null && s.lockedUntil >= now()) return { locked: false, lastApplied: null };
+      if (s.lockedUntil !== null && s.lockedUntil >= now()) return { locked: false, lastApplied: null, reachedLive: false };
       s.lockedUntil = now() + leaseMs;
-      return { locked: true, lastApplied: s.occurredAt };
+      if (seen && !firstSeen.has(id)) firstSeen.set(id, seen);
+      return { locked: true, lastApplied: s.occurredAt, reachedLive: firstSeen.get(id) === 'live' };
     },
     async markApplied(id, occurredAt) {
       const s = session(id);
@@ -68,13 +70,29 @@ export function memoryLedger(now: () => number): DedupeLedger & { entries: Map<s
 
 export function memoryPauses(now: () => number): OrgPauses & { paused: Map<string, OrgPause> } {
   const paused = new Map<string, OrgPause>();
+  const failures = new Map<string, number>();
   return {
     paused,
     async pausedOrgs(orgIds) {
       return new Map([...paused].filter(([id, p]) => orgIds.includes(id) && Date.parse(p.until) > now()));
     },
+    async health(orgIds) {
+      return new Map([...paused].filter(([id]) => orgIds.includes(id)).map(([id, pause]) => [id, { pause, failures: failures.get(id) ?? 0 }]));
+    },
     async pause(orgId, pause) {
       paused.set(orgId, pause);
+    },
+    async recordFailure(orgId) {
+      failures.set(orgId, (failures.get(orgId) ?? 0) + 1);
+      return { failures: failures.get(orgId)!, since: new Date(now()).toISOString() };
+    },
+    async recover(orgId) {
+      paused.delete(orgId);
+      failures.delete(orgId);
+    },
+    async claimProbe(orgId) {
+      const p = paused.get(orgId);
+      return !!p && Date.parse(p.until) <= now();
     },
   };
 }
@@ -248,13 +266,18 @@ export function memoryOutbox(): OutboxStore & { entries: Map<string, OutboxEntry
     entries,
     dueAt: null as number | null,
     async put(_orgId: string, list: OutboxEntry[], budget: number) {
+      const puts: OutboxPut[] = [];
       for (const e of list) {
         const old = entries.get(e.sessionId);
-        if (old && old.occurredAt > e.occurredAt) continue;
+        if (old && old.occurredAt > e.occurredAt) {
+          puts.push({ status: 'older' });
+          continue;
+        }
         entries.set(e.sessionId, { ...e, enqueuedAt: old?.enqueuedAt ?? e.enqueuedAt, attempts: 0 });
+        puts.push(old ? { status: 'replaced', replaced: old.event } : { status: 'new' });
       }
       self.dueAt ??= Math.min(...list.map((e) => e.enqueuedAt)) + budget;
-      return { pending: entries.size, dueAt: self.dueAt };
+      return { pending: entries.size, dueAt: self.dueAt, puts };
     },
     async list(_orgId: string, limit: number) {
       return [...entries.values()].slice(0, limit).map((e) => ({ ...e }));
