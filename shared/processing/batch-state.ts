@@ -79,6 +79,16 @@ export const emptyTally = (): Tally => ({
 /** The fate of one event, for the sync run that queued it (nothing when no run did). */
 export type EventFate = { kind: 'written'; effects: WriteEffects } | { kind: 'unchanged' } | { kind: 'failed' };
 
+/** A Chatter post made ahead of its session's record (the outbox's Chatter path): counted for the run now; the event itself counts when flushed. */
+export function countChatterForRun(tally: Tally, event: SessionEvent): void {
+  const run = event.syncRun;
+  if (!run) return;
+  const key = `${run.orgId} ${run.runId}`;
+  const entry = tally.runs.get(key) ?? { orgId: run.orgId, runId: run.runId, effects: noRunEffects() };
+  entry.effects.chatterPosts++;
+  tally.runs.set(key, entry);
+}
+
 export function attributeToRun(tally: Tally, event: SessionEvent, fate: EventFate): void {
   const run = event.syncRun;
   if (!run) return;

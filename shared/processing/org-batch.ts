@@ -357,8 +357,9 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick
  * the posts of an org's share are made when the share reaches the outbox, ahead of its record
  * (which waits for the flush). Same claims as every post (chatter-once.ts), so the flush finds
  * them done. Never throws: a failure is logged and left to the flush, which posts then.
+ * Returns the items whose post this call made (for Sync History's Chatter count).
  */
-export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesforce: OrgSalesforce, deps: OrgBatchDeps): Promise<void> {
+export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesforce: OrgSalesforce, deps: OrgBatchDeps): Promise<OrgBatchItem[]> {
   const work: Work[] = items.map((item) => ({
     item,
     session: item.event.session,
@@ -380,4 +381,5 @@ export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesfor
   }
   const failed = work.filter((w) => w.problems.length);
   if (failed.length) deps.log.warn('some Chatter posts wait for the outbox flush', { orgId: org.orgId, sessions: failed.length });
+  return work.filter((w) => w.posted).map((w) => w.item);
 }

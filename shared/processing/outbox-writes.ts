@@ -1,7 +1,7 @@
 import { postChatterAhead } from './org-batch.ts';
 import { planOrgShares } from './org-writes.ts';
 import { flushIsDue, type OutboxEntry } from './outbox.ts';
-import { attributeToRun, type SessionWrite, type Tally } from './batch-state.ts';
+import { attributeToRun, countChatterForRun, type SessionWrite, type Tally } from './batch-state.ts';
 import type { ProcessorDeps } from './session-processing.ts';
 import type { FlushDeps } from './flush.ts';
 
@@ -51,11 +51,13 @@ export async function enqueueToOrgs(sessions: SessionWrite[], deps: OutboxProces
         written.forEach((s) => s.outcomes.push({ orgId: org.orgId, kind: 'transient', reason }));
         return;
       }
-      const wantPost = batch.filter((item) => org.settings.chatterOnSessionStart && !item.event.session.endedAt);
+      // Chatter-once decides (a session that reached us live gets its post even if it has ended since).
+      const wantPost = org.settings.chatterOnSessionStart ? batch : [];
       if (wantPost.length === 0 || paused.has(org.orgId) || due.includes(org.orgId)) return;
       try {
         const salesforce = await deps.salesforceFor(org);
-        await postChatterAhead(org, wantPost, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
+        const posted = await postChatterAhead(org, wantPost, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
+        for (const item of posted) if (item.event.syncRun?.orgId === org.orgId) countChatterForRun(tally, item.event);
       } catch (error) {
         deps.log.warn('Chatter posts wait for the outbox flush', { orgId: org.orgId, error: (error as Error).message });
       }

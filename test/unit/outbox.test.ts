@@ -5,7 +5,12 @@ import type { RecordResult } from '../../shared/processing/org-batch.ts';
 import type { OrgPause } from '../../shared/processing/session-processing.ts';
 import { silentLog } from '../../shared/log.ts';
 import { PROD_ORG, sampleSession } from '../support/fixtures.ts';
-import { memoryLedger, memoryOutbox, memoryPauses, memoryTraces, org } from './fakes/ports.ts';
+import { fakeProcessor, memoryLedger, memoryOutbox, memoryPauses, memoryTraces, message, org } from './fakes/ports.ts';
+import { processSessionBatch } from '../../shared/processing/session-processing.ts';
+import { TRIP_AFTER_FAILURES } from '../../shared/processing/circuit-breaker.ts';
+import { noRunEffects, type RunEffects } from '../../shared/sync/run-effects.ts';
+import type { OrgSettings } from '../../shared/org.ts';
+import type { SessionEvent } from '../../shared/session.ts';
 
 /*
  * The outbox's rules with in-memory fakes of our own ports (the DynamoDB store is tested against
@@ -143,5 +148,79 @@ describe('flushing an org outbox', () => {
     await h.outbox.put(PROD_ORG, [1, 2, 3, 4, 5].map((n) => entry(n)), policy.recordBudgetMs);
     await flushOrg(PROD_ORG, h.deps);
     expect(h.upserts).toEqual([2, 2, 1]);
+  });
+});
+
+describe('the flush writes an org under the same rules as the queue', () => {
+  const RUN = { orgId: PROD_ORG, runId: 'run-7' };
+  function outboxProcessor(settings: Partial<OrgSettings>) {
+    const added: Array<{ orgId: string; runId: string; effects: RunEffects }> = [];
+    const o = org(PROD_ORG, { logSessionsStartedOutside: true, ...settings });
+    const p = fakeProcessor([o], { runEffects: { add: async (orgId, runId, effects) => void added.push({ orgId, runId, effects: { ...effects } }) } });
+    const outbox = memoryOutbox();
+    const flush: FlushDeps = { ...p.deps, outbox, policy, getOrg: async (id) => (id === o.orgId ? o : null), flushLeaseMs: 300_000, deadline: () => Number.MAX_SAFE_INTEGER };
+    return { ...p, added, outbox, flush, deps: { ...p.deps, outboxFlush: flush } };
+  }
+  const syncEvent = (n: number, extra: Partial<SessionEvent> = {}): SessionEvent => ({
+    eventId: `sync-${n}`,
+    source: 'sync',
+    type: 'session.started',
+    occurredAt: '2026-11-22T13:55:00.000Z',
+    session: sampleSession({ id: `12345.90${n}.1`, sessionKey: `90${n}`, origin: { salesforceOrgId: PROD_ORG, recordId: '5005g00000XyZ12AAB' } }),
+    syncRun: RUN,
+    ...extra,
+  });
+  const total = (added: Array<{ effects: RunEffects }>) =>
+    added.reduce((a, { effects }) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v + effects[k as keyof RunEffects]])) as unknown as RunEffects, noRunEffects());
+
+  it("tells a sync run what its event did when the flush writes it (the Chatter post made ahead counts at once)", async () => {
+    const h = outboxProcessor({ chatterOnSessionStart: true });
+    await processSessionBatch([message(syncEvent(1))], h.deps);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(1);
+    expect(h.salesforce(PROD_ORG).rows('Glance_Session__c')).toHaveLength(0);
+    expect(total(h.added)).toEqual({ ...noRunEffects(), chatterPosts: 1 });
+    await flushOrg(PROD_ORG, h.flush);
+    expect(h.salesforce(PROD_ORG).rows('Glance_Session__c')).toHaveLength(1);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(1);
+    expect(total(h.added)).toEqual({ ...noRunEffects(), processed: 1, recordsCreated: 1, chatterPosts: 1 });
+  });
+
+  it('a version the outbox replaces before its flush counts as unchanged for its run', async () => {
+    const h = outboxProcessor({});
+    await processSessionBatch([message(syncEvent(2))], h.deps);
+    await processSessionBatch([message(syncEvent(2, { eventId: 'webhook-2', source: 'webhook', syncRun: undefined, type: 'session.updated', occurredAt: '2026-11-22T13:56:00.000Z' }))], h.deps);
+    await flushOrg(PROD_ORG, h.flush);
+    expect(total(h.added)).toEqual({ ...noRunEffects(), processed: 1, unchanged: 1 });
+  });
+
+  it('flushes that keep failing trip the org breaker; the entry waits (no attempt burnt) and the probe after the pause writes it and resumes the org', async () => {
+    const h = outboxProcessor({ chatterOnSessionStart: false });
+    h.salesforce(PROD_ORG).failCalls('upsert', 'SERVER_UNAVAILABLE', TRIP_AFTER_FAILURES);
+    await processSessionBatch([message(syncEvent(3))], h.deps);
+    for (let n = 0; n < TRIP_AFTER_FAILURES; n++) await flushOrg(PROD_ORG, h.flush);
+    const pause = h.pauses.paused.get(PROD_ORG);
+    expect(pause).toMatchObject({ kind: 'outage' });
+    expect(h.outbox.entries.size).toBe(1);
+    expect(h.outbox.dueAt).toBeGreaterThanOrEqual(Date.parse(pause!.until));
+    expect(await flushOrg(PROD_ORG, h.flush)).toEqual({ kind: 'paused', until: pause!.until });
+    h.clock.advance(Date.parse(pause!.until) - h.clock.now());
+    expect(await flushOrg(PROD_ORG, h.flush)).toMatchObject({ kind: 'flushed', written: 1 });
+    expect(h.pauses.paused.has(PROD_ORG)).toBe(false);
+    expect(h.deadLetters).toEqual([]);
+    expect(h.salesforce(PROD_ORG).rows('Glance_Session__c')).toHaveLength(1);
+  });
+
+  it('a session that reached the pipeline live gets its Chatter post even if it ended before its flush', async () => {
+    const h = outboxProcessor({ chatterOnSessionStart: true });
+    h.salesforce(PROD_ORG).failCalls('chatter', 'SERVER_UNAVAILABLE', 3);
+    await processSessionBatch([message(syncEvent(4, { syncRun: undefined }))], h.deps);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(0);
+    // The failed call keeps its claim (the post may have gone through) until the lease ends; then a retry looks first.
+    h.clock.advance(61_000);
+    const ended = syncEvent(4, { eventId: 'ended-4', syncRun: undefined, type: 'session.ended', occurredAt: '2026-11-22T13:57:00.000Z' });
+    ended.session = { ...ended.session, status: 'C', endedAt: '2026-11-22T13:57:00.000Z' };
+    await processSessionBatch([message(ended)], h.deps);
+    await flushOrg(PROD_ORG, h.flush);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(1);
   });
 });
