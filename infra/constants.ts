@@ -24,4 +24,4 @@ export { VISIBILITY_TIMEOUT_FACTOR } from '../shared/config.ts';
 export const RECORD_BUDGET_SECONDS = DEFAULTS.recordBudgetSeconds;
 export const OUTBOX_FLUSH_RECORDS = DEFAULTS.outboxFlushRecords;
 /** How often aged outboxes are looked for: a share waits at most the budget plus this. */
-export const OUTBOX_SWEEP_MINUTES = 1;
+export const OUTBOX_SWEEP_MINUTES = DEFAULTS.outboxSweepSeconds / 60;

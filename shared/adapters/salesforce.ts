@@ -4,7 +4,7 @@ import { GLANCE_SESSION_EXTERNAL_ID, GLANCE_SESSION_OBJECT, type GlanceSessionRe
 import { classifySalesforceError, isSetupFault, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
 import type { OrgSalesforce, PostResult, RecordResult } from '../processing/org-batch.ts';
 import type { OrgShape } from '../record-links.ts';
-import type { ChatterPost } from '../chatter.ts';
+import { CHATTER_BATCH_LIMIT, type ChatterPost } from '../chatter.ts';
 import { requestSalesforceToken } from './salesforce-auth.ts';
 import type { SalesforceCredentials } from '../salesforce-credentials.ts';
 import { retryDelay, sleep, withRetry, type RetryPolicy } from '../retry.ts';
@@ -180,7 +180,7 @@ const chunked = <T>(items: T[], size: number): T[][] => {
 const splittable = (callError: SalesforceCallError) => callError.kind === 'permanent' && callError.code !== 'UNKNOWN_ERROR' && !isSetupFault(callError.code, callError.message);
 
 /** sObject Collections take 200 records per call; Chatter batch posts take 500. */
-export const CHATTER_BATCH_LIMIT = 500;
+export { CHATTER_BATCH_LIMIT };
 
 export function salesforceOrgClient(connection: Connection, policy: CallPolicy = SALESFORCE_RETRY): SalesforceOrgClient {
   let shape: Promise<OrgShape> | undefined;

@@ -352,14 +352,21 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick
   });
 }
 
+/** What the Chatter path did: the posts it made, and the items whose post must be tried again (at `retryAt` at the earliest). */
+export interface ChatterAheadResult {
+  posted: OrgBatchItem[];
+  waiting: OrgBatchItem[];
+  retryAt: number | null;
+}
+
 /**
  * The outbox's Chatter path: a join link is only worth something while the session is live, so
- * the posts of an org's share are made when the share reaches the outbox, ahead of its record
- * (which waits for the flush). Same claims as every post (chatter-once.ts), so the flush finds
- * them done. Never throws: a failure is logged and left to the flush, which posts then.
- * Returns the items whose post this call made (for Sync History's Chatter count).
+ * an org's posts are made from its Chatter pool within the Chatter budget, ahead of the records
+ * (which wait for the outbox flush). The same steps as in a full org batch (relate each session
+ * to its record, then chatter-once.ts's claims and batch call), so whichever comes first makes
+ * the post and the other finds it done. Never throws: a failed call leaves its items waiting.
  */
-export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesforce: OrgSalesforce, deps: OrgBatchDeps): Promise<OrgBatchItem[]> {
+export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesforce: OrgSalesforce, deps: OrgBatchDeps): Promise<ChatterAheadResult> {
   const work: Work[] = items.map((item) => ({
     item,
     session: item.event.session,
@@ -377,9 +384,12 @@ export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesfor
     await relateRecords(org, work, salesforce);
     await postToChatterOnce(org, work, salesforce, deps);
   } catch (error) {
-    deps.log.warn('Chatter posts ahead of the outbox flush failed; the flush posts them', { orgId: org.orgId, error: callMessage(error) });
+    deps.log.warn('Chatter posts of the pool failed; they are tried again', { orgId: org.orgId, error: callMessage(error) });
+    for (const w of work) w.problems.push({ kind: 'transient', reason: callMessage(error) });
   }
-  const failed = work.filter((w) => w.problems.length);
-  if (failed.length) deps.log.warn('some Chatter posts wait for the outbox flush', { orgId: org.orgId, sessions: failed.length });
-  return work.filter((w) => w.posted).map((w) => w.item);
+  // A post Salesforce refused for good (a deleted record) is not tried again; passing failures and held claims are.
+  const waiting = work.filter((w) => w.problems.some((p) => p.kind === 'transient' || p.kind === 'wait'));
+  const retryAts = waiting.flatMap((w) => w.problems.flatMap((p) => (p.retryAt ? [p.retryAt] : [])));
+  if (waiting.length) deps.log.warn('some Chatter posts wait for a later try', { orgId: org.orgId, sessions: waiting.length });
+  return { posted: work.filter((w) => w.posted).map((w) => w.item), waiting: waiting.map((w) => w.item), retryAt: retryAts.length ? Math.max(...retryAts) : null };
 }
