@@ -3,7 +3,7 @@ import type { BenchArgs } from './args.ts';
 import { coldStarts } from './cold-start.ts';
 import { latencyAwareBound, lowerBound } from './lower-bound.ts';
 import { BENCH_ORGS } from './orgs.ts';
-import { runNaiveSim, runOursSim, type SimRun, type SimSettings } from './sim/run.ts';
+import { runNaiveSim, runOursSim, stackOutboxPolicy, type SimRun, type SimSettings } from './sim/run.ts';
 import { timeline, type Pace } from './sim/timeline.ts';
 import { failuresOf, per1000, percentiles, sumCounts, type BenchSummary, type ScenarioSummary, type Throughput } from './summary.ts';
 import { evaluateTargets } from './targets.ts';
@@ -80,6 +80,7 @@ export async function runBench(args: BenchArgs, command: string, progress: (line
     concurrency: args.concurrency,
     salesforceLatencyMs: args.salesforceLatencyMs,
     awsLatencyMs: args.awsLatencyMs,
+    outbox: stackOutboxPolicy(),
   };
   const workloads = {
     large: generateWorkload({ sessions: args.sessions, seed: args.seed }),
