@@ -46,8 +46,10 @@ export interface SimRun {
   /** Per (org, session) record: simulated ms from its session.started webhook to the record; likewise Chatter posts. */
   recordLatencyMs: number[];
   chatterLatencyMs: number[];
-  /** Simulated ms from the first arrival to the last message done. */
+  /** Simulated ms from the first arrival to the last message done (with the outbox: the last record flushed). */
   spanMs: number;
+  /** Simulated ms from the first arrival until the processor had taken the last session event off the queue (into Salesforce or an outbox). */
+  drainedMs: number;
   events: number;
   awsRequests: number;
   deadLettered: number;
@@ -172,8 +174,11 @@ export async function runOursSim(workload: Workload, arrivals: TimedArrival[], s
         ...(policy.recordBudgetMs > 0 ? { outboxFlush: flushDeps(base) } : {}),
       });
     };
+    let drainedAt = arrivals[0]?.at ?? DAY;
     const source = simEventSource(clock, aws, { ...settings, visibilityTimeoutMs: PROCESSOR_LEASE_MS }, async (instance, messages) => {
       const outcome = await processSessionBatch(messages, container(instance));
+      // The Chatter pool's timers are not session events: the processor's drain is the last of those.
+      if (messages.some((m) => !m.body.startsWith('{"chatterFlush"'))) drainedAt = Math.max(drainedAt, clock.now());
       return outcome.retry;
     });
     feed(clock, arrivals, settings, (event) => source.send(JSON.stringify(event)), (a) => lat.webhook(a.event.session.id, a.at));
@@ -199,6 +204,7 @@ export async function runOursSim(workload: Workload, arrivals: TimedArrival[], s
       recordLatencyMs: record,
       chatterLatencyMs: chatter,
       spanMs: end - (arrivals[0]?.at ?? DAY),
+      drainedMs: drainedAt - (arrivals[0]?.at ?? DAY),
       events: arrivals.length,
       awsRequests: aws.requests,
       deadLettered,
@@ -252,6 +258,7 @@ export async function runNaiveSim(workload: Workload, arrivals: TimedArrival[], 
       recordLatencyMs: [],
       chatterLatencyMs: [],
       spanMs: end - (arrivals[0]?.at ?? DAY),
+      drainedMs: end - (arrivals[0]?.at ?? DAY),
       events: arrivals.length,
       awsRequests: aws.requests,
       deadLettered: 0,
