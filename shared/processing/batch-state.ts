@@ -1,5 +1,6 @@
 import type { QueuedMessage } from '../dead-letter.ts';
-import type { SessionEvent } from '../session.ts';
+import type { GlanceSession, SessionEvent } from '../session.ts';
+import type { RecordVersion } from '../session-sources.ts';
 import { noRunEffects, type RunEffects } from '../sync/run-effects.ts';
 
 /*
@@ -49,6 +50,11 @@ export interface SessionWrite {
   outcomes: OrgOutcome[];
   /** The first version of the session the pipeline took was live (decides its Chatter post). */
   reachedLive: boolean;
+  /**
+   * What the write knows: the newest event's session merged with the batch's other current
+   * versions (session-sources.ts), and their sources; absent: the newest event's own.
+   */
+  version?: RecordVersion & { session: GlanceSession };
 }
 
 export interface Tally {

@@ -12,6 +12,7 @@ import { attributeToRun, emptyTally, type Claimed, type SessionWrite, type Tally
 import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
+import { mergeSessionVersions, type SourcedSession } from '../session-sources.ts';
 
 /** Why an org is paused: its API allowance, repeated failures (an outage), or refused credentials. */
 export type PauseKind = 'allowance' | 'outage' | 'credentials' | 'setup';
@@ -97,7 +98,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   const claimed = await claimEvents(events, deps, tally);
   const locks = await lockSessions(claimed, deps, tally);
   const current = await dropStaleEvents(locks, deps, tally);
-  const sessions = newestPerSession(current, locks.reachedLive);
+  const sessions = newestPerSession(current, locks.reachedLive, locks.lastApplied);
   await writeToOrgs(sessions, deps, tally);
   await settleSessions(sessions, locks.held, deps, tally);
   // Settling released the locks of the sessions it marked; on a crash the rest expire with their
@@ -224,7 +225,7 @@ async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: 
  * (or every org, when one of them names none), or the other share's org would be acknowledged
  * unwritten.
  */
-function newestPerSession(current: Claimed[], reachedLive: Set<string>): SessionWrite[] {
+function newestPerSession(current: Claimed[], reachedLive: Set<string>, lastApplied: Map<string, string>): SessionWrite[] {
   const sessions = new Map<string, SessionWrite>();
   for (const c of current) {
     const id = c.event.session.id;
@@ -238,6 +239,23 @@ function newestPerSession(current: Claimed[], reachedLive: Set<string>): Session
   for (const s of sessions.values()) {
     const tied = s.events.filter((c) => c.occurredAt === s.newest.occurredAt);
     s.onlyOrgs = tied.every((c) => c.event.onlyOrgId) ? new Set(tied.map((c) => c.event.onlyOrgId!)) : null;
+    s.version = knownVersion(s, !lastApplied.has(s.newest.event.session.id));
   }
   return [...sessions.values()];
+}
+
+/**
+ * A webhook and a pulled snapshot of one session in the same batch: the one written is the newest,
+ * but it carries what the others alone know (origin, join link, …), by the merge rule of
+ * session-sources.ts, folded oldest first (ties in arrival order, as the newest is chosen).
+ */
+function knownVersion(s: SessionWrite, firstVersion: boolean): NonNullable<SessionWrite['version']> {
+  const others = s.events.filter((c) => c !== s.newest).sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0));
+  let known: SourcedSession | null = null;
+  for (const c of [...others, s.newest]) {
+    // What a webhook told stays a webhook's knowledge when a later pull is folded in.
+    known = known ? { source: known.source === 'webhook' ? 'webhook' : c.event.source, session: mergeSessionVersions(known, c.event) } : c.event;
+  }
+  const sources = [...new Set(s.events.map((c) => c.event.source))];
+  return { session: known!.session, sources, firstVersion };
 }
