@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { toGlanceSessionRecord, type GlanceSessionRecord } from '../../shared/glance-session-record.ts';
 import { mergeSessionVersions, RECORD_FIELD_KNOWLEDGE, recordUpsertBody, type RecordVersion } from '../../shared/session-sources.ts';
-import type { GlanceSession } from '../../shared/session.ts';
+import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
+import { processSessionBatch } from '../../shared/processing/session-processing.ts';
+import { toSyncEvent } from '../../shared/sync/sync-events.ts';
+import { fakeProcessor, message, org } from './fakes/ports.ts';
 import { sampleSession } from '../support/fixtures.ts';
 
 const ORG = '00D5g000000AbCdEAK';
@@ -129,5 +132,30 @@ describe('mergeSessionVersions: two versions of one session that met', () => {
 
   it('refuses to merge two different sessions', () => {
     expect(() => mergeSessionVersions({ source: 'webhook', session: webhookSession }, { source: 'sync', session: { ...pulledSession, id: 'other' } })).toThrow(/two sessions/);
+  });
+});
+
+describe('the processor with two sources of one session (in-memory ports)', () => {
+  const webhookStarted = (): SessionEvent => ({ eventId: `wh-${++seq}`, source: 'webhook', type: 'session.started', occurredAt: '2026-11-22T13:14:05Z', session: webhookSession });
+  const pulled = (): SessionEvent => toSyncEvent(pulledSession);
+  let seq = 0;
+
+  it('a webhook and a later pull in one batch: the record is written once, with the webhook\'s origin and Case and the pull\'s end, even where only sessions launched here are logged', async () => {
+    const p = fakeProcessor([org(ORG, { logSessionsStartedOutside: false })]);
+    p.salesforce(ORG).add('Case', { Id: CASE_ID });
+    const outcome = await processSessionBatch([message(pulled()), message(webhookStarted())], p.deps);
+    expect(outcome.counts).toMatchObject({ applied: 1, skippedOrgs: 0, deadLettered: 0 });
+    const rows = p.salesforce(ORG).rows('Glance_Session__c');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ ...WEBHOOK_ONLY, Case__c: CASE_ID, Status__c: 'X', End_Time__c: '2026-11-22T13:40:00.000Z', Session_Type__c: 'Screen Share', Guest_Count__c: 2 });
+  });
+
+  it('a webhook, then a pull in a later batch: the pull updates the status and leaves the webhook\'s fields', async () => {
+    const p = fakeProcessor([org(ORG, { logSessionsStartedOutside: true })]);
+    await processSessionBatch([message(webhookStarted())], p.deps);
+    const later = await processSessionBatch([message(pulled())], p.deps);
+    expect(later.counts).toMatchObject({ applied: 1 });
+    const [row] = p.salesforce(ORG).rows('Glance_Session__c');
+    expect(row).toMatchObject({ ...WEBHOOK_ONLY, Status__c: 'X', Site__c: 'production', Custom_Data__c: JSON.stringify(webhookSession.customData), Host_Email__c: 'ana@example.com' });
   });
 });
