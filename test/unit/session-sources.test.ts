@@ -151,11 +151,13 @@ describe('the processor with two sources of one session (in-memory ports)', () =
   });
 
   it('a webhook, then a pull in a later batch: the pull updates the status and leaves the webhook\'s fields', async () => {
-    const p = fakeProcessor([org(ORG, { logSessionsStartedOutside: true })]);
+    const p = fakeProcessor([org(ORG, { logSessionsStartedOutside: true, debugMode: true })]);
     await processSessionBatch([message(webhookStarted())], p.deps);
     const later = await processSessionBatch([message(pulled())], p.deps);
     expect(later.counts).toMatchObject({ applied: 1 });
     const [row] = p.salesforce(ORG).rows('Glance_Session__c');
     expect(row).toMatchObject({ ...WEBHOOK_ONLY, Status__c: 'X', Site__c: 'production', Custom_Data__c: JSON.stringify(webhookSession.customData), Host_Email__c: 'ana@example.com' });
+    // Debug Mode says why the pull's own site, type and custom data were not written.
+    expect(p.traces.all.at(-1)!.values).toContain("Site__c, Session_Type__c, Custom_Data__c not written: a pulled copy's inferred values never replace what a webhook of the session set");
   });
 });
