@@ -73,7 +73,13 @@ export interface RecordVersion {
   firstVersion: boolean;
 }
 
-const isBlank = (value: unknown): boolean => value === null || value === undefined || value === '';
+/**
+ * A value that says nothing: null or ''. A guest count of 0 too, once another version may have
+ * counted guests (the first version writes it): a copy that lists no guest (CRR lists participants
+ * "when supplied") does not unmake the guests another copy saw, as mergeSessionVersions keeps them.
+ */
+const isBlank = (field: string, value: unknown, firstVersion: boolean): boolean =>
+  value === null || value === undefined || value === '' || (field === 'Guest_Count__c' && value === 0 && !firstVersion);
 
 /**
  * The upsert body for one version of a session's record: the fields this version may write, the
@@ -97,7 +103,7 @@ export function recordUpsertBody(record: GlanceSessionRecord, version: RecordVer
     if (field === GLANCE_SESSION_EXTERNAL_ID) body[field] = value;
     else if (knowledge === 'webhook-only') {
       if (fromWebhook) body[field] = value;
-    } else if (isBlank(value)) continue;
+    } else if (isBlank(field, value, version.firstVersion)) continue;
     else if (knowledge === 'both' || fromWebhook || version.firstVersion) body[field] = value;
   }
   return body as GlanceSessionRecord;

@@ -68,6 +68,13 @@ describe('recordUpsertBody: which source writes which field of Glance_Session__c
     for (const field of Object.keys(WEBHOOK_ONLY)) expect(body).not.toHaveProperty(field);
   });
 
+  it('a guest count of 0 is written on the first version only: a later copy without guests keeps the count another saw', () => {
+    const nobody = record({ ...pulledSession, guests: [] }, '2026-11-22T13:40:00Z');
+    expect(recordUpsertBody(nobody, { sources: ['sync'], firstVersion: true })).toMatchObject({ Guest_Count__c: 0 });
+    expect(recordUpsertBody(nobody, fromPull)).not.toHaveProperty('Guest_Count__c');
+    expect(recordUpsertBody(nobody, fromPull)).not.toHaveProperty('Guest_Names__c');
+  });
+
   it('a webhook writes the fields only it knows, a null origin included (launched outside Salesforce is a fact), but no blank of a shared field', () => {
     const outside = recordUpsertBody(record({ ...webhookSession, origin: null, customData: {}, host: { ...webhookSession.host, email: null } }, '2026-11-22T13:14:05Z'), fromWebhook);
     expect(outside).toMatchObject({ Launched_From_Org_Id__c: null, Launched_From_Record_Id__c: null, Launched_From_This_Org__c: false, Join_URL__c: webhookSession.joinUrl });
