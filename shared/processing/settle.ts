@@ -42,8 +42,9 @@ export async function settleSessions(sessions: SessionWrite[], held: Set<string>
       continue;
     }
     const splits = new Map<string, 'dead-lettered' | 'retried' | 'deferred'>();
+    const share = shareOfVersion(s);
     for (const o of failed) {
-      const split = await followUp(c, o, deps);
+      const split = await followUp(share, o, deps);
       splits.set(o.orgId, split);
       if (split === 'dead-lettered') tally.counts.deadLettered++;
       else if (split === 'deferred') tally.counts.deferred++;
@@ -77,6 +78,20 @@ function attributeSession(s: SessionWrite, tally: Tally, splits: Map<string, 'de
       attributeToRun(tally, e.event, outcome?.kind === 'ok' && outcome.effects ? { kind: 'written', effects: outcome.effects } : { kind: 'unchanged' });
     }
   }
+}
+
+/**
+ * The event a split-off share carries: the version written to the other orgs, so the failed org
+ * gets the same record. When a webhook of the batch contributed to it (session-sources.ts), the
+ * share is labelled a webhook's: its source says what it knows, and the retry is no longer the
+ * session's first version, so a pull's label would leave the webhook's fields out of a record
+ * the retry may be the first to create.
+ */
+function shareOfVersion(s: SessionWrite): Claimed {
+  const c = s.newest;
+  if (!s.version || s.version.session === c.event.session) return c;
+  const source = s.version.sources.includes('webhook') ? 'webhook' : c.event.source;
+  return { ...c, event: { ...c.event, source, session: s.version.session } };
 }
 
 /** Records the session's version as applied (releasing its lock) and completes its events. */

@@ -167,4 +167,19 @@ describe('the processor with two sources of one session (in-memory ports)', () =
     // Debug Mode says why the pull's own site, type and custom data were not written.
     expect(p.traces.all.at(-1)!.values).toContain("Site__c, Session_Type__c, Custom_Data__c not written: a pulled copy's inferred values never replace what a webhook of the session set");
   });
+
+  it('an org that failed the merged version is retried with it: the share carries the webhook\'s origin', async () => {
+    const SANDBOX = '00D5g000000SbXyEAK';
+    const p = fakeProcessor([org(ORG, { logSessionsStartedOutside: true }), org(SANDBOX, { logSessionsStartedOutside: true })]);
+    p.salesforce(SANDBOX).failCalls('upsert', 'UNABLE_TO_LOCK_ROW', 1);
+    await processSessionBatch([message(pulled()), message(webhookStarted())], p.deps);
+    expect(p.requeued).toHaveLength(1);
+    const share = p.requeued[0]!.event;
+    expect(share).toMatchObject({ onlyOrgId: SANDBOX, source: 'webhook', session: { origin: webhookSession.origin, status: 'X', joinUrl: webhookSession.joinUrl } });
+
+    await processSessionBatch([message(share)], p.deps);
+    expect(p.salesforce(SANDBOX).rows('Glance_Session__c')).toEqual([
+      expect.objectContaining({ Launched_From_Org_Id__c: ORG, Launched_From_This_Org__c: false, Join_URL__c: webhookSession.joinUrl, Status__c: 'X', Site__c: 'production', Session_Type__c: 'Screen Share' }),
+    ]);
+  });
 });
