@@ -239,7 +239,9 @@ function newestPerSession(current: Claimed[], reachedLive: Set<string>, lastAppl
   for (const s of sessions.values()) {
     const tied = s.events.filter((c) => c.occurredAt === s.newest.occurredAt);
     s.onlyOrgs = tied.every((c) => c.event.onlyOrgId) ? new Set(tied.map((c) => c.event.onlyOrgId!)) : null;
-    s.version = knownVersion(s, !lastApplied.has(s.newest.event.session.id));
+    // A share split off from the first version is still the first in its org, unless something newer was applied since.
+    const applied = lastApplied.get(s.newest.event.session.id);
+    s.version = knownVersion(s, applied === undefined || (s.newest.event.firstVersion === true && applied === s.newest.occurredAt));
   }
   return [...sessions.values()];
 }

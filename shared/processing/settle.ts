@@ -85,13 +85,14 @@ function attributeSession(s: SessionWrite, tally: Tally, splits: Map<string, 'de
  * gets the same record. When a webhook of the batch contributed to it (session-sources.ts), the
  * share is labelled a webhook's: its source says what it knows, and the retry is no longer the
  * session's first version, so a pull's label would leave the webhook's fields out of a record
- * the retry may be the first to create.
+ * the retry may be the first to create. A share of the first version says so (`firstVersion`).
  */
 function shareOfVersion(s: SessionWrite): Claimed {
   const c = s.newest;
-  if (!s.version || s.version.session === c.event.session) return c;
+  if (!s.version) return c;
   const source = s.version.sources.includes('webhook') ? 'webhook' : c.event.source;
-  return { ...c, event: { ...c.event, source, session: s.version.session } };
+  const { firstVersion: _wasFirst, ...event } = c.event;
+  return { ...c, event: { ...event, source, session: s.version.session, ...(s.version.firstVersion && { firstVersion: true as const }) } };
 }
 
 /** Records the session's version as applied (releasing its lock) and completes its events. */

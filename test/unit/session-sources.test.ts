@@ -182,4 +182,19 @@ describe('the processor with two sources of one session (in-memory ports)', () =
       expect.objectContaining({ Launched_From_Org_Id__c: ORG, Launched_From_This_Org__c: false, Join_URL__c: webhookSession.joinUrl, Status__c: 'X', Site__c: 'production', Session_Type__c: 'Screen Share' }),
     ]);
   });
+
+  it('a pull-only session whose first write failed in one org is retried there as the first version: site, type and custom data written', async () => {
+    const SANDBOX = '00D5g000000SbXyEAK';
+    const p = fakeProcessor([org(ORG, { logSessionsStartedOutside: true, sites: ['production', 'staging'] }), org(SANDBOX, { logSessionsStartedOutside: true, sites: ['production', 'staging'] })]);
+    p.salesforce(SANDBOX).failCalls('upsert', 'UNABLE_TO_LOCK_ROW', 1);
+    await processSessionBatch([message(pulled())], p.deps);
+    const share = p.requeued[0]!.event;
+    expect(share).toMatchObject({ onlyOrgId: SANDBOX, source: 'sync', firstVersion: true });
+    await processSessionBatch([message(share)], p.deps);
+    for (const orgId of [ORG, SANDBOX]) {
+      expect(p.salesforce(orgId).rows('Glance_Session__c')).toEqual([
+        expect.objectContaining({ Site__c: 'staging', Session_Type__c: 'Cobrowse', Custom_Data__c: JSON.stringify(pulledSession.customData), Status__c: 'X' }),
+      ]);
+    }
+  });
 });
