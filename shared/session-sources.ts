@@ -64,8 +64,11 @@ export const RECORD_FIELD_KNOWLEDGE: Readonly<Record<string, FieldKnowledge>> = 
 
 /** What the processor knows about the version being written. */
 export interface RecordVersion {
-  /** Sources whose knowledge the version carries: one, or both when two met in a batch (mergeSessionVersions). */
-  sources: readonly SessionSource[];
+  /**
+   * Whose knowledge the version carries: `webhook` when any webhook contributed to it (a webhook
+   * and a pull that met are merged by mergeSessionVersions), `sync` for a pulled snapshot alone.
+   */
+  source: SessionSource;
   /**
    * No earlier version of the session was applied (the dedupe ledger holds none, 90 days): no
    * other source can have filled a field yet, so the pull's inferred values may be written.
@@ -73,11 +76,6 @@ export interface RecordVersion {
   firstVersion: boolean;
 }
 
-/**
- * A value that says nothing: null or ''. A guest count of 0 too, once another version may have
- * counted guests (the first version writes it): a copy that lists no guest (CRR lists participants
- * "when supplied") does not unmake the guests another copy saw, as mergeSessionVersions keeps them.
- */
 const isBlank = (field: string, value: unknown, firstVersion: boolean): boolean =>
   value === null || value === undefined || value === '' || (field === 'Guest_Count__c' && value === 0 && !firstVersion);
 
@@ -95,7 +93,7 @@ const isBlank = (field: string, value: unknown, firstVersion: boolean): boolean 
  * kept. Throws for a field RECORD_FIELD_KNOWLEDGE does not list (a programming error).
  */
 export function recordUpsertBody(record: GlanceSessionRecord, version: RecordVersion): GlanceSessionRecord {
-  const fromWebhook = version.sources.includes('webhook');
+  const fromWebhook = version.source === 'webhook';
   const body: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(record)) {
     const knowledge = RECORD_FIELD_KNOWLEDGE[field];

@@ -1,6 +1,5 @@
 import type { QueuedMessage } from '../dead-letter.ts';
-import type { GlanceSession, SessionEvent } from '../session.ts';
-import type { RecordVersion } from '../session-sources.ts';
+import type { SessionEvent } from '../session.ts';
 import { noRunEffects, type RunEffects, type RunEffectsWriter } from '../sync/run-effects.ts';
 import type { Log } from '../log.ts';
 
@@ -53,10 +52,11 @@ export interface SessionWrite {
   /** The first version of the session the pipeline took was live (decides its Chatter post). */
   reachedLive: boolean;
   /**
-   * What the write knows: the newest event's session merged with the batch's other current
-   * versions (session-sources.ts), and their sources; absent: the newest event's own.
+   * The event as written: the newest, carrying the session merged with the batch's other current
+   * versions, its source saying what it knows (`webhook` when a webhook contributed) and
+   * `firstVersion` when no earlier version was applied (session-sources.ts); absent: the newest as is.
    */
-  version?: RecordVersion & { session: GlanceSession };
+  version?: SessionEvent;
 }
 
 export interface Tally {

@@ -1,7 +1,7 @@
 import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
 import { toGlanceSessionRecord } from '../glance-session-record.ts';
-import { RECORD_FIELD_KNOWLEDGE, recordUpsertBody, type SessionSource } from '../session-sources.ts';
+import { RECORD_FIELD_KNOWLEDGE, recordUpsertBody } from '../session-sources.ts';
 import { leadDecisions, leadRecord, LEAD_GUEST_KEY_FIELD } from '../guest-leads.ts';
 import { hasEnded, type ChatterPost } from '../chatter.ts';
 import { linkFromMapping, linkFromOrigin, mappingLookups, type OrgShape } from '../record-links.ts';
@@ -32,10 +32,6 @@ export interface OrgBatchItem {
   routeReason: string;
   /** The first version of the session the pipeline took was live (its Chatter post is due); by default, whether this one is. */
   reachedLive?: boolean;
-  /** Sources whose knowledge the event's session carries (session-sources.ts); by default its own. */
-  sources?: readonly SessionSource[];
-  /** No earlier version of the session was applied; by default true (the pull's inferred values are written). */
-  firstVersion?: boolean;
 }
 
 /**
@@ -157,7 +153,7 @@ export async function applyOrgBatch(
     // Fitted to the org's fields as its describe says (the package's declaration until describe was read).
     const fitted = fitRecord(toGlanceSessionRecord(w.session, org.orgId, w.item.occurredAt), sessionFields ?? PACKAGE_FIELDS.Glance_Session__c, w.valueNotes);
     // Only what this version may write: a source never blanks a field another filled (session-sources.ts).
-    const record: Record<string, unknown> = recordUpsertBody(fitted, { sources: w.item.sources ?? [w.item.event.source], firstVersion: w.item.firstVersion ?? true });
+    const record: Record<string, unknown> = recordUpsertBody(fitted, { source: w.item.event.source, firstVersion: w.item.event.firstVersion === true });
     const kept = Object.keys(fitted).filter((field) => !(field in record) && RECORD_FIELD_KNOWLEDGE[field] === 'webhook-first' && fitted[field] !== null && fitted[field] !== '');
     if (kept.length) w.valueNotes.push(`${kept.join(', ')} not written: a pulled copy's inferred values never replace what a webhook of the session set`);
     if (w.link.linked) record[w.link.field] = w.link.recordId;

@@ -51,7 +51,7 @@ export async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDep
   for (const s of sessions) {
     const c: Claimed = s.newest;
     // The session as every version in the batch knows it (a pull's own lacks the origin it is routed by).
-    const event = s.version ? { ...c.event, session: s.version.session } : c.event;
+    const event = s.version ?? c.event;
     for (const org of orgsByGroup.get(event.session.groupId) ?? []) {
       if (s.onlyOrgs && !s.onlyOrgs.has(org.orgId)) continue;
       const route = routeSessionToOrg(event.session, org);
@@ -74,7 +74,6 @@ export async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDep
         launchedHere: route.launchedHere,
         routeReason: route.reason,
         reachedLive: s.reachedLive,
-        ...(s.version && { sources: s.version.sources, firstVersion: s.version.firstVersion }),
       });
       byOrg.set(org.orgId, share);
     }

@@ -252,17 +252,20 @@ function newestPerSession(current: Claimed[], reachedLive: Set<string>, lastAppl
 }
 
 /**
- * A webhook and a pulled snapshot of one session in the same batch: the one written is the newest,
- * but it carries what the others alone know (origin, join link, …), by the merge rule of
- * session-sources.ts, folded oldest first (ties in arrival order, as the newest is chosen).
+ * The event written for a session (SessionWrite.version). A webhook and a pulled snapshot of one
+ * session in the same batch: the one written is the newest, but it carries what the others alone
+ * know (origin, join link, …), by the merge rule of session-sources.ts, folded oldest first (ties
+ * in arrival order, as the newest is chosen). Its source says whose knowledge it carries, and
+ * `firstVersion` whether no earlier version was applied: both travel with it into the outbox and
+ * into a share split off for a failed org.
  */
-function knownVersion(s: SessionWrite, firstVersion: boolean): NonNullable<SessionWrite['version']> {
+function knownVersion(s: SessionWrite, firstVersion: boolean): SessionEvent {
   const others = s.events.filter((c) => c !== s.newest).sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0));
   let known: SourcedSession | null = null;
   for (const c of [...others, s.newest]) {
     // What a webhook told stays a webhook's knowledge when a later pull is folded in.
     known = known ? { source: known.source === 'webhook' ? 'webhook' : c.event.source, session: mergeSessionVersions(known, c.event) } : c.event;
   }
-  const sources = [...new Set(s.events.map((c) => c.event.source))];
-  return { session: known!.session, sources, firstVersion };
+  const { firstVersion: _inherited, ...newest } = s.newest.event;
+  return { ...newest, source: known!.source, session: known!.session, ...(firstVersion && { firstVersion: true as const }) };
 }

@@ -85,19 +85,9 @@ function attributeSession(s: SessionWrite, tally: Tally, splits: Map<string, 'de
   }
 }
 
-/**
- * The event a split-off share carries: the version written to the other orgs, so the failed org
- * gets the same record. When a webhook of the batch contributed to it (session-sources.ts), the
- * share is labelled a webhook's: its source says what it knows, and the retry is no longer the
- * session's first version, so a pull's label would leave the webhook's fields out of a record
- * the retry may be the first to create. A share of the first version says so (`firstVersion`).
- */
+/** The event a split-off share carries: the version written to the other orgs (SessionWrite.version), so the failed org gets the same record. */
 function shareOfVersion(s: SessionWrite): Claimed {
-  const c = s.newest;
-  if (!s.version) return c;
-  const source = s.version.sources.includes('webhook') ? 'webhook' : c.event.source;
-  const { firstVersion: _wasFirst, ...event } = c.event;
-  return { ...c, event: { ...event, source, session: s.version.session, ...(s.version.firstVersion && { firstVersion: true as const }) } };
+  return s.version ? { ...s.newest, event: s.version } : s.newest;
 }
 
 /** Records the session's version as applied (releasing its lock) and completes its events. */

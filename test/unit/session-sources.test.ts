@@ -4,7 +4,8 @@ import { mergeSessionVersions, RECORD_FIELD_KNOWLEDGE, recordUpsertBody, type Re
 import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
 import { processSessionBatch } from '../../shared/processing/session-processing.ts';
 import { toSyncEvent } from '../../shared/sync/sync-events.ts';
-import { fakeProcessor, message, org } from './fakes/ports.ts';
+import { fakeProcessor, memoryOutbox, message, org } from './fakes/ports.ts';
+import { flushOrg, type FlushDeps } from '../../shared/processing/flush.ts';
 import { sampleSession } from '../support/fixtures.ts';
 
 const ORG = '00D5g000000AbCdEAK';
@@ -30,8 +31,8 @@ const pulledSession: GlanceSession = {
 };
 
 const record = (session: GlanceSession, occurredAt: string) => toGlanceSessionRecord(session, ORG, occurredAt);
-const fromWebhook: RecordVersion = { sources: ['webhook'], firstVersion: false };
-const fromPull: RecordVersion = { sources: ['sync'], firstVersion: false };
+const fromWebhook: RecordVersion = { source: 'webhook', firstVersion: false };
+const fromPull: RecordVersion = { source: 'sync', firstVersion: false };
 /** Salesforce's upsert of an existing record: fields in the body replace, fields left out stay. */
 const upsert = (stored: Record<string, unknown>, body: GlanceSessionRecord) => ({ ...stored, ...body });
 
@@ -63,14 +64,14 @@ describe('recordUpsertBody: which source writes which field of Glance_Session__c
   });
 
   it('a pull that is the session\'s first version writes its inferred site, type and custom data, still none of the webhook-only fields', () => {
-    const body = recordUpsertBody(record(pulledSession, '2026-11-22T13:40:00Z'), { sources: ['sync'], firstVersion: true });
+    const body = recordUpsertBody(record(pulledSession, '2026-11-22T13:40:00Z'), { source: 'sync', firstVersion: true });
     expect(body).toMatchObject({ Site__c: 'staging', Session_Type__c: 'Cobrowse', Custom_Data__c: JSON.stringify(pulledSession.customData) });
     for (const field of Object.keys(WEBHOOK_ONLY)) expect(body).not.toHaveProperty(field);
   });
 
   it('a guest count of 0 is written on the first version only: a later copy without guests keeps the count another saw', () => {
     const nobody = record({ ...pulledSession, guests: [] }, '2026-11-22T13:40:00Z');
-    expect(recordUpsertBody(nobody, { sources: ['sync'], firstVersion: true })).toMatchObject({ Guest_Count__c: 0 });
+    expect(recordUpsertBody(nobody, { source: 'sync', firstVersion: true })).toMatchObject({ Guest_Count__c: 0 });
     expect(recordUpsertBody(nobody, fromPull)).not.toHaveProperty('Guest_Count__c');
     expect(recordUpsertBody(nobody, fromPull)).not.toHaveProperty('Guest_Names__c');
   });
@@ -84,7 +85,7 @@ describe('recordUpsertBody: which source writes which field of Glance_Session__c
   });
 
   it('webhook then a later pull: the record keeps the origin, join link, PartnerUserId and custom data, and takes the newer status', () => {
-    let stored: Record<string, unknown> = upsert({}, recordUpsertBody(record(webhookSession, '2026-11-22T13:14:05Z'), { sources: ['webhook'], firstVersion: true }));
+    let stored: Record<string, unknown> = upsert({}, recordUpsertBody(record(webhookSession, '2026-11-22T13:14:05Z'), { source: 'webhook', firstVersion: true }));
     stored = upsert(stored, recordUpsertBody(record(pulledSession, '2026-11-22T13:40:00Z'), fromPull));
     expect(stored).toMatchObject({
       ...WEBHOOK_ONLY,
@@ -99,7 +100,7 @@ describe('recordUpsertBody: which source writes which field of Glance_Session__c
   });
 
   it('pull then a webhook: the webhook fills the origin fields and keeps what the pull alone knew', () => {
-    let stored: Record<string, unknown> = upsert({}, recordUpsertBody(record(pulledSession, '2026-11-22T13:40:00Z'), { sources: ['sync'], firstVersion: true }));
+    let stored: Record<string, unknown> = upsert({}, recordUpsertBody(record(pulledSession, '2026-11-22T13:40:00Z'), { source: 'sync', firstVersion: true }));
     expect(stored).not.toHaveProperty('Launched_From_Org_Id__c');
     const ended = { ...webhookSession, status: 'C', endedAt: '2026-11-22T13:40:00Z', host: { ...webhookSession.host, name: null } };
     stored = upsert(stored, recordUpsertBody(record(ended, '2026-11-22T13:40:01Z'), fromWebhook));
@@ -196,5 +197,20 @@ describe('the processor with two sources of one session (in-memory ports)', () =
         expect.objectContaining({ Site__c: 'staging', Session_Type__c: 'Cobrowse', Custom_Data__c: JSON.stringify(pulledSession.customData), Status__c: 'X' }),
       ]);
     }
+  });
+
+  it('with the outbox: a pull that replaces a waiting webhook version before the flush carries the webhook\'s fields into the write', async () => {
+    const o = org(ORG, { logSessionsStartedOutside: true });
+    const p = fakeProcessor([o]);
+    const outbox = memoryOutbox();
+    const flush: FlushDeps = { ...p.deps, outbox, policy: { recordBudgetMs: 300_000, flushRecords: 1000 }, getOrg: async (id) => (id === ORG ? o : null), flushLeaseMs: 300_000, deadline: () => Number.MAX_SAFE_INTEGER };
+    const deps = { ...p.deps, outboxFlush: flush };
+    await processSessionBatch([message(webhookStarted())], deps);
+    await processSessionBatch([message(pulled())], deps);
+    expect(p.salesforce(ORG).rows('Glance_Session__c')).toHaveLength(0);
+    await flushOrg(ORG, flush);
+    expect(p.salesforce(ORG).rows('Glance_Session__c')).toEqual([
+      expect.objectContaining({ ...WEBHOOK_ONLY, Status__c: 'X', Site__c: 'production', Session_Type__c: 'Screen Share', Custom_Data__c: expect.stringContaining('user_email') }),
+    ]);
   });
 });
