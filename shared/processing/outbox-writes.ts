@@ -2,6 +2,8 @@ import { postChatterAhead } from './org-batch.ts';
 import { planOrgShares } from './org-writes.ts';
 import { flushIsDue, type OutboxEntry, type OutboxPut } from './outbox.ts';
 import { mergeSessionVersions } from '../session-sources.ts';
+import { routeSessionToOrg } from './org-routing.ts';
+import type { Org } from '../org.ts';
 import { attributeToRun, countChatterForRun, type SessionWrite, type Tally } from './batch-state.ts';
 import type { ProcessorDeps } from './session-processing.ts';
 import type { FlushDeps } from './flush.ts';
@@ -37,7 +39,7 @@ export async function enqueueToOrgs(sessions: SessionWrite[], deps: OutboxProces
       }));
       try {
         const state = await deps.outboxFlush.outbox.put(org.orgId, entries, deps.outboxFlush.policy.recordBudgetMs);
-        await keepReplacedKnowledge(org.orgId, entries, state.puts, deps);
+        await keepReplacedKnowledge(org, entries, state.puts, deps);
         written.forEach((s, i) => {
           const put = state.puts[i];
           // An older version than the outbox holds is superseded there: done, nothing to write.
@@ -73,7 +75,7 @@ export async function enqueueToOrgs(sessions: SessionWrite[], deps: OutboxProces
  * knew what the newer one does not (a webhook's origin under a later pull), the newer entry is put
  * again carrying both (session-sources.ts), at the same version, so the flush writes them.
  */
-async function keepReplacedKnowledge(orgId: string, entries: OutboxEntry[], puts: OutboxPut[], deps: OutboxProcessorDeps): Promise<void> {
+async function keepReplacedKnowledge(org: Org, entries: OutboxEntry[], puts: OutboxPut[], deps: OutboxProcessorDeps): Promise<void> {
   const merged: OutboxEntry[] = [];
   entries.forEach((entry, i) => {
     const put = puts[i];
@@ -82,7 +84,10 @@ async function keepReplacedKnowledge(orgId: string, entries: OutboxEntry[], puts
     const source = replaced.source === 'webhook' ? 'webhook' : entry.event.source;
     const session = mergeSessionVersions(replaced, entry.event);
     if (source === entry.event.source && JSON.stringify(session) === JSON.stringify(entry.event.session)) return;
-    merged.push({ ...entry, event: { ...entry.event, source, session } });
+    // Routed again: the origin the webhook brought decides whether the session was launched here.
+    const route = routeSessionToOrg(session, org);
+    const here = route.record ? { launchedHere: route.launchedHere, routeReason: route.reason } : {};
+    merged.push({ ...entry, ...here, event: { ...entry.event, source, session } });
   });
-  if (merged.length) await deps.outboxFlush.outbox.put(orgId, merged, deps.outboxFlush.policy.recordBudgetMs);
+  if (merged.length) await deps.outboxFlush.outbox.put(org.orgId, merged, deps.outboxFlush.policy.recordBudgetMs);
 }

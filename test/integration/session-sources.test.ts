@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ingest } from '../../functions/webhook-ingest/handler.ts';
+import { flushOutboxes } from '../../functions/outbox-flusher/handler.ts';
+import { exportResourceEnv } from '../../local/aws-resources.ts';
 import { processEvents } from '../../functions/session-processor/handler.ts';
 import { runSyncRequests } from '../../functions/sync-run/handler.ts';
 import { syncNow } from '../../functions/sync-now/handler.ts';
@@ -123,5 +125,22 @@ describe('a session arriving by webhook and by the scheduled pull', () => {
     const after = await records();
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ ...webhookFields(), Status__c: 'C' });
+  });
+
+  it('with the outbox: a pull that replaces the waiting webhook version before the flush still writes the webhook\'s origin fields', async () => {
+    // The deployed record budget: shares wait in the org's outbox (DynamoDB) until the flusher runs.
+    exportResourceEnv(p.resources, { recordBudgetSeconds: '300', outboxFlushRecords: '1000' });
+    try {
+      await webhook({ type: 'session.started', occurredAt: new Date(Date.parse(live.startedAt) + 5000).toISOString(), session: live });
+      await pull();
+      expect(await records()).toEqual([]);
+      await flushOutboxes({ orgId: PROD_ORG });
+      const after = await records();
+      expect(after).toHaveLength(1);
+      // The two versions met in the outbox: both kinds of custom data are kept, the customer's winning a clash.
+      expect(after[0]).toMatchObject({ ...webhookFields(), Custom_Data__c: JSON.stringify({ agent_participant_id: 'agent-17', ...live.customData }), Status__c: 'C', Site__c: 'production' });
+    } finally {
+      exportResourceEnv(p.resources);
+    }
   });
 });
