@@ -6,8 +6,9 @@ import type { GlanceSession, SessionEvent } from './session.ts';
  * scheduled pull from Glance's Customer Records Retriever (glance/crr-session.ts), which lists
  * ended sessions only and documents much less. This module says which source knows which field of
  * the Glance Session record, and how two versions of one session meet. Pure functions; the
- * processor applies them where the record is built (processing/org-batch.ts) and where two
- * versions of a session meet in one batch (processing/session-processing.ts).
+ * processor applies them where the record is built (processing/org-batch.ts), where two
+ * versions of a session meet in one batch (processing/session-processing.ts) and where a newer
+ * version replaces one still waiting in an org's outbox (processing/outbox-writes.ts).
  */
 
 /** Where a version of a session came from: `SessionEvent.source`. */
