@@ -23,9 +23,11 @@ export type SessionSource = SessionEvent['source'];
  *   is final, session-status.ts), and a later snapshot has seen at least as much of the session
  *   (guests who joined since, the end time).
  * - `webhook-only`: CRR documents no such field (facts file §8; crr-session.ts maps them to null).
- *   A pulled version never writes them, so it can never blank them; a webhook writes them as they
- *   are, null included, because it is the only source that knows them: its `origin: null` means
- *   "launched outside Salesforce", a fact, where a pull's null only means "not documented".
+ *   A webhook writes them as they are, null included, because it is the source that knows them:
+ *   its `origin: null` means "launched outside Salesforce", a fact, where a pull's null only means
+ *   "not documented". A pull writes one only when it does carry a value (should Glance document an
+ *   origin field, or a relay fill it), never a blank; Launched_From_This_Org__c, derived from the
+ *   origin, goes with Launched_From_Org_Id__c (a pull without an origin would say false).
  * - `webhook-first`: both carry a value, but the pull's is inferred, not reported: the site from the
  *   group credentials' site (CRR documents none), the type from the only documented channel name
  *   (`cobrowse`), the custom data from stand-ins (`xid`, `agent_participant_id`, `crr_status`) where
@@ -101,7 +103,8 @@ export function recordUpsertBody(record: GlanceSessionRecord, version: RecordVer
     if (!knowledge) throw new Error(`${field}: no rule says which source of a session knows this field (session-sources.ts)`);
     if (field === GLANCE_SESSION_EXTERNAL_ID) body[field] = value;
     else if (knowledge === 'webhook-only') {
-      if (fromWebhook) body[field] = value;
+      const pulledBlank = isBlank(field, value, false) || (field === 'Launched_From_This_Org__c' && isBlank(field, record.Launched_From_Org_Id__c, false));
+      if (fromWebhook || !pulledBlank) body[field] = value;
     } else if (isBlank(field, value, version.firstVersion)) continue;
     else if (knowledge === 'both' || fromWebhook || version.firstVersion) body[field] = value;
   }

@@ -76,6 +76,13 @@ describe('recordUpsertBody: which source writes which field of Glance_Session__c
     expect(recordUpsertBody(nobody, fromPull)).not.toHaveProperty('Guest_Names__c');
   });
 
+  it('a pull that does carry an origin (a relay, or a field Glance may document) writes it; one without never writes the checkbox', () => {
+    const withOrigin = recordUpsertBody(record({ ...pulledSession, origin: webhookSession.origin }, '2026-11-22T13:40:00Z'), fromPull);
+    expect(withOrigin).toMatchObject({ Launched_From_Org_Id__c: ORG, Launched_From_Record_Id__c: CASE_ID, Launched_From_This_Org__c: true });
+    expect(withOrigin).not.toHaveProperty('Join_URL__c');
+    expect(recordUpsertBody(record(pulledSession, '2026-11-22T13:40:00Z'), fromPull)).not.toHaveProperty('Launched_From_This_Org__c');
+  });
+
   it('a webhook writes the fields only it knows, a null origin included (launched outside Salesforce is a fact), but no blank of a shared field', () => {
     const outside = recordUpsertBody(record({ ...webhookSession, origin: null, customData: {}, host: { ...webhookSession.host, email: null } }, '2026-11-22T13:14:05Z'), fromWebhook);
     expect(outside).toMatchObject({ Launched_From_Org_Id__c: null, Launched_From_Record_Id__c: null, Launched_From_This_Org__c: false, Join_URL__c: webhookSession.joinUrl });
