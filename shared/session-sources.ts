@@ -79,6 +79,11 @@ export interface RecordVersion {
   firstVersion: boolean;
 }
 
+/**
+ * A value that says nothing: null or ''. A guest count of 0 too, once another version may have
+ * counted guests (the first version writes it): a copy that lists no guest (CRR lists participants
+ * "when supplied") does not unmake the guests another copy saw, as mergeSessionVersions keeps them.
+ */
 const isBlank = (field: string, value: unknown, firstVersion: boolean): boolean =>
   value === null || value === undefined || value === '' || (field === 'Guest_Count__c' && value === 0 && !firstVersion);
 
