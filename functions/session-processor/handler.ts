@@ -11,6 +11,7 @@ import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
 import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { dynamoRunEffects } from '../../shared/adapters/run-effects.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
@@ -41,6 +42,9 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
   const registry = dynamoOrgRegistry(requireEnv('orgsTable'));
   health ??= dynamoOrgHealth(requireEnv('orgsTable'));
   const eventsQueue = sqsEventsQueue(requireEnv('eventsQueueUrl'));
+  const pauses = dynamoOrgPauses(requireEnv('orgsTable'), Date.now, {
+    onResumed: (orgId, pause) => announce(orgResumed(orgId, pause.until, pause.reason, new Date())),
+  });
   const outcome = await processSessionBatch(
     event.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1') })),
     {
@@ -50,9 +54,7 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       forgetSalesforce: (orgId) => clients.forget(orgId),
       deadLetter: sqsDeadLetters(requireEnv('eventsDlqUrl')),
       maxReceiveCount: Number(optionalEnv('maxReceiveCount', String(DEFAULTS.maxReceiveCount))),
-      pauses: dynamoOrgPauses(requireEnv('orgsTable'), Date.now, {
-        onResumed: (orgId, pause) => announce(orgResumed(orgId, pause.until, pause.reason, new Date())),
-      }),
+      pauses,
       requeue: (sessionEvent, delaySeconds) => eventsQueue.send(sessionEvent, delaySeconds),
       apiUsageShareLimit: Number(optionalEnv('apiUsageShareLimit', String(DEFAULT_API_USAGE_SHARE_LIMIT))),
       now: () => Date.now(),
@@ -69,9 +71,20 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       traces: dynamoTraceStore(requireEnv('tracesTable')),
       health,
       runEffects: dynamoRunEffects(requireEnv('orgsTable')),
+      runRecords: {
+        history: dynamoSyncHistory(requireEnv('orgsTable')),
+        runEffects: dynamoRunEffects(requireEnv('orgsTable')),
+        pauses,
+        getOrg: (orgId) => registry.getOrg(orgId),
+        salesforceFor: (org) => clients(org, deadline),
+        now: () => new Date(),
+        log: fromPowertools(logger),
+      },
       log: fromPowertools(logger),
     },
   );
+  if (outcome.adminRecords.written) metrics.addMetric('admin_records_written', MetricUnit.Count, outcome.adminRecords.written);
+  if (outcome.adminRecords.refused) metrics.addMetric('admin_records_refused', MetricUnit.Count, outcome.adminRecords.refused);
   for (const [name, value] of Object.entries(outcome.counts)) {
     if (value > 0) metrics.addMetric(`sessions_${name}`, MetricUnit.Count, value);
   }

@@ -12,6 +12,7 @@ import { attributeToRun, emptyTally, type Claimed, type SessionWrite, type Tally
 import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
+import { addAdminRecords, writeCompletedRunRecords, type RunRecordDeps } from './admin-records.ts';
 
 /** Why an org is paused: its API allowance, repeated failures (an outage), or refused credentials. */
 export type PauseKind = 'allowance' | 'outage' | 'credentials' | 'setup';
@@ -81,6 +82,8 @@ export interface ProcessorDeps {
   health?: OrgHealthRecorder;
   /** Where what a sync run's events did goes, for Sync History; none when absent. */
   runEffects?: RunEffectsWriter;
+  /** Writes a run's final Glance_Sync_Run__c to its org once this batch settled its last events; none when absent. */
+  runRecords?: RunRecordDeps & { getOrg(orgId: string): Promise<Org | null> };
 }
 
 export type BatchOutcome = Tally;
@@ -104,6 +107,10 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   // lease, as event claims do.
   await Promise.all([...locks.held].map((id) => deps.ledger.unlockSession(id)));
   await addRunEffects(tally, deps);
+  if (deps.runRecords) {
+    const runs = [...tally.runs.values()].map(({ orgId, runId, effects }) => ({ orgId, runId, added: effects }));
+    addAdminRecords(tally.adminRecords, await writeCompletedRunRecords(runs, deps.runRecords.getOrg, deps.runRecords));
+  }
   return tally;
 }
 

@@ -1,0 +1,181 @@
+import type { Org } from '../org.ts';
+import type { Log } from '../log.ts';
+import type { DebugTrace } from '../debug-trace.ts';
+import { nextScheduledSync } from '../schedule.ts';
+import { callMessage, describeFault } from '../salesforce-errors.ts';
+import { LOG_EXTERNAL_ID, LOG_OBJECT, logRecord, SYNC_RUN_EXTERNAL_ID, SYNC_RUN_OBJECT, syncRunRecord } from '../sync/salesforce-admin-records.ts';
+import { noRunEffects, runProgress, type RunEffects, type RunEffectsReader } from '../sync/run-effects.ts';
+import type { SyncHistory, SyncRun } from '../sync/sync-history.ts';
+import { retryingConcurrentCreates, type OrgSalesforce } from './org-batch.ts';
+import type { OrgPauses } from './session-processing.ts';
+
+/*
+ * The admin's view written into the org itself (issue 12): Glance_Sync_Run__c (Sync History, Next
+ * Sync) and Glance_Log__c (Debug Mode's per-session traces). Best effort, always: these records
+ * describe the pipeline's work, they are not the work. A refused or failed admin record is
+ * counted and logged with its reason and never fails, retries or dead-letters a session.
+ *
+ * What it costs the org's daily API allowance (stated in the README, measured by the bench):
+ *  - Glance_Log__c: only for orgs with Debug Mode on; the logs of one org batch go in one
+ *    sObject Collections upsert right after that batch's writes (200 logs a call), so at most
+ *    one call per batch, 1/batch-size of a call per log.
+ *  - Glance_Sync_Run__c: one upsert when the run's pull ends (a run that found nothing, or was
+ *    skipped, costs exactly that one call) and one more when its queued events have all settled,
+ *    written by the batch that settles the last of them (runs completing in one batch share it).
+ *    The record is not written when the run starts: a pull lasts seconds, and a record of it
+ *    would cost a call per run for a state nobody sees. Each pull-end call also carries the
+ *    org's previous few runs again, at no extra call (a collection takes 200 records), so a run
+ *    record missed while the org was paused or a call failed is repaired by the next run.
+ *    Empty runs are not coalesced: an hourly org with no activity spends 24 calls a day (of at
+ *    least 100,000) and the admin sees every run and the Next Sync, as the original's tab did.
+ * A paused org (the circuit breaker's pause) is not written at all; the next run repairs it.
+ */
+
+/** What one write of admin records did, for counts and logs. */
+export interface AdminRecordsOutcome {
+  written: number;
+  refused: number;
+  /** Why records were refused or not sent (first few), for the log. */
+  reasons: string[];
+}
+
+export const noAdminRecords = (): AdminRecordsOutcome => ({ written: 0, refused: 0, reasons: [] });
+
+/** Adds `b` into `a`, keeping a few reasons. */
+export function addAdminRecords(a: AdminRecordsOutcome, b: AdminRecordsOutcome): AdminRecordsOutcome {
+  a.written += b.written;
+  a.refused += b.refused;
+  a.reasons.push(...b.reasons.slice(0, Math.max(0, 5 - a.reasons.length)));
+  return a;
+}
+
+/** A run as its Glance_Sync_Run__c shows it: the run, what its events did so far, the org's next scheduled sync. */
+export interface RunRecordInput {
+  run: SyncRun;
+  effects: RunEffects | undefined;
+  nextScheduledSync: string | null;
+}
+
+/** The next scheduled sync of the org after `now` (ISO), as Next Sync shows it; null for Sync Frequency never. */
+export function nextSyncOf(org: Pick<Org, 'installedAt' | 'settings'>, now: Date): string | null {
+  return nextScheduledSync(org.settings.syncFrequency, new Date(org.installedAt), now)?.toISOString() ?? null;
+}
+
+/**
+ * Upserts the given admin records into one org: its run records by Run_Id__c, its logs by
+ * Log_Key__c, in collections of up to 200 (the adapter splits longer lists), through the org's
+ * own Salesforce port (the same call retry, the same DUPLICATE_VALUE retry as session records).
+ * Never throws.
+ */
+export async function upsertAdminRecords(
+  orgId: string,
+  salesforce: Pick<OrgSalesforce, 'upsertRecords'>,
+  records: { runs?: RunRecordInput[]; traces?: DebugTrace[] },
+  log: Log,
+): Promise<AdminRecordsOutcome> {
+  const sf = retryingConcurrentCreates({ ...salesforce, orgShape: unused, query: unused, postChatter: unused });
+  const outcome = noAdminRecords();
+  const groups: Array<[string, string, Array<Record<string, unknown>>]> = [
+    [SYNC_RUN_OBJECT, SYNC_RUN_EXTERNAL_ID, (records.runs ?? []).map((r) => syncRunRecord(r.run, runProgress(r.run, r.effects), r.effects ?? noRunEffects(), r.nextScheduledSync))],
+    [LOG_OBJECT, LOG_EXTERNAL_ID, (records.traces ?? []).map(logRecord)],
+  ];
+  for (const [sobject, externalId, list] of groups) {
+    if (list.length === 0) continue;
+    try {
+      const results = await sf.upsertRecords(sobject, externalId, list);
+      for (const result of results) {
+        if (result.ok) outcome.written++;
+        else addAdminRecords(outcome, { written: 0, refused: 1, reasons: [`${sobject}: ${result.faults.map(describeFault).join('; ')}`] });
+      }
+    } catch (error) {
+      addAdminRecords(outcome, { written: 0, refused: list.length, reasons: [`${sobject}: ${callMessage(error)}`] });
+    }
+  }
+  if (outcome.refused > 0) log.warn('admin records refused (Sync History or Debug Mode logs in the org); sessions are not affected', { orgId, ...outcome });
+  return outcome;
+}
+
+const unused = (): never => {
+  throw new Error('admin records only upsert');
+};
+
+/** What writing a run's records needs: Sync History, its counters, the breaker's pauses and the org's Salesforce. */
+export interface RunRecordDeps {
+  history: Pick<SyncHistory, 'getRun' | 'listRuns'>;
+  runEffects: RunEffectsReader;
+  pauses: Pick<OrgPauses, 'pausedOrgs'>;
+  salesforceFor(org: Org): Promise<Pick<OrgSalesforce, 'upsertRecords'>>;
+  now(): Date;
+  log: Log;
+}
+
+/** How many of the org's earlier runs ride along with a pull-end write, to repair a missed one. */
+export const RUNS_RESENT = 4;
+
+/**
+ * At the end of a run's pull (or when it was skipped): its Glance_Sync_Run__c, with the org's
+ * previous RUNS_RESENT runs, in one call. Nothing when the org is paused. Never throws.
+ */
+export async function writeRunRecordsAtPullEnd(org: Org, run: SyncRun, deps: RunRecordDeps): Promise<AdminRecordsOutcome> {
+  try {
+    const recent = (await deps.history.listRuns(org.orgId, RUNS_RESENT + 1)).filter((r) => r.runId !== run.runId).slice(0, RUNS_RESENT);
+    return await writeRuns(org, [run, ...recent], deps);
+  } catch (error) {
+    deps.log.warn('could not write the sync run record to the org', { orgId: org.orgId, runId: run.runId, error: (error as Error).message });
+    return { written: 0, refused: 0, reasons: [(error as Error).message] };
+  }
+}
+
+/**
+ * After a processor batch: the runs whose last queued events this batch settled (`added`: what
+ * the batch added to each run) get their final record, one call per org. A run still pulling is
+ * left to its pull-end write, which then sees its events settled. Never throws.
+ */
+export async function writeCompletedRunRecords(
+  runs: Array<{ orgId: string; runId: string; added: RunEffects }>,
+  getOrg: (orgId: string) => Promise<Org | null>,
+  deps: RunRecordDeps,
+): Promise<AdminRecordsOutcome> {
+  const total = noAdminRecords();
+  const byOrg = new Map<string, typeof runs>();
+  for (const r of runs) byOrg.set(r.orgId, [...(byOrg.get(r.orgId) ?? []), r]);
+  for (const [orgId, list] of byOrg) {
+    try {
+      const effects = await deps.runEffects.read(orgId, list.map((r) => r.runId));
+      const completed: SyncRun[] = [];
+      for (const r of list) {
+        const run = await deps.history.getRun(orgId, r.runId);
+        const now = effects.get(r.runId);
+        if (!run || !now) continue;
+        const settledBefore = now.processed - r.added.processed < run.counts.queued;
+        const progress = runProgress(run, now);
+        if (settledBefore && (progress === 'complete' || progress === 'failed')) completed.push(run);
+      }
+      if (completed.length === 0) continue;
+      const org = await getOrg(orgId);
+      if (org) addAdminRecords(total, await writeRuns(org, completed, deps, effects));
+    } catch (error) {
+      deps.log.warn('could not write completed sync run records to the org', { orgId, error: (error as Error).message });
+      addAdminRecords(total, { written: 0, refused: 0, reasons: [(error as Error).message] });
+    }
+  }
+  return total;
+}
+
+async function writeRuns(org: Org, runs: SyncRun[], deps: RunRecordDeps, known?: Map<string, RunEffects>): Promise<AdminRecordsOutcome> {
+  const pause = (await deps.pauses.pausedOrgs([org.orgId])).get(org.orgId);
+  if (pause) {
+    deps.log.info('sync run records not written: the org is paused; its next run writes them', { orgId: org.orgId, until: pause.until });
+    return { written: 0, refused: 0, reasons: [`org paused until ${pause.until}`] };
+  }
+  const effects = known ?? (await deps.runEffects.read(org.orgId, runs.map((r) => r.runId)));
+  const next = nextSyncOf(org, deps.now());
+  let salesforce: Pick<OrgSalesforce, 'upsertRecords'>;
+  try {
+    salesforce = await deps.salesforceFor(org);
+  } catch (error) {
+    deps.log.warn('sync run records not written: no Salesforce connection', { orgId: org.orgId, error: callMessage(error) });
+    return { written: 0, refused: runs.length, reasons: [callMessage(error)] };
+  }
+  return upsertAdminRecords(org.orgId, salesforce, { runs: runs.map((run) => ({ run, effects: effects.get(run.runId), nextScheduledSync: next })) }, deps.log);
+}
