@@ -74,11 +74,7 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
       runRecords: {
         history: dynamoSyncHistory(requireEnv('orgsTable')),
         runEffects: dynamoRunEffects(requireEnv('orgsTable')),
-        pauses,
         getOrg: (orgId) => registry.getOrg(orgId),
-        salesforceFor: (org) => clients(org, deadline),
-        now: () => new Date(),
-        log: fromPowertools(logger),
       },
       log: fromPowertools(logger),
     },

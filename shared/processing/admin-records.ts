@@ -6,7 +6,7 @@ import { callMessage, describeFault } from '../salesforce-errors.ts';
 import { LOG_EXTERNAL_ID, LOG_OBJECT, logRecord, SYNC_RUN_EXTERNAL_ID, SYNC_RUN_OBJECT, syncRunRecord } from '../sync/salesforce-admin-records.ts';
 import { noRunEffects, runProgress, type RunEffects, type RunEffectsReader } from '../sync/run-effects.ts';
 import type { SyncHistory, SyncRun } from '../sync/sync-history.ts';
-import { retryingConcurrentCreates, type OrgSalesforce } from './org-batch.ts';
+import { retryingConcurrentCreates, type OrgSalesforce, type RecordResult } from './org-batch.ts';
 import type { OrgPauses } from './session-processing.ts';
 
 /*
@@ -16,12 +16,13 @@ import type { OrgPauses } from './session-processing.ts';
  * counted and logged with its reason and never fails, retries or dead-letters a session.
  *
  * What it costs the org's daily API allowance (stated in the README, measured by the bench):
- *  - Glance_Log__c: only for orgs with Debug Mode on; the logs of one org batch go in one
- *    sObject Collections upsert right after that batch's writes (200 logs a call), so at most
- *    one call per batch, 1/batch-size of a call per log.
+ *  - Glance_Log__c: only for orgs with Debug Mode on; the logs of one batch (or outbox flush)
+ *    are gathered while it writes and sent when it ends, in one upsert per org (200 logs a
+ *    collection), so at most one call per org batch, 1/batch-size of a call per log.
  *  - Glance_Sync_Run__c: one upsert when the run's pull ends (a run that found nothing, or was
  *    skipped, costs exactly that one call) and one more when its queued events have all settled,
- *    written by the batch that settles the last of them (runs completing in one batch share it).
+ *    written by the batch that settles the last of them; it goes with that batch's logs, in the
+ *    same call when the org's Salesforce port takes several collections at once (Composite).
  *    The record is not written when the run starts: a pull lasts seconds, and a record of it
  *    would cost a call per run for a state nobody sees. Each pull-end call also carries the
  *    org's previous few runs again, at no extra call (a collection takes 200 records), so a run
@@ -30,6 +31,24 @@ import type { OrgPauses } from './session-processing.ts';
  *    least 100,000) and the admin sees every run and the Next Sync, as the original's tab did.
  * A paused org (the circuit breaker's pause) is not written at all; the next run repairs it.
  */
+
+/**
+ * The org's Salesforce as admin records need it: collection upserts, and optionally several
+ * collections (of different objects) in one call, as Composite allows (up to 5 per call).
+ */
+export interface AdminSalesforce extends Pick<OrgSalesforce, 'upsertRecords'> {
+  upsertCollections?(collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>): Promise<RecordResult[][]>;
+}
+
+/** Debug Mode traces gathered per org while a batch writes, sent when it ends (sendAdminRecords). */
+export type GatheredLogs = Map<string, { org: Org; traces: DebugTrace[] }>;
+
+/** Adds an org's traces of one write to what the batch gathered. */
+export function gatherLogs(logs: GatheredLogs, org: Org, traces: DebugTrace[]): void {
+  const entry = logs.get(org.orgId) ?? { org, traces: [] };
+  entry.traces.push(...traces);
+  logs.set(org.orgId, entry);
+}
 
 /** What one write of admin records did, for counts and logs. */
 export interface AdminRecordsOutcome {
@@ -69,31 +88,50 @@ export function nextSyncOf(org: Pick<Org, 'installedAt' | 'settings'>, now: Date
  */
 export async function upsertAdminRecords(
   orgId: string,
-  salesforce: Pick<OrgSalesforce, 'upsertRecords'>,
+  salesforce: AdminSalesforce,
   records: { runs?: RunRecordInput[]; traces?: DebugTrace[] },
   log: Log,
 ): Promise<AdminRecordsOutcome> {
-  const sf = retryingConcurrentCreates({ ...salesforce, orgShape: unused, query: unused, postChatter: unused });
   const outcome = noAdminRecords();
-  const groups: Array<[string, string, Array<Record<string, unknown>>]> = [
-    [SYNC_RUN_OBJECT, SYNC_RUN_EXTERNAL_ID, (records.runs ?? []).map((r) => syncRunRecord(r.run, runProgress(r.run, r.effects), r.effects ?? noRunEffects(), r.nextScheduledSync))],
-    [LOG_OBJECT, LOG_EXTERNAL_ID, (records.traces ?? []).map(logRecord)],
-  ];
-  for (const [sobject, externalId, list] of groups) {
-    if (list.length === 0) continue;
+  const collections = [
+    { sobject: SYNC_RUN_OBJECT, externalId: SYNC_RUN_EXTERNAL_ID, records: (records.runs ?? []).map((r) => syncRunRecord(r.run, runProgress(r.run, r.effects), r.effects ?? noRunEffects(), r.nextScheduledSync)) },
+    { sobject: LOG_OBJECT, externalId: LOG_EXTERNAL_ID, records: (records.traces ?? []).map(logRecord) },
+  ].filter((c) => c.records.length > 0);
+  const tally = (sobject: string, results: RecordResult[]) => {
+    for (const result of results) {
+      if (result.ok) outcome.written++;
+      else addAdminRecords(outcome, { written: 0, refused: 1, reasons: [`${sobject}: ${result.faults.map(describeFault).join('; ')}`] });
+    }
+  };
+  const failed = (list: typeof collections, error: unknown) => {
+    for (const c of list) addAdminRecords(outcome, { written: 0, refused: c.records.length, reasons: [`${c.sobject}: ${callMessage(error)}`] });
+  };
+  const oneCall = collections.length > 1 && collections.every((c) => c.records.length <= COLLECTION_RECORDS) && salesforce.upsertCollections;
+  if (oneCall) {
+    // Runs and logs in one Composite call. A record refused DUPLICATE_VALUE (a concurrent create
+    // of the same key) is left to the next write of the same record: these are upserts by key.
     try {
-      const results = await sf.upsertRecords(sobject, externalId, list);
-      for (const result of results) {
-        if (result.ok) outcome.written++;
-        else addAdminRecords(outcome, { written: 0, refused: 1, reasons: [`${sobject}: ${result.faults.map(describeFault).join('; ')}`] });
-      }
+      const results = await oneCall.call(salesforce, collections);
+      collections.forEach((c, i) => tally(c.sobject, results[i] ?? []));
     } catch (error) {
-      addAdminRecords(outcome, { written: 0, refused: list.length, reasons: [`${sobject}: ${callMessage(error)}`] });
+      failed(collections, error);
+    }
+  } else {
+    const sf = retryingConcurrentCreates({ upsertRecords: (...args) => salesforce.upsertRecords(...args), orgShape: unused, query: unused, postChatter: unused });
+    for (const c of collections) {
+      try {
+        tally(c.sobject, await sf.upsertRecords(c.sobject, c.externalId, c.records));
+      } catch (error) {
+        failed([c], error);
+      }
     }
   }
   if (outcome.refused > 0) log.warn('admin records refused (Sync History or Debug Mode logs in the org); sessions are not affected', { orgId, ...outcome });
   return outcome;
 }
+
+/** sObject Collections take 200 records a call (Salesforce REST API: sObject Collections). */
+const COLLECTION_RECORDS = 200;
 
 const unused = (): never => {
   throw new Error('admin records only upsert');
@@ -104,7 +142,7 @@ export interface RunRecordDeps {
   history: Pick<SyncHistory, 'getRun' | 'listRuns'>;
   runEffects: RunEffectsReader;
   pauses: Pick<OrgPauses, 'pausedOrgs'>;
-  salesforceFor(org: Org): Promise<Pick<OrgSalesforce, 'upsertRecords'>>;
+  salesforceFor(org: Org): Promise<AdminSalesforce>;
   now(): Date;
   log: Log;
 }
@@ -127,39 +165,57 @@ export async function writeRunRecordsAtPullEnd(org: Org, run: SyncRun, deps: Run
 }
 
 /**
- * After a processor batch: the runs whose last queued events this batch settled (`added`: what
- * the batch added to each run) get their final record, one call per org. A run still pulling is
- * left to its pull-end write, which then sees its events settled. Never throws.
+ * When a processor batch (or an outbox flush) ends: per org, the Debug Mode logs it gathered and
+ * the final Glance_Sync_Run__c of each run whose last queued events it settled (`runs`: what the
+ * batch added to each run), in one call where the org's port takes both at once. A run still
+ * pulling is left to its pull-end write, which then sees its events settled. A paused org is not
+ * written. Never throws.
  */
-export async function writeCompletedRunRecords(
+export async function sendAdminRecords(
+  logs: GatheredLogs,
   runs: Array<{ orgId: string; runId: string; added: RunEffects }>,
-  getOrg: (orgId: string) => Promise<Org | null>,
-  deps: RunRecordDeps,
+  deps: Omit<RunRecordDeps, 'history' | 'runEffects'> & Partial<Pick<RunRecordDeps, 'history' | 'runEffects'>> & { getOrg?(orgId: string): Promise<Org | null> },
 ): Promise<AdminRecordsOutcome> {
   const total = noAdminRecords();
   const byOrg = new Map<string, typeof runs>();
-  for (const r of runs) byOrg.set(r.orgId, [...(byOrg.get(r.orgId) ?? []), r]);
-  for (const [orgId, list] of byOrg) {
+  if (deps.history && deps.runEffects && deps.getOrg) for (const r of runs) byOrg.set(r.orgId, [...(byOrg.get(r.orgId) ?? []), r]);
+  for (const orgId of new Set([...logs.keys(), ...byOrg.keys()])) {
     try {
-      const effects = await deps.runEffects.read(orgId, list.map((r) => r.runId));
-      const completed: SyncRun[] = [];
-      for (const r of list) {
-        const run = await deps.history.getRun(orgId, r.runId);
-        const now = effects.get(r.runId);
-        if (!run || !now) continue;
-        const settledBefore = now.processed - r.added.processed < run.counts.queued;
-        const progress = runProgress(run, now);
-        if (settledBefore && (progress === 'complete' || progress === 'failed')) completed.push(run);
+      const completed = await completedRuns(orgId, byOrg.get(orgId) ?? [], deps as RunRecordDeps);
+      const traces = logs.get(orgId)?.traces ?? [];
+      if (completed.length === 0 && traces.length === 0) continue;
+      const org = logs.get(orgId)?.org ?? (await deps.getOrg!(orgId));
+      if (!org) continue;
+      const pause = (await deps.pauses.pausedOrgs([orgId])).get(orgId);
+      if (pause) {
+        deps.log.info('admin records not written: the org is paused; its next run rewrites its run records', { orgId, until: pause.until, logs: traces.length });
+        continue;
       }
-      if (completed.length === 0) continue;
-      const org = await getOrg(orgId);
-      if (org) addAdminRecords(total, await writeRuns(org, completed, deps, effects));
+      const next = nextSyncOf(org, deps.now());
+      const salesforce = await deps.salesforceFor(org);
+      addAdminRecords(total, await upsertAdminRecords(orgId, salesforce, { runs: completed.map(({ run, effects }) => ({ run, effects, nextScheduledSync: next })), traces }, deps.log));
     } catch (error) {
-      deps.log.warn('could not write completed sync run records to the org', { orgId, error: (error as Error).message });
-      addAdminRecords(total, { written: 0, refused: 0, reasons: [(error as Error).message] });
+      deps.log.warn('could not write admin records to the org', { orgId, error: callMessage(error) });
+      addAdminRecords(total, { written: 0, refused: 0, reasons: [callMessage(error)] });
     }
   }
   return total;
+}
+
+/** The runs among `list` whose last queued events the batch settled, with their effects now. */
+async function completedRuns(orgId: string, list: Array<{ runId: string; added: RunEffects }>, deps: RunRecordDeps): Promise<Array<{ run: SyncRun; effects: RunEffects }>> {
+  if (list.length === 0) return [];
+  const effects = await deps.runEffects.read(orgId, list.map((r) => r.runId));
+  const completed: Array<{ run: SyncRun; effects: RunEffects }> = [];
+  for (const r of list) {
+    const run = await deps.history.getRun(orgId, r.runId);
+    const now = effects.get(r.runId);
+    if (!run || !now) continue;
+    const settledBefore = now.processed - r.added.processed < run.counts.queued;
+    const progress = runProgress(run, now);
+    if (settledBefore && (progress === 'complete' || progress === 'failed')) completed.push({ run, effects: now });
+  }
+  return completed;
 }
 
 async function writeRuns(org: Org, runs: SyncRun[], deps: RunRecordDeps, known?: Map<string, RunEffects>): Promise<AdminRecordsOutcome> {
@@ -170,7 +226,7 @@ async function writeRuns(org: Org, runs: SyncRun[], deps: RunRecordDeps, known?:
   }
   const effects = known ?? (await deps.runEffects.read(org.orgId, runs.map((r) => r.runId)));
   const next = nextSyncOf(org, deps.now());
-  let salesforce: Pick<OrgSalesforce, 'upsertRecords'>;
+  let salesforce: AdminSalesforce;
   try {
     salesforce = await deps.salesforceFor(org);
   } catch (error) {

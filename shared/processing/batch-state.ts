@@ -1,7 +1,7 @@
 import type { QueuedMessage } from '../dead-letter.ts';
 import type { SessionEvent } from '../session.ts';
 import { noRunEffects, type RunEffects } from '../sync/run-effects.ts';
-import { noAdminRecords, type AdminRecordsOutcome } from './admin-records.ts';
+import { noAdminRecords, type AdminRecordsOutcome, type GatheredLogs } from './admin-records.ts';
 
 /*
  * What the phases of processSessionBatch hand each other. Internal to shared/processing/.
@@ -59,6 +59,8 @@ export interface Tally {
   runs: Map<string, { orgId: string; runId: string; effects: RunEffects }>;
   /** Glance_Sync_Run__c and Glance_Log__c records this batch wrote to orgs, or that were refused (best effort). */
   adminRecords: AdminRecordsOutcome;
+  /** Debug Mode traces of the orgs this batch wrote, sent to each org as Glance_Log__c when the batch ends. */
+  adminLogs: GatheredLogs;
   counts: {
     applied: number;
     duplicate: number;
@@ -75,6 +77,7 @@ export const emptyTally = (): Tally => ({
   retry: [],
   runs: new Map(),
   adminRecords: noAdminRecords(),
+  adminLogs: new Map(),
   counts: { applied: 0, duplicate: 0, stale: 0, busy: 0, deadLettered: 0, retried: 0, deferred: 0, skippedOrgs: 0 },
 });
 

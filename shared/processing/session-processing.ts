@@ -12,7 +12,7 @@ import { attributeToRun, emptyTally, type Claimed, type SessionWrite, type Tally
 import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
-import { addAdminRecords, writeCompletedRunRecords, type RunRecordDeps } from './admin-records.ts';
+import { addAdminRecords, sendAdminRecords, type RunRecordDeps } from './admin-records.ts';
 
 /** Why an org is paused: its API allowance, repeated failures (an outage), or refused credentials. */
 export type PauseKind = 'allowance' | 'outage' | 'credentials' | 'setup';
@@ -82,8 +82,8 @@ export interface ProcessorDeps {
   health?: OrgHealthRecorder;
   /** Where what a sync run's events did goes, for Sync History; none when absent. */
   runEffects?: RunEffectsWriter;
-  /** Writes a run's final Glance_Sync_Run__c to its org once this batch settled its last events; none when absent. */
-  runRecords?: RunRecordDeps & { getOrg(orgId: string): Promise<Org | null> };
+  /** Sync History for a run's final Glance_Sync_Run__c, written to its org by the batch that settles its last events; none when absent (Debug Mode's logs are written either way). */
+  runRecords?: Pick<RunRecordDeps, 'history' | 'runEffects'> & { getOrg(orgId: string): Promise<Org | null> };
 }
 
 export type BatchOutcome = Tally;
@@ -107,11 +107,22 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   // lease, as event claims do.
   await Promise.all([...locks.held].map((id) => deps.ledger.unlockSession(id)));
   await addRunEffects(tally, deps);
-  if (deps.runRecords) {
-    const runs = [...tally.runs.values()].map(({ orgId, runId, effects }) => ({ orgId, runId, added: effects }));
-    addAdminRecords(tally.adminRecords, await writeCompletedRunRecords(runs, deps.runRecords.getOrg, deps.runRecords));
-  }
+  await sendBatchAdminRecords(tally, deps);
   return tally;
+}
+
+/** The batch's Debug Mode logs and the runs it completed, to their orgs (admin-records.ts); never throws. */
+async function sendBatchAdminRecords(tally: Tally, deps: ProcessorDeps): Promise<void> {
+  const runs = [...tally.runs.values()].map(({ orgId, runId, effects }) => ({ orgId, runId, added: effects }));
+  if (tally.adminLogs.size === 0 && (!deps.runRecords || runs.length === 0)) return;
+  const sent = await sendAdminRecords(tally.adminLogs, runs, {
+    pauses: deps.pauses,
+    salesforceFor: (org) => deps.salesforceFor(org),
+    now: () => new Date(deps.now()),
+    log: deps.log,
+    ...deps.runRecords,
+  });
+  addAdminRecords(tally.adminRecords, sent);
 }
 
 /** Sync History is for the admin's eyes: failing to count never fails the batch. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLog, type Log } from '../../shared/log.ts';
 import { defaultSettings, type Org } from '../../shared/org.ts';
-import { upsertAdminRecords, writeCompletedRunRecords, writeRunRecordsAtPullEnd, type RunRecordDeps } from '../../shared/processing/admin-records.ts';
+import { sendAdminRecords, upsertAdminRecords, writeRunRecordsAtPullEnd, type AdminSalesforce, type RunRecordDeps } from '../../shared/processing/admin-records.ts';
 import type { OrgSalesforce, RecordResult } from '../../shared/processing/org-batch.ts';
 import type { OrgPause } from '../../shared/processing/session-processing.ts';
 import { SalesforceCallError } from '../../shared/salesforce-errors.ts';
@@ -63,8 +63,23 @@ describe("a run's Glance_Sync_Run__c", () => {
     const effects = new Map([['done-now', settled(3)], ['done-before', settled(3)], ['still-going', settled(2)], ['pulling', settled(2)]]);
     const added = (runId: string, processed: number) => ({ orgId: ORG.orgId, runId, added: settled(processed) });
     // done-before was already complete before this batch (a redelivered duplicate counted again).
-    await writeCompletedRunRecords([added('done-now', 2), added('done-before', 1), added('still-going', 1), added('pulling', 2)], async () => ORG, deps(runs, effects, sf));
+    await sendAdminRecords(new Map(), [added('done-now', 2), added('done-before', 1), added('still-going', 1), added('pulling', 2)], { ...deps(runs, effects, sf), getOrg: async () => ORG });
     expect(calls.map((c) => c.records.map((r) => r.Run_Id__c))).toEqual([['done-now']]);
+  });
+
+  it("goes with the batch's Debug Mode logs in one call where the org's port takes several collections", async () => {
+    const { sf, calls } = org();
+    const composite: Array<string[]> = [];
+    const both: AdminSalesforce = { ...sf, upsertCollections: async (collections) => (composite.push(collections.map((c) => c.sobject)), collections.map((c) => c.records.map(() => ({ ok: true as const, id: 'a0G', created: true })))) };
+    const trace = { orgId: ORG.orgId, sessionId: '12345.1.1', eventId: 'e-1', at: '2026-11-22T13:14:05.000Z', recorded: true, route: 'r', link: 'l', leads: [], chatter: 'c', outcome: 'recorded', salesforceCalls: [] };
+    const runs = [finished('done-now', 1)];
+    const outcome = await sendAdminRecords(new Map([[ORG.orgId, { org: ORG, traces: [trace] }]]), [{ orgId: ORG.orgId, runId: 'done-now', added: settled(1) }], {
+      ...deps(runs, new Map([['done-now', settled(1)]]), both),
+      getOrg: async () => ORG,
+    });
+    expect(outcome).toMatchObject({ written: 2, refused: 0 });
+    expect(composite).toEqual([['Glance_Sync_Run__c', 'Glance_Log__c']]);
+    expect(calls).toEqual([]);
   });
 
   it('is not written while the org is paused', async () => {
