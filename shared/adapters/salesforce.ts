@@ -38,6 +38,12 @@ export interface SalesforceOrgClient extends OrgSalesforce {
   /** Key prefixes and Glance_Session__c lookups, from describe calls made once per warm Lambda. */
   orgShape(): Promise<OrgShape>;
   postChatter(posts: ChatterPost[]): Promise<PostResult[]>;
+  /**
+   * Up to 5 collection upserts, of any objects, in one Composite call (one API call), each of at
+   * most 200 records; a result list per collection, in order. A collection Composite refuses as a
+   * whole becomes that error on each of its records. Throws RangeError past those limits.
+   */
+  upsertCollections(collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>): Promise<RecordResult[][]>;
   /** The org's daily API usage as last reported in Sforce-Limit-Info, if any call was made. */
   apiUsage(): ApiUsage | null;
   /**
@@ -167,6 +173,18 @@ const toResult = (raw: RawSaveResult): RecordResult =>
         ),
       };
 
+/** Composite takes at most 5 sObject Collections (or queries) among its 25 subrequests. */
+export const COMPOSITE_COLLECTIONS_LIMIT = 5;
+
+const chunked = <T>(items: T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+/** Only a refusal with a Salesforce error code can be one record's doing; an unknown error or a setup problem is not split. */
+const splittable = (callError: SalesforceCallError) => callError.kind === 'permanent' && callError.code !== 'UNKNOWN_ERROR' && !isSetupFault(callError.code, callError.message);
+
 /** sObject Collections take 200 records per call; Chatter batch posts take 500. */
 export const CHATTER_BATCH_LIMIT = 500;
 
@@ -179,44 +197,104 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
 
     async function upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]> {
       const results: RecordResult[] = new Array(records.length);
-      for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
-        let pending = records.slice(start, start + COLLECTION_LIMIT).map((record, i) => ({ record, index: start + i }));
-        /**
-         * A whole call refused for what one record holds (Salesforce's deserialiser stops the call
-         * at the first value it cannot read: JSON_PARSER_ERROR) is split in halves until only the
-         * records that cause it fail, each with that error; its neighbours are written. A refusal
-         * of the call itself (a setup problem, an unknown object) is not split: it would fail every half.
-         */
-        const upsertSplitting = async (batch: Array<Record<string, unknown>>): Promise<RawSaveResult[]> => {
-          try {
-            return (await withCallRetry(retry, () =>
-              connection.upsert(sobject, batch.map((r) => ({ ...r })) as never, externalId, { allOrNone: false }),
-            )) as unknown as RawSaveResult[];
-          } catch (error) {
-            const callError = toCallError(error);
-            // Only a refusal with a Salesforce error code can be one record's doing; an unknown error is not split.
-            if (callError.kind !== 'permanent' || callError.code === 'UNKNOWN_ERROR' || isSetupFault(callError.code, callError.message)) throw callError;
-            if (batch.length === 1) return [{ success: false, errors: [{ statusCode: callError.code, message: callError.message }] }];
-            const half = Math.ceil(batch.length / 2);
-            return [...(await upsertSplitting(batch.slice(0, half))), ...(await upsertSplitting(batch.slice(half)))];
-          }
-        };
-        // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          const raw = await upsertSplitting(pending.map((p) => p.record));
-          const again: typeof pending = [];
-          pending.forEach((p, i) => {
-            const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
-            results[p.index] = result;
-            if (!result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient')) again.push(p);
-          });
-          const delay = again.length ? retryDelay(retry, attempt) : null;
-          if (delay === null) break;
-          await sleep(delay);
-          pending = again;
+      /**
+       * A whole call refused for what one record holds (Salesforce's deserialiser stops the call
+       * at the first value it cannot read: JSON_PARSER_ERROR) is split in halves until only the
+       * records that cause it fail, each with that error; its neighbours are written. A refusal
+       * of the call itself (a setup problem, an unknown object) is not split: it would fail every half.
+       */
+      const upsertSplitting = async (batch: Array<Record<string, unknown>>): Promise<RawSaveResult[]> => {
+        try {
+          return (await withCallRetry(retry, () =>
+            connection.upsert(sobject, batch.map((r) => ({ ...r })) as never, externalId, { allOrNone: false }),
+          )) as unknown as RawSaveResult[];
+        } catch (error) {
+          const callError = toCallError(error);
+          if (!splittable(callError)) throw callError;
+          if (batch.length === 1) return [{ success: false, errors: [{ statusCode: callError.code, message: callError.message }] }];
+          const half = Math.ceil(batch.length / 2);
+          return [...(await upsertSplitting(batch.slice(0, half))), ...(await upsertSplitting(batch.slice(half)))];
         }
+      };
+      let pending = records.map((record, index) => ({ record, index }));
+      // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const raw = await upsertOnce(sobject, externalId, pending.map((p) => p.record), upsertSplitting);
+        const again: typeof pending = [];
+        pending.forEach((p, i) => {
+          const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
+          results[p.index] = result;
+          if (!result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient')) again.push(p);
+        });
+        const delay = again.length ? retryDelay(retry, attempt) : null;
+        if (delay === null) break;
+        await sleep(delay);
+        pending = again;
       }
       return results;
+    }
+
+    /**
+     * One upsert pass: up to 200 records is one sObject Collections call; more go through
+     * Composite, up to 5 collections (1,000 records) per call, which counts as one call. A
+     * collection subrequest refused as a whole becomes that error on each of its records.
+     */
+    async function upsertOnce(
+      sobject: string,
+      externalId: string,
+      records: Array<Record<string, unknown>>,
+      oneCollection: (batch: Array<Record<string, unknown>>) => Promise<RawSaveResult[]>,
+    ): Promise<RawSaveResult[]> {
+      const chunks = chunked(records, COLLECTION_LIMIT);
+      if (chunks.length <= 1) return oneCollection(records);
+      const out: RawSaveResult[] = [];
+      for (const group of chunked(chunks, COMPOSITE_COLLECTIONS_LIMIT)) {
+        const subs = await compositeCollections(group.map((records) => ({ sobject, externalId, records })));
+        for (const [i, chunk] of group.entries()) {
+          const sub = subs[i]!;
+          if ('results' in sub) out.push(...sub.results);
+          // A collection refused for what one of its records holds is split on its own, as a lone collection would be.
+          else if (splittable(new SalesforceCallError(sub.code, sub.message))) out.push(...(await oneCollection(chunk)));
+          else out.push(...chunk.map(() => ({ success: false, errors: [{ statusCode: sub.code, message: sub.message }] })));
+        }
+      }
+      return out;
+    }
+
+    /** One Composite call of collection upserts (at most 5, each at most 200 records): each one's results, or its refusal as a whole. */
+    async function compositeCollections(
+      collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>,
+    ): Promise<Array<{ results: RawSaveResult[] } | { code: string; message: string }>> {
+      const body = {
+        allOrNone: false,
+        compositeRequest: collections.map((c, i) => ({
+          method: 'PATCH',
+          url: `/services/data/v${SALESFORCE_API_VERSION}/composite/sobjects/${c.sobject}/${c.externalId}`,
+          referenceId: `upsert${i}`,
+          body: { allOrNone: false, records: c.records.map((r) => ({ attributes: { type: c.sobject }, ...r })) },
+        })),
+      };
+      const response = (await withCallRetry(retry, () =>
+        connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      )) as { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
+      return collections.map((_c, i) => {
+        const sub = response.compositeResponse?.[i];
+        if (sub && sub.httpStatusCode < 300 && Array.isArray(sub.body)) return { results: sub.body as RawSaveResult[] };
+        const error = (Array.isArray(sub?.body) ? sub.body[0] : undefined) as { errorCode?: string; message?: string } | undefined;
+        return { code: error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 0}`, message: error?.message ?? 'no result for the collection' };
+      });
+    }
+
+    async function upsertCollections(collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>): Promise<RecordResult[][]> {
+      if (collections.length > COMPOSITE_COLLECTIONS_LIMIT) throw new RangeError(`Composite takes at most ${COMPOSITE_COLLECTIONS_LIMIT} collections, got ${collections.length}`);
+      const tooLong = collections.find((c) => c.records.length > COLLECTION_LIMIT);
+      if (tooLong) throw new RangeError(`a collection takes at most ${COLLECTION_LIMIT} records, got ${tooLong.records.length} ${tooLong.sobject}`);
+      const subs = await compositeCollections(collections);
+      return collections.map((c, i) => {
+        const sub = subs[i]!;
+        if ('results' in sub) return c.records.map((_r, k) => toResult(sub.results[k] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] }));
+        return c.records.map(() => toResult({ success: false, errors: [{ statusCode: sub.code, message: sub.message }] }));
+      });
     }
 
     return {
@@ -228,6 +306,7 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
       },
       upsertGlanceSessions: (records: GlanceSessionRecord[]) => upsertRecords(GLANCE_SESSION_OBJECT, GLANCE_SESSION_EXTERNAL_ID, records),
       upsertRecords,
+      upsertCollections,
       async query<T extends Record<string, unknown>>(soql: string): Promise<T[]> {
         const records: T[] = [];
         type Page = { records: T[]; done: boolean; nextRecordsUrl?: string };

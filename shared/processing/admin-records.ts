@@ -202,6 +202,32 @@ export async function sendAdminRecords(
   return total;
 }
 
+/**
+ * The end of a processor batch or an outbox flush: its Debug Mode logs and the runs it completed,
+ * to their orgs (sendAdminRecords), counted into `tally.adminRecords`. Never throws.
+ */
+export async function sendBatchAdminRecords(
+  tally: { runs: Map<string, { orgId: string; runId: string; effects: RunEffects }>; adminLogs: GatheredLogs; adminRecords: AdminRecordsOutcome },
+  deps: {
+    pauses: Pick<OrgPauses, 'pausedOrgs'>;
+    salesforceFor(org: Org): Promise<AdminSalesforce>;
+    now(): number;
+    log: Log;
+    runRecords?: Pick<RunRecordDeps, 'history' | 'runEffects'> & { getOrg(orgId: string): Promise<Org | null> };
+  },
+): Promise<void> {
+  const runs = [...tally.runs.values()].map(({ orgId, runId, effects }) => ({ orgId, runId, added: effects }));
+  if (tally.adminLogs.size === 0 && (!deps.runRecords || runs.length === 0)) return;
+  const sent = await sendAdminRecords(tally.adminLogs, runs, {
+    pauses: deps.pauses,
+    salesforceFor: (org) => deps.salesforceFor(org),
+    now: () => new Date(deps.now()),
+    log: deps.log,
+    ...deps.runRecords,
+  });
+  addAdminRecords(tally.adminRecords, sent);
+}
+
 /** The runs among `list` whose last queued events the batch settled, with their effects now. */
 async function completedRuns(orgId: string, list: Array<{ runId: string; added: RunEffects }>, deps: RunRecordDeps): Promise<Array<{ run: SyncRun; effects: RunEffects }>> {
   if (list.length === 0) return [];

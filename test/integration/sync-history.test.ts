@@ -169,8 +169,8 @@ describe('Sync History shows what reached the org', () => {
   });
 });
 
-/** The calls the org was charged for, by what they wrote. */
-const callsTo = (what: string) => p.sim.callLog(ORG).filter((c) => c.path.includes(what)).length;
+/** The calls the org was charged for, by what they wrote (a Composite call by its path alone). */
+const callsTo = (what: string) => p.sim.callLog(ORG).filter((c) => (what === '/composite' ? /\/composite$/.test(c.path) : c.path.includes(what))).length;
 
 describe("Sync History and Debug Mode's logs inside the Salesforce org", () => {
   it('a Sync Now with Debug Mode on leaves its Glance_Sync_Run__c with the counts and one Glance_Log__c per session, in few calls', async () => {
@@ -193,9 +193,12 @@ describe("Sync History and Debug Mode's logs inside the Salesforce org", () => {
     const logs = await p.sobjects(ORG, 'Glance_Log__c');
     expect(logs.map((l) => l.Session_Id__c).sort()).toEqual([`${GROUP}.5001.1`, `${GROUP}.5002.1`]);
     expect(logs.every((l) => l.Recorded__c === true && l.Outcome__c === 'recorded' && String(l.Route__c).length > 0)).toBe(true);
-    // What it cost: the run's record twice (pull end, completion), the logs once with their batch.
-    expect(callsTo('Glance_Sync_Run__c')).toBe(2);
-    expect(callsTo('Glance_Log__c')).toBe(1);
+    // What it cost: the run's record at its pull's end (a collection), then its final record and
+    // the batch's logs together in one Composite call: 2 calls for the run and both logs.
+    expect(callsTo('Glance_Sync_Run__c')).toBe(1);
+    expect(callsTo('Glance_Log__c')).toBe(0);
+    expect(callsTo('/composite')).toBe(1);
+    expect(callsTo('Glance_Session__c')).toBe(1);
     expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(0);
   });
 
@@ -221,8 +224,10 @@ describe("Sync History and Debug Mode's logs inside the Salesforce org", () => {
   it('admin records Salesforce refuses or cannot take never cost a session record', async () => {
     expect((await cli('orgs', 'set', ORG, 'debugMode=on')).code).toBe(0);
     addActivity();
-    p.sim.injectFault({ orgId: ORG, fault: 'DUPLICATES_DETECTED', pathIncludes: 'Glance_Log__c', times: Infinity });
+    // The pull-end record (a collection call) finds Salesforce unavailable; the batch's logs and the
+    // run's final record (one Composite call, the only one here) are refused.
     p.sim.injectFault({ orgId: ORG, fault: 'SERVICE_UNAVAILABLE', pathIncludes: 'Glance_Sync_Run__c', times: Infinity });
+    p.sim.injectFault({ orgId: ORG, fault: 'SERVICE_UNAVAILABLE', method: 'POST', pathIncludes: '/composite', times: Infinity });
     const { runId } = JSON.parse((await cli('sync-now', ORG, '--json')).stdout) as { runId: string };
     await runSyncs();
     await processAll();
