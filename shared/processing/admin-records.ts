@@ -30,6 +30,9 @@ import type { OrgPauses } from './session-processing.ts';
  *    Empty runs are not coalesced: an hourly org with no activity spends 24 calls a day (of at
  *    least 100,000) and the admin sees every run and the Next Sync, as the original's tab did.
  * A paused org (the circuit breaker's pause) is not written at all; the next run repairs it.
+ * Known gap: a pull-end write read as `processing` can land just after the processor's
+ * `complete` for the same run (the last events settled within that call's round trip); the
+ * org then shows `processing` until the org's next run re-sends the record.
  */
 
 /**
@@ -244,13 +247,13 @@ async function completedRuns(orgId: string, list: Array<{ runId: string; added: 
   return completed;
 }
 
-async function writeRuns(org: Org, runs: SyncRun[], deps: RunRecordDeps, known?: Map<string, RunEffects>): Promise<AdminRecordsOutcome> {
+async function writeRuns(org: Org, runs: SyncRun[], deps: RunRecordDeps): Promise<AdminRecordsOutcome> {
   const pause = (await deps.pauses.pausedOrgs([org.orgId])).get(org.orgId);
   if (pause) {
     deps.log.info('sync run records not written: the org is paused; its next run writes them', { orgId: org.orgId, until: pause.until });
     return { written: 0, refused: 0, reasons: [`org paused until ${pause.until}`] };
   }
-  const effects = known ?? (await deps.runEffects.read(org.orgId, runs.map((r) => r.runId)));
+  const effects = await deps.runEffects.read(org.orgId, runs.map((r) => r.runId));
   const next = nextSyncOf(org, deps.now());
   let salesforce: AdminSalesforce;
   try {
