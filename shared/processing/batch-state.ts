@@ -52,6 +52,12 @@ export interface SessionWrite {
   outcomes: OrgOutcome[];
   /** The first version of the session the pipeline took was live (decides its Chatter post). */
   reachedLive: boolean;
+  /**
+   * The event as written: the newest, carrying the session merged with the batch's other current
+   * versions, its source saying what it knows (`webhook` when a webhook contributed) and
+   * `firstVersion` when no earlier version was applied (session-sources.ts); absent: the newest as is.
+   */
+  version?: SessionEvent;
 }
 
 export interface Tally {

@@ -51,9 +51,11 @@ export async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDep
   const byOrg = new Map<string, OrgShare>();
   for (const s of sessions) {
     const c: Claimed = s.newest;
-    for (const org of orgsByGroup.get(c.event.session.groupId) ?? []) {
+    // The session as every version in the batch knows it (a pull's own lacks the origin it is routed by).
+    const event = s.version ?? c.event;
+    for (const org of orgsByGroup.get(event.session.groupId) ?? []) {
       if (s.onlyOrgs && !s.onlyOrgs.has(org.orgId)) continue;
-      const route = routeSessionToOrg(c.event.session, org);
+      const route = routeSessionToOrg(event.session, org);
       if (!route.record) {
         s.outcomes.push({ orgId: org.orgId, kind: 'skipped', reason: route.reason });
         tally.counts.skippedOrgs++;
@@ -67,7 +69,13 @@ export async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDep
       }
       const share = byOrg.get(org.orgId) ?? { org, sessions: [], batch: [], health: h };
       share.sessions.push(s);
-      share.batch.push({ event: c.event, occurredAt: c.occurredAt, launchedHere: route.launchedHere, routeReason: route.reason, reachedLive: s.reachedLive });
+      share.batch.push({
+        event,
+        occurredAt: c.occurredAt,
+        launchedHere: route.launchedHere,
+        routeReason: route.reason,
+        reachedLive: s.reachedLive,
+      });
       byOrg.set(org.orgId, share);
     }
   }
