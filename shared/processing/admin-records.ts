@@ -30,9 +30,12 @@ import type { OrgPauses } from './session-processing.ts';
  *    Empty runs are not coalesced: an hourly org with no activity spends 24 calls a day (of at
  *    least 100,000) and the admin sees every run and the Next Sync, as the original's tab did.
  * A paused org (the circuit breaker's pause) is not written at all; the next run repairs it.
- * Known gap: a pull-end write read as `processing` can land just after the processor's
- * `complete` for the same run (the last events settled within that call's round trip); the
- * org then shows `processing` until the org's next run re-sends the record.
+ * Ordering: a pull-end write read as `processing` could land just after the processor's
+ * `complete` for the same run (its last events settled during that call's round trip). So the
+ * pull end reads the run's counters again once its call has returned and, if they settled in
+ * the meantime, writes the run once more: a completion counted before that re-read is written
+ * again by the pull end, and one counted after it is written by the processor after the pull
+ * end's call returned. Either way `complete` lands last (the counters are read consistently).
  */
 
 /**
@@ -160,7 +163,12 @@ export const RUNS_RESENT = 4;
 export async function writeRunRecordsAtPullEnd(org: Org, run: SyncRun, deps: RunRecordDeps): Promise<AdminRecordsOutcome> {
   try {
     const recent = (await deps.history.listRuns(org.orgId, RUNS_RESENT + 1)).filter((r) => r.runId !== run.runId).slice(0, RUNS_RESENT);
-    return await writeRuns(org, [run, ...recent], deps);
+    const before = (await deps.runEffects.read(org.orgId, [run.runId])).get(run.runId);
+    const outcome = await writeRuns(org, [run, ...recent], deps);
+    if (runProgress(run, before) !== 'processing' || outcome.written === 0) return outcome;
+    const after = (await deps.runEffects.read(org.orgId, [run.runId])).get(run.runId);
+    if (runProgress(run, after) === 'processing') return outcome;
+    return addAdminRecords(outcome, await writeRuns(org, [run], deps));
   } catch (error) {
     deps.log.warn('could not write the sync run record to the org', { orgId: org.orgId, runId: run.runId, error: (error as Error).message });
     return { written: 0, refused: 0, reasons: [(error as Error).message] };

@@ -82,6 +82,29 @@ describe("a run's Glance_Sync_Run__c", () => {
     expect(calls).toEqual([]);
   });
 
+  it("lands `complete` last when the run's last events settle while its pull-end call is in flight", async () => {
+    const { sf, calls } = org();
+    const run = finished('r1', 2);
+    const base = deps([run], new Map(), sf);
+    // The processor settles the run's last event while the pull end's upsert is on the wire.
+    let settledNow = false;
+    const racing: Pick<OrgSalesforce, 'upsertRecords'> = { upsertRecords: async (...args) => { const out = await sf.upsertRecords(...args); settledNow = true; return out; } };
+    const outcome = await writeRunRecordsAtPullEnd(ORG, run, {
+      ...base,
+      salesforceFor: async () => racing,
+      runEffects: { read: async () => new Map([['r1', settled(settledNow ? 2 : 1)]]) },
+    });
+    expect(calls.map((c) => c.records.map((r) => r.Status__c))).toEqual([['processing'], ['complete']]);
+    expect(outcome.written).toBe(2);
+  });
+
+  it('costs one call when its events are still being processed after it', async () => {
+    const { sf, calls } = org();
+    const run = finished('r1', 2);
+    await writeRunRecordsAtPullEnd(ORG, run, deps([run], new Map([['r1', settled(1)]]), sf));
+    expect(calls.map((c) => c.records.map((r) => r.Status__c))).toEqual([['processing']]);
+  });
+
   it('is not written while the org is paused', async () => {
     const { sf, calls } = org();
     const outcome = await writeRunRecordsAtPullEnd(ORG, finished('r1', 0), deps([finished('r1', 0)], new Map(), sf, { until: '2026-11-22T14:00:00Z', reason: 'allowance' }));
