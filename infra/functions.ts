@@ -32,6 +32,8 @@ export interface PipelineFunctionsProps {
   readonly glanceApiUrl: string;
   /** Where sync-run and session-processor publish the pipeline's own events. */
   readonly pipelineEvents: IEventBus;
+  /** Seconds a record may wait in its org's outbox (a deploy parameter's token); default the shared record budget. */
+  readonly recordBudgetSeconds?: string;
 }
 
 export class PipelineFunctions extends Construct {
@@ -43,12 +45,12 @@ export class PipelineFunctions extends Construct {
   readonly outboxSweep: Schedule;
   readonly orgCheck: PipelineFunction;
 
-  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents }: PipelineFunctionsProps) {
+  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents, recordBudgetSeconds }: PipelineFunctionsProps) {
     super(scope, id);
     const orgsTable = tables.orgs.tableName;
     const outboxEnv = {
       [ENV.outboxTable]: tables.outbox.tableName,
-      [ENV.recordBudgetSeconds]: String(RECORD_BUDGET_SECONDS),
+      [ENV.recordBudgetSeconds]: recordBudgetSeconds ?? String(RECORD_BUDGET_SECONDS),
       [ENV.outboxFlushRecords]: String(OUTBOX_FLUSH_RECORDS),
     };
 

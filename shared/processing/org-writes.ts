@@ -234,9 +234,20 @@ export async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealt
   });
 }
 
-/** The pause reason `orgs show` displays for an org that lacks what the package declares. */
+/**
+ * The pause reason `orgs show` displays for an org that lacks what the package declares, on one
+ * line (Salesforce's INVALID_FIELD text spans several). When the refused query is the org's record
+ * mapping's (`FROM {object}` of a mapped object), the fix is the setting, which `orgs check` (it
+ * compares the org with the package only) would not name.
+ */
 export function setupPauseReason(org: Org, reason: string): string {
-  return `the org is not set up as the package declares: ${reason} (glance-sync orgs check ${org.orgId} names the fix; sessions wait until then)`;
+  const oneLine = reason.replace(/\s+/g, ' ').trim();
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const mappedObject = Object.keys(org.settings.recordMapping).find((sobject) => new RegExp(`\\bFROM ${escape(sobject)}\\b`, 'i').test(oneLine));
+  if (mappedObject) {
+    return `the org's recordMapping for ${mappedObject} names what the org lacks: ${oneLine} (fix the setting with glance-sync orgs set ${org.orgId} recordMapping=JSON, which checks it against the org; sessions wait until then)`;
+  }
+  return `the org is not set up as the package declares: ${oneLine} (glance-sync orgs check ${org.orgId} names the fix; sessions wait until then)`;
 }
 
 async function pauseOrg(org: Org, kind: PauseKind, reason: string, previous: OrgPause | null, deps: OrgWriteDeps, since?: string): Promise<OrgPause> {

@@ -189,7 +189,7 @@ const table = (t: () => IConstruct) => ({ Ref: id(t()) });
 const queueUrl = (q: () => IConstruct) => ({ Ref: id(q()) });
 const outboxEnv = () => ({
   OUTBOX_TABLE: table(() => stack.tables.outbox),
-  RECORD_BUDGET_SECONDS: String(DEFAULTS.recordBudgetSeconds),
+  RECORD_BUDGET_SECONDS: { Ref: 'RecordBudgetSeconds' },
   OUTBOX_FLUSH_RECORDS: String(DEFAULTS.outboxFlushRecords),
 });
 
@@ -574,8 +574,12 @@ describe('org outboxes', () => {
     expect(functionResource(stack.functions.sessionProcessor).Properties.Timeout * 1000).toBeLessThan(FLUSH_LEASE_MS);
   });
 
-  it('the record budget and threshold come from the one shared place', () => {
-    expect(outboxEnv()).toEqual({ OUTBOX_TABLE: table(() => stack.tables.outbox), RECORD_BUDGET_SECONDS: String(DEFAULTS.recordBudgetSeconds), OUTBOX_FLUSH_RECORDS: String(DEFAULTS.outboxFlushRecords) });
+  it('the record budget is a deploy parameter defaulting to the one shared place; the threshold comes from there', () => {
+    // An AWS engineer changes how long records may wait with --parameters RecordBudgetSeconds=N, not by editing code.
+    template.hasParameter('RecordBudgetSeconds', { Type: 'Number', Default: DEFAULTS.recordBudgetSeconds, MinValue: 0 });
+    for (const fn of [stack.functions.sessionProcessor, stack.functions.outboxFlusher]) {
+      expect(envOf(fn)).toMatchObject({ RECORD_BUDGET_SECONDS: { Ref: 'RecordBudgetSeconds' }, OUTBOX_FLUSH_RECORDS: String(DEFAULTS.outboxFlushRecords) });
+    }
     expect(DEFAULTS.recordBudgetSeconds).toBe(300);
   });
 });
