@@ -81,6 +81,7 @@ export async function runBench(args: BenchArgs, command: string, progress: (line
     salesforceLatencyMs: args.salesforceLatencyMs,
     awsLatencyMs: args.awsLatencyMs,
     outbox: stackOutboxPolicy(),
+    debugMode: args.debugMode,
   };
   const workloads = {
     large: generateWorkload({ sessions: args.sessions, seed: args.seed }),

@@ -32,6 +32,8 @@ export interface PipelineFunctionsProps {
   readonly glanceApiUrl: string;
   /** Where sync-run and session-processor publish the pipeline's own events. */
   readonly pipelineEvents: IEventBus;
+  /** Seconds a record may wait in its org's outbox (a deploy parameter's token); default the shared record budget. */
+  readonly recordBudgetSeconds?: string;
 }
 
 export class PipelineFunctions extends Construct {
@@ -43,12 +45,12 @@ export class PipelineFunctions extends Construct {
   readonly outboxSweep: Schedule;
   readonly orgCheck: PipelineFunction;
 
-  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents }: PipelineFunctionsProps) {
+  constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents, recordBudgetSeconds }: PipelineFunctionsProps) {
     super(scope, id);
     const orgsTable = tables.orgs.tableName;
     const outboxEnv = {
       [ENV.outboxTable]: tables.outbox.tableName,
-      [ENV.recordBudgetSeconds]: String(RECORD_BUDGET_SECONDS),
+      [ENV.recordBudgetSeconds]: recordBudgetSeconds ?? String(RECORD_BUDGET_SECONDS),
       [ENV.outboxFlushRecords]: String(OUTBOX_FLUSH_RECORDS),
     };
 
@@ -159,6 +161,8 @@ export class PipelineFunctions extends Construct {
     queues.eventsDlq.grantSendMessages(this.syncRun);
     queues.syncDlq.grantSendMessages(this.syncRun);
     grantSecretRead(this.syncRun, SECRETS.groupGlance, "One Glance CRR credential secret per group, created at runtime by the admin CLI; the group comes from the org's pairings.");
+    // The run's Glance_Sync_Run__c is written into its org when the pull ends (Sync History in Salesforce).
+    grantSecretRead(this.syncRun, SECRETS.orgSalesforce, "One Salesforce credential secret per org, created at runtime by the admin CLI; the run's org writes its Sync History record.");
 
     this.syncNow = new PipelineFunction(this, 'SyncNow', {
       name: 'sync-now',

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { createOrgAdminPolicy } from './admin-policy.ts';
 import { PipelineAlarms } from './alarms.ts';
 import { WebhookApi } from './api.ts';
-import { DEFAULT_GLANCE_API_URL } from './constants.ts';
+import { DEFAULT_GLANCE_API_URL, MAX_RECORD_BUDGET_SECONDS, RECORD_BUDGET_SECONDS } from './constants.ts';
 import { DataTables } from './data.ts';
 import { PipelineFunctions } from './functions.ts';
 import { OrgSchedules } from './org-schedules.ts';
@@ -60,6 +60,16 @@ export class GlanceSalesforceSyncStack extends Stack {
       description: 'Base URL of Glance\'s CRR (service login and sessions/ended) that scheduled syncs pull ended sessions from.',
     });
 
+    // How long a session record may wait in its org's outbox before it is written (the product's
+    // record budget): the deployer's trade between Salesforce API calls and how soon records appear.
+    const recordBudgetSeconds = new CfnParameter(this, 'RecordBudgetSeconds', {
+      type: 'Number',
+      default: RECORD_BUDGET_SECONDS,
+      minValue: 0,
+      maxValue: MAX_RECORD_BUDGET_SECONDS,
+      description: 'Seconds a session record may wait in its org\'s outbox before it is written to Salesforce (plus up to a minute for the sweep); 0 writes each batch at once. Chatter posts do not wait.',
+    });
+
     this.tables = new DataTables(this, 'Data');
     this.queues = new PipelineQueues(this, 'Queues');
     this.orgSchedules = new OrgSchedules(this, 'OrgSchedules', { syncQueue: this.queues.sync });
@@ -67,6 +77,7 @@ export class GlanceSalesforceSyncStack extends Stack {
       tables: this.tables,
       queues: this.queues,
       glanceApiUrl: glanceApiUrl.valueAsString,
+      recordBudgetSeconds: recordBudgetSeconds.valueAsString,
       pipelineEvents: this.orgSchedules.pipelineEvents,
     });
     this.api = new WebhookApi(this, 'Api', { webhookIngest: this.functions.webhookIngest });

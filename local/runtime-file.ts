@@ -95,3 +95,19 @@ export function readRuntime(file = runtimeFilePath()): RuntimeInfo {
   // Checked above for what the CLI uses; other resources a newer local run adds pass through.
   return parsed.data as unknown as RuntimeInfo;
 }
+
+/**
+ * The runtime file outlives a local run that was killed (Ctrl-C twice, a reboot): its moto_server
+ * is then gone and every AWS call would fail with a bare ECONNREFUSED. Ask it first; throws
+ * RuntimeFileError saying how to start it again.
+ */
+export async function requireRunning(runtime: RuntimeInfo, file: string): Promise<void> {
+  try {
+    await fetch(runtime.awsEndpoint, { signal: AbortSignal.timeout(5_000) });
+  } catch {
+    const since = runtime.startedAt ? ` started ${runtime.startedAt}` : '';
+    throw new RuntimeFileError(
+      `the local run recorded in ${file}${since} is not running any more (nothing answers at ${runtime.awsEndpoint}): start it again with npm start`,
+    );
+  }
+}

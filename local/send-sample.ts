@@ -2,9 +2,9 @@
  * `npm run send-sample`: posts one signed `session.started` webhook to the local run and shows
  * the Glance Session record it became in the Salesforce simulator.
  */
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { useLocalAws } from './moto.ts';
+import { readRuntime, requireRunning, runtimeFilePath } from './runtime-file.ts';
 import { sendWebhook } from './glance-sim/webhook-sender.ts';
 import { makeSession } from './glance-sim/sample-sessions.ts';
 import { DEMO } from './demo.ts';
@@ -12,20 +12,13 @@ import { cachedSecretReader } from '../shared/adapters/secrets.ts';
 import { secretNames } from '../shared/secret-names.ts';
 import { DEFAULTS } from '../shared/config.ts';
 
-interface Runtime {
-  awsEndpoint: string;
-  salesforceSimUrl: string;
-  webhookUrl: string;
-  demoGroupId: number;
-}
-
 async function main(): Promise<void> {
-  const file = process.env.GLANCE_SYNC_RUNTIME_FILE ?? '.local/runtime.json';
-  let runtime: Runtime;
-  try {
-    runtime = JSON.parse(readFileSync(file, 'utf8')) as Runtime;
-  } catch {
-    throw new Error(`no local run found (${file}): start one with npm start in another terminal`);
+  // The same runtime file and checks as the admin CLI's --local: a clear message when no run answers.
+  const file = runtimeFilePath();
+  const runtime = readRuntime(file);
+  await requireRunning(runtime, file);
+  if (!runtime.webhookUrl || !runtime.salesforceSimUrl || runtime.demoGroupId === undefined) {
+    throw new Error(`${file} names no demo webhook: restart the local run (npm start)`);
   }
   useLocalAws(runtime.awsEndpoint);
   // The signing secret is read from the local secret store, as Glance would hold its copy.

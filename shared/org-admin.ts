@@ -17,7 +17,7 @@ export interface OrgAdminDeps {
   registry: OrgRegistry;
   secrets: SecretWriter;
   secretPrefix: string;
-  /** Keeps each org's EventBridge rule in line with its Sync Frequency. */
+  /** Keeps each org's EventBridge Scheduler schedule in line with its Sync Frequency. */
   schedules: OrgSchedules;
   now(): Date;
   /**

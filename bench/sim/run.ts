@@ -26,6 +26,8 @@ export interface SimSettings extends Omit<EventSourceSettings, 'visibilityTimeou
   salesforceLatencyMs: number;
   /** Added to every AWS request (DynamoDB, SQS), simulated ms. */
   awsLatencyMs: number;
+  /** Debug Mode on in every org (its logs go to the org as Glance_Log__c). */
+  debugMode?: boolean;
   /** The outbox as deployed (record budget, flush threshold, sweep, Chatter pool); recordBudgetMs 0: each batch written at once. */
   outbox: OutboxPolicy;
 }
@@ -141,7 +143,8 @@ export async function runOursSim(workload: Workload, arrivals: TimedArrival[], s
       knownLeads,
       getOrg: async (orgId) => {
         await aws.roundTrips(1);
-        return BENCH_ORGS.find((o) => o.org.orgId === orgId)?.org ?? null;
+        const org = BENCH_ORGS.find((o) => o.org.orgId === orgId)?.org ?? null;
+        return org && settings.debugMode ? { ...org, settings: { ...org.settings, debugMode: true } } : org;
       },
     });
     const flushDeps = (base: ReturnType<typeof writeDeps>): FlushDeps => ({
@@ -165,7 +168,8 @@ export async function runOursSim(workload: Workload, arrivals: TimedArrival[], s
         ...base,
         orgsForGroup: async (groupId) => {
           await aws.roundTrips(2); // the registry's Query on the group, then BatchGetItem of its orgs
-          return orgsOfGroup(groupId);
+          const orgs = orgsOfGroup(groupId);
+          return settings.debugMode ? orgs.map((o) => ({ ...o, settings: { ...o.settings, debugMode: true } })) : orgs;
         },
         requeue: async (event, delaySeconds) => {
           await aws.roundTrips(1);

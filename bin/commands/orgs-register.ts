@@ -27,7 +27,7 @@ export const orgsAdd: CommandSpec = {
   brief: 'register a Salesforce org, its credentials and schedule',
   usage: 'orgs add ORG_ID --name NAME --environment production|sandbox --credentials-file FILE [options] [setting=value ...]',
   summary:
-    'Registers a Salesforce org: its credentials go to Secrets Manager, its settings to the orgs table, and its Sync Frequency becomes an EventBridge rule anchored at the install time.',
+    'Registers a Salesforce org: its credentials go to Secrets Manager, its settings to the orgs table, and its Sync Frequency becomes an EventBridge Scheduler schedule anchored at the install time.',
   details: [
     'FILE holds the Salesforce credentials as JSON, either',
     '  {"authType": "jwt", "loginUrl": "https://login.salesforce.com", "clientId": "...", "username": "...", "privateKey": "-----BEGIN PRIVATE KEY-----..."}',

@@ -28,7 +28,10 @@ const pulled = (run: SyncRun) =>
 
 const reached = (e: HistoryEntry) =>
   `in the org: ${e.reachedOrg.processed}/${e.counts.queued} processed, ${e.reachedOrg.recordsCreated} session records created, ` +
-  `${e.reachedOrg.recordsUpdated} updated, ${e.reachedOrg.leadsCreated} Leads created, ${e.reachedOrg.chatterPosts} Chatter posts, ${e.reachedOrg.failed} sessions failed`;
+  `${e.reachedOrg.recordsUpdated} updated, ${e.reachedOrg.leadsCreated} Leads created, ${e.reachedOrg.chatterPosts} Chatter posts, ${e.reachedOrg.failed} sessions failed` +
+  // Without this a paired org's run reads as having done nothing: the group's sessions are one
+  // event each, so whichever of its orgs' runs (or a webhook) came first wrote them to every org.
+  (e.reachedOrg.unchanged > 0 ? `, ${e.reachedOrg.unchanged} already in the org (written by a webhook, an earlier run or a run of another org paired with the group)` : '');
 
 const nextSyncText = (next: string | null) => (next ? when(next) : 'none (syncFrequency never)');
 

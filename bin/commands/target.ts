@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { useLocalAws } from '../../local/moto.ts';
-import { readRuntime, RuntimeFileError, runtimeFilePath, type RuntimeInfo } from '../../local/runtime-file.ts';
+import { readRuntime, requireRunning, RuntimeFileError, runtimeFilePath, type RuntimeInfo } from '../../local/runtime-file.ts';
 import { AdminError, type AdminErrorCode } from '../../shared/admin-error.ts';
 import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { DEFAULTS } from '../../shared/config.ts';
@@ -101,21 +101,6 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
       return checkOrgSettings(request, async (orgId) => salesforceMappingDescribe(await connect({ orgId }, () => Date.now() + 30_000)));
     },
   };
-}
-
-/**
- * The runtime file outlives a local run that was killed (Ctrl-C twice, a reboot): its moto_server
- * is then gone and every AWS call would fail with a bare ECONNREFUSED. Ask it first.
- */
-async function requireRunning(runtime: RuntimeInfo, file: string): Promise<void> {
-  try {
-    await fetch(runtime.awsEndpoint, { signal: AbortSignal.timeout(5_000) });
-  } catch {
-    const since = runtime.startedAt ? ` started ${runtime.startedAt}` : '';
-    throw new RuntimeFileError(
-      `the local run recorded in ${file}${since} is not running any more (nothing answers at ${runtime.awsEndpoint}): start it again with npm start`,
-    );
-  }
 }
 
 async function connectStack(stackName: string, region: string | undefined): Promise<Target> {

@@ -9,6 +9,7 @@ import { withCachedShape } from './org-caches.ts';
 import { deferralDelaySeconds } from './circuit-breaker.ts';
 import { CHATTER_BATCH_LIMIT } from '../chatter.ts';
 import { addRunEffects, attributeToRun, emptyTally, type EventFate, type Tally } from './batch-state.ts';
+import { sendBatchAdminRecords } from './admin-records.ts';
 import type { OrgHealth, ProcessorDeps } from './session-processing.ts';
 
 export interface FlushDeps extends OrgWriteDeps, Pick<ProcessorDeps, 'leaseMs' | 'runEffects'> {
@@ -84,6 +85,8 @@ export async function flushOrg(orgId: string, deps: FlushDeps): Promise<FlushRes
     result.waiting = state.pending;
     await deps.outbox.releaseLease(orgId, token);
     await addRunEffects(tally, deps);
+    // The admin's view goes with the flush: its Debug Mode logs and the runs it completed (admin-records.ts).
+    await sendBatchAdminRecords(tally, deps);
   }
   return result;
 }
@@ -113,6 +116,7 @@ async function settleChunk(
     chunk.map((e) => ({ event: e.event, occurredAt: e.occurredAt, launchedHere: e.launchedHere, routeReason: e.routeReason, reachedLive: e.reachedLive })),
     health,
     deps,
+    tally.adminLogs,
   );
   const done: OutboxEntry[] = [];
   let notBefore: number | null = null;

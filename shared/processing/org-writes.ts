@@ -8,6 +8,7 @@ import type { Claimed, OrgOutcome, SessionWrite, Tally } from './batch-state.ts'
 import { describePause, nextPause, PROBE_BUSY_WAIT_MS, TRIP_AFTER_FAILURES } from './circuit-breaker.ts';
 import type { OrgHealth, OrgPause, PauseKind, ProcessorDeps } from './session-processing.ts';
 import { isLoginFailureCode, noHealthRecorder } from '../org-health.ts';
+import { gatherLogs, type GatheredLogs } from './admin-records.ts';
 
 export interface OrgShare {
   org: Org;
@@ -28,7 +29,7 @@ export async function writeToOrgs(sessions: SessionWrite[], deps: ProcessorDeps,
   const shares = await planOrgShares(sessions, deps, tally);
   await Promise.all(
     shares.map(async ({ org, sessions: written, batch, health }) => {
-      const results = await writeOrg(org, batch, health, deps);
+      const results = await writeOrg(org, batch, health, deps, tally.adminLogs);
       written.forEach((s, i) => s.outcomes.push(results[i]!));
     }),
   );
@@ -133,6 +134,7 @@ export type OrgWriteDeps = Pick<
   | 'health'
   | 'describeCache'
   | 'knownLeads'
+  | 'runRecords'
 >;
 
 /**
@@ -140,7 +142,7 @@ export type OrgWriteDeps = Pick<
  * the breaker (`health`: what it knew of the org); never throws: a failed call becomes an outcome
  * for every session in it.
  */
-export async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | null, deps: OrgWriteDeps): Promise<OrgOutcome[]> {
+export async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | null, deps: OrgWriteDeps, logs?: GatheredLogs): Promise<OrgOutcome[]> {
   const recorder = deps.health ?? noHealthRecorder;
   // Recorded on every delivery (the recorder writes only changes), so failing credentials show at once.
   const record = (write: Promise<void>) => write.catch((error: Error) => deps.log.warn('could not record org health', { orgId: org.orgId, error: error.message }));
@@ -173,6 +175,10 @@ export async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealt
     }
     if (result.traces.length) {
       await deps.traces.put(result.traces).catch((error: Error) => deps.log.warn('could not store debug traces', { orgId: org.orgId, error: error.message }));
+      // Debug Mode's logs go to the org when the batch ends (admin-records.ts), unless the org did
+      // not answer this write: then they would only fail too (the CLI still has them).
+      const answered = errors.length === 0 || outcomes.some((o) => o.kind === 'ok');
+      if (answered && logs) gatherLogs(logs, org, result.traces);
     }
     const refused = outcomes.find((o) => o.kind !== 'ok' && o.kind !== 'wait');
     if (refused && 'reason' in refused) await record(recorder.error(org.orgId, refused.reason));
@@ -229,9 +235,20 @@ export async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealt
   });
 }
 
-/** The pause reason `orgs show` displays for an org that lacks what the package declares. */
+/**
+ * The pause reason `orgs show` displays for an org that lacks what the package declares, on one
+ * line (Salesforce's INVALID_FIELD text spans several). When the refused query is the org's record
+ * mapping's (`FROM {object}` of a mapped object), the fix is the setting, which `orgs check` (it
+ * compares the org with the package only) would not name.
+ */
 export function setupPauseReason(org: Org, reason: string): string {
-  return `the org is not set up as the package declares: ${reason} (glance-sync orgs check ${org.orgId} names the fix; sessions wait until then)`;
+  const oneLine = reason.replace(/\s+/g, ' ').trim();
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const mappedObject = Object.keys(org.settings.recordMapping).find((sobject) => new RegExp(`\\bFROM ${escape(sobject)}\\b`, 'i').test(oneLine));
+  if (mappedObject) {
+    return `the org's recordMapping for ${mappedObject} names what the org lacks: ${oneLine} (fix the setting with glance-sync orgs set ${org.orgId} recordMapping=JSON, which checks it against the org; sessions wait until then)`;
+  }
+  return `the org is not set up as the package declares: ${oneLine} (glance-sync orgs check ${org.orgId} names the fix; sessions wait until then)`;
 }
 
 async function pauseOrg(org: Org, kind: PauseKind, reason: string, previous: OrgPause | null, deps: OrgWriteDeps, since?: string): Promise<OrgPause> {

@@ -12,6 +12,7 @@ import { addRunEffects, attributeToRun, emptyTally, type Claimed, type SessionWr
 import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
+import { sendBatchAdminRecords, type RunRecordDeps } from './admin-records.ts';
 import { flushChatter, flushOrg, type FlushDeps } from './flush.ts';
 import { enqueueToOrgs } from './outbox-writes.ts';
 import { chatterFlushSchema, outboxEnabled } from './outbox.ts';
@@ -92,6 +93,8 @@ export interface ProcessorDeps {
   health?: OrgHealthRecorder;
   /** Where what a sync run's events did goes, for Sync History; none when absent. */
   runEffects?: RunEffectsWriter;
+  /** Sync History for a run's final Glance_Sync_Run__c, written to its org by the batch that settles its last events; none when absent (Debug Mode's logs are written either way). */
+  runRecords?: Pick<RunRecordDeps, 'history' | 'runEffects'> & { getOrg(orgId: string): Promise<Org | null> };
 }
 
 export type BatchOutcome = Tally;
@@ -118,6 +121,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   // lease, as event claims do.
   await Promise.all([...locks.held].map((id) => deps.ledger.unlockSession(id)));
   await addRunEffects(tally, deps);
+  await sendBatchAdminRecords(tally, deps);
   // The batch is settled: a flush failing now leaves the shares in the outbox, not on the queue.
   for (const orgId of due) {
     await flushOrg(orgId, outboxFlush!).catch((error: Error) => deps.log.error('outbox flush failed', { orgId, error: error.message }));

@@ -4,7 +4,7 @@ import { SYNC_TRIGGERS, type SyncTrigger } from './sync-history.ts';
 
 /**
  * A message on the sync queue. Sync Now sends a run id it has already recorded as queued;
- * scheduled EventBridge rules send `{orgId, trigger: 'schedule'}` and the run is recorded on arrival.
+ * the org's EventBridge Scheduler schedules send `{orgId, trigger: 'schedule'}` and the run is recorded on arrival.
  */
 export type SyncRequest = { orgId: string; runId?: string; trigger: SyncTrigger; from?: string };
 

@@ -189,7 +189,7 @@ const table = (t: () => IConstruct) => ({ Ref: id(t()) });
 const queueUrl = (q: () => IConstruct) => ({ Ref: id(q()) });
 const outboxEnv = () => ({
   OUTBOX_TABLE: table(() => stack.tables.outbox),
-  RECORD_BUDGET_SECONDS: String(DEFAULTS.recordBudgetSeconds),
+  RECORD_BUDGET_SECONDS: { Ref: 'RecordBudgetSeconds' },
   OUTBOX_FLUSH_RECORDS: String(DEFAULTS.outboxFlushRecords),
 });
 
@@ -362,11 +362,12 @@ describe('least privilege', () => {
     expect(statementsOf(fn).flatMap((s) => list(s.Resource).map(flat)).join()).not.toContain('/index/');
   });
 
-  it('SyncRun reads Glance secrets only and sends only to EventsQueue and the two DLQs', () => {
+  it("SyncRun reads the groups' Glance secrets and the orgs' Salesforce secrets (for the run's record in the org) only, and sends only to EventsQueue and the two DLQs", () => {
     const fn = stack.functions.syncRun;
-    const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
-    expect(secrets).toHaveLength(1);
+    const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue').sort();
+    expect(secrets).toHaveLength(2);
     expect(secrets[0]).toContain(':secret:glance-sync/group/*/glance*"');
+    expect(secrets[1]).toContain(':secret:glance-sync/org/*/salesforce*"');
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual(
       [flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq)), flat(arnOf(stack.queues.syncDlq))].sort(),
     );
@@ -573,8 +574,12 @@ describe('org outboxes', () => {
     expect(functionResource(stack.functions.sessionProcessor).Properties.Timeout * 1000).toBeLessThan(FLUSH_LEASE_MS);
   });
 
-  it('the record budget and threshold come from the one shared place', () => {
-    expect(outboxEnv()).toEqual({ OUTBOX_TABLE: table(() => stack.tables.outbox), RECORD_BUDGET_SECONDS: String(DEFAULTS.recordBudgetSeconds), OUTBOX_FLUSH_RECORDS: String(DEFAULTS.outboxFlushRecords) });
+  it('the record budget is a deploy parameter defaulting to the one shared place; the threshold comes from there', () => {
+    // An AWS engineer changes how long records may wait with --parameters RecordBudgetSeconds=N, not by editing code.
+    template.hasParameter('RecordBudgetSeconds', { Type: 'Number', Default: DEFAULTS.recordBudgetSeconds, MinValue: 0 });
+    for (const fn of [stack.functions.sessionProcessor, stack.functions.outboxFlusher]) {
+      expect(envOf(fn)).toMatchObject({ RECORD_BUDGET_SECONDS: { Ref: 'RecordBudgetSeconds' }, OUTBOX_FLUSH_RECORDS: String(DEFAULTS.outboxFlushRecords) });
+    }
     expect(DEFAULTS.recordBudgetSeconds).toBe(300);
   });
 });
