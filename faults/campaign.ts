@@ -9,6 +9,8 @@ import { expectedState } from './expect.ts';
 import { generateModel } from './generate.ts';
 import { invoke, queueDepth, receiveBatch, sendBodies, settle, type InvocationResult } from './lambda.ts';
 import type { MessageKind } from './model.ts';
+import { ProcessContainer, type ProcessResult } from './process-container.ts';
+import { PROCESSOR_LEASE_MS } from '../shared/config.ts';
 import { observe, verify, type Verdict } from './verify.ts';
 
 export interface CampaignOptions {
@@ -18,6 +20,13 @@ export interface CampaignOptions {
   concurrency?: number;
   /** Share of invocations that die somewhere between two writes. */
   crashRate?: number;
+  /**
+   * Of the containers, how many are real OS processes running the bundled handler (0 or 1); the
+   * others run the handler's code in this process with every write wrapped for crashes.
+   */
+  processes?: number;
+  /** Share of a process container's invocations that are SIGKILLed at a seeded write. */
+  killRate?: number;
   /** Share of rounds in which Salesforce starts misbehaving somewhere. */
   faultRate?: number;
   wallClockMs?: number;
@@ -31,6 +40,15 @@ export interface CampaignOptions {
 export interface CampaignStats {
   sent: Record<MessageKind, number>;
   crashes: Record<string, number>;
+  /** SIGKILLs of the processor process, by point. */
+  kills: Record<string, number>;
+  /** Kill plans whose write never came (the batch had no such write): the invocation finished. */
+  killsNotReached: number;
+  /** Invocations run by the real bundled handler in its own process, and processes started. */
+  processInvocations: number;
+  processStarts: number;
+  /** Rounds in which two or more containers worked batches of the same queue at the same time. */
+  concurrentRounds: number;
   faults: Record<string, number>;
   faultsLeftArmed: number;
   invocations: number;
@@ -100,6 +118,28 @@ function randomCrashPlan(random: () => number, batchSize: number): CrashPlan {
   return (n) => (n === k ? when : null);
 }
 
+/**
+ * Where the processor process is SIGKILLed: just before a Salesforce write goes out, just after it
+ * landed (its answer never arrives), or just after the k-th ledger write (a claim, a completion).
+ */
+function randomKillPlan(random: () => number): CrashPlan {
+  const roll = random();
+  if (roll < 2 / 3) {
+    const op = SALESFORCE_WRITES[Math.floor(random() * SALESFORCE_WRITES.length)]!;
+    return crashAtOp(op, roll < 1 / 3 ? 'before' : 'after');
+  }
+  const k = 1 + Math.floor(random() * 8);
+  let ledgerWrites = 0;
+  return (_n, op) => (op === 'ddb ledger write' && ++ledgerWrites === k ? 'after' : null);
+}
+
+/** A process's answer in the shape the queue settles: a kill acknowledges nothing. */
+function fromProcess(out: ProcessResult): InvocationResult {
+  if (out.killed) return { crashed: true, point: `SIGKILL ${out.point}`, writes: out.writes };
+  // Read from the handler's own 'batch processed' log line.
+  return { crashed: false, busy: out.counts.busy ?? 0, deferred: out.counts.deferred ?? 0, retry: out.retry };
+}
+
 function narrate(round: number, slot: number, messages: Message[], result: InvocationResult, say: (line: string) => void): void {
   if (messages.length === 0) return;
   const what = messages.map((m) => `${eventIdOf(m.Body)} (receive ${m.Attributes?.ApproximateReceiveCount})`).join(', ');
@@ -109,7 +149,7 @@ function narrate(round: number, slot: number, messages: Message[], result: Invoc
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as CampaignOptions;
-  const opts = { concurrency: 2, crashRate: 0.4, faultRate: 0.5, wallClockMs: 600_000, outageHours: 3, ...given };
+  const opts = { concurrency: 2, crashRate: 0.4, faultRate: 0.5, wallClockMs: 600_000, outageHours: 3, processes: 1, killRate: 0.3, ...given };
   const { progress, ...shown } = opts;
   const started = Date.now();
   const model = generateModel({ seed: opts.seed, events: opts.events });
@@ -118,6 +158,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const stats: CampaignStats = {
     sent: { original: 0, duplicate: 0, resend: 0, 'late-resend': 0, malformed: 0 },
     crashes: {},
+    kills: {},
+    killsNotReached: 0,
+    processInvocations: 0,
+    processStarts: 0,
+    concurrentRounds: 0,
     faults: {},
     faultsLeftArmed: 0,
     invocations: 0,
@@ -135,6 +180,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     stopReason: null,
   };
   const env = await startFaultEnv();
+  let process_: ProcessContainer | null = null;
   try {
     const startVirtual = env.clock.now();
     await registerOrgs(env, model.orgs);
@@ -148,6 +194,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const container = (): ProcessorDeps =>
       lambdaContainer(env, { log: traceLog, onPause: (orgId) => void (stats.pauses[label.get(orgId) ?? orgId] = (stats.pauses[label.get(orgId) ?? orgId] ?? 0) + 1) });
     const containers = Array.from({ length: opts.concurrency }, container);
+    const countPause = (orgId: string) => void (stats.pauses[label.get(orgId) ?? orgId] = (stats.pauses[label.get(orgId) ?? orgId] ?? 0) + 1);
+    // Slot 0 is the real bundled handler in its own process when asked for (the default).
+    process_ = opts.processes > 0 ? await ProcessContainer.start(env, { paused: countPause, log: opts.trace ? (line) => void (tracing(line) && progress?.(`  [process] ${line.slice(0, 400)}`)) : undefined }) : null;
+    const processContainer = process_;
     const chaos = new Chaos(env.sim, model.orgs, random, opts.faultRate);
     const chatterOrgs = model.orgs.filter((o) => o.settings.chatterOnSessionStart);
     const outageOrg = opts.outageHours > 0 && chatterOrgs.length ? chatterOrgs[Math.floor(random() * chatterOrgs.length)]! : null;
@@ -213,11 +263,20 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         }
         const receivedAt = env.clock.now();
         const active = batches.filter((b) => b.messages.length > 0);
+        if (active.length > 1) stats.concurrentRounds++;
         const results = await Promise.all(
-          active.map(({ slot, messages, crash }) => {
+          active.map(async ({ slot, messages, crash }): Promise<InvocationResult> => {
             stats.invocations++;
             stats.received += messages.length;
             const worn = messages.some((m) => Number(m.Attributes?.ApproximateReceiveCount ?? '1') > CRASH_RECEIVE_LIMIT);
+            if (slot === 0 && processContainer) {
+              stats.processInvocations++;
+              const kill = !worn && random() < opts.killRate ? randomKillPlan(random) : null;
+              const out = await processContainer.invoke(messages, kill);
+              stats.processStarts = processContainer.started;
+              if (kill && !out.killed) stats.killsNotReached++;
+              return fromProcess(out);
+            }
             const plan = crash && !worn ? randomCrashPlan(random, messages.length) : null;
             return invoke(messages, containers[slot]!, plan, {
               recoveredClaim: () => void stats.recoveredClaims++,
@@ -226,14 +285,18 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
           }),
         );
         let back = 0;
+        let killed = false;
         for (const [i, result] of results.entries()) {
           const { slot, messages } = active[i]!;
           if (opts.trace) narrate(stats.rounds, slot, messages.filter((m) => tracing(m.Body ?? '')), result, (line) => progress?.(line));
           if (!result.crashed) {
-            stats.busyClaims += result.outcome.counts.busy;
-            stats.deferred += result.outcome.counts.deferred;
+            stats.busyClaims += result.busy;
+            stats.deferred += result.deferred;
           }
-          if (result.crashed) {
+          if (result.crashed && slot === 0 && processContainer) {
+            stats.kills[result.point] = (stats.kills[result.point] ?? 0) + 1;
+            killed = true;
+          } else if (result.crashed) {
             stats.crashes[result.point] = (stats.crashes[result.point] ?? 0) + 1;
             containers[slot] = container(); // the dead container's warm state is gone
           }
@@ -241,8 +304,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         }
         stats.returned += back;
         // What went back becomes visible when the visibility timeout (= the lease) has run from its
-        // receive; claims taken later in the invocation may still be held then.
-        if (back) env.clock.advanceTo(receivedAt + LEASE_MS);
+        // receive; claims taken later in the invocation may still be held then. The process runs the
+        // stack's own lease (PROCESSOR_LEASE_MS, = its visibility timeout): a kill waits that out.
+        if (back) env.clock.advanceTo(receivedAt + (killed ? PROCESSOR_LEASE_MS : LEASE_MS));
       }
       progress?.(`wave ${w + 1}: ${stats.rounds} rounds, ${stats.invocations} invocations, ${Object.values(stats.crashes).reduce((a, b) => a + b, 0)} crashes, ${Math.round((Date.now() - started) / 1000)} s`);
       if (!stats.finished) break;
@@ -256,6 +320,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     stats.wallMs = Date.now() - started;
     return { options: shown, stats, verdict };
   } finally {
+    await process_?.stop();
     await env.stop();
   }
 }
