@@ -49,6 +49,8 @@ export interface CampaignStats {
   processStarts: number;
   /** Rounds in which two or more containers worked batches of the same queue at the same time. */
   concurrentRounds: number;
+  /** Records the simulator answered DUPLICATE_VALUE because a concurrent upsert created their external id first. */
+  raceLosses: number;
   faults: Record<string, number>;
   faultsLeftArmed: number;
   invocations: number;
@@ -95,6 +97,8 @@ const SALESFORCE_WRITES = ['sf upsert Lead', 'sf upsert Glance_Session__c', 'sf 
  * as in a real deployment, so a redelivery at receive + visibility timeout can find them still held.
  */
 const WORK_MS_PER_WRITE = 50;
+/** Real milliseconds an upsert's transaction stays open in the simulator (local/salesforce-sim/races.ts). */
+const UPSERT_WINDOW_MS = 40;
 
 const eventIdOf = (body: string | undefined): string | undefined => {
   try {
@@ -125,8 +129,11 @@ function randomCrashPlan(random: () => number, batchSize: number): CrashPlan {
 function randomKillPlan(random: () => number): CrashPlan {
   const roll = random();
   if (roll < 2 / 3) {
-    const op = SALESFORCE_WRITES[Math.floor(random() * SALESFORCE_WRITES.length)]!;
-    return crashAtOp(op, roll < 1 / 3 ? 'before' : 'after');
+    // The j-th Salesforce write of the batch, whichever kind it is: a batch holds few of them.
+    const j = 1 + Math.floor(random() * 2);
+    const when: CrashWhen = roll < 1 / 3 ? 'before' : 'after';
+    let salesforceWrites = 0;
+    return (_n, op) => (op.startsWith('sf ') && ++salesforceWrites === j ? when : null);
   }
   const k = 1 + Math.floor(random() * 8);
   let ledgerWrites = 0;
@@ -163,6 +170,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     processInvocations: 0,
     processStarts: 0,
     concurrentRounds: 0,
+    raceLosses: 0,
     faults: {},
     faultsLeftArmed: 0,
     invocations: 0,
@@ -185,6 +193,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const startVirtual = env.clock.now();
     await registerOrgs(env, model.orgs);
     seedOrgs(env, model);
+    // Upserts stay open a moment, so two containers creating one external id at once really race.
+    env.sim.setUpsertWindow(UPSERT_WINDOW_MS);
     const label = new Map(model.orgs.map((o) => [o.orgId, o.label]));
     const traced = opts.trace?.split(',').filter(Boolean) ?? [];
     const tracing = (text: string) => traced.some((t) => text.includes(t));
@@ -314,6 +324,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     chaos.calm();
     stats.faults = chaos.injected;
     stats.faultsLeftArmed = env.sim.pendingFaults().filter((f) => f.fault !== 'DUPLICATES_DETECTED').length;
+    stats.raceLosses = env.sim.raceLosses();
     stats.virtualHours = (env.clock.now() - startVirtual) / 3_600_000;
     const actual = await observe(env, model);
     const verdict = verify(model, expected, actual, stats.finished ? null : stats.stopReason);
