@@ -2,6 +2,7 @@ import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, PutCommand,
 import { dynamo } from './aws-clients.ts';
 import { HEALTH_PREFIX } from './org-health-store.ts';
 import type { OrgHealth, OrgPause, OrgPauses, PauseKind } from '../processing/session-processing.ts';
+import type { CredentialsPauses } from '../org-admin.ts';
 
 /**
  * Where an org's circuit breaker lives: HEALTH#{orgId}/PAUSE, in the org's health partition beside
@@ -104,6 +105,33 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now,
         return true;
       } catch (error) {
         if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * Ends an org's pause for refused credentials (pauseKind 'credentials') at once, as a successful
+ * probe would: the admin has just stored credentials that log in. Any other pause (an outage, the
+ * API allowance, a setup problem) is left to its probe. Returns the pause ended, or null.
+ */
+export function dynamoCredentialsPauses(tableName: string): CredentialsPauses {
+  return {
+    async endCredentialsPause(orgId) {
+      try {
+        const out = await dynamo().send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: orgHealthKey(orgId),
+            ConditionExpression: 'pauseKind = :credentials',
+            ExpressionAttributeValues: { ':credentials': 'credentials' },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        return out.Attributes ? readHealth(out.Attributes).pause : null;
+      } catch (error) {
+        if (isConditionFailure(error)) return null;
         throw error;
       }
     },

@@ -389,6 +389,9 @@ describe('least privilege', () => {
     for (const s of statements) expect(list(s.Action)).not.toContain('secretsmanager:GetSecretValue');
     expect(list(bySid.OrgAndGroupSecrets!.Action)).toContain('secretsmanager:UpdateSecretVersionStage');
     expect(bySid.OrgRecords!.Resource).toEqual(arnOf(stack.tables.orgs));
+    // New credentials announce Org Resumed on the pipeline's bus, and on no other.
+    expect(list(bySid.AnnounceOrgResumed!.Action)).toEqual(['events:PutEvents']);
+    expect(bySid.AnnounceOrgResumed!.Resource).toEqual(arnOf(stack.orgSchedules.pipelineEvents));
     expect(bySid.InspectDeadLetters!.Resource).toEqual([arnOf(stack.queues.eventsDlq), arnOf(stack.queues.syncDlq)]);
     for (const s of statements) {
       expect(list(s.Action).filter((a) => a.includes('*'))).toEqual([]);
@@ -519,11 +522,13 @@ describe('outputs', () => {
     expect(value(STACK_OUTPUTS.orgCheckFunction)).toBe(flat({ Ref: id(stack.functions.orgCheck) }));
     expect(value(STACK_OUTPUTS.schedulerRoleArn)).toBe(flat(stack.resolve(stack.orgSchedules.schedulerRole.roleArn)));
     expect(value(STACK_OUTPUTS.scheduleGroupName)).toBe(flat(stack.resolve(stack.orgSchedules.groupName)));
+    expect(value(STACK_OUTPUTS.pipelineEventBusName)).toBe(flat(stack.resolve(stack.orgSchedules.pipelineEvents.eventBusName)));
     expect(Object.keys(STACK_OUTPUTS).sort()).toEqual([
       'eventsDlqUrl',
       'eventsQueueUrl',
       'orgCheckFunction',
       'orgsTable',
+      'pipelineEventBusName',
       'scheduleGroupName',
       'schedulerRoleArn',
       'syncNowFunction',

@@ -418,7 +418,6 @@ describe('limits and faults', () => {
     const results = await conn.sobject('Glance_Session__c').upsert([session(8)], 'Glance_Session_Id__c');
     expect((results[0] as unknown as { errors: Array<{ statusCode: string }> }).errors[0]!.statusCode).toBe('DUPLICATES_DETECTED');
     expect(sim.records(ORG_A.orgId, 'Glance_Session__c').filter((r) => r.Glance_Session_Id__c === '12345.4821.8')).toEqual([]);
-
   });
 
   it('two upserts in flight together creating one new external id: one creates, the other gets DUPLICATE_VALUE (no fault armed); one after the other just updates', async () => {
