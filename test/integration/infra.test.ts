@@ -3,6 +3,7 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_OUTPUTS } from '../../bin/commands/target.ts';
@@ -150,7 +151,7 @@ describe('org schedules (EventBridge Scheduler) and the pipeline events bus', ()
 });
 
 describe('tables', () => {
-  it('OrgsTable: pk/sk strings, on demand, PITR, AWS-managed key, retained', () => {
+  it('OrgsTable: pk/sk strings, on demand, PITR, AWS-managed key, retained, TTL on expiresAt (pause history)', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: {
@@ -168,6 +169,7 @@ describe('tables', () => {
       },
     });
     expect(resources[id(stack.tables.orgs)]!.Properties.KeySchema).toHaveLength(2);
+    expect(resources[id(stack.tables.orgs)]!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
   it('DedupeTable: pk only, on demand, TTL on expiresAt, PITR', () => {
@@ -397,6 +399,19 @@ describe('least privilege', () => {
       expect(list(s.Action).filter((a) => a.includes('*'))).toEqual([]);
       expect(list(s.Resource)).not.toContain('*');
     }
+  });
+});
+
+describe('the README alarm table', () => {
+  it('has exactly one runbook row per alarm the stack creates, and no row for an alarm it does not', () => {
+    const alarmIds = stack.alarms.node.children.filter((c) => c instanceof Alarm).map((c) => c.node.id).sort();
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    // One alarm table only (two overlapping ones drifted apart before).
+    expect(readme.match(/^\| alarm \|/gm)).toHaveLength(1);
+    const lines = readme.slice(readme.indexOf('| alarm | fires when | runbook: what to do |')).split('\n').slice(2);
+    const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('| `')));
+    expect(rows.map((l) => /^\| `([A-Za-z]+)`/.exec(l)?.[1]).sort()).toEqual(alarmIds);
+    expect(alarmIds.length).toBeGreaterThan(10);
   });
 });
 
