@@ -91,6 +91,7 @@ export class ProcessContainer {
   private killedAt: string | null = null;
   private pending: Pending | null = null;
   private counts: Record<string, number> = {};
+  private stopped = false;
   /** Cold starts (processes spawned), kills made. */
   started = 0;
   kills = 0;
@@ -193,10 +194,14 @@ export class ProcessContainer {
       pending.resolve({ killed: false, retry: new Set((out?.batchItemFailures ?? []).map((f) => f.itemIdentifier)), counts: { ...this.counts } });
     });
     child.once('exit', () => {
-      if (this.child === child) this.child = null;
+      if (this.child !== child) return;
+      this.child = null;
       const pending = this.pending;
       this.pending = null;
       pending?.resolve({ killed: true, point: this.killedAt ?? 'exited on its own', writes: this.writes });
+      // The next execution environment starts cold at once, as Lambda would start one for the
+      // redelivery; its init overlaps the other container's work instead of the next invocation.
+      if (!this.stopped) this.startCold();
     });
     return ready;
   }
@@ -216,12 +221,16 @@ export class ProcessContainer {
    * Runs one batch in the process (starting a cold one when the last was killed), as an event
    * source mapping invokes the function. `plan` names the write at which the process is killed.
    */
+  private startCold(): void {
+    this.aws.revive();
+    this.salesforce.revive();
+    this.ready = this.spawn();
+    // Awaited by the next invocation; a failed init is reported there.
+    this.ready.catch(() => undefined);
+  }
+
   async invoke(messages: Message[], plan: CrashPlan | null): Promise<ProcessResult> {
-    if (!this.child) {
-      this.aws.revive();
-      this.salesforce.revive();
-      this.ready = this.spawn();
-    }
+    if (!this.child) this.startCold();
     await this.ready;
     this.plan = plan;
     this.writes = 0;
@@ -245,6 +254,7 @@ export class ProcessContainer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.child?.kill('SIGKILL');
     this.child = null;
     await Promise.all([this.aws.stop(), this.salesforce.stop()]);
