@@ -1,5 +1,5 @@
 import { CfnCondition, CfnParameter, Duration, Fn } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnSubscription, Topic } from 'aws-cdk-lib/aws-sns';
@@ -116,7 +116,12 @@ export class PipelineAlarms extends Construct {
     alarm(
       'OrgPaused',
       "An org was paused: its sessions wait (they are not lost) until it recovers. See glance-sync orgs show for the reason.",
-      serviceMetric('session-processor', METRIC_NAMES.orgPaused),
+      // Both write orgs under the same breaker: the processor, and the outbox flusher.
+      new MathExpression({
+        expression: 'FILL(processor, 0) + FILL(flusher, 0)',
+        usingMetrics: { processor: serviceMetric('session-processor', METRIC_NAMES.orgPaused), flusher: serviceMetric('outbox-flusher', METRIC_NAMES.orgPaused) },
+        period: PERIOD,
+      }),
       1,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );

@@ -20,3 +20,8 @@ export const SESSION_PROCESSOR_TIMEOUT = Duration.seconds(SESSION_PROCESSOR_TIME
 export const SYNC_RUN_TIMEOUT = Duration.seconds(SYNC_RUN_TIMEOUT_SECONDS);
 // Visibility timeout = function timeout x this factor; the processor's lease is derived from the same numbers.
 export { VISIBILITY_TIMEOUT_FACTOR } from '../shared/config.ts';
+/** The record budget and flush threshold of this deployment: one place, shared with the benchmark. */
+export const RECORD_BUDGET_SECONDS = DEFAULTS.recordBudgetSeconds;
+export const OUTBOX_FLUSH_RECORDS = DEFAULTS.outboxFlushRecords;
+/** How often aged outboxes are looked for: a share waits at most the budget plus this. */
+export const OUTBOX_SWEEP_MINUTES = 1;

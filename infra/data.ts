@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { OUTBOX_DUE_INDEX } from '../shared/adapters/outbox-store.ts';
 import { Construct } from 'constructs';
 
 export class DataTables extends Construct {
@@ -9,6 +10,8 @@ export class DataTables extends Construct {
   readonly dedupe: Table;
   /** Debug Mode's per-session decision traces, per org newest first; expired by TTL after a week. */
   readonly traces: Table;
+  /** Each org's outbox: shares waiting to be written to Salesforce, and a sparse index of due orgs. */
+  readonly outbox: Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -44,6 +47,24 @@ export class DataTables extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // Traces are short-lived diagnostics; nothing is lost with the stack.
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.outbox = new Table(this, 'OutboxTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Shares in an outbox are acknowledged on the queue: the outbox is their only copy.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Only an org with waiting shares carries dueShard, so the one-minute sweep reads just those.
+    this.outbox.addGlobalSecondaryIndex({
+      indexName: OUTBOX_DUE_INDEX,
+      partitionKey: { name: 'dueShard', type: AttributeType.STRING },
+      sortKey: { name: 'dueAt', type: AttributeType.NUMBER },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: ['orgId'],
     });
   }
 }

@@ -16,6 +16,8 @@ export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>>
   'sync-run': { description: "Pulls an org's Glance group activity since its watermark onto the events queue", memoryMb: 512, timeoutSeconds: SYNC_RUN_TIMEOUT_SECONDS },
   'sync-now': { description: 'Admin entry point: queues an immediate sync run for one org', memoryMb: 256, timeoutSeconds: 30 },
   'org-check': { description: "Admin entry point: checks an org's settings (record mapping) against its Salesforce describe", memoryMb: 256, timeoutSeconds: 60 },
+  // Below the flush lease (functions/outbox-flusher/wiring.ts, 5 minutes): a flusher that lost its lease is dead.
+  'outbox-flusher': { description: 'Flushes org outboxes whose oldest share has waited the record budget into Salesforce', memoryMb: 512, timeoutSeconds: 120 },
 };
 
 /** The environment every function gets besides its own resources (tables, queues, prefixes). */

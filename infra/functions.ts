@@ -1,15 +1,21 @@
-import { Duration } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { ENV, SESSION_PROCESSOR_EVENT_SOURCE } from '../shared/config.ts';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { HEALTH_PREFIX } from '../shared/adapters/org-health-store.ts';
 import { RUN_EFFECTS_PREFIX } from '../shared/adapters/run-effects.ts';
+import { OUTBOX_DUE_INDEX } from '../shared/adapters/outbox-store.ts';
 import { acceptWildcard, type ArnPattern, SECRETS } from './arns.ts';
 import {
   EVENTS_MAX_RECEIVE_COUNT,
+  OUTBOX_FLUSH_RECORDS,
+  OUTBOX_SWEEP_MINUTES,
+  RECORD_BUDGET_SECONDS,
   SECRET_PREFIX,
 } from './constants.ts';
 import type { DataTables } from './data.ts';
@@ -33,11 +39,18 @@ export class PipelineFunctions extends Construct {
   readonly sessionProcessor: PipelineFunction;
   readonly syncRun: PipelineFunction;
   readonly syncNow: PipelineFunction;
+  readonly outboxFlusher: PipelineFunction;
+  readonly outboxSweep: Schedule;
   readonly orgCheck: PipelineFunction;
 
   constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents }: PipelineFunctionsProps) {
     super(scope, id);
     const orgsTable = tables.orgs.tableName;
+    const outboxEnv = {
+      [ENV.outboxTable]: tables.outbox.tableName,
+      [ENV.recordBudgetSeconds]: String(RECORD_BUDGET_SECONDS),
+      [ENV.outboxFlushRecords]: String(OUTBOX_FLUSH_RECORDS),
+    };
 
     this.webhookIngest = new PipelineFunction(this, 'WebhookIngest', {
       name: 'webhook-ingest',
@@ -63,6 +76,7 @@ export class PipelineFunctions extends Construct {
         [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
         [ENV.secretPrefix]: SECRET_PREFIX,
         [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
+        ...outboxEnv,
       },
     });
     this.sessionProcessor.addEventSource(
@@ -76,26 +90,7 @@ export class PipelineFunctions extends Construct {
       }),
     );
     grantTable(this.sessionProcessor, tables.orgs, TABLE_READ);
-    // It writes two kinds of item there and nothing else (never an org, a pairing or a sync run
-    // item); LeadingKeys is the partition key of every item written.
-    // HEALTH#{orgId}: the circuit breaker's PAUSE item (PutItem, UpdateItem for failures and probe
-    // claims, the DeleteItem that ends a pause and announces Org Resumed) and the org's login state
-    // and last error (conditional PutItem).
-    this.sessionProcessor.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-        resources: [tables.orgs.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HEALTH_PREFIX}*`] } },
-      }),
-    );
-    // SYNCRUN#{orgId}: what a sync run's events did, added to the run's counters (UpdateItem only).
-    this.sessionProcessor.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:UpdateItem'],
-        resources: [tables.orgs.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_EFFECTS_PREFIX}*`] } },
-      }),
-    );
+    grantOrgWriterState(this.sessionProcessor, tables.orgs);
     pipelineEvents.grantPutEventsTo(this.sessionProcessor);
     // One org's failed or paused share of an event goes back on the queue alone, delayed.
     queues.events.grantSendMessages(this.sessionProcessor);
@@ -104,6 +99,44 @@ export class PipelineFunctions extends Construct {
     // It dead-letters permanent failures itself, with the reason, instead of burning retries.
     queues.eventsDlq.grantSendMessages(this.sessionProcessor);
     grantSecretRead(this.sessionProcessor, SECRETS.orgSalesforce, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a batch may span several orgs.');
+    // Puts shares in the org outboxes and flushes an org once its threshold is reached (no index read).
+    grantOutbox(this.sessionProcessor, tables.outbox, false);
+
+    this.outboxFlusher = new PipelineFunction(this, 'OutboxFlusher', {
+      name: 'outbox-flusher',
+      environment: {
+        [ENV.orgsTable]: orgsTable,
+        [ENV.dedupeTable]: tables.dedupe.tableName,
+        [ENV.tracesTable]: tables.traces.tableName,
+        [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
+        [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
+        [ENV.secretPrefix]: SECRET_PREFIX,
+        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
+        ...outboxEnv,
+      },
+    });
+    // The same org writes as the processor's (breaker, login state, Sync History counters, Org Paused events).
+    grantTable(this.outboxFlusher, tables.orgs, TABLE_READ);
+    grantOrgWriterState(this.outboxFlusher, tables.orgs);
+    pipelineEvents.grantPutEventsTo(this.outboxFlusher);
+    grantTable(this.outboxFlusher, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
+    grantTable(this.outboxFlusher, tables.traces, ['dynamodb:BatchWriteItem']);
+    grantOutbox(this.outboxFlusher, tables.outbox, true);
+    queues.eventsDlq.grantSendMessages(this.outboxFlusher);
+    grantSecretRead(this.outboxFlusher, SECRETS.orgSalesforce, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a sweep flushes many orgs.');
+    // One schedule for the whole deployment (not per org): the due index says which orgs to flush.
+    const sweepRole = new Role(this, 'OutboxSweepRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    this.outboxSweep = new Schedule(this, 'OutboxSweep', {
+      description: 'Flushes org outboxes whose oldest share has waited the record budget',
+      schedule: ScheduleExpression.rate(Duration.minutes(OUTBOX_SWEEP_MINUTES)),
+      target: new LambdaInvoke(this.outboxFlusher, { retryAttempts: 0, role: sweepRole }),
+    });
+    // LambdaInvoke grants the function and its versions (`:*`); the next sweep comes a minute later anyway.
+    const flusherId = Stack.of(this).getLogicalId(this.outboxFlusher.node.defaultChild as CfnElement);
+    Validations.of(sweepRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${flusherId}.Arn>:*]`,
+      reason: 'EventBridge Scheduler invokes the one outbox flusher function; the wildcard covers only its versions.',
+    });
 
     this.syncRun = new PipelineFunction(this, 'SyncRun', {
       name: 'sync-run',
@@ -147,8 +180,40 @@ export class PipelineFunctions extends Construct {
   }
 }
 
+/**
+ * What an org writer (the processor, the outbox flusher) may write in the orgs table: two kinds of
+ * item and nothing else (never an org, a pairing or a sync run item); LeadingKeys is the partition
+ * key of every item written.
+ * HEALTH#{orgId}: the circuit breaker's PAUSE item (PutItem, UpdateItem for failures and probe
+ * claims, the DeleteItem that ends a pause and announces Org Resumed) and the org's login state
+ * and last error (conditional PutItem).
+ * SYNCRUN#{orgId}: what a sync run's events did, added to the run's counters (UpdateItem only).
+ */
+function grantOrgWriterState(fn: PipelineFunction, orgs: Table): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resources: [orgs.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HEALTH_PREFIX}*`] } },
+    }),
+  );
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['dynamodb:UpdateItem'],
+      resources: [orgs.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_EFFECTS_PREFIX}*`] } },
+    }),
+  );
+}
+
 function grantTable(fn: PipelineFunction, table: Table, actions: string[]): void {
   table.grant(fn, ...actions);
+}
+
+/** The outbox table's items, and its due index only for the flusher (Table.grant would allow every index by wildcard). */
+function grantOutbox(fn: PipelineFunction, table: Table, readDueIndex: boolean): void {
+  fn.addToRolePolicy(new PolicyStatement({ actions: [...TABLE_READ, ...TABLE_WRITE], resources: [table.tableArn] }));
+  if (readDueIndex) fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${OUTBOX_DUE_INDEX}`] }));
 }
 
 function grantSecretRead(fn: PipelineFunction, pattern: ArnPattern, reason: string): void {

@@ -16,6 +16,8 @@ export const OUTPUTS = {
   orgsTableName: 'OrgsTableName',
   dedupeTableName: 'DedupeTableName',
   tracesTableName: 'DebugTracesTableName',
+  outboxTableName: 'OutboxTableName',
+  outboxFlusherFunctionName: 'OutboxFlusherFunctionName',
   eventsQueueUrl: 'EventsQueueUrl',
   eventsDlqUrl: 'EventsDlqUrl',
   syncQueueUrl: 'SyncQueueUrl',
@@ -78,6 +80,7 @@ export class GlanceSalesforceSyncStack extends Stack {
         SyncRun: this.functions.syncRun,
         SyncNow: this.functions.syncNow,
         OrgCheck: this.functions.orgCheck,
+        OutboxFlusher: this.functions.outboxFlusher,
       },
     });
     this.adminPolicy = createOrgAdminPolicy(this, 'OrgAdminPolicy', {
@@ -103,6 +106,8 @@ export class GlanceSalesforceSyncStack extends Stack {
       OrgsTableName: [tables.orgs.tableName, 'Orgs, pairings, sync runs and history, leases, watermarks'],
       DedupeTableName: [tables.dedupe.tableName, 'Idempotency records'],
       DebugTracesTableName: [tables.traces.tableName, 'Debug Mode decision traces, read by glance-sync debug'],
+      OutboxTableName: [tables.outbox.tableName, 'Org outboxes: shares waiting to be written to Salesforce'],
+      OutboxFlusherFunctionName: [functions.outboxFlusher.functionName, 'OutboxFlusher function: invoke with {"orgId": ...} to flush one org now'],
       EventsQueueUrl: [queues.events.queueUrl, 'Session events queue'],
       EventsDlqUrl: [queues.eventsDlq.queueUrl, 'Session events dead-letter queue'],
       SyncQueueUrl: [queues.sync.queueUrl, 'Sync run queue'],

@@ -6,6 +6,7 @@ import { dynamo, eventBridge, scheduler, sqs } from '../shared/adapters/aws-clie
 import { schedulerSchedules } from '../shared/adapters/schedules.ts';
 import type { OrgSchedules } from '../shared/org-admin-ports.ts';
 import { DEFAULTS, ENV } from '../shared/config.ts';
+import { OUTBOX_DUE_INDEX } from '../shared/adapters/outbox-store.ts';
 
 /** The resources of the CDK stack, made in moto_server for tests and the local run. */
 export interface LocalResources {
@@ -17,6 +18,7 @@ export interface LocalResources {
   syncQueueUrl: string;
   syncQueueArn: string;
   syncDlqUrl: string;
+  outboxTable: string;
   /** The EventBridge Scheduler group of the org schedules. */
   scheduleGroupName: string;
   /** The role the org schedules name (moto does not check that the scheduler could assume it). */
@@ -37,14 +39,30 @@ async function createQueue(name: string, attributes: Record<string, string> = {}
   return { url, arn: attrs.Attributes!.QueueArn! };
 }
 
-async function createTable(name: string, options: { sortKey?: boolean; ttl?: boolean } = {}): Promise<string> {
+async function createTable(name: string, options: { sortKey?: boolean; ttl?: boolean; dueIndex?: boolean } = {}): Promise<string> {
   const keys = options.sortKey ? ['pk', 'sk'] : ['pk'];
   await dynamo().send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: keys.map((key) => ({ AttributeName: key, AttributeType: 'S' })),
+      AttributeDefinitions: [
+        ...keys.map((key) => ({ AttributeName: key, AttributeType: 'S' as const })),
+        ...(options.dueIndex ? [{ AttributeName: 'dueShard', AttributeType: 'S' as const }, { AttributeName: 'dueAt', AttributeType: 'N' as const }] : []),
+      ],
       KeySchema: keys.map((key, i) => ({ AttributeName: key, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+      // The outbox's sparse index of due orgs, as in infra/data.ts.
+      GlobalSecondaryIndexes: options.dueIndex
+        ? [
+            {
+              IndexName: OUTBOX_DUE_INDEX,
+              KeySchema: [
+                { AttributeName: 'dueShard', KeyType: 'HASH' },
+                { AttributeName: 'dueAt', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['orgId'] },
+            },
+          ]
+        : undefined,
     }),
   );
   if (options.ttl) {
@@ -57,6 +75,7 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
   const orgsTable = await createTable('glance-sync-orgs', { sortKey: true, ttl: true });
   const dedupeTable = await createTable('glance-sync-dedupe', { ttl: true });
   const tracesTable = await createTable('glance-sync-debug-traces', { sortKey: true, ttl: true });
+  const outboxTable = await createTable('glance-sync-outbox', { sortKey: true, dueIndex: true });
   const visibility = String(options.visibilityTimeoutSeconds ?? 2);
   const eventsDlq = await createQueue('glance-sync-events-dlq', { MessageRetentionPeriod: String(14 * 24 * 3600) });
   const events = await createQueue('glance-sync-events', {
@@ -82,6 +101,7 @@ export async function createLocalResources(options: { visibilityTimeoutSeconds?:
     scheduleGroupName: DEFAULTS.scheduleGroupName,
     schedulerRoleArn: LOCAL_SCHEDULER_ROLE_ARN,
     pipelineEventBusName: DEFAULTS.pipelineEventBusName,
+    outboxTable,
   };
 }
 
@@ -95,7 +115,11 @@ export function localSchedules(resources: LocalResources, now?: () => Date): Org
   });
 }
 
-/** Sets the environment the Lambda handlers read, as the CDK stack would. */
+/**
+ * Sets the environment the Lambda handlers read, as the CDK stack would, except the record
+ * budget: 0 (each batch written at once) unless `extra.recordBudgetSeconds` asks for the outbox,
+ * so a test sees its records without a flush.
+ */
 export function exportResourceEnv(resources: LocalResources, extra: Partial<Record<keyof typeof ENV, string>> = {}): void {
   process.env[ENV.orgsTable] = resources.orgsTable;
   process.env[ENV.dedupeTable] = resources.dedupeTable;
@@ -109,5 +133,7 @@ export function exportResourceEnv(resources: LocalResources, extra: Partial<Reco
   process.env[ENV.schedulerRoleArn] = resources.schedulerRoleArn;
   process.env[ENV.pipelineEventBusName] = resources.pipelineEventBusName;
   process.env[ENV.maxReceiveCount] = String(LOCAL_MAX_RECEIVE_COUNT);
+  process.env[ENV.outboxTable] = resources.outboxTable;
+  process.env[ENV.recordBudgetSeconds] = '0';
   for (const [key, value] of Object.entries(extra)) process.env[ENV[key as keyof typeof ENV]] = value;
 }

@@ -19,6 +19,9 @@ export const ENV = {
   pipelineEventBusName: 'PIPELINE_EVENT_BUS_NAME',
   maxReceiveCount: 'EVENTS_MAX_RECEIVE_COUNT',
   apiUsageShareLimit: 'SALESFORCE_API_USAGE_SHARE_LIMIT',
+  outboxTable: 'OUTBOX_TABLE',
+  recordBudgetSeconds: 'RECORD_BUDGET_SECONDS',
+  outboxFlushRecords: 'OUTBOX_FLUSH_RECORDS',
 } as const;
 export type EnvKey = keyof typeof ENV;
 
@@ -31,6 +34,15 @@ export const DEFAULTS = {
   /** Where the pipeline publishes its own events (sync run completed, org paused, org resumed). */
   pipelineEventBusName: 'glance-sync-events',
   maxReceiveCount: 5,
+  /**
+   * The record budget: how long an org's shares may wait in its outbox before they are flushed
+   * to Salesforce (the product promises a session record within it). The one place a deployment
+   * changes it: the CDK stack and the benchmark read it from here. 0 turns the outbox off (each
+   * batch is written at once, as before the outbox).
+   */
+  recordBudgetSeconds: 300,
+  /** An org's outbox is flushed early once about this many records wait (5 Composite collections of 200). */
+  outboxFlushRecords: 1000,
 } as const;
 
 /** CloudWatch namespace of the Powertools metrics every function emits. */

@@ -7,7 +7,7 @@ import { build, version as esbuildVersion, type Metafile } from 'esbuild';
 import { BUNDLE_FILE, esbuildOptions } from '../../infra/bundling.ts';
 import { type FunctionName, REPO_ROOT } from '../../infra/paths.ts';
 
-export const FUNCTION_NAMES: readonly FunctionName[] = ['webhook-ingest', 'session-processor', 'sync-run', 'sync-now'];
+export const FUNCTION_NAMES: readonly FunctionName[] = ['webhook-ingest', 'session-processor', 'sync-run', 'sync-now', 'outbox-flusher'];
 
 /** One handler bundle on disk, as Lambda would unpack it: `dir/index.mjs` plus its source map. */
 export interface Bundle {

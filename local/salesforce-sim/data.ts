@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { chatterRoute } from './chatter.ts';
 import { collectionsRoute } from './collections.ts';
+import { compositeRoute } from './composite.ts';
 import type { CallContext, SimState } from './context.ts';
 import { HttpError, RequestFailure } from './errors.ts';
 import { errorReply, notFound, parseJsonBody, safeDecode, type Reply } from './http.ts';
@@ -51,6 +52,7 @@ function route(ctx: CallContext, segments: string[]): Reply {
     case 'queryAll':
       return queryRoute(ctx, segments);
     case 'composite':
+      if (tail.length === 0) return compositeRoute(ctx, route);
       if (tail[0] !== 'sobjects') throw notFound();
       return collectionsRoute(ctx, tail.slice(1));
     case 'chatter':

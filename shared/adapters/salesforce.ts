@@ -167,6 +167,18 @@ const toResult = (raw: RawSaveResult): RecordResult =>
         ),
       };
 
+/** Composite takes at most 5 sObject Collections (or queries) among its 25 subrequests. */
+export const COMPOSITE_COLLECTIONS_LIMIT = 5;
+
+const chunked = <T>(items: T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+/** Only a refusal with a Salesforce error code can be one record's doing; an unknown error or a setup problem is not split. */
+const splittable = (callError: SalesforceCallError) => callError.kind === 'permanent' && callError.code !== 'UNKNOWN_ERROR' && !isSetupFault(callError.code, callError.message);
+
 /** sObject Collections take 200 records per call; Chatter batch posts take 500. */
 export const CHATTER_BATCH_LIMIT = 500;
 
@@ -179,44 +191,85 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
 
     async function upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]> {
       const results: RecordResult[] = new Array(records.length);
-      for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
-        let pending = records.slice(start, start + COLLECTION_LIMIT).map((record, i) => ({ record, index: start + i }));
-        /**
-         * A whole call refused for what one record holds (Salesforce's deserialiser stops the call
-         * at the first value it cannot read: JSON_PARSER_ERROR) is split in halves until only the
-         * records that cause it fail, each with that error; its neighbours are written. A refusal
-         * of the call itself (a setup problem, an unknown object) is not split: it would fail every half.
-         */
-        const upsertSplitting = async (batch: Array<Record<string, unknown>>): Promise<RawSaveResult[]> => {
-          try {
-            return (await withCallRetry(retry, () =>
-              connection.upsert(sobject, batch.map((r) => ({ ...r })) as never, externalId, { allOrNone: false }),
-            )) as unknown as RawSaveResult[];
-          } catch (error) {
-            const callError = toCallError(error);
-            // Only a refusal with a Salesforce error code can be one record's doing; an unknown error is not split.
-            if (callError.kind !== 'permanent' || callError.code === 'UNKNOWN_ERROR' || isSetupFault(callError.code, callError.message)) throw callError;
-            if (batch.length === 1) return [{ success: false, errors: [{ statusCode: callError.code, message: callError.message }] }];
-            const half = Math.ceil(batch.length / 2);
-            return [...(await upsertSplitting(batch.slice(0, half))), ...(await upsertSplitting(batch.slice(half)))];
-          }
-        };
-        // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          const raw = await upsertSplitting(pending.map((p) => p.record));
-          const again: typeof pending = [];
-          pending.forEach((p, i) => {
-            const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
-            results[p.index] = result;
-            if (!result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient')) again.push(p);
-          });
-          const delay = again.length ? retryDelay(retry, attempt) : null;
-          if (delay === null) break;
-          await sleep(delay);
-          pending = again;
+      /**
+       * A whole call refused for what one record holds (Salesforce's deserialiser stops the call
+       * at the first value it cannot read: JSON_PARSER_ERROR) is split in halves until only the
+       * records that cause it fail, each with that error; its neighbours are written. A refusal
+       * of the call itself (a setup problem, an unknown object) is not split: it would fail every half.
+       */
+      const upsertSplitting = async (batch: Array<Record<string, unknown>>): Promise<RawSaveResult[]> => {
+        try {
+          return (await withCallRetry(retry, () =>
+            connection.upsert(sobject, batch.map((r) => ({ ...r })) as never, externalId, { allOrNone: false }),
+          )) as unknown as RawSaveResult[];
+        } catch (error) {
+          const callError = toCallError(error);
+          if (!splittable(callError)) throw callError;
+          if (batch.length === 1) return [{ success: false, errors: [{ statusCode: callError.code, message: callError.message }] }];
+          const half = Math.ceil(batch.length / 2);
+          return [...(await upsertSplitting(batch.slice(0, half))), ...(await upsertSplitting(batch.slice(half)))];
         }
+      };
+      let pending = records.map((record, index) => ({ record, index }));
+      // Retry only the records that failed for a passing reason (a locked row), not their neighbours.
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const raw = await upsertOnce(sobject, externalId, pending.map((p) => p.record), upsertSplitting);
+        const again: typeof pending = [];
+        pending.forEach((p, i) => {
+          const result = toResult(raw[i] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] });
+          results[p.index] = result;
+          if (!result.ok && result.faults.every((f) => classifySalesforceError(f.code) === 'transient')) again.push(p);
+        });
+        const delay = again.length ? retryDelay(retry, attempt) : null;
+        if (delay === null) break;
+        await sleep(delay);
+        pending = again;
       }
       return results;
+    }
+
+    /**
+     * One upsert pass: up to 200 records is one sObject Collections call; more go through
+     * Composite, up to 5 collections (1,000 records) per call, which counts as one call. A
+     * collection subrequest refused as a whole becomes that error on each of its records.
+     */
+    async function upsertOnce(
+      sobject: string,
+      externalId: string,
+      records: Array<Record<string, unknown>>,
+      oneCollection: (batch: Array<Record<string, unknown>>) => Promise<RawSaveResult[]>,
+    ): Promise<RawSaveResult[]> {
+      const chunks = chunked(records, COLLECTION_LIMIT);
+      if (chunks.length <= 1) return oneCollection(records);
+      const out: RawSaveResult[] = [];
+      for (const group of chunked(chunks, COMPOSITE_COLLECTIONS_LIMIT)) {
+        const body = {
+          allOrNone: false,
+          compositeRequest: group.map((chunk, i) => ({
+            method: 'PATCH',
+            url: `/services/data/v${SALESFORCE_API_VERSION}/composite/sobjects/${sobject}/${externalId}`,
+            referenceId: `upsert${i}`,
+            body: { allOrNone: false, records: chunk.map((r) => ({ attributes: { type: sobject }, ...r })) },
+          })),
+        };
+        const response = (await withCallRetry(retry, () =>
+          connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        )) as { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
+        for (const [i, chunk] of group.entries()) {
+          const sub = response.compositeResponse?.[i];
+          if (sub && sub.httpStatusCode < 300 && Array.isArray(sub.body)) {
+            out.push(...(sub.body as RawSaveResult[]));
+            continue;
+          }
+          const error = (Array.isArray(sub?.body) ? sub.body[0] : undefined) as { errorCode?: string; message?: string } | undefined;
+          const code = error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 0}`;
+          const message = error?.message ?? 'no result for the collection';
+          // A collection refused for what one of its records holds is split on its own, as a lone collection would be.
+          if (splittable(new SalesforceCallError(code, message))) out.push(...(await oneCollection(chunk)));
+          else out.push(...chunk.map(() => ({ success: false, errors: [{ statusCode: code, message }] })));
+        }
+      }
+      return out;
     }
 
     return {

@@ -1,6 +1,7 @@
 import type { QueuedMessage } from '../dead-letter.ts';
 import type { SessionEvent } from '../session.ts';
-import { noRunEffects, type RunEffects } from '../sync/run-effects.ts';
+import { noRunEffects, type RunEffects, type RunEffectsWriter } from '../sync/run-effects.ts';
+import type { Log } from '../log.ts';
 
 /*
  * What the phases of processSessionBatch hand each other. Internal to shared/processing/.
@@ -22,7 +23,8 @@ export interface WriteEffects {
 
 /** What happened to one session in one org paired with its group. */
 export type OrgOutcome = { orgId: string } & (
-  | { kind: 'ok'; effects?: WriteEffects }
+  /** `queued`: put in the org's outbox; what the write did is known, and told to its sync run, when the outbox is flushed. */
+  | { kind: 'ok'; effects?: WriteEffects; queued?: boolean }
   | { kind: 'skipped'; reason: string }
   | { kind: 'permanent' | 'transient'; reason: string }
   /**
@@ -77,6 +79,16 @@ export const emptyTally = (): Tally => ({
 /** The fate of one event, for the sync run that queued it (nothing when no run did). */
 export type EventFate = { kind: 'written'; effects: WriteEffects } | { kind: 'unchanged' } | { kind: 'failed' };
 
+/** A Chatter post made ahead of its session's record (the outbox's Chatter path): counted for the run now; the event itself counts when flushed. */
+export function countChatterForRun(tally: Tally, event: SessionEvent): void {
+  const run = event.syncRun;
+  if (!run) return;
+  const key = `${run.orgId} ${run.runId}`;
+  const entry = tally.runs.get(key) ?? { orgId: run.orgId, runId: run.runId, effects: noRunEffects() };
+  entry.effects.chatterPosts++;
+  tally.runs.set(key, entry);
+}
+
 export function attributeToRun(tally: Tally, event: SessionEvent, fate: EventFate): void {
   const run = event.syncRun;
   if (!run) return;
@@ -93,4 +105,12 @@ export function attributeToRun(tally: Tally, event: SessionEvent, fate: EventFat
     if (fate.effects.chatterPosted) e.chatterPosts++;
   }
   tally.runs.set(key, entry);
+}
+
+/** Adds what a batch (or an outbox flush) did to each sync run. Sync History is for the admin's eyes: failing to count never fails the batch. */
+export async function addRunEffects(tally: Tally, deps: { runEffects?: RunEffectsWriter; log: Log }): Promise<void> {
+  if (!deps.runEffects) return;
+  for (const { orgId, runId, effects } of tally.runs.values()) {
+    await deps.runEffects.add(orgId, runId, effects).catch((error: Error) => deps.log.warn('could not count sync run outcomes', { orgId, runId, error: error.message }));
+  }
 }

@@ -99,14 +99,19 @@ export async function postToChatterOnce(org: Org, recorded: ChatterWork[], sf: O
 /** Step 1: decides and claims each post; returns the ones this attempt may make. */
 async function claimPosts(org: Org, recorded: ChatterWork[], deps: ChatterOnceDeps): Promise<Wanted[]> {
   const wanted: Wanted[] = [];
-  for (const w of recorded) {
-    const decision = chatterDecision(w.session, org.settings.chatterOnSessionStart, w.link.linked ? w.link.recordId : null, w.reachedLive);
+  // Claimed together: the claims are independent items, one round trip each.
+  const decisions = recorded.map((w) => chatterDecision(w.session, org.settings.chatterOnSessionStart, w.link.linked ? w.link.recordId : null, w.reachedLive));
+  const claims = await Promise.all(
+    recorded.map((w, i) => (decisions[i]!.post ? deps.ledger.claimEffect(`CHATTER#${org.orgId}#${w.session.id}`, deps.chatterLeaseMs) : null)),
+  );
+  for (const [i, w] of recorded.entries()) {
+    const decision = decisions[i]!;
     if (!decision.post) {
       w.chatter = `no post: ${decision.reason}`;
       continue;
     }
     const key = `CHATTER#${org.orgId}#${w.session.id}`;
-    const claim = await deps.ledger.claimEffect(key, deps.chatterLeaseMs);
+    const claim = claims[i]!;
     if (claim.result === 'done') w.chatter = 'no post: already posted for this session';
     else if (claim.result === 'busy') {
       // The holder may still be posting, or may have died: after its lease a retry looks first.
@@ -120,7 +125,7 @@ async function claimPosts(org: Org, recorded: ChatterWork[], deps: ChatterOnceDe
 
 /** Step 4: completes the claims of the posts made, releases those Salesforce refused. */
 async function settlePosts(posted: Wanted[], results: PostResult[], deps: ChatterOnceDeps): Promise<void> {
-  for (const [i, x] of posted.entries()) {
+  await Promise.all(posted.map(async (x, i) => {
     const result = results[i]!;
     if (result.ok) {
       await deps.ledger.completeEffect(x.key, result.id);
@@ -132,7 +137,7 @@ async function settlePosts(posted: Wanted[], results: PostResult[], deps: Chatte
       x.w.chatter = `post refused: ${reason}`;
       x.w.problems.push({ kind: faultKind(result.faults), reason: `Chatter post: ${reason}` });
     }
-  }
+  }));
 }
 
 /** Step 2: the feed items on the posts' records that carry a session's marker, by claim key. */

@@ -10,6 +10,7 @@ import { chunkForIn, soqlName, soqlStringList } from '../soql.ts';
 import type { DebugTrace } from '../debug-trace.ts';
 import type { Log } from '../log.ts';
 import { postToChatterOnce, type ChatterOnceDeps, type ChatterWork } from './chatter-once.ts';
+import { KNOWN_LEAD_MAX_AGE_MS, type KnownLeads } from './org-caches.ts';
 import type { WriteEffects } from './batch-state.ts';
 
 export type RecordResult = { ok: true; id: string; created: boolean } | { ok: false; faults: SalesforceFault[] };
@@ -43,6 +44,9 @@ export type ItemOutcome =
 
 export interface OrgBatchDeps extends ChatterOnceDeps {
   log: Log;
+  /** Emails already known to be Leads of the org; absent: every candidate email is queried. */
+  knownLeads?: KnownLeads;
+  now?: () => number;
 }
 
 interface Work extends ChatterWork {
@@ -139,7 +143,7 @@ export async function applyOrgBatch(
     failAll(problemKind(error), `relating records: ${callMessage(error)}`);
   }
   try {
-    await createLeads(org, work.filter((w) => w.problems.length === 0), sf);
+    await createLeads(org, work.filter((w) => w.problems.length === 0), sf, deps);
   } catch (error) {
     failAll(problemKind(error), `creating Leads: ${callMessage(error)}`, work.filter((w) => w.problems.length === 0));
   }
@@ -282,7 +286,7 @@ async function relateRecords(org: Org, work: Work[], sf: OrgSalesforce): Promise
   return shape;
 }
 
-async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<void> {
+async function createLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick<OrgBatchDeps, 'knownLeads' | 'now' | 'log'>): Promise<void> {
   const candidates: Array<{ w: Work; guest: number; key: string }> = [];
   for (const w of work) {
     for (const decision of leadDecisions(w.session, org)) {
@@ -292,11 +296,21 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<v
   }
   if (candidates.length === 0) return;
   const emails = [...new Set(candidates.map((c) => c.key))];
-  const existing = new Set<string>();
-  for (const chunk of chunkForIn(emails)) {
+  const now = (deps.now ?? Date.now)();
+  // Emails already known to be Leads are not queried again (a hint with an expiry: org-caches.ts).
+  const existing = deps.knownLeads ? await deps.knownLeads.known(org.orgId, emails, now).catch(() => new Set<string>()) : new Set<string>();
+  const found: string[] = [];
+  for (const chunk of chunkForIn(emails.filter((e) => !existing.has(e)))) {
     const rows = await sf.query<{ Email?: string }>(`SELECT Id, Email FROM Lead WHERE Email IN ${soqlStringList(chunk)}`);
-    for (const row of rows) if (row.Email) existing.add(row.Email.trim().toLowerCase());
+    for (const row of rows) if (row.Email) found.push(row.Email.trim().toLowerCase());
   }
+  for (const email of found) existing.add(email);
+  const remember = async (list: string[]) => {
+    if (deps.knownLeads && list.length) {
+      await deps.knownLeads.remember(org.orgId, list, now + KNOWN_LEAD_MAX_AGE_MS).catch((error: Error) => deps.log.warn('could not remember known Leads', { orgId: org.orgId, error: error.message }));
+    }
+  };
+  await remember(found);
   // One Lead per email, whichever session or guest gave it first.
   const owners = new Map<string, { w: Work; guest: number }>();
   for (const c of candidates) {
@@ -314,6 +328,7 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<v
     LEAD_GUEST_KEY_FIELD,
     entries.map(([key, owner]) => fitRecord(leadRecord(owner.w.session, owner.guest, key), PACKAGE_FIELDS.Lead, owner.w.leadNotes)),
   );
+  await remember(entries.filter((_entry, i) => results[i]?.ok).map(([key]) => key));
   entries.forEach(([, owner], i) => {
     const result = results[i];
     const who = `guest ${owner.guest + 1}`;
@@ -335,4 +350,36 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce): Promise<v
       }
     }
   });
+}
+
+/**
+ * The outbox's Chatter path: a join link is only worth something while the session is live, so
+ * the posts of an org's share are made when the share reaches the outbox, ahead of its record
+ * (which waits for the flush). Same claims as every post (chatter-once.ts), so the flush finds
+ * them done. Never throws: a failure is logged and left to the flush, which posts then.
+ * Returns the items whose post this call made (for Sync History's Chatter count).
+ */
+export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesforce: OrgSalesforce, deps: OrgBatchDeps): Promise<OrgBatchItem[]> {
+  const work: Work[] = items.map((item) => ({
+    item,
+    session: item.event.session,
+    link: { linked: false, reason: 'not related' },
+    leadNotes: [],
+    leadId: null,
+    leadsCreated: 0,
+    valueNotes: [],
+    chatter: 'not considered',
+    posted: false,
+    problems: [],
+    reachedLive: item.reachedLive ?? !hasEnded(item.event.session),
+  }));
+  try {
+    await relateRecords(org, work, salesforce);
+    await postToChatterOnce(org, work, salesforce, deps);
+  } catch (error) {
+    deps.log.warn('Chatter posts ahead of the outbox flush failed; the flush posts them', { orgId: org.orgId, error: callMessage(error) });
+  }
+  const failed = work.filter((w) => w.problems.length);
+  if (failed.length) deps.log.warn('some Chatter posts wait for the outbox flush', { orgId: org.orgId, sessions: failed.length });
+  return work.filter((w) => w.posted).map((w) => w.item);
 }

@@ -3,12 +3,13 @@ import { isSetupFault, SalesforceCallError } from '../salesforce-errors.ts';
 import { pauseReason } from '../api-allowance.ts';
 import { routeSessionToOrg } from './org-routing.ts';
 import { applyOrgBatch, type ItemOutcome, type OrgBatchItem, type OrgSalesforce } from './org-batch.ts';
+import { mentionsInvalidField, withCachedShape } from './org-caches.ts';
 import type { Claimed, OrgOutcome, SessionWrite, Tally } from './batch-state.ts';
 import { describePause, nextPause, PROBE_BUSY_WAIT_MS, TRIP_AFTER_FAILURES } from './circuit-breaker.ts';
 import type { OrgHealth, OrgPause, PauseKind, ProcessorDeps } from './session-processing.ts';
 import { isLoginFailureCode, noHealthRecorder } from '../org-health.ts';
 
-interface OrgShare {
+export interface OrgShare {
   org: Org;
   sessions: SessionWrite[];
   batch: OrgBatchItem[];
@@ -33,13 +34,17 @@ export async function writeToOrgs(sessions: SessionWrite[], deps: ProcessorDeps,
   );
 }
 
-async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDeps, tally: Tally): Promise<OrgShare[]> {
+/**
+ * Routes each session to the orgs that record it. `holdPaused`: a paused org's share gets a
+ * `deferred` outcome instead (the direct path); the outbox takes it and lets it wait there.
+ */
+export async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDeps, tally: Tally, holdPaused = true): Promise<OrgShare[]> {
   const orgsByGroup = new Map<number, Org[]>();
   for (const groupId of new Set(sessions.map((s) => s.newest.event.session.groupId))) {
     orgsByGroup.set(groupId, await deps.orgsForGroup(groupId));
   }
   const allOrgIds = [...new Set([...orgsByGroup.values()].flat().map((o) => o.orgId))];
-  const health = allOrgIds.length ? await deps.pauses.health(allOrgIds) : new Map<string, OrgHealth>();
+  const health = allOrgIds.length && holdPaused ? await deps.pauses.health(allOrgIds) : new Map<string, OrgHealth>();
   const probes = new Map<string, boolean>();
 
   const byOrg = new Map<string, OrgShare>();
@@ -54,18 +59,10 @@ async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDeps, tall
         continue;
       }
       const h = health.get(org.orgId) ?? null;
-      if (h?.pause) {
-        const until = Date.parse(h.pause.until);
-        if (until > deps.now()) {
-          s.outcomes.push({ orgId: org.orgId, kind: 'deferred', reason: describePause(h.pause), retryAt: until, holdMs: holdMs(org) });
-          continue;
-        }
-        // The pause ran out: one invocation probes the org with the shares it has; the others wait.
-        if (!probes.has(org.orgId)) probes.set(org.orgId, await deps.pauses.claimProbe(org.orgId, deps.leaseMs));
-        if (!probes.get(org.orgId)) {
-          s.outcomes.push({ orgId: org.orgId, kind: 'deferred', reason: `another attempt is probing the org: ${describePause(h.pause)}`, retryAt: deps.now() + PROBE_BUSY_WAIT_MS, holdMs: holdMs(org) });
-          continue;
-        }
+      const held = await breakerHolds(org, h, deps, probes);
+      if (held) {
+        s.outcomes.push(held);
+        continue;
       }
       const share = byOrg.get(org.orgId) ?? { org, sessions: [], batch: [], health: h };
       share.sessions.push(s);
@@ -74,6 +71,26 @@ async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDeps, tall
     }
   }
   return [...byOrg.values()];
+}
+
+/**
+ * The breaker's gate for one org's share, the same for the queue and the outbox flush: null when
+ * it may be written (not paused, or this invocation took the probe of a pause that ran out), else
+ * the `deferred` outcome saying until when it waits. `probes` remembers the claims of this invocation.
+ */
+export async function breakerHolds(
+  org: Org,
+  h: OrgHealth | null,
+  deps: Pick<ProcessorDeps, 'pauses' | 'now' | 'leaseMs'>,
+  probes: Map<string, boolean>,
+): Promise<Extract<OrgOutcome, { kind: 'deferred' }> | null> {
+  if (!h?.pause) return null;
+  const until = Date.parse(h.pause.until);
+  if (until > deps.now()) return { orgId: org.orgId, kind: 'deferred', reason: describePause(h.pause), retryAt: until, holdMs: holdMs(org) };
+  // The pause ran out: one invocation probes the org with the shares it has; the others wait.
+  if (!probes.has(org.orgId)) probes.set(org.orgId, await deps.pauses.claimProbe(org.orgId, deps.leaseMs));
+  if (probes.get(org.orgId)) return null;
+  return { orgId: org.orgId, kind: 'deferred', reason: `another attempt is probing the org: ${describePause(h.pause)}`, retryAt: deps.now() + PROBE_BUSY_WAIT_MS, holdMs: holdMs(org) };
 }
 
 /** Records every call error the org's Salesforce raised, so a refusal of credentials is seen however the batch reported it. */
@@ -91,21 +108,39 @@ function watching(sf: OrgSalesforce, errors: SalesforceCallError[]): OrgSalesfor
   };
 }
 
+/** What writing one org's share needs: the processor's deps, or the outbox flusher's (the same rules either way). */
+export type OrgWriteDeps = Pick<
+  ProcessorDeps,
+  | 'salesforceFor'
+  | 'forgetSalesforce'
+  | 'ledger'
+  | 'log'
+  | 'chatterLeaseMs'
+  | 'traces'
+  | 'apiUsageShareLimit'
+  | 'pauses'
+  | 'onPause'
+  | 'now'
+  | 'health'
+  | 'describeCache'
+  | 'knownLeads'
+>;
+
 /**
  * Writes one org's share, records the org's login state and last error for `orgs show`, and feeds
  * the breaker (`health`: what it knew of the org); never throws: a failed call becomes an outcome
  * for every session in it.
  */
-async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | null, deps: ProcessorDeps): Promise<OrgOutcome[]> {
+export async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | null, deps: OrgWriteDeps): Promise<OrgOutcome[]> {
   const recorder = deps.health ?? noHealthRecorder;
   // Recorded on every delivery (the recorder writes only changes), so failing credentials show at once.
   const record = (write: Promise<void>) => write.catch((error: Error) => deps.log.warn('could not record org health', { orgId: org.orgId, error: error.message }));
   let loginRecorded = false;
   const errors: SalesforceCallError[] = [];
   let outcomes: ItemOutcome[];
-  let usage: ReturnType<Awaited<ReturnType<ProcessorDeps['salesforceFor']>>['apiUsage']> = null;
+  let usage: ReturnType<Awaited<ReturnType<OrgWriteDeps['salesforceFor']>>['apiUsage']> = null;
   try {
-    const salesforce = await deps.salesforceFor(org).catch(async (error: unknown) => {
+    const client = await deps.salesforceFor(org).catch(async (error: unknown) => {
       // Refused or missing credentials fail the login; a login endpoint that is down only fails this try.
       if (error instanceof SalesforceCallError && (isLoginFailureCode(error.code) || error.kind === 'permanent')) {
         await record(recorder.login(org.orgId, 'salesforce', { ok: false, error: error.message }));
@@ -114,9 +149,19 @@ async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | nul
       throw error;
     });
     await record(recorder.login(org.orgId, 'salesforce', { ok: true }));
-    const result = await applyOrgBatch(org, batch, watching(salesforce, errors), { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
+    const salesforce = deps.describeCache ? withCachedShape(client, org.orgId, deps.describeCache, deps.now) : client;
+    const result = await applyOrgBatch(org, batch, watching(salesforce, errors), {
+      ledger: deps.ledger,
+      log: deps.log,
+      chatterLeaseMs: deps.chatterLeaseMs,
+      knownLeads: deps.knownLeads,
+      now: deps.now,
+    });
     outcomes = result.outcomes;
-    usage = salesforce.apiUsage();
+    usage = client.apiUsage();
+    if (deps.describeCache && outcomes.some((o) => o.kind !== 'ok' && mentionsInvalidField(o.reason))) {
+      await deps.describeCache.forget(org.orgId).catch(() => undefined);
+    }
     if (result.traces.length) {
       await deps.traces.put(result.traces).catch((error: Error) => deps.log.warn('could not store debug traces', { orgId: org.orgId, error: error.message }));
     }
@@ -180,7 +225,7 @@ export function setupPauseReason(org: Org, reason: string): string {
   return `the org is not set up as the package declares: ${reason} (glance-sync orgs check ${org.orgId} names the fix; sessions wait until then)`;
 }
 
-async function pauseOrg(org: Org, kind: PauseKind, reason: string, previous: OrgPause | null, deps: ProcessorDeps, since?: string): Promise<OrgPause> {
+async function pauseOrg(org: Org, kind: PauseKind, reason: string, previous: OrgPause | null, deps: OrgWriteDeps, since?: string): Promise<OrgPause> {
   const pause = nextPause(kind, reason, deps.now(), previous, since);
   await deps.pauses.pause(org.orgId, pause);
   await deps.onPause?.(org.orgId, reason, pause.until);

@@ -8,10 +8,14 @@ import type { OrgHealthRecorder } from '../org-health.ts';
 import type { RunEffectsWriter } from '../sync/run-effects.ts';
 import type { DedupeLedger } from './ledger.ts';
 import type { OrgSalesforce } from './org-batch.ts';
-import { attributeToRun, emptyTally, type Claimed, type SessionWrite, type Tally } from './batch-state.ts';
+import { addRunEffects, attributeToRun, emptyTally, type Claimed, type SessionWrite, type Tally } from './batch-state.ts';
 import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
+import { flushOrg, type FlushDeps } from './flush.ts';
+import { enqueueToOrgs } from './outbox-writes.ts';
+import { outboxEnabled } from './outbox.ts';
+import type { DescribeCache, KnownLeads } from './org-caches.ts';
 
 /** Why an org is paused: its API allowance, repeated failures (an outage), or refused credentials. */
 export type PauseKind = 'allowance' | 'outage' | 'credentials' | 'setup';
@@ -77,6 +81,12 @@ export interface ProcessorDeps {
   /** How long a claim holds off a concurrent copy of the same event: the queue's visibility timeout. */
   leaseMs: number;
   log: Log;
+  /** Describe results kept between Lambdas (refreshed daily and on INVALID_FIELD); absent: one describe per warm Lambda. */
+  describeCache?: DescribeCache;
+  /** Emails known to be Leads per org, so a flush need not query them again; absent: always queried. */
+  knownLeads?: KnownLeads;
+  /** With a positive record budget, shares wait in each org's outbox (outbox.ts); absent: written at once. */
+  outboxFlush?: FlushDeps;
   /** Where each org's Salesforce login state and last error go, for `orgs list`; none when absent. */
   health?: OrgHealthRecorder;
   /** Where what a sync run's events did goes, for Sync History; none when absent. */
@@ -98,21 +108,19 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   const locks = await lockSessions(claimed, deps, tally);
   const current = await dropStaleEvents(locks, deps, tally);
   const sessions = newestPerSession(current, locks.reachedLive);
-  await writeToOrgs(sessions, deps, tally);
+  const outboxFlush = deps.outboxFlush;
+  const due = outboxFlush && outboxEnabled(outboxFlush.policy) ? await enqueueToOrgs(sessions, { ...deps, outboxFlush }, tally) : [];
+  if (!outboxFlush || !outboxEnabled(outboxFlush.policy)) await writeToOrgs(sessions, deps, tally);
   await settleSessions(sessions, locks.held, deps, tally);
   // Settling released the locks of the sessions it marked; on a crash the rest expire with their
   // lease, as event claims do.
   await Promise.all([...locks.held].map((id) => deps.ledger.unlockSession(id)));
   await addRunEffects(tally, deps);
-  return tally;
-}
-
-/** Sync History is for the admin's eyes: failing to count never fails the batch. */
-async function addRunEffects(tally: Tally, deps: ProcessorDeps): Promise<void> {
-  if (!deps.runEffects) return;
-  for (const { orgId, runId, effects } of tally.runs.values()) {
-    await deps.runEffects.add(orgId, runId, effects).catch((error: Error) => deps.log.warn('could not count sync run outcomes', { orgId, runId, error: error.message }));
+  // The batch is settled: a flush failing now leaves the shares in the outbox, not on the queue.
+  for (const orgId of due) {
+    await flushOrg(orgId, outboxFlush!).catch((error: Error) => deps.log.error('outbox flush failed', { orgId, error: error.message }));
   }
+  return tally;
 }
 
 const normalize = (iso: string) => new Date(iso).toISOString();
@@ -192,30 +200,27 @@ async function lockSessions(claimed: Claimed[], deps: ProcessorDeps, tally: Tall
     if (locks[i]!.lastApplied) lastApplied.set(id, locks[i]!.lastApplied!);
     if (locks[i]!.reachedLive) reachedLive.add(id);
   });
-  const writable: Claimed[] = [];
-  for (const c of claimed) {
-    if (held.has(c.event.session.id)) writable.push(c);
-    else {
-      tally.counts.busy++;
-      tally.retry.push(c.message.messageId);
-      await deps.ledger.releaseEvent(c.event.eventId);
-    }
+  const writable = claimed.filter((c) => held.has(c.event.session.id));
+  const busy = claimed.filter((c) => !held.has(c.event.session.id));
+  for (const c of busy) {
+    tally.counts.busy++;
+    tally.retry.push(c.message.messageId);
   }
+  await Promise.all(busy.map((c) => deps.ledger.releaseEvent(c.event.eventId)));
   return { writable, held, lastApplied, reachedLive };
 }
 
 /** An event older than what its session already shows is done without a write. */
 async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: Tally): Promise<Claimed[]> {
-  const current: Claimed[] = [];
-  for (const c of locks.writable) {
+  const isStale = (c: Claimed) => {
     const newest = locks.lastApplied.get(c.event.session.id);
-    if (newest && newest > c.occurredAt) {
-      tally.counts.stale++;
-      await deps.ledger.completeEvent(c.event.eventId);
-      attributeToRun(tally, c.event, { kind: 'unchanged' });
-    } else current.push(c);
-  }
-  return current;
+    return !!newest && newest > c.occurredAt;
+  };
+  const stale = locks.writable.filter(isStale);
+  tally.counts.stale += stale.length;
+  for (const c of stale) attributeToRun(tally, c.event, { kind: 'unchanged' });
+  await Promise.all(stale.map((c) => deps.ledger.completeEvent(c.event.eventId)));
+  return locks.writable.filter((c) => !isStale(c));
 }
 
 /**

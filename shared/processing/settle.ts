@@ -22,38 +22,41 @@ const describeOutcomes = (list: FailedOutcome[]) => list.map((o) => `org ${o.org
  * not written again. Removes from `held` the sessions whose lock it released.
  */
 export async function settleSessions(sessions: SessionWrite[], held: Set<string>, deps: ProcessorDeps, tally: Tally): Promise<void> {
-  for (const s of sessions) {
-    const c = s.newest;
-    const failed = s.outcomes.filter(isFailed);
-    if (failed.length === 0) {
-      await markDone(s, held, deps);
-      tally.counts.applied++;
-      attributeSession(s, tally, null);
-      continue;
-    }
-    const nothingElseHappened = failed.length === s.outcomes.length || s.outcomes.every((o) => o.kind === 'transient' || o.kind === 'skipped');
-    if (nothingElseHappened && failed.every((o) => o.kind === 'transient') && c.message.receiveCount < deps.maxReceiveCount) {
-      for (const e of s.events) {
-        tally.retry.push(e.message.messageId);
-        await deps.ledger.releaseEvent(e.event.eventId);
+  // Sessions are settled together: their ledger writes are independent, and one at a time they
+  // were most of a batch's DynamoDB round trips.
+  await Promise.all(
+    sessions.map(async (s) => {
+      const c = s.newest;
+      const failed = s.outcomes.filter(isFailed);
+      if (failed.length === 0) {
+        await markDone(s, held, deps);
+        tally.counts.applied++;
+        attributeSession(s, tally, null);
+        return;
       }
-      tally.counts.retried++;
-      deps.log.warn('session will be retried', { eventId: c.event.eventId, sessionId: c.event.session.id, failures: describeOutcomes(failed) });
-      continue;
-    }
-    const splits = new Map<string, 'dead-lettered' | 'retried' | 'deferred'>();
-    for (const o of failed) {
-      const split = await followUp(c, o, deps);
-      splits.set(o.orgId, split);
-      if (split === 'dead-lettered') tally.counts.deadLettered++;
-      else if (split === 'deferred') tally.counts.deferred++;
-      else tally.counts.retried++;
-    }
-    // The split-off shares carry this version on; without the mark an older event arriving now
-    // would overwrite the orgs that already took this one.
-    await markDone(s, held, deps);
-    attributeSession(s, tally, splits);
-  }
+      const nothingElseHappened = failed.length === s.outcomes.length || s.outcomes.every((o) => o.kind === 'transient' || o.kind === 'skipped');
+      if (nothingElseHappened && failed.every((o) => o.kind === 'transient') && c.message.receiveCount < deps.maxReceiveCount) {
+        for (const e of s.events) tally.retry.push(e.message.messageId);
+        await Promise.all(s.events.map((e) => deps.ledger.releaseEvent(e.event.eventId)));
+        tally.counts.retried++;
+        deps.log.warn('session will be retried', { eventId: c.event.eventId, sessionId: c.event.session.id, failures: describeOutcomes(failed) });
+        return;
+      }
+      const splits = new Map<string, 'dead-lettered' | 'retried' | 'deferred'>();
+      const results = await Promise.all(failed.map((o) => followUp(c, o, deps)));
+      failed.forEach((o, i) => {
+        const split = results[i]!;
+        splits.set(o.orgId, split);
+        if (split === 'dead-lettered') tally.counts.deadLettered++;
+        else if (split === 'deferred') tally.counts.deferred++;
+        else tally.counts.retried++;
+      });
+      // The split-off shares carry this version on; without the mark an older event arriving now
+      // would overwrite the orgs that already took this one.
+      await markDone(s, held, deps);
+      attributeSession(s, tally, splits);
+    }),
+  );
 }
 
 /**
@@ -74,6 +77,8 @@ function attributeSession(s: SessionWrite, tally: Tally, splits: Map<string, 'de
     else if (split) continue;
     else {
       const outcome = s.outcomes.find((o) => o.orgId === run.orgId);
+      // Waiting in the org's outbox: the flush that writes it tells the run (flush.ts).
+      if (outcome?.kind === 'ok' && outcome.queued) continue;
       attributeToRun(tally, e.event, outcome?.kind === 'ok' && outcome.effects ? { kind: 'written', effects: outcome.effects } : { kind: 'unchanged' });
     }
   }
@@ -83,7 +88,7 @@ function attributeSession(s: SessionWrite, tally: Tally, splits: Map<string, 'de
 async function markDone(s: SessionWrite, held: Set<string>, deps: ProcessorDeps): Promise<void> {
   await deps.ledger.markApplied(s.newest.event.session.id, s.newest.occurredAt);
   held.delete(s.newest.event.session.id);
-  for (const e of s.events) await deps.ledger.completeEvent(e.event.eventId);
+  await Promise.all(s.events.map((e) => deps.ledger.completeEvent(e.event.eventId)));
 }
 
 /** Dead-letters, re-queues with a back-off, or parks one org's share of an event. */

@@ -24,6 +24,7 @@ describe('the bundles the stack deploys', () => {
       ['session-processor', (stack.functions.sessionProcessor.node.findChild('Code') as Asset).assetPath],
       ['sync-run', (stack.functions.syncRun.node.findChild('Code') as Asset).assetPath],
       ['sync-now', (stack.functions.syncNow.node.findChild('Code') as Asset).assetPath],
+      ['outbox-flusher', (stack.functions.outboxFlusher.node.findChild('Code') as Asset).assetPath],
     ];
     expect(deployed.map(([name]) => name).sort()).toEqual([...FUNCTION_NAMES].sort());
     for (const [name, assetPath] of deployed) {

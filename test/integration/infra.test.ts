@@ -7,7 +7,9 @@ import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_OUTPUTS } from '../../bin/commands/target.ts';
-import { EVENTS_MAX_RECEIVE_COUNT, SYNC_MAX_RECEIVE_COUNT } from '../../infra/constants.ts';
+import { EVENTS_MAX_RECEIVE_COUNT, OUTBOX_SWEEP_MINUTES, SYNC_MAX_RECEIVE_COUNT } from '../../infra/constants.ts';
+import { FLUSH_LEASE_MS } from '../../functions/outbox-flusher/wiring.ts';
+import { DEFAULTS } from '../../shared/config.ts';
 import { GlanceSalesforceSyncStack, OUTPUTS } from '../../infra/stack.ts';
 
 type Json = Record<string, any>;
@@ -39,6 +41,7 @@ const allFunctions = () => [
   stack.functions.syncRun,
   stack.functions.syncNow,
   stack.functions.orgCheck,
+  stack.functions.outboxFlusher,
 ];
 
 function functionResource(fn: IConstruct): Json {
@@ -184,9 +187,15 @@ describe('tables', () => {
   });
 });
 
+const table = (t: () => IConstruct) => ({ Ref: id(t()) });
+const queueUrl = (q: () => IConstruct) => ({ Ref: id(q()) });
+const outboxEnv = () => ({
+  OUTBOX_TABLE: table(() => stack.tables.outbox),
+  RECORD_BUDGET_SECONDS: String(DEFAULTS.recordBudgetSeconds),
+  OUTBOX_FLUSH_RECORDS: String(DEFAULTS.outboxFlushRecords),
+});
+
 describe('functions', () => {
-  const table = (t: () => IConstruct) => ({ Ref: id(t()) });
-  const queueUrl = (q: () => IConstruct) => ({ Ref: id(q()) });
   const common = (service: string) => ({
     POWERTOOLS_SERVICE_NAME: service,
     POWERTOOLS_METRICS_NAMESPACE: 'GlanceSalesforceSync',
@@ -199,6 +208,7 @@ describe('functions', () => {
     ['sync-run', () => stack.functions.syncRun, 512, 300],
     ['sync-now', () => stack.functions.syncNow, 256, 30],
     ['org-check', () => stack.functions.orgCheck, 256, 60],
+    ['outbox-flusher', () => stack.functions.outboxFlusher, 512, 120],
   ])('%s: nodejs22.x on arm64, ESM bundle, traced, own log group', (_, fn, memory, timeout) => {
     const props = functionResource(fn()).Properties;
     expect(props).toEqual(
@@ -234,6 +244,18 @@ describe('functions', () => {
       EVENTS_MAX_RECEIVE_COUNT: String(EVENTS_MAX_RECEIVE_COUNT),
       SECRET_PREFIX: 'glance-sync/',
       PIPELINE_EVENT_BUS_NAME: { Ref: id(stack.orgSchedules.pipelineEvents) },
+      ...outboxEnv(),
+    });
+    expect(envOf(functions.outboxFlusher)).toEqual({
+      ...common('outbox-flusher'),
+      ORGS_TABLE: table(() => tables.orgs),
+      DEDUPE_TABLE: table(() => tables.dedupe),
+      DEBUG_TRACES_TABLE: table(() => tables.traces),
+      EVENTS_DLQ_URL: queueUrl(() => queues.eventsDlq),
+      EVENTS_MAX_RECEIVE_COUNT: String(EVENTS_MAX_RECEIVE_COUNT),
+      SECRET_PREFIX: 'glance-sync/',
+      PIPELINE_EVENT_BUS_NAME: { Ref: id(stack.orgSchedules.pipelineEvents) },
+      ...outboxEnv(),
     });
     expect(envOf(functions.syncRun)).toEqual({
       ...common('sync-run'),
@@ -257,7 +279,7 @@ describe('functions', () => {
 
   it('puts no secret-like value in any environment', () => {
     const fns = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(5);
+    expect(Object.keys(fns)).toHaveLength(6);
     for (const fn of Object.values(fns)) {
       for (const [name, value] of Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>)) {
         if (/SECRET|KEY|TOKEN|PASSWORD/.test(name)) expect(name).toMatch(/_(PREFIX|URL|TABLE)$/);
@@ -326,7 +348,7 @@ describe('least privilege', () => {
       .flatMap((s) => list(s.Action))
       .filter((a) => DYNAMO_WRITES.includes(a));
     expect([...new Set(orgsWrites)].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual([flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe))].sort());
+    expect(resourcesFor(fn, 'dynamodb:PutItem').sort()).toEqual([flat(arnOf(stack.tables.orgs)), flat(arnOf(stack.tables.dedupe)), flat(arnOf(stack.tables.outbox))].sort());
     // Only the org's health (breaker, login state, last error) and a sync run's counters, never an
     // org, a pairing or a sync run item: every written partition key starts HEALTH# or SYNCRUN#.
     const orgsWriting = statementsOf(fn).filter((s) => flat(s.Resource) === flat(arnOf(stack.tables.orgs)) && list(s.Action).some((a) => DYNAMO_WRITES.includes(a)));
@@ -338,6 +360,8 @@ describe('least privilege', () => {
       ]),
     );
     expect(grants).toHaveLength(2);
+    // It flushes only the orgs it just filled; finding due orgs is the flusher's.
+    expect(statementsOf(fn).flatMap((s) => list(s.Resource).map(flat)).join()).not.toContain('/index/');
   });
 
   it('SyncRun reads Glance secrets only and sends only to EventsQueue and the two DLQs', () => {
@@ -367,7 +391,16 @@ describe('least privilege', () => {
     expect(actionsOf(fn, 'sqs:')).toEqual([]);
   });
 
-  it('no function but SessionProcessor touches DedupeTable', () => {
+  it('OutboxFlusher reads Salesforce secrets only, sends only to the events DLQ, queries only the due index', () => {
+    const fn = stack.functions.outboxFlusher;
+    expect(resourcesFor(fn, 'secretsmanager:GetSecretValue')[0]).toContain(':secret:glance-sync/org/*/salesforce*"');
+    expect(resourcesFor(fn, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.queues.eventsDlq))]);
+    const queried = resourcesFor(fn, 'dynamodb:Query').join();
+    expect(queried).toContain('/index/due');
+    expect(queried).not.toContain('/index/*');
+  });
+
+  it('no function but SessionProcessor and OutboxFlusher touches DedupeTable', () => {
     const dedupe = flat(arnOf(stack.tables.dedupe));
     for (const fn of [stack.functions.webhookIngest, stack.functions.syncRun, stack.functions.syncNow, stack.functions.orgCheck]) {
       expect(statementsOf(fn).map((s) => flat(s.Resource))).not.toContain(dedupe);
@@ -482,7 +515,6 @@ describe('alarms', () => {
     for (const [service, metric, threshold] of [
       ['webhook-ingest', 'webhook_rejected', 20],
       ['webhook-ingest', 'webhook_unauthorized', 5],
-      ['session-processor', 'org_paused', 1],
     ] as const) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'GlanceSalesforceSync',
@@ -496,6 +528,15 @@ describe('alarms', () => {
         OKActions: [topic()],
       });
     }
+    // An org paused by either writer (the processor, the outbox flusher) alarms.
+    const pausedBy = (service: string) =>
+      Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'org_paused', Namespace: 'GlanceSalesforceSync', Dimensions: [{ Name: 'service', Value: service }] }) }) });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([pausedBy('session-processor'), pausedBy('outbox-flusher')]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [topic()],
+    });
     for (const fn of allFunctions()) {
       for (const metricName of ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -514,6 +555,45 @@ describe('alarms', () => {
       Condition: 'HasAlarmEmail',
       Properties: { Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' }, TopicArn: topic() },
     });
+  });
+});
+
+describe('org outboxes', () => {
+  it('OutboxTable: pk/sk, retained with PITR (acknowledged shares live only here), a sparse due index', () => {
+    expect(resources[id(stack.tables.outbox)]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        GlobalSecondaryIndexes: [
+          expect.objectContaining({
+            IndexName: 'due',
+            KeySchema: [
+              { AttributeName: 'dueShard', KeyType: 'HASH' },
+              { AttributeName: 'dueAt', KeyType: 'RANGE' },
+            ],
+          }),
+        ],
+      },
+    });
+  });
+
+  it('a one-minute EventBridge Scheduler schedule invokes the flusher; the flusher outlives no flush lease', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: `rate(${OUTBOX_SWEEP_MINUTES} minute)`,
+      Target: Match.objectLike({ Arn: arnOf(stack.functions.outboxFlusher) }),
+    });
+    expect(functionResource(stack.functions.outboxFlusher).Properties.Timeout * 1000).toBeLessThan(FLUSH_LEASE_MS);
+    expect(functionResource(stack.functions.sessionProcessor).Properties.Timeout * 1000).toBeLessThan(FLUSH_LEASE_MS);
+  });
+
+  it('the record budget and threshold come from the one shared place', () => {
+    expect(outboxEnv()).toEqual({ OUTBOX_TABLE: table(() => stack.tables.outbox), RECORD_BUDGET_SECONDS: String(DEFAULTS.recordBudgetSeconds), OUTBOX_FLUSH_RECORDS: String(DEFAULTS.outboxFlushRecords) });
+    expect(DEFAULTS.recordBudgetSeconds).toBe(300);
   });
 });
 

@@ -8,6 +8,7 @@ import type { ClaimResult, DedupeLedger } from '../../../shared/processing/ledge
 import type { OrgSalesforce, PostResult, RecordResult } from '../../../shared/processing/org-batch.ts';
 import type { OrgPause, OrgPauses, ProcessorDeps } from '../../../shared/processing/session-processing.ts';
 import type { OrgShape } from '../../../shared/record-links.ts';
+import type { OutboxEntry, OutboxPut, OutboxStore } from '../../../shared/processing/outbox.ts';
 import { SalesforceCallError } from '../../../shared/salesforce-errors.ts';
 import type { SessionEvent } from '../../../shared/session.ts';
 
@@ -255,4 +256,56 @@ let messageSeq = 0;
 /** A queue message carrying `event`, as SQS would deliver it. */
 export function message(event: SessionEvent | string, receiveCount = 1): QueuedMessage {
   return { messageId: `m-${++messageSeq}`, body: typeof event === 'string' ? event : JSON.stringify(event), receiveCount };
+}
+
+/** One org's outbox with the rules the DynamoDB store keeps (newest version wins, conditional removal, one lease). */
+export function memoryOutbox(): OutboxStore & { entries: Map<string, OutboxEntry>; dueAt: number | null } {
+  const entries = new Map<string, OutboxEntry>();
+  let lease: string | null = null;
+  const self = {
+    entries,
+    dueAt: null as number | null,
+    async put(_orgId: string, list: OutboxEntry[], budget: number) {
+      const puts: OutboxPut[] = [];
+      for (const e of list) {
+        const old = entries.get(e.sessionId);
+        if (old && old.occurredAt > e.occurredAt) {
+          puts.push({ status: 'older' });
+          continue;
+        }
+        entries.set(e.sessionId, { ...e, enqueuedAt: old?.enqueuedAt ?? e.enqueuedAt, attempts: 0 });
+        puts.push(old ? { status: 'replaced', replaced: old.event } : { status: 'new' });
+      }
+      self.dueAt ??= Math.min(...list.map((e) => e.enqueuedAt)) + budget;
+      return { pending: entries.size, dueAt: self.dueAt, puts };
+    },
+    async list(_orgId: string, limit: number) {
+      return [...entries.values()].slice(0, limit).map((e) => ({ ...e }));
+    },
+    async remove(_orgId: string, flushed: Array<Pick<OutboxEntry, 'sessionId' | 'occurredAt'>>) {
+      let n = 0;
+      for (const f of flushed) if (entries.get(f.sessionId)?.occurredAt === f.occurredAt) n += +entries.delete(f.sessionId);
+      return n;
+    },
+    async countAttempt(_orgId: string, e: Pick<OutboxEntry, 'sessionId' | 'occurredAt' | 'attempts'>) {
+      const cur = entries.get(e.sessionId);
+      if (cur?.occurredAt === e.occurredAt) cur.attempts = e.attempts + 1;
+    },
+    async reschedule(_orgId: string, budget: number, notBefore: number | null) {
+      self.dueAt = entries.size ? Math.max(Math.min(...[...entries.values()].map((e) => e.enqueuedAt)) + budget, notBefore ?? 0) : null;
+      return { pending: entries.size, dueAt: self.dueAt };
+    },
+    async acquireLease() {
+      if (lease) return null;
+      lease = 'token';
+      return lease;
+    },
+    async releaseLease() {
+      lease = null;
+    },
+    async dueOrgs() {
+      return [];
+    },
+  };
+  return self;
 }

@@ -1,0 +1,67 @@
+import { postChatterAhead } from './org-batch.ts';
+import { planOrgShares } from './org-writes.ts';
+import { flushIsDue, type OutboxEntry } from './outbox.ts';
+import { attributeToRun, countChatterForRun, type SessionWrite, type Tally } from './batch-state.ts';
+import type { ProcessorDeps } from './session-processing.ts';
+import type { FlushDeps } from './flush.ts';
+
+/** What the processor needs to put shares in the outbox instead of writing them at once. */
+export type OutboxProcessorDeps = ProcessorDeps & { outboxFlush: FlushDeps };
+
+/**
+ * The processor's side of the outbox: each org's share of the batch goes into the org's outbox
+ * (paused orgs' too: their outbox simply waits), the org's Chatter posts are made at once on
+ * their own path, and an org whose outbox is due (about `flushRecords` waiting, or the oldest
+ * has waited the record budget) is returned to be flushed by this invocation. A share counts as
+ * written once it is in the outbox: the session's version is recorded then, so an older event
+ * arriving later is stale, and the outbox never replaces a newer version with an older one.
+ */
+export async function enqueueToOrgs(sessions: SessionWrite[], deps: OutboxProcessorDeps, tally: Tally): Promise<string[]> {
+  const shares = await planOrgShares(sessions, deps, tally, false);
+  const paused = shares.length ? await deps.pauses.pausedOrgs(shares.map((s) => s.org.orgId)) : new Map();
+  const due: string[] = [];
+  const at = deps.now();
+  await Promise.all(
+    shares.map(async ({ org, sessions: written, batch }) => {
+      const entries: OutboxEntry[] = batch.map((item) => ({
+        orgId: org.orgId,
+        sessionId: item.event.session.id,
+        event: item.event,
+        occurredAt: item.occurredAt,
+        launchedHere: item.launchedHere,
+        routeReason: item.routeReason,
+        reachedLive: item.reachedLive,
+        enqueuedAt: at,
+        attempts: 0,
+      }));
+      try {
+        const state = await deps.outboxFlush.outbox.put(org.orgId, entries, deps.outboxFlush.policy.recordBudgetMs);
+        written.forEach((s, i) => {
+          const put = state.puts[i];
+          // An older version than the outbox holds is superseded there: done, nothing to write.
+          s.outcomes.push(put?.status === 'older' ? { orgId: org.orgId, kind: 'ok' } : { orgId: org.orgId, kind: 'ok', queued: true });
+          // The version it replaced will never be written: its sync run learns so now.
+          const replaced = put?.status === 'replaced' ? put.replaced : null;
+          if (replaced && replaced.eventId !== entries[i]!.event.eventId && replaced.syncRun?.orgId === org.orgId) attributeToRun(tally, replaced, { kind: 'unchanged' });
+        });
+        if (flushIsDue(state, at, deps.outboxFlush.policy) && !paused.has(org.orgId)) due.push(org.orgId);
+      } catch (error) {
+        const reason = `outbox write failed: ${(error as Error).message}`;
+        deps.log.error('could not put shares in the org outbox', { orgId: org.orgId, reason });
+        written.forEach((s) => s.outcomes.push({ orgId: org.orgId, kind: 'transient', reason }));
+        return;
+      }
+      // Chatter-once decides (a session that reached us live gets its post even if it has ended since).
+      const wantPost = org.settings.chatterOnSessionStart ? batch : [];
+      if (wantPost.length === 0 || paused.has(org.orgId) || due.includes(org.orgId)) return;
+      try {
+        const salesforce = await deps.salesforceFor(org);
+        const posted = await postChatterAhead(org, wantPost, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
+        for (const item of posted) if (item.event.syncRun?.orgId === org.orgId) countChatterForRun(tally, item.event);
+      } catch (error) {
+        deps.log.warn('Chatter posts wait for the outbox flush', { orgId: org.orgId, error: (error as Error).message });
+      }
+    }),
+  );
+  return due;
+}

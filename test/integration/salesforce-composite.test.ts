@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Connection } from 'jsforce';
+import { id18, startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
+import { salesforceOrgClient } from '../../shared/adapters/salesforce.ts';
+
+/*
+ * Composite in the simulator, with Salesforce's documented limits (REST API Developer Guide,
+ * "Send Multiple Requests Using Composite"), and the adapter writing more than one collection's
+ * worth of records through it.
+ */
+
+const VERSION = '62.0';
+const ORG = { orgId: id18('00D5g000000CoMp'), username: 'admin@composite.example', clientId: 'client-c', refreshToken: 'refresh-c' };
+let sim: SalesforceSim;
+let conn: Connection;
+
+beforeAll(async () => {
+  sim = await startSalesforceSim();
+  sim.addOrg(ORG);
+});
+afterAll(async () => {
+  await sim?.stop();
+});
+beforeEach(async () => {
+  sim.reset();
+  conn = new Connection({
+    oauth2: { loginUrl: sim.url, clientId: ORG.clientId, clientSecret: 'x', redirectUri: 'http://localhost/cb' },
+    instanceUrl: sim.url,
+    refreshToken: ORG.refreshToken,
+    version: VERSION,
+  });
+});
+
+type Sub = { method: string; url: string; referenceId: string; body?: unknown };
+const composite = (compositeRequest: Sub[], allOrNone = false) =>
+  conn.request({ method: 'POST', url: '/composite', body: JSON.stringify({ allOrNone, compositeRequest }), headers: { 'content-type': 'application/json' } }) as Promise<{
+    compositeResponse: Array<{ body: any; httpStatusCode: number; referenceId: string }>;
+  }>;
+const query = (n: number): Sub => ({ method: 'GET', url: `/services/data/v${VERSION}/query?q=${encodeURIComponent('SELECT Id FROM Lead')}`, referenceId: `q${n}` });
+const lead = (n: number, email: string): Sub => ({
+  method: 'POST',
+  url: `/services/data/v${VERSION}/sobjects/Lead`,
+  referenceId: `lead${n}`,
+  body: { LastName: `Guest ${n}`, Company: 'Acme', Email: email },
+});
+async function failure(promise: Promise<unknown>): Promise<{ errorCode?: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { errorCode?: string; message: string };
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('Composite in the simulator', () => {
+  it('runs subrequests in order, resolves references, and counts the whole request as one call', async () => {
+    const before = sim.apiCalls(ORG.orgId);
+    const out = await composite([
+      lead(1, 'one@example.com'),
+      { method: 'GET', url: `/services/data/v${VERSION}/sobjects/Lead/@{lead1.id}`, referenceId: 'read1' },
+      query(1),
+    ]);
+    expect(out.compositeResponse.map((r) => [r.referenceId, r.httpStatusCode])).toEqual([
+      ['lead1', 201],
+      ['read1', 200],
+      ['q1', 200],
+    ]);
+    expect(out.compositeResponse[1]!.body.Email).toBe('one@example.com');
+    expect(out.compositeResponse[2]!.body.totalSize).toBe(1);
+    expect(sim.apiCalls(ORG.orgId) - before).toBe(1);
+  });
+
+  it('refuses more than 25 subrequests, and more than 5 collections or queries, before running any', async () => {
+    const tooMany = await failure(composite(Array.from({ length: 26 }, (_, i) => lead(i, `g${i}@example.com`))));
+    expect(tooMany.errorCode).toBe('LIMIT_EXCEEDED');
+    const tooHeavy = await failure(composite(Array.from({ length: 6 }, (_, i) => query(i))));
+    expect(tooHeavy.errorCode).toBe('LIMIT_EXCEEDED');
+    expect(sim.records(ORG.orgId, 'Lead')).toHaveLength(0);
+    // 25 plain subrequests, 5 of them queries, are within the limits.
+    const ok = await composite([...Array.from({ length: 20 }, (_, i) => lead(i, `g${i}@example.com`)), ...Array.from({ length: 5 }, (_, i) => query(i))]);
+    expect(ok.compositeResponse).toHaveLength(25);
+  });
+
+  it('allOrNone rolls every subrequest back when one fails; without it only the dependent one fails', async () => {
+    const broken = { ...lead(2, 'two@example.com'), body: { Company: 'Acme' } }; // LastName is required
+    const all = await composite([lead(1, 'one@example.com'), broken], true);
+    expect(all.compositeResponse[0]!.body[0].errorCode).toBe('PROCESSING_HALTED');
+    expect(all.compositeResponse[1]!.httpStatusCode).toBe(400);
+    expect(sim.records(ORG.orgId, 'Lead')).toHaveLength(0);
+
+    const some = await composite([lead(1, 'one@example.com'), broken, { method: 'GET', url: `/services/data/v${VERSION}/sobjects/Lead/@{lead2.id}`, referenceId: 'read2' }]);
+    expect(some.compositeResponse.map((r) => r.httpStatusCode)).toEqual([201, 400, 400]);
+    expect(some.compositeResponse[2]!.body[0].errorCode).toBe('PROCESSING_HALTED');
+    expect(sim.records(ORG.orgId, 'Lead')).toHaveLength(1);
+  });
+});
+
+describe('the adapter upserts through Composite past one collection', () => {
+  it('450 Leads by external id: one Composite call of 3 collections; a repeat updates, creating nothing', async () => {
+    const client = salesforceOrgClient(conn);
+    const records = Array.from({ length: 450 }, (_, i) => ({ Glance_Guest_Key__c: `g${i}@example.com`, LastName: `Guest ${i}`, Company: 'Acme', Email: `g${i}@example.com` }));
+    const before = sim.apiCalls(ORG.orgId);
+    const first = await client.upsertRecords('Lead', 'Glance_Guest_Key__c', records);
+    expect(first.every((r) => r.ok && r.created)).toBe(true);
+    expect(sim.apiCalls(ORG.orgId) - before).toBe(1);
+    expect(sim.callLog(ORG.orgId).at(-1)!.path).toMatch(/\/composite$/);
+    const again = await client.upsertRecords('Lead', 'Glance_Guest_Key__c', records);
+    expect(again.every((r) => r.ok && !r.created)).toBe(true);
+    expect(sim.records(ORG.orgId, 'Lead')).toHaveLength(450);
+  });
+
+  it('a record refused in one collection costs neither its neighbours nor the other collections', async () => {
+    const client = salesforceOrgClient(conn);
+    const records = Array.from({ length: 250 }, (_, i) => ({ Glance_Guest_Key__c: `h${i}@example.com`, LastName: `Guest ${i}`, Company: 'Acme', Email: `h${i}@example.com` }));
+    records[210]!.Email = 'bad@ex_ample.com';
+    const results = await client.upsertRecords('Lead', 'Glance_Guest_Key__c', records);
+    expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, faults: [expect.objectContaining({ code: 'INVALID_EMAIL_ADDRESS' })] }]);
+    expect(results[210]!.ok).toBe(false);
+    expect(sim.records(ORG.orgId, 'Lead')).toHaveLength(249);
+  });
+});
