@@ -3,8 +3,10 @@ import { mulberry32 } from '../local/glance-sim/sample-sessions.ts';
 import type { Log } from '../shared/log.ts';
 import type { ProcessorDeps } from '../shared/processing/session-processing.ts';
 import { Chaos } from './chaos.ts';
-import { crashAtOp, type CrashPlan, type CrashWhen } from './crash.ts';
-import { LEASE_MS, lambdaContainer, registerOrgs, seedOrgs, startFaultEnv } from './env.ts';
+import { crashAtOp, Invocation, SimulatedCrash, type CrashPlan, type CrashWhen } from './crash.ts';
+import { flushDueOrgs } from '../shared/processing/flush.ts';
+import { ENV } from '../shared/config.ts';
+import { CAMPAIGN_OUTBOX, LEASE_MS, lambdaContainer, outboxEntries, registerOrgs, seedOrgs, startFaultEnv } from './env.ts';
 import { expectedState } from './expect.ts';
 import { generateModel } from './generate.ts';
 import { invoke, queueDepth, receiveBatch, sendBodies, settle, type InvocationResult } from './lambda.ts';
@@ -27,6 +29,8 @@ export interface CampaignOptions {
   processes?: number;
   /** Share of a process container's invocations that are SIGKILLed at a seeded write. */
   killRate?: number;
+  /** Shares wait in per-org outboxes (issue 13) and the one-minute flusher sweep runs in the campaign; false: written at once. */
+  outbox?: boolean;
   /** Share of rounds in which Salesforce starts misbehaving somewhere. */
   faultRate?: number;
   wallClockMs?: number;
@@ -51,6 +55,10 @@ export interface CampaignStats {
   concurrentRounds: number;
   /** Records the simulator answered DUPLICATE_VALUE because a concurrent upsert created their external id first. */
   raceLosses: number;
+  /** Outbox flusher sweeps run (one a virtual minute, and the final drain), those that crashed by point, and the shares they wrote. */
+  sweeps: number;
+  sweepCrashes: Record<string, number>;
+  sweptRecords: number;
   faults: Record<string, number>;
   faultsLeftArmed: number;
   invocations: number;
@@ -97,6 +105,10 @@ const SALESFORCE_WRITES = ['sf upsert Lead', 'sf upsert Glance_Session__c', 'sf 
  * as in a real deployment, so a redelivery at receive + visibility timeout can find them still held.
  */
 const WORK_MS_PER_WRITE = 50;
+/** The stack's flusher schedule: every minute (virtual). */
+const SWEEP_MS = 60_000;
+/** Sweeps after the waves, five virtual minutes apart, before the run counts what is left in outboxes as a failure. */
+const MAX_DRAIN_SWEEPS = 60;
 /** Real milliseconds an upsert's transaction stays open in the simulator (local/salesforce-sim/races.ts). */
 const UPSERT_WINDOW_MS = 40;
 
@@ -128,16 +140,20 @@ function randomCrashPlan(random: () => number, batchSize: number): CrashPlan {
  */
 function randomKillPlan(random: () => number): CrashPlan {
   const roll = random();
-  if (roll < 2 / 3) {
-    // The j-th Salesforce write of the batch, whichever kind it is: a batch holds few of them.
-    const j = 1 + Math.floor(random() * 2);
-    const when: CrashWhen = roll < 1 / 3 ? 'before' : 'after';
+  if (roll < 1 / 2) {
+    // The first Salesforce write of the batch, whichever kind it is: with the outbox, a batch holds few.
+    const j = 1;
+    const when: CrashWhen = roll < 1 / 4 ? 'before' : 'after';
     let salesforceWrites = 0;
     return (_n, op) => (op.startsWith('sf ') && ++salesforceWrites === j ? when : null);
   }
-  const k = 1 + Math.floor(random() * 8);
-  let ledgerWrites = 0;
-  return (_n, op) => (op === 'ddb ledger write' && ++ledgerWrites === k ? 'after' : null);
+  return afterStateWrite(1 + Math.floor(random() * 6));
+}
+
+/** Dies just after the k-th ledger or outbox write: a claim, a completion, a share put in its org's outbox. */
+function afterStateWrite(k: number): CrashPlan {
+  let stateWrites = 0;
+  return (_n, op) => ((op === 'ddb ledger write' || op === 'ddb outbox write') && ++stateWrites === k ? 'after' : null);
 }
 
 /** A process's answer in the shape the queue settles: a kill acknowledges nothing. */
@@ -156,7 +172,7 @@ function narrate(round: number, slot: number, messages: Message[], result: Invoc
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as CampaignOptions;
-  const opts = { concurrency: 2, crashRate: 0.4, faultRate: 0.5, wallClockMs: 600_000, outageHours: 3, processes: 1, killRate: 0.3, ...given };
+  const opts = { concurrency: 2, crashRate: 0.4, faultRate: 0.5, wallClockMs: 600_000, outageHours: 3, processes: 1, killRate: 0.3, outbox: true, ...given };
   const { progress, ...shown } = opts;
   const started = Date.now();
   const model = generateModel({ seed: opts.seed, events: opts.events });
@@ -171,6 +187,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     processStarts: 0,
     concurrentRounds: 0,
     raceLosses: 0,
+    sweeps: 0,
+    sweepCrashes: {},
+    sweptRecords: 0,
     faults: {},
     faultsLeftArmed: 0,
     invocations: 0,
@@ -202,11 +221,44 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       ? { info() {}, warn: (m, extra) => void (tracing(JSON.stringify(extra ?? {})) && progress?.(`  ${m} ${JSON.stringify(extra)}`)), error: (m, extra) => void (tracing(JSON.stringify(extra ?? {})) && progress?.(`  ${m} ${JSON.stringify(extra)}`)) }
       : undefined;
     const container = (): ProcessorDeps =>
-      lambdaContainer(env, { log: traceLog, onPause: (orgId) => void (stats.pauses[label.get(orgId) ?? orgId] = (stats.pauses[label.get(orgId) ?? orgId] ?? 0) + 1) });
+      lambdaContainer(env, {
+        log: traceLog,
+        onPause: (orgId) => void (stats.pauses[label.get(orgId) ?? orgId] = (stats.pauses[label.get(orgId) ?? orgId] ?? 0) + 1),
+        outbox: opts.outbox ? CAMPAIGN_OUTBOX : undefined,
+      });
     const containers = Array.from({ length: opts.concurrency }, container);
     const countPause = (orgId: string) => void (stats.pauses[label.get(orgId) ?? orgId] = (stats.pauses[label.get(orgId) ?? orgId] ?? 0) + 1);
     // Slot 0 is the real bundled handler in its own process when asked for (the default).
-    process_ = opts.processes > 0 ? await ProcessContainer.start(env, { paused: countPause, log: opts.trace ? (line) => void (tracing(line) && progress?.(`  [process] ${line.slice(0, 400)}`)) : undefined }) : null;
+    process_ =
+      opts.processes > 0
+        ? await ProcessContainer.start(env, {
+            paused: countPause,
+            log: opts.trace ? (line) => void (tracing(line) && progress?.(`  [process] ${line.slice(0, 400)}`)) : undefined,
+            // The process reads the outbox policy from its environment, as the stack sets it.
+            environment: opts.outbox
+              ? { [ENV.recordBudgetSeconds]: String(CAMPAIGN_OUTBOX.recordBudgetMs / 1000), [ENV.outboxFlushRecords]: String(CAMPAIGN_OUTBOX.flushRecords) }
+              : {},
+          })
+        : null;
+    // The outbox flusher's own warm container; a crashed sweep is replaced by a cold one.
+    let flusher = opts.outbox ? container() : null;
+    let nextSweep = env.clock.now() + SWEEP_MS;
+    /** One run of the flusher's sweep (flushDueOrgs) on the campaign's clock, crashing at a seeded write when `crash`. */
+    const sweep = async (crash: boolean): Promise<void> => {
+      if (!flusher?.outboxFlush) return;
+      stats.sweeps++;
+      const invocation = new Invocation(crash ? randomCrashPlan(random, 4) : null, { wrote: () => env.clock.advance(WORK_MS_PER_WRITE) });
+      try {
+        const results = await flushDueOrgs(invocation.wrapFlush(flusher.outboxFlush));
+        if (invocation.dead) throw new SimulatedCrash(invocation.crashedAt!);
+        for (const r of results.values()) if (r.kind === 'flushed') stats.sweptRecords += r.written;
+      } catch (error) {
+        if (!(error instanceof SimulatedCrash) && !invocation.dead) throw error;
+        const point = invocation.crashedAt!;
+        stats.sweepCrashes[point] = (stats.sweepCrashes[point] ?? 0) + 1;
+        flusher = container();
+      }
+    };
     const processContainer = process_;
     const chaos = new Chaos(env.sim, model.orgs, random, opts.faultRate);
     const chatterOrgs = model.orgs.filter((o) => o.settings.chatterOnSessionStart);
@@ -274,6 +326,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         const receivedAt = env.clock.now();
         const active = batches.filter((b) => b.messages.length > 0);
         if (active.length > 1) stats.concurrentRounds++;
+        // The one-minute schedule fires the flusher while the processors work.
+        const sweeping = flusher && env.clock.now() >= nextSweep ? sweep(random() < opts.crashRate) : Promise.resolve();
+        if (flusher && env.clock.now() >= nextSweep) nextSweep = env.clock.now() + SWEEP_MS;
         const results = await Promise.all(
           active.map(async ({ slot, messages, crash }): Promise<InvocationResult> => {
             stats.invocations++;
@@ -281,7 +336,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
             const worn = messages.some((m) => Number(m.Attributes?.ApproximateReceiveCount ?? '1') > CRASH_RECEIVE_LIMIT);
             if (slot === 0 && processContainer) {
               stats.processInvocations++;
-              const kill = !worn && random() < opts.killRate ? randomKillPlan(random) : null;
+              // The first invocation the process gets is always killed after its first claim, so every
+              // run (even a short one) has a kill; after that the seed decides.
+              const first = stats.processInvocations === 1;
+              const kill = worn ? null : first ? afterStateWrite(1) : random() < opts.killRate ? randomKillPlan(random) : null;
               const out = await processContainer.invoke(messages, kill);
               stats.processStarts = processContainer.started;
               if (kill && !out.killed) stats.killsNotReached++;
@@ -294,6 +352,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
             });
           }),
         );
+        await sweeping;
         let back = 0;
         let killed = false;
         for (const [i, result] of results.entries()) {
@@ -322,6 +381,14 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       if (!stats.finished) break;
     }
     chaos.calm();
+    // What still waits in outboxes goes out as the sweep finds it due: minutes pass, the sweep runs
+    // (crashing now and then: a crashed flush's lease must run out before the next takes the org).
+    if (flusher) {
+      for (let i = 0; i < MAX_DRAIN_SWEEPS && (await outboxEntries(env)) > 0; i++) {
+        env.clock.advance(SWEEP_MS * 5);
+        await sweep(i < MAX_DRAIN_SWEEPS / 2 && random() < opts.crashRate);
+      }
+    }
     stats.faults = chaos.injected;
     stats.faultsLeftArmed = env.sim.pendingFaults().filter((f) => f.fault !== 'DUPLICATES_DETECTED').length;
     stats.raceLosses = env.sim.raceLosses();

@@ -27,6 +27,8 @@ export interface ProcessHooks {
   paused?(orgId: string): void;
   /** Log lines of the process (Powertools JSON), for tracing. */
   log?(line: string): void;
+  /** Added to the process's environment (e.g. the outbox policy, as the stack sets it). */
+  environment?: Record<string, string>;
 }
 
 const DDB_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems', 'BatchWriteItem']);
@@ -43,7 +45,10 @@ export function classifyWrite(env: FaultEnv, exchange: Exchange): string | null 
     } catch {
       /* not JSON: not one of ours */
     }
-    if (service?.startsWith('DynamoDB') && DDB_WRITES.has(action)) return body.TableName === env.resources.dedupeTable ? 'ddb ledger write' : 'ddb health write';
+    if (service?.startsWith('DynamoDB') && DDB_WRITES.has(action)) {
+      if (body.TableName === env.resources.dedupeTable) return 'ddb ledger write';
+      return body.TableName === env.resources.outboxTable ? 'ddb outbox write' : 'ddb health write';
+    }
     const queueName = (url: string | undefined) => url?.split('/').pop();
     if (service === 'AmazonSQS' && action.startsWith('SendMessage')) return queueName(body.QueueUrl) === queueName(env.resources.eventsDlqUrl) ? 'sqs deadLetter' : 'sqs requeue';
     if (service === 'AWSEvents' && action === 'PutEvents') return 'events put';
@@ -157,6 +162,7 @@ export class ProcessContainer {
       AWS_LAMBDA_FUNCTION_NAME: 'glance-sync-session-processor',
       AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeout),
       FAULTS_BUNDLE_FILE: this.bundleFile,
+      ...this.hooks.environment,
       NODE_OPTIONS: undefined,
     };
     const child = fork(new URL('./process-child.ts', import.meta.url), [], {

@@ -1,3 +1,4 @@
+import { CAMPAIGN_OUTBOX } from './env.ts';
 import type { CampaignResult } from './campaign.ts';
 
 const pad = (value: unknown, width: number) => String(value).padEnd(width);
@@ -12,7 +13,7 @@ export function formatReport(result: CampaignResult): string {
   const line = (text = '') => lines.push(text);
   const sent = stats.sent;
   line(
-    `Fault campaign: seed ${options.seed}, ${options.concurrency} containers on one queue (${options.processes} a real process), crash rate ${options.crashRate}, kill rate ${options.killRate}, fault rate ${options.faultRate}`,
+    `Fault campaign: seed ${options.seed}, ${options.concurrency} containers on one queue (${options.processes} a real process), crash rate ${options.crashRate}, kill rate ${options.killRate}, fault rate ${options.faultRate}, ${options.outbox ? `per-org outboxes (budget ${CAMPAIGN_OUTBOX.recordBudgetMs / 1000} s, flush at ${CAMPAIGN_OUTBOX.flushRecords}) with the flusher sweep` : "outbox off"}`,
   );
   line(`  ${(stats.wallMs / 1000).toFixed(1)} s wall clock, ${stats.virtualHours.toFixed(1)} h simulated, ${stats.rounds} rounds, ${stats.invocations} invocations`);
   line();
@@ -31,6 +32,10 @@ export function formatReport(result: CampaignResult): string {
   for (const [point, n] of sorted(stats.crashes)) line(`  ${pad(point, 40)} ${num(n, 4)}`);
   line(`Salesforce faults injected ${num(sum(Object.values(stats.faults)), 6)}   (${stats.faultsLeftArmed} still armed at the end)`);
   for (const [kind, n] of sorted(stats.faults)) line(`  ${pad(kind, 26)} ${num(n, 4)}`);
+  if (options.outbox) {
+    line(`Outbox flusher sweeps      ${num(stats.sweeps, 6)}   wrote ${stats.sweptRecords} shares; crashed ${sum(Object.values(stats.sweepCrashes))}`);
+    for (const [point, n] of sorted(stats.sweepCrashes)) line(`  ${pad(point, 40)} ${num(n, 4)}`);
+  }
   line(`Create races lost          ${num(stats.raceLosses, 6)}   (DUPLICATE_VALUE the simulator answered two overlapping upserts, no fault armed)`);
   line(`Org pauses                 ${num(sum(Object.values(stats.pauses)), 6)}   ${sorted(stats.pauses).map(([o, n]) => `${o} ${n}`).join(', ')}`);
   line(`Recovered Chatter claims   ${num(stats.recoveredClaims, 6)}   (claim of a crashed attempt: searched the feed before posting)`);
@@ -44,6 +49,7 @@ export function formatReport(result: CampaignResult): string {
   const weather: Array<[string, number, string]> = [
     ['SIGKILL of the processor process', killed, 'seed picks kill and point; timing'],
     ['in-process crash (any write)', sum(Object.values(stats.crashes)), 'seed picks crash and point; timing'],
+    ...(options.outbox ? [['outbox flusher crash', sum(Object.values(stats.sweepCrashes)), 'seed picks crash and point; timing'] as [string, number, string]] : []),
     ...sorted(stats.faults).map(([kind, n]): [string, number, string] => [
       kind === 'DUPLICATE_VALUE' ? 'DUPLICATE_VALUE (armed fault)' : kind,
       n,
@@ -76,6 +82,7 @@ export function formatReport(result: CampaignResult): string {
   line(`Dead letters               ${num(sum(verdict.deadLetters.map((g) => g.count)), 6)}`);
   for (const g of verdict.deadLetters) line(`  ${num(g.count, 4)}  ${g.expected ? 'bad input ' : 'UNEXPECTED'}  ${g.reason}`);
   line(`Left on the events queue   ${num(verdict.leftOnQueue, 6)}`);
+  line(`Left in org outboxes       ${num(verdict.leftInOutboxes, 6)}`);
   line();
   if (verdict.ok) line('PASS: recorded = expected, created = expected, posts = expected, DLQ holds only the permanently bad inputs');
   else {

@@ -4,7 +4,7 @@ import { formatReport } from './report.ts';
 
 /**
  * `npm run faults [--seed S] [--events N] [--concurrency C] [--processes 0|1] [--kill-rate R] [--crash-rate R]
- * [--fault-rate R] [--outage-hours H] [--max-seconds T] [--trace ID] [--json]`: exits 1 unless the bar is met.
+ * [--fault-rate R] [--outage-hours H] [--direct] [--max-seconds T] [--trace ID] [--json]`: exits 1 unless the bar is met.
  */
 const { values } = parseArgs({
   options: {
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     trace: { type: 'string' },
     'outage-hours': { type: 'string' },
+    direct: { type: 'boolean', default: false },
   },
 });
 
@@ -43,6 +44,8 @@ const result = await runCampaign({
   wallClockMs: number('max-seconds', values['max-seconds'], 10, 3600)! * 1000,
   trace: values.trace,
   outageHours: number('outage-hours', values['outage-hours'], 0, 72),
+  // --direct: no outbox, each batch written to Salesforce at once (a record budget of 0).
+  outbox: !values.direct,
   progress: values.json ? undefined : (line) => console.error(line),
 });
 console.log(values.json ? JSON.stringify(result, null, 2) : formatReport(result));

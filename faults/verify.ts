@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../shared/adapters/aws-clients.ts';
 import { parseDeadLetter } from '../shared/dead-letter.ts';
-import type { FaultEnv } from './env.ts';
+import { outboxEntries, type FaultEnv } from './env.ts';
 import type { Expected } from './expect.ts';
 import { queueDepth } from './lambda.ts';
 import type { CampaignModel } from './model.ts';
@@ -14,6 +14,8 @@ export interface Actual {
   posts: Map<string, Row[]>;
   deadLetters: string[];
   leftOnQueue: number;
+  /** Shares still waiting in an org's outbox: never written. */
+  leftInOutboxes: number;
 }
 
 export interface OrgRow {
@@ -39,6 +41,7 @@ export interface Verdict {
   rows: OrgRow[];
   deadLetters: DeadLetterGroup[];
   leftOnQueue: number;
+  leftInOutboxes: number;
   failures: string[];
 }
 
@@ -60,6 +63,7 @@ export async function observe(env: FaultEnv, model: CampaignModel): Promise<Actu
     posts: by('FeedItem'),
     deadLetters: await drainDlq(env.resources.eventsDlqUrl),
     leftOnQueue: await queueDepth(env.resources.eventsQueueUrl),
+    leftInOutboxes: await outboxEntries(env),
   };
 }
 
@@ -179,5 +183,6 @@ export function verify(model: CampaignModel, expected: Expected, actual: Actual,
   }
   const deadLetters = classifyDeadLetters(model, expected, actual.deadLetters, failures);
   if (actual.leftOnQueue) failures.push(`${actual.leftOnQueue} message(s) still on the events queue`);
-  return { ok: failures.length === 0, rows, deadLetters, leftOnQueue: actual.leftOnQueue, failures };
+  if (actual.leftInOutboxes) failures.push(`${actual.leftInOutboxes} share(s) still waiting in org outboxes`);
+  return { ok: failures.length === 0, rows, deadLetters, leftOnQueue: actual.leftOnQueue, leftInOutboxes: actual.leftInOutboxes, failures };
 }
