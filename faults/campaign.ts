@@ -208,6 +208,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   };
   const env = await startFaultEnv();
   let process_: ProcessContainer | null = null;
+  let flusherProcess: ProcessContainer | null = null;
   try {
     const startVirtual = env.clock.now();
     await registerOrgs(env, model.orgs);
@@ -240,13 +241,33 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
               : {},
           })
         : null;
-    // The outbox flusher's own warm container; a crashed sweep is replaced by a cold one.
+    // The outbox flusher's own warm container; a crashed sweep is replaced by a cold one. With a
+    // real process for the processor, the flusher is one too: the outbox-flusher bundle, SIGKILLed.
     let flusher = opts.outbox ? container() : null;
+    flusherProcess =
+      opts.outbox && opts.processes > 0
+        ? await ProcessContainer.start(
+            env,
+            { paused: countPause, environment: { [ENV.recordBudgetSeconds]: String(CAMPAIGN_OUTBOX.recordBudgetMs / 1000), [ENV.outboxFlushRecords]: String(CAMPAIGN_OUTBOX.flushRecords) } },
+            'outbox-flusher',
+          )
+        : null;
+    const flusherProc = flusherProcess;
     let nextSweep = env.clock.now() + SWEEP_MS;
     /** One run of the flusher's sweep (flushDueOrgs) on the campaign's clock, crashing at a seeded write when `crash`. */
     const sweep = async (crash: boolean): Promise<void> => {
       if (!flusher?.outboxFlush) return;
       stats.sweeps++;
+      if (flusherProc) {
+        const out = await flusherProc.invokeEvent({}, crash ? randomKillPlan(random) : null);
+        if (out.killed) {
+          const point = `SIGKILL ${out.point}`;
+          stats.sweepCrashes[point] = (stats.sweepCrashes[point] ?? 0) + 1;
+        } else if (out.payload) {
+          for (const r of Object.values(JSON.parse(out.payload) as Record<string, { kind: string; written?: number }>)) if (r.kind === 'flushed') stats.sweptRecords += r.written ?? 0;
+        }
+        return;
+      }
       const invocation = new Invocation(crash ? randomCrashPlan(random, 4) : null, { wrote: () => env.clock.advance(WORK_MS_PER_WRITE) });
       try {
         const results = await flushDueOrgs(invocation.wrapFlush(flusher.outboxFlush));
@@ -380,15 +401,17 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       progress?.(`wave ${w + 1}: ${stats.rounds} rounds, ${stats.invocations} invocations, ${Object.values(stats.crashes).reduce((a, b) => a + b, 0)} crashes, ${Math.round((Date.now() - started) / 1000)} s`);
       if (!stats.finished) break;
     }
-    chaos.calm();
     // What still waits in outboxes goes out as the sweep finds it due: minutes pass, the sweep runs
     // (crashing now and then: a crashed flush's lease must run out before the next takes the org).
+    // An org still down stays down until its outage has run its hours: its outbox waits it out.
     if (flusher) {
       for (let i = 0; i < MAX_DRAIN_SWEEPS && (await outboxEntries(env)) > 0; i++) {
         env.clock.advance(SWEEP_MS * 5);
+        chaos.tick(env.clock.now(), true);
         await sweep(i < MAX_DRAIN_SWEEPS / 2 && random() < opts.crashRate);
       }
     }
+    chaos.calm();
     stats.faults = chaos.injected;
     stats.faultsLeftArmed = env.sim.pendingFaults().filter((f) => f.fault !== 'DUPLICATES_DETECTED').length;
     stats.raceLosses = env.sim.raceLosses();
@@ -399,6 +422,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     return { options: shown, stats, verdict };
   } finally {
     await process_?.stop();
+    await flusherProcess?.stop();
     await env.stop();
   }
 }

@@ -22,6 +22,12 @@ export type ProcessResult =
   | { killed: false; retry: Set<string>; counts: Record<string, number>; handlerError?: string }
   | { killed: true; point: string; writes: number };
 
+/** One invocation's answer: the handler's result (JSON text) or its error, or the kill that ended it. */
+type RawResult = { killed: false; payload?: string; error?: string } | { killed: true; point: string; writes: number };
+
+/** The handlers the campaign runs as processes: the queue's processor and the outbox flusher's sweep. */
+export type ProcessFunction = 'session-processor' | 'outbox-flusher';
+
 export interface ProcessHooks {
   /** An Org Paused event the process published (its breaker opened). */
   paused?(orgId: string): void;
@@ -85,7 +91,7 @@ function delayInVirtualTime(env: FaultEnv, exchange: Exchange, op: string | null
 }
 
 interface Pending {
-  resolve(result: ProcessResult): void;
+  resolve(result: RawResult): void;
 }
 
 export class ProcessContainer {
@@ -107,10 +113,11 @@ export class ProcessContainer {
     private readonly aws: KillProxy,
     private readonly salesforce: KillProxy,
     private readonly hooks: ProcessHooks,
+    readonly fn: ProcessFunction,
   ) {}
 
-  static async start(env: FaultEnv, hooks: ProcessHooks = {}): Promise<ProcessContainer> {
-    const bundle = await bundleFunction('session-processor');
+  static async start(env: FaultEnv, hooks: ProcessHooks = {}, fn: ProcessFunction = 'session-processor'): Promise<ProcessContainer> {
+    const bundle = await bundleFunction(fn);
     assertSelfContained(bundle);
     let self: ProcessContainer | null = null;
     const common = {
@@ -132,7 +139,7 @@ export class ProcessContainer {
         }
       },
     });
-    self = new ProcessContainer(env, bundle.file, aws, salesforce, hooks);
+    self = new ProcessContainer(env, bundle.file, aws, salesforce, hooks, fn);
     return self;
   }
 
@@ -151,15 +158,15 @@ export class ProcessContainer {
 
   private spawn(): Promise<void> {
     this.started++;
-    const timeout = FUNCTION_SETTINGS['session-processor'].timeoutSeconds;
+    const timeout = FUNCTION_SETTINGS[this.fn].timeoutSeconds;
     // The SQS client sends to the host of the QueueUrl it is given (useQueueUrlAsEndpoint), not
     // AWS_ENDPOINT_URL: queue URLs name the proxy too, so requeues and dead letters pass through it.
     const viaProxy = Object.fromEntries(Object.entries(process.env).map(([k, v]) => [k, v?.split(this.env.moto.endpoint).join(this.aws.url)]));
     const env: Record<string, string | undefined> = {
       ...viaProxy,
-      ...commonEnvironment('session-processor'),
+      ...commonEnvironment(this.fn),
       AWS_ENDPOINT_URL: this.aws.url,
-      AWS_LAMBDA_FUNCTION_NAME: 'glance-sync-session-processor',
+      AWS_LAMBDA_FUNCTION_NAME: `glance-sync-${this.fn}`,
       AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeout),
       FAULTS_BUNDLE_FILE: this.bundleFile,
       ...this.hooks.environment,
@@ -191,13 +198,7 @@ export class ProcessContainer {
       if (m.type !== 'result' || !this.pending) return;
       const pending = this.pending;
       this.pending = null;
-      if (m.error !== undefined) {
-        // A thrown handler fails the whole batch, as in Lambda.
-        pending.resolve({ killed: false, retry: new Set(['*']), counts: {}, handlerError: m.error });
-        return;
-      }
-      const out = JSON.parse(m.payload ?? 'null') as SQSBatchResponse | null;
-      pending.resolve({ killed: false, retry: new Set((out?.batchItemFailures ?? []).map((f) => f.itemIdentifier)), counts: { ...this.counts } });
+      pending.resolve(m.error !== undefined ? { killed: false, error: m.error } : { killed: false, payload: m.payload });
     });
     child.once('exit', () => {
       if (this.child !== child) return;
@@ -236,26 +237,32 @@ export class ProcessContainer {
   }
 
   async invoke(messages: Message[], plan: CrashPlan | null): Promise<ProcessResult> {
+    const queueArn = `arn:aws:sqs:local:000000000000:${this.env.resources.eventsQueueUrl.split('/').pop()}`;
+    const raw = await this.run(JSON.stringify({ Records: messages.map((m) => toRecord(m, queueArn)) }), plan);
+    if (raw.killed) return raw;
+    // A thrown handler fails the whole batch, as in Lambda.
+    if (raw.error !== undefined) return { killed: false, retry: new Set(messages.map((m) => m.MessageId!)), counts: {}, handlerError: raw.error };
+    const out = JSON.parse(raw.payload ?? 'null') as SQSBatchResponse | null;
+    return { killed: false, retry: new Set((out?.batchItemFailures ?? []).map((f) => f.itemIdentifier)), counts: { ...this.counts } };
+  }
+
+  /** Runs the handler once on `event` (the flusher's schedule sends `{}`); its answer as JSON, or the kill. */
+  async invokeEvent(event: unknown, plan: CrashPlan | null): Promise<RawResult> {
+    return this.run(JSON.stringify(event), plan);
+  }
+
+  private async run(payload: string, plan: CrashPlan | null): Promise<RawResult> {
     if (!this.child) this.startCold();
     await this.ready;
     this.plan = plan;
     this.writes = 0;
     this.killedAt = null;
     this.counts = {};
-    const queueArn = `arn:aws:sqs:local:000000000000:${this.env.resources.eventsQueueUrl.split('/').pop()}`;
-    const payload = JSON.stringify({ Records: messages.map((m) => toRecord(m, queueArn)) });
-    const result = await new Promise<ProcessResult>((resolve) => {
+    const result = await new Promise<RawResult>((resolve) => {
       this.pending = { resolve };
-      this.child!.send({
-        type: 'invoke',
-        requestId: randomUUID(),
-        payload,
-        virtualNow: this.env.clock.now(),
-        timeoutMs: FUNCTION_SETTINGS['session-processor'].timeoutSeconds * 1000,
-      });
+      this.child!.send({ type: 'invoke', requestId: randomUUID(), payload, virtualNow: this.env.clock.now(), timeoutMs: FUNCTION_SETTINGS[this.fn].timeoutSeconds * 1000 });
     });
     if (result.killed) this.kills++;
-    if (!result.killed && result.retry.has('*')) return { ...result, retry: new Set(messages.map((m) => m.MessageId!)) };
     return result;
   }
 

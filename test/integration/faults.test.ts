@@ -26,6 +26,10 @@ describe('fault campaign at test size', () => {
     expect(result.stats.processStarts).toBeGreaterThan(1);
     expect(result.stats.processInvocations).toBeGreaterThan(0);
     expect(result.stats.concurrentRounds).toBeGreaterThan(0);
+    // Shares waited in org outboxes and the flusher (a real process too) wrote them; nothing is left waiting.
+    expect(result.stats.sweeps).toBeGreaterThan(0);
+    expect(result.stats.sweptRecords).toBeGreaterThan(0);
+    expect(result.verdict.leftInOutboxes).toBe(0);
     expect(Object.values(result.stats.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(result.verdict.rows.reduce((n, r) => n + r.postsExpected, 0)).toBeGreaterThan(0);
     expect(result.verdict.rows.reduce((n, r) => n + r.leadsExpected, 0)).toBeGreaterThan(0);
