@@ -79,7 +79,9 @@ export function formatReport(result: CampaignResult): string {
     `${pad('total', 11)} ${pad(pair(total('sessionsExpected'), total('sessionsRecorded')), 19)} ${pad(total('staleRecords'), 6)} ${pad(pair(total('leadsExpected'), total('leadsCreated')), 20)} ${pair(total('postsExpected'), total('postsMade'))}`,
   );
   line();
-  line(`Dead letters               ${num(sum(verdict.deadLetters.map((g) => g.count)), 6)}`);
+  line(
+    `Dead letters               ${num(sum(verdict.deadLetters.map((g) => g.count)), 6)}${verdict.deadLetterCopies ? `   of which ${verdict.deadLetterCopies} second copies of a bad input (dead-lettered, then killed before the batch answered)` : ''}`,
+  );
   for (const g of verdict.deadLetters) line(`  ${num(g.count, 4)}  ${g.expected ? 'bad input ' : 'UNEXPECTED'}  ${g.reason}`);
   line(`Left on the events queue   ${num(verdict.leftOnQueue, 6)}`);
   line(`Left in org outboxes       ${num(verdict.leftInOutboxes, 6)}`);

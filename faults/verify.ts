@@ -40,6 +40,8 @@ export interface Verdict {
   ok: boolean;
   rows: OrgRow[];
   deadLetters: DeadLetterGroup[];
+  /** Second copies of one bad input on the DLQ: dead-lettered, then the process died before its batch answered (SQS is at-least-once). */
+  deadLetterCopies: number;
   leftOnQueue: number;
   leftInOutboxes: number;
   failures: string[];
@@ -83,7 +85,7 @@ export const reasonGroup = (reason: string) =>
     .replace(/(message is not a session event: [^:]+).*/, '$1')
     .slice(0, 110);
 
-function classifyDeadLetters(model: CampaignModel, expected: Expected, bodies: string[], failures: string[]): DeadLetterGroup[] {
+function classifyDeadLetters(model: CampaignModel, expected: Expected, bodies: string[], failures: string[], copies: { n: number }): DeadLetterGroup[] {
   const groups = new Map<string, DeadLetterGroup>();
   const seenRefused = new Set<string>();
   const seenMalformed = new Set<string>();
@@ -96,11 +98,13 @@ function classifyDeadLetters(model: CampaignModel, expected: Expected, bodies: s
       reason = reasonGroup(envelope.reason);
       if (model.malformed.includes(envelope.body)) {
         ok = true;
+        if (seenMalformed.has(envelope.body)) copies.n++;
         seenMalformed.add(envelope.body);
       } else {
         const hit = expected.refused.find((r) => r.sessionId === envelope.sessionId && envelope.orgIds.includes(r.orgId));
         if (hit && envelope.reason.includes('DUPLICATES_DETECTED')) {
           ok = true;
+          if (seenRefused.has(`${hit.orgId}/${hit.sessionId}`)) copies.n++;
           seenRefused.add(`${hit.orgId}/${hit.sessionId}`);
         }
       }
@@ -181,8 +185,9 @@ export function verify(model: CampaignModel, expected: Expected, actual: Actual,
       postsMade: posts.length,
     });
   }
-  const deadLetters = classifyDeadLetters(model, expected, actual.deadLetters, failures);
+  const copies = { n: 0 };
+  const deadLetters = classifyDeadLetters(model, expected, actual.deadLetters, failures, copies);
   if (actual.leftOnQueue) failures.push(`${actual.leftOnQueue} message(s) still on the events queue`);
   if (actual.leftInOutboxes) failures.push(`${actual.leftInOutboxes} share(s) still waiting in org outboxes`);
-  return { ok: failures.length === 0, rows, deadLetters, leftOnQueue: actual.leftOnQueue, leftInOutboxes: actual.leftInOutboxes, failures };
+  return { ok: failures.length === 0, rows, deadLetters, deadLetterCopies: copies.n, leftOnQueue: actual.leftOnQueue, leftInOutboxes: actual.leftInOutboxes, failures };
 }
