@@ -71,7 +71,8 @@ export interface CampaignStats {
   busyClaims: number;
   /** Shares that waited (paused org, Chatter claim held elsewhere) without counting as failed receives. */
   deferred: number;
-  outage: { org: string; hours: number; spannedWaves: boolean } | null;
+  /** spannedWaves: its sessions ended (wave 2) while its shares waited on the queue; ranItsHours: it ended by its clock, not by the campaign's final calm. */
+  outage: { org: string; hours: number; spannedWaves: boolean; ranItsHours: boolean } | null;
   wallMs: number;
   virtualHours: number;
   finished: boolean;
@@ -306,7 +307,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         // The org goes down in the middle of wave 1 (sessions live) and comes back hours later, in wave 2 (sessions ended).
         if (outageOrg && w === 0 && !chaos.outage && next >= wave.length / 2) {
           chaos.startOutage(outageOrg.orgId, opts.outageHours, env.clock.now());
-          stats.outage = { org: outageOrg.label, hours: opts.outageHours, spannedWaves: false };
+          stats.outage = { org: outageOrg.label, hours: opts.outageHours, spannedWaves: false, ranItsHours: false };
         }
         // No new weather once the wave is all sent, so the tail drains instead of dragging on.
         chaos.tick(env.clock.now(), next >= wave.length);
@@ -411,6 +412,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         await sweep(i < MAX_DRAIN_SWEEPS / 2 && random() < opts.crashRate);
       }
     }
+    if (stats.outage) stats.outage.ranItsHours = !chaos.outageActive;
     chaos.calm();
     stats.faults = chaos.injected;
     stats.faultsLeftArmed = env.sim.pendingFaults().filter((f) => f.fault !== 'DUPLICATES_DETECTED').length;

@@ -41,7 +41,7 @@ export function formatReport(result: CampaignResult): string {
   line(`Recovered Chatter claims   ${num(stats.recoveredClaims, 6)}   (claim of a crashed attempt: searched the feed before posting)`);
   line(`Claims still leased        ${num(stats.busyClaims, 6)}   (redelivered at receive + visibility timeout, claim taken later)`);
   line(`Shares that waited         ${num(stats.deferred, 6)}   (paused org or held Chatter claim; no failed receive counted)`);
-  if (stats.outage) line(`Org outage                 ${stats.outage.org}: 503 to every call for ${stats.outage.hours} h simulated${stats.outage.spannedWaves ? ', its sessions ended (wave 2) while its shares and posts waited' : ''}`);
+  if (stats.outage) line(`Org outage                 ${stats.outage.org}: 503 to every call for ${stats.outage.hours} h simulated${stats.outage.spannedWaves ? ', its sessions ended (wave 2) while its shares and posts waited' : ''}${stats.outage.ranItsHours ? ', ran its hours while its shares waited' : ', cut short by the end of the run'}`);
   line();
   // Every kind of weather the run made, how it came about, and whether the outcome (the verdict below) matched.
   const matched = verdict.ok ? 'yes' : 'NO';

@@ -33,10 +33,10 @@ describe('fault campaign at test size', () => {
     expect(Object.values(result.stats.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(result.verdict.rows.reduce((n, r) => n + r.postsExpected, 0)).toBeGreaterThan(0);
     expect(result.verdict.rows.reduce((n, r) => n + r.leadsExpected, 0)).toBeGreaterThan(0);
-    // The org was down across the sessions' end, was paused rather than dead-lettered, and leases outlived visibility.
-    expect(result.stats.outage).toMatchObject({ hours: 2, spannedWaves: true });
+    // The org was down for its full two hours while its shares waited (in its outbox), was paused
+    // rather than dead-lettered, and leases outlived visibility.
+    expect(result.stats.outage).toMatchObject({ hours: 2, ranItsHours: true });
     expect(Object.values(result.stats.pauses).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    expect(result.stats.deferred).toBeGreaterThan(0);
     expect(result.stats.busyClaims).toBeGreaterThan(0);
   }, 2_000_000);
 });
