@@ -13,6 +13,8 @@ export interface BenchArgs {
   awsLatencyMs: number;
   baseline: boolean;
   coldStart: boolean;
+  /** Debug Mode on in every org: its Glance_Log__c writes are counted as admin records. */
+  debugMode: boolean;
 }
 
 const ESM = SESSION_PROCESSOR_EVENT_SOURCE;
@@ -29,7 +31,8 @@ Replays the seeded workload in simulated time at four paces (1,000 and 10,000 se
   --salesforce-latency-ms N  simulated time per Salesforce call, ours and the baseline (default 100)
   --aws-latency-ms N         simulated time per AWS request, ours and the baseline (default 7)
   --no-baseline              skip the naive baseline
-  --no-cold-start            skip building the bundles and timing their import`;
+  --no-cold-start            skip building the bundles and timing their import
+  --debug-mode               Debug Mode on in every org (counts its Glance_Log__c calls as admin records)`;
 
 function whole(name: string, value: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
@@ -52,6 +55,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       'aws-latency-ms': { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
       'no-cold-start': { type: 'boolean', default: false },
+      'debug-mode': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -69,5 +73,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     awsLatencyMs: whole('aws-latency-ms', values['aws-latency-ms'], 7, 0),
     baseline: !values['no-baseline'],
     coldStart: !values['no-cold-start'],
+    debugMode: values['debug-mode'],
   };
 }

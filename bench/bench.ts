@@ -80,6 +80,7 @@ export async function runBench(args: BenchArgs, command: string, progress: (line
     concurrency: args.concurrency,
     salesforceLatencyMs: args.salesforceLatencyMs,
     awsLatencyMs: args.awsLatencyMs,
+    debugMode: args.debugMode,
   };
   const workloads = {
     large: generateWorkload({ sessions: args.sessions, seed: args.seed }),

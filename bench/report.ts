@@ -35,10 +35,10 @@ export function renderReport(s: BenchSummary): string {
     '',
     'Our calls by purpose, per 1,000 sessions',
     table(
-      ['pace', 'describe', 'Lead queries', 'Lead writes', 'session writes', 'Chatter', 'other', 'failed'],
+      ['pace', 'describe', 'Lead queries', 'Lead writes', 'session writes', 'Chatter', 'admin records', 'other', 'failed'],
       s.scenarios.map((x) => {
         const k = (n: number) => fmt((n / x.sessions) * 1000, 1);
-        return [x.label, k(x.calls.describe), k(x.calls.leadQueries), k(x.calls.leadWrites), k(x.calls.sessionWrites), k(x.calls.chatter), k(x.calls.other), x.calls.failed];
+        return [x.label, k(x.calls.describe), k(x.calls.leadQueries), k(x.calls.leadWrites), k(x.calls.sessionWrites), k(x.calls.chatter), k(x.calls.adminRecords), k(x.calls.other), x.calls.failed];
       }),
     ),
     '',

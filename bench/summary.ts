@@ -83,7 +83,7 @@ export function percentiles(values: number[]): Percentiles {
 }
 
 export function sumCounts(list: CallCounts[]): CallCounts {
-  const out: CallCounts = { describe: 0, leadQueries: 0, leadWrites: 0, sessionWrites: 0, chatter: 0, other: 0, total: 0, failed: 0 };
+  const out: CallCounts = { describe: 0, leadQueries: 0, leadWrites: 0, sessionWrites: 0, chatter: 0, adminRecords: 0, other: 0, total: 0, failed: 0 };
   for (const c of list) for (const k of Object.keys(out) as Array<keyof CallCounts>) out[k] += c[k];
   return out;
 }

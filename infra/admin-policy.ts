@@ -5,7 +5,11 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { acceptWildcard, SECRETS } from './arns.ts';
+import { acceptWildcard, regionalArn, SECRETS } from './arns.ts';
+import { OLD_RULE_PREFIX } from '../shared/adapters/upgrade-leftovers.ts';
+
+/** The per-org rules of earlier versions (default bus), which `upgrade cleanup` removes. */
+const OLD_ORG_RULES = regionalArn('events', `rule/${OLD_RULE_PREFIX}*`);
 import type { OrgSchedules } from './org-schedules.ts';
 
 export interface OrgAdminPolicyProps {
@@ -68,6 +72,12 @@ export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdm
         conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
       new PolicyStatement({
+        // `upgrade cleanup`: the per-org EventBridge rules earlier versions made on the default bus.
+        sid: 'OldOrgRules',
+        actions: ['events:DescribeRule', 'events:ListTargetsByRule', 'events:RemoveTargets', 'events:DeleteRule'],
+        resources: [OLD_ORG_RULES.arn],
+      }),
+      new PolicyStatement({
         sid: 'SyncNow',
         actions: ['lambda:InvokeFunction'],
         resources: [props.syncNow.functionArn, props.orgCheck.functionArn],
@@ -91,5 +101,6 @@ export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdm
   });
   acceptWildcard(policy, SECRETS.all, 'Admins create and rotate org and group secrets at runtime; the scope is the glance-sync/ prefix.');
   acceptWildcard(policy, props.orgSchedules.schedules, "Admins create, change and remove one schedule per org at runtime; the scope is the stack's schedule group and the name prefix.");
+  acceptWildcard(policy, OLD_ORG_RULES, 'upgrade cleanup removes the per-org rules earlier versions made; the scope is their name prefix on the default bus.');
   return policy;
 }

@@ -159,6 +159,8 @@ export class PipelineFunctions extends Construct {
     queues.eventsDlq.grantSendMessages(this.syncRun);
     queues.syncDlq.grantSendMessages(this.syncRun);
     grantSecretRead(this.syncRun, SECRETS.groupGlance, "One Glance CRR credential secret per group, created at runtime by the admin CLI; the group comes from the org's pairings.");
+    // The run's Glance_Sync_Run__c is written into its org when the pull ends (Sync History in Salesforce).
+    grantSecretRead(this.syncRun, SECRETS.orgSalesforce, "One Salesforce credential secret per org, created at runtime by the admin CLI; the run's org writes its Sync History record.");
 
     this.syncNow = new PipelineFunction(this, 'SyncNow', {
       name: 'sync-now',

@@ -18,7 +18,7 @@ export interface FieldSpec {
  * the org's own describe has been read; `test/salesforce-package.test.ts` keeps them equal to the
  * metadata files. Lead's standard fields carry Salesforce's standard lengths.
  */
-export const PACKAGE_FIELDS: Record<'Glance_Session__c' | 'Lead', Record<string, FieldSpec>> = {
+export const PACKAGE_FIELDS: Record<'Glance_Session__c' | 'Lead' | 'Glance_Sync_Run__c' | 'Glance_Log__c', Record<string, FieldSpec>> = {
   Glance_Session__c: {
     Glance_Session_Id__c: { type: 'string', length: 80 },
     Session_Key__c: { type: 'string', length: 50 },
@@ -45,6 +45,39 @@ export const PACKAGE_FIELDS: Record<'Glance_Session__c' | 'Lead', Record<string,
     Description: { type: 'textarea', length: 32000 },
     Glance_Session_Id__c: { type: 'string', length: 80 },
     Glance_Guest_Key__c: { type: 'string', length: 255 },
+  },
+  // The admin's view in the org (shared/sync/salesforce-admin-records.ts).
+  Glance_Sync_Run__c: {
+    Run_Id__c: { type: 'string', length: 80 },
+    Trigger__c: { type: 'string', length: 20 },
+    Status__c: { type: 'string', length: 20 },
+    Requested_At__c: { type: 'datetime', length: 0 },
+    Started_At__c: { type: 'datetime', length: 0 },
+    Ended_At__c: { type: 'datetime', length: 0 },
+    Next_Scheduled_Sync__c: { type: 'datetime', length: 0 },
+    Sessions_Fetched__c: { type: 'double', length: 0 },
+    Sessions_Queued__c: { type: 'double', length: 0 },
+    Already_Known__c: { type: 'double', length: 0 },
+    Pull_Failed__c: { type: 'double', length: 0 },
+    Records_Created__c: { type: 'double', length: 0 },
+    Records_Updated__c: { type: 'double', length: 0 },
+    Leads_Created__c: { type: 'double', length: 0 },
+    Chatter_Posts__c: { type: 'double', length: 0 },
+    Sessions_Failed__c: { type: 'double', length: 0 },
+    Error__c: { type: 'textarea', length: 32768 },
+  },
+  Glance_Log__c: {
+    Log_Key__c: { type: 'string', length: 64 },
+    Session_Id__c: { type: 'string', length: 80 },
+    Event_Id__c: { type: 'string', length: 255 },
+    Logged_At__c: { type: 'datetime', length: 0 },
+    Recorded__c: { type: 'boolean', length: 0 },
+    Outcome__c: { type: 'string', length: 255 },
+    Route__c: { type: 'string', length: 255 },
+    Link__c: { type: 'string', length: 255 },
+    Leads__c: { type: 'textarea', length: 32768 },
+    Chatter__c: { type: 'string', length: 255 },
+    Salesforce_Calls__c: { type: 'textarea', length: 32768 },
   },
 };
 

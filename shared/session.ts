@@ -96,6 +96,11 @@ export const sessionEventSchema = z.strictObject({
   attempt: z.number().int().min(0).max(1000).optional(),
   waitingSince: isoInstant.optional(),
   /**
+   * Set on a share split off from the session's first applied version: its retry is still the
+   * first version in that org, so a pull's inferred values may be written (session-sources.ts).
+   */
+  firstVersion: z.literal(true).optional(),
+  /**
    * The sync run that queued the event (pulled activity only): the processor attributes what the
    * event did in that run's org to the run, for Sync History.
    */

@@ -21,6 +21,8 @@ export interface SimSettings extends Omit<EventSourceSettings, 'visibilityTimeou
   salesforceLatencyMs: number;
   /** Added to every AWS request (DynamoDB, SQS), simulated ms. */
   awsLatencyMs: number;
+  /** Debug Mode on in every org (its logs go to the org as Glance_Log__c). */
+  debugMode?: boolean;
 }
 
 export interface SimRun {
@@ -102,7 +104,8 @@ export async function runOursSim(workload: Workload, arrivals: TimedArrival[], s
         ledger,
         orgsForGroup: async (groupId) => {
           await aws.roundTrips(2); // the registry's Query on the group, then BatchGetItem of its orgs
-          return orgsOfGroup(groupId);
+          const orgs = orgsOfGroup(groupId);
+          return settings.debugMode ? orgs.map((o) => ({ ...o, settings: { ...o.settings, debugMode: true } })) : orgs;
         },
         salesforceFor: containerSalesforce(clock, sim, settings.salesforceLatencyMs, lat.observer),
         traces,

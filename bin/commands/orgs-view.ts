@@ -107,7 +107,7 @@ export const orgsShow: CommandSpec = {
       ...(pause ? [`paused until ${pause.until}: ${pause.reason}`] : []),
       ...orgProblems({ org, schedule, syncQueueArn: t.syncQueueArn, secrets, groups, now }),
     ];
-    const health = (await orgsHealth(t, [org])).get(org.orgId)!;
+    const health = (await orgsHealth(t, [org], pauses)).get(org.orgId)!;
     if (values.json) {
       const withRecency = Object.fromEntries(Object.entries(groups).map(([id, g]) => [id, { ...g, webhooksRecent: webhooksRecent(g.lastWebhookAt, now) }]));
       printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, groups: withRecency, pause, recentPauses: pauseHistory, problems, health });

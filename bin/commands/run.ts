@@ -11,12 +11,14 @@ import { history, syncNow } from './sync.ts';
 import { dlqList, dlqRedrive } from './dlq.ts';
 import { debug } from './debug.ts';
 import { connect } from './target.ts';
+import { upgradeCleanup } from './upgrade.ts';
 
-const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsCheck, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, groupsCredentials, groupsList, groupsShow, groupsRemove, groupsRotateSecret, groupsRetireSecret, syncNow, history, debug, dlqList, dlqRedrive];
+const COMMANDS: CommandSpec[] = [orgsAdd, orgsList, orgsShow, orgsCheck, orgsSet, orgsPair, orgsUnpair, orgsRemove, orgsCredentials, groupsAdd, groupsCredentials, groupsList, groupsShow, groupsRemove, groupsRotateSecret, groupsRetireSecret, syncNow, history, debug, dlqList, dlqRedrive, upgradeCleanup];
 const GROUPS: Record<string, string> = {
   orgs: 'Salesforce orgs: registration, settings, group pairings, schedules',
   groups: 'Glance groups: webhook registration, paired orgs, webhook URLs and secrets',
   dlq: 'dead session events: inspection and redrive',
+  upgrade: 'after deploying a new version: remove what earlier versions left',
 };
 
 function overview(commands: CommandSpec[], heading: string): string {

@@ -7,6 +7,8 @@ import { dynamoDescribeCache, dynamoKnownLeads } from '../../shared/adapters/org
 import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
 import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { dynamoRunEffects } from '../../shared/adapters/run-effects.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
+import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { pipelineEventsFromEnv } from '../../shared/adapters/pipeline-events.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
@@ -90,6 +92,12 @@ export function orgWriteDepsFromEnv(logger: Logger, metrics: Metrics, deadline: 
     traces: dynamoTraceStore(requireEnv('tracesTable')),
     health,
     runEffects: dynamoRunEffects(requireEnv('orgsTable')),
+    // A run's final Glance_Sync_Run__c goes to its org with the batch or flush that settles its last events.
+    runRecords: {
+      history: dynamoSyncHistory(requireEnv('orgsTable')),
+      runEffects: dynamoRunEffects(requireEnv('orgsTable')),
+      getOrg: (orgId) => dynamoOrgRegistry(requireEnv('orgsTable')).getOrg(orgId),
+    },
     describeCache: dynamoDescribeCache(requireEnv('dedupeTable')),
     knownLeads: dynamoKnownLeads(requireEnv('dedupeTable')),
     log: fromPowertools(logger),

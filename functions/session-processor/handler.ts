@@ -28,6 +28,8 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
     event.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1') })),
     { ...deps, outboxFlush },
   );
+  if (outcome.adminRecords.written) metrics.addMetric('admin_records_written', MetricUnit.Count, outcome.adminRecords.written);
+  if (outcome.adminRecords.refused) metrics.addMetric('admin_records_refused', MetricUnit.Count, outcome.adminRecords.refused);
   for (const [name, value] of Object.entries(outcome.counts)) {
     if (value > 0) metrics.addMetric(`sessions_${name}`, MetricUnit.Count, value);
   }

@@ -14,6 +14,9 @@ import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { sqsEventsQueue } from '../../shared/adapters/events-queue.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
+import { salesforceClientCache } from '../../shared/adapters/salesforce-orgs.ts';
+import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { dynamoRunEffects } from '../../shared/adapters/run-effects.ts';
 import { secretNames } from '../../shared/secret-names.ts';
 import { describeIssues } from '../../shared/session.ts';
 import { pipelineEventsFromEnv } from '../../shared/adapters/pipeline-events.ts';
@@ -25,6 +28,10 @@ const logger = new Logger({ serviceName: 'sync-run' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-run' });
 const secrets = cachedSecretReader();
 let health: ReturnType<typeof dynamoOrgHealth> | undefined;
+/** Logged-in Salesforce clients kept across invocations, for the run records written into each org. */
+let salesforceClients: ReturnType<typeof salesforceClientCache> | undefined;
+/** The run record's calls wait at most this long (the call retry stops by then): it is best effort. */
+const RUN_RECORD_DEADLINE_MS = 20_000;
 // Read at first use: tests and the local run set the environment after importing the handler.
 const events = () => pipelineEventsFromEnv();
 
@@ -50,6 +57,19 @@ export function syncRunDeps(context?: LambdaContext): SyncRunDeps {
     now: () => new Date(),
     log: fromPowertools(logger),
     health: (health ??= dynamoOrgHealth(requireEnv('orgsTable'))),
+    runRecords: {
+      history: dynamoSyncHistory(requireEnv('orgsTable')),
+      runEffects: dynamoRunEffects(requireEnv('orgsTable')),
+      // Read only: the processor alone writes the breaker's state.
+      pauses: dynamoOrgPauses(requireEnv('orgsTable')),
+      salesforceFor: (org) => (salesforceClients ??= salesforceClientCache(secrets, prefix))(org, () => Date.now() + RUN_RECORD_DEADLINE_MS),
+      now: () => new Date(),
+      log: fromPowertools(logger),
+      onWritten: (outcome) => {
+        if (outcome.written) metrics.addMetric('admin_records_written', MetricUnit.Count, outcome.written);
+        if (outcome.refused) metrics.addMetric('admin_records_refused', MetricUnit.Count, outcome.refused);
+      },
+    },
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
   };
 }

@@ -38,6 +38,12 @@ export interface SalesforceOrgClient extends OrgSalesforce {
   /** Key prefixes and Glance_Session__c lookups, from describe calls made once per warm Lambda. */
   orgShape(): Promise<OrgShape>;
   postChatter(posts: ChatterPost[]): Promise<PostResult[]>;
+  /**
+   * Up to 5 collection upserts, of any objects, in one Composite call (one API call), each of at
+   * most 200 records; a result list per collection, in order. A collection Composite refuses as a
+   * whole becomes that error on each of its records. Throws RangeError past those limits.
+   */
+  upsertCollections(collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>): Promise<RecordResult[][]>;
   /** The org's daily API usage as last reported in Sforce-Limit-Info, if any call was made. */
   apiUsage(): ApiUsage | null;
   /**
@@ -243,33 +249,52 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
       if (chunks.length <= 1) return oneCollection(records);
       const out: RawSaveResult[] = [];
       for (const group of chunked(chunks, COMPOSITE_COLLECTIONS_LIMIT)) {
-        const body = {
-          allOrNone: false,
-          compositeRequest: group.map((chunk, i) => ({
-            method: 'PATCH',
-            url: `/services/data/v${SALESFORCE_API_VERSION}/composite/sobjects/${sobject}/${externalId}`,
-            referenceId: `upsert${i}`,
-            body: { allOrNone: false, records: chunk.map((r) => ({ attributes: { type: sobject }, ...r })) },
-          })),
-        };
-        const response = (await withCallRetry(retry, () =>
-          connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-        )) as { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
+        const subs = await compositeCollections(group.map((records) => ({ sobject, externalId, records })));
         for (const [i, chunk] of group.entries()) {
-          const sub = response.compositeResponse?.[i];
-          if (sub && sub.httpStatusCode < 300 && Array.isArray(sub.body)) {
-            out.push(...(sub.body as RawSaveResult[]));
-            continue;
-          }
-          const error = (Array.isArray(sub?.body) ? sub.body[0] : undefined) as { errorCode?: string; message?: string } | undefined;
-          const code = error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 0}`;
-          const message = error?.message ?? 'no result for the collection';
+          const sub = subs[i]!;
+          if ('results' in sub) out.push(...sub.results);
           // A collection refused for what one of its records holds is split on its own, as a lone collection would be.
-          if (splittable(new SalesforceCallError(code, message))) out.push(...(await oneCollection(chunk)));
-          else out.push(...chunk.map(() => ({ success: false, errors: [{ statusCode: code, message }] })));
+          else if (splittable(new SalesforceCallError(sub.code, sub.message))) out.push(...(await oneCollection(chunk)));
+          else out.push(...chunk.map(() => ({ success: false, errors: [{ statusCode: sub.code, message: sub.message }] })));
         }
       }
       return out;
+    }
+
+    /** One Composite call of collection upserts (at most 5, each at most 200 records): each one's results, or its refusal as a whole. */
+    async function compositeCollections(
+      collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>,
+    ): Promise<Array<{ results: RawSaveResult[] } | { code: string; message: string }>> {
+      const body = {
+        allOrNone: false,
+        compositeRequest: collections.map((c, i) => ({
+          method: 'PATCH',
+          url: `/services/data/v${SALESFORCE_API_VERSION}/composite/sobjects/${c.sobject}/${c.externalId}`,
+          referenceId: `upsert${i}`,
+          body: { allOrNone: false, records: c.records.map((r) => ({ attributes: { type: c.sobject }, ...r })) },
+        })),
+      };
+      const response = (await withCallRetry(retry, () =>
+        connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      )) as { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
+      return collections.map((_c, i) => {
+        const sub = response.compositeResponse?.[i];
+        if (sub && sub.httpStatusCode < 300 && Array.isArray(sub.body)) return { results: sub.body as RawSaveResult[] };
+        const error = (Array.isArray(sub?.body) ? sub.body[0] : undefined) as { errorCode?: string; message?: string } | undefined;
+        return { code: error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 0}`, message: error?.message ?? 'no result for the collection' };
+      });
+    }
+
+    async function upsertCollections(collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>): Promise<RecordResult[][]> {
+      if (collections.length > COMPOSITE_COLLECTIONS_LIMIT) throw new RangeError(`Composite takes at most ${COMPOSITE_COLLECTIONS_LIMIT} collections, got ${collections.length}`);
+      const tooLong = collections.find((c) => c.records.length > COLLECTION_LIMIT);
+      if (tooLong) throw new RangeError(`a collection takes at most ${COLLECTION_LIMIT} records, got ${tooLong.records.length} ${tooLong.sobject}`);
+      const subs = await compositeCollections(collections);
+      return collections.map((c, i) => {
+        const sub = subs[i]!;
+        if ('results' in sub) return c.records.map((_r, k) => toResult(sub.results[k] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] }));
+        return c.records.map(() => toResult({ success: false, errors: [{ statusCode: sub.code, message: sub.message }] }));
+      });
     }
 
     return {
@@ -281,6 +306,7 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
       },
       upsertGlanceSessions: (records: GlanceSessionRecord[]) => upsertRecords(GLANCE_SESSION_OBJECT, GLANCE_SESSION_EXTERNAL_ID, records),
       upsertRecords,
+      upsertCollections,
       async query<T extends Record<string, unknown>>(soql: string): Promise<T[]> {
         const records: T[] = [];
         type Page = { records: T[]; done: boolean; nextRecordsUrl?: string };

@@ -2,6 +2,7 @@ import type { QueuedMessage } from '../dead-letter.ts';
 import type { SessionEvent } from '../session.ts';
 import { noRunEffects, type RunEffects, type RunEffectsWriter } from '../sync/run-effects.ts';
 import type { Log } from '../log.ts';
+import { noAdminRecords, type AdminRecordsOutcome, type GatheredLogs } from './admin-records.ts';
 
 /*
  * What the phases of processSessionBatch hand each other. Internal to shared/processing/.
@@ -51,6 +52,12 @@ export interface SessionWrite {
   outcomes: OrgOutcome[];
   /** The first version of the session the pipeline took was live (decides its Chatter post). */
   reachedLive: boolean;
+  /**
+   * The event as written: the newest, carrying the session merged with the batch's other current
+   * versions, its source saying what it knows (`webhook` when a webhook contributed) and
+   * `firstVersion` when no earlier version was applied (session-sources.ts); absent: the newest as is.
+   */
+  version?: SessionEvent;
 }
 
 export interface Tally {
@@ -58,6 +65,10 @@ export interface Tally {
   retry: string[];
   /** By `${orgId} ${runId}`: what this batch's events did for the sync runs that queued them. */
   runs: Map<string, { orgId: string; runId: string; effects: RunEffects }>;
+  /** Glance_Sync_Run__c and Glance_Log__c records this batch wrote to orgs, or that were refused (best effort). */
+  adminRecords: AdminRecordsOutcome;
+  /** Debug Mode traces of the orgs this batch wrote, sent to each org as Glance_Log__c when the batch ends. */
+  adminLogs: GatheredLogs;
   counts: {
     applied: number;
     duplicate: number;
@@ -73,6 +84,8 @@ export interface Tally {
 export const emptyTally = (): Tally => ({
   retry: [],
   runs: new Map(),
+  adminRecords: noAdminRecords(),
+  adminLogs: new Map(),
   counts: { applied: 0, duplicate: 0, stale: 0, busy: 0, deadLettered: 0, retried: 0, deferred: 0, skippedOrgs: 0 },
 });
 

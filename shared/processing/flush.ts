@@ -4,6 +4,7 @@ import type { DeadLetterReason, QueuedMessage } from '../dead-letter.ts';
 import { breakerHolds, writeOrg, type OrgWriteDeps } from './org-writes.ts';
 import { retryDelayMs, type OutboxEntry, type OutboxPolicy, type OutboxStore } from './outbox.ts';
 import { addRunEffects, attributeToRun, emptyTally, type EventFate, type Tally } from './batch-state.ts';
+import { sendBatchAdminRecords } from './admin-records.ts';
 import type { OrgHealth, ProcessorDeps } from './session-processing.ts';
 
 export interface FlushDeps extends OrgWriteDeps, Pick<ProcessorDeps, 'leaseMs' | 'runEffects'> {
@@ -77,6 +78,8 @@ export async function flushOrg(orgId: string, deps: FlushDeps): Promise<FlushRes
     result.waiting = state.pending;
     await deps.outbox.releaseLease(orgId, token);
     await addRunEffects(tally, deps);
+    // The admin's view goes with the flush: its Debug Mode logs and the runs it completed (admin-records.ts).
+    await sendBatchAdminRecords(tally, deps);
   }
   return result;
 }
@@ -106,6 +109,7 @@ async function settleChunk(
     chunk.map((e) => ({ event: e.event, occurredAt: e.occurredAt, launchedHere: e.launchedHere, routeReason: e.routeReason, reachedLive: e.reachedLive })),
     health,
     deps,
+    tally.adminLogs,
   );
   const done: OutboxEntry[] = [];
   let notBefore: number | null = null;

@@ -1,6 +1,7 @@
 import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
 import { toGlanceSessionRecord } from '../glance-session-record.ts';
+import { RECORD_FIELD_KNOWLEDGE, recordUpsertBody } from '../session-sources.ts';
 import { leadDecisions, leadRecord, LEAD_GUEST_KEY_FIELD } from '../guest-leads.ts';
 import { hasEnded, type ChatterPost } from '../chatter.ts';
 import { linkFromMapping, linkFromOrigin, mappingLookups, type OrgShape } from '../record-links.ts';
@@ -150,7 +151,11 @@ export async function applyOrgBatch(
 
   const records = work.map((w) => {
     // Fitted to the org's fields as its describe says (the package's declaration until describe was read).
-    const record: Record<string, unknown> = fitRecord(toGlanceSessionRecord(w.session, org.orgId, w.item.occurredAt), sessionFields ?? PACKAGE_FIELDS.Glance_Session__c, w.valueNotes);
+    const fitted = fitRecord(toGlanceSessionRecord(w.session, org.orgId, w.item.occurredAt), sessionFields ?? PACKAGE_FIELDS.Glance_Session__c, w.valueNotes);
+    // Only what this version may write: a source never blanks a field another filled (session-sources.ts).
+    const record: Record<string, unknown> = recordUpsertBody(fitted, { source: w.item.event.source, firstVersion: w.item.event.firstVersion === true });
+    const kept = Object.keys(fitted).filter((field) => !(field in record) && RECORD_FIELD_KNOWLEDGE[field] === 'webhook-first' && fitted[field] !== null && fitted[field] !== '');
+    if (kept.length) w.valueNotes.push(`${kept.join(', ')} not written: a pulled copy's inferred values never replace what a webhook of the session set`);
     if (w.link.linked) record[w.link.field] = w.link.recordId;
     // A guest's new Lead relates the session unless it already points at a Lead.
     if (w.leadId && leadField && !(w.link.linked && w.link.sobject === 'Lead')) record[leadField] = w.leadId;

@@ -8,6 +8,7 @@ import type { Claimed, OrgOutcome, SessionWrite, Tally } from './batch-state.ts'
 import { describePause, nextPause, PROBE_BUSY_WAIT_MS, TRIP_AFTER_FAILURES } from './circuit-breaker.ts';
 import type { OrgHealth, OrgPause, PauseKind, ProcessorDeps } from './session-processing.ts';
 import { isLoginFailureCode, noHealthRecorder } from '../org-health.ts';
+import { gatherLogs, type GatheredLogs } from './admin-records.ts';
 
 export interface OrgShare {
   org: Org;
@@ -28,7 +29,7 @@ export async function writeToOrgs(sessions: SessionWrite[], deps: ProcessorDeps,
   const shares = await planOrgShares(sessions, deps, tally);
   await Promise.all(
     shares.map(async ({ org, sessions: written, batch, health }) => {
-      const results = await writeOrg(org, batch, health, deps);
+      const results = await writeOrg(org, batch, health, deps, tally.adminLogs);
       written.forEach((s, i) => s.outcomes.push(results[i]!));
     }),
   );
@@ -50,9 +51,11 @@ export async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDep
   const byOrg = new Map<string, OrgShare>();
   for (const s of sessions) {
     const c: Claimed = s.newest;
-    for (const org of orgsByGroup.get(c.event.session.groupId) ?? []) {
+    // The session as every version in the batch knows it (a pull's own lacks the origin it is routed by).
+    const event = s.version ?? c.event;
+    for (const org of orgsByGroup.get(event.session.groupId) ?? []) {
       if (s.onlyOrgs && !s.onlyOrgs.has(org.orgId)) continue;
-      const route = routeSessionToOrg(c.event.session, org);
+      const route = routeSessionToOrg(event.session, org);
       if (!route.record) {
         s.outcomes.push({ orgId: org.orgId, kind: 'skipped', reason: route.reason });
         tally.counts.skippedOrgs++;
@@ -66,7 +69,13 @@ export async function planOrgShares(sessions: SessionWrite[], deps: ProcessorDep
       }
       const share = byOrg.get(org.orgId) ?? { org, sessions: [], batch: [], health: h };
       share.sessions.push(s);
-      share.batch.push({ event: c.event, occurredAt: c.occurredAt, launchedHere: route.launchedHere, routeReason: route.reason, reachedLive: s.reachedLive });
+      share.batch.push({
+        event,
+        occurredAt: c.occurredAt,
+        launchedHere: route.launchedHere,
+        routeReason: route.reason,
+        reachedLive: s.reachedLive,
+      });
       byOrg.set(org.orgId, share);
     }
   }
@@ -124,6 +133,7 @@ export type OrgWriteDeps = Pick<
   | 'health'
   | 'describeCache'
   | 'knownLeads'
+  | 'runRecords'
 >;
 
 /**
@@ -131,7 +141,7 @@ export type OrgWriteDeps = Pick<
  * the breaker (`health`: what it knew of the org); never throws: a failed call becomes an outcome
  * for every session in it.
  */
-export async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | null, deps: OrgWriteDeps): Promise<OrgOutcome[]> {
+export async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealth | null, deps: OrgWriteDeps, logs?: GatheredLogs): Promise<OrgOutcome[]> {
   const recorder = deps.health ?? noHealthRecorder;
   // Recorded on every delivery (the recorder writes only changes), so failing credentials show at once.
   const record = (write: Promise<void>) => write.catch((error: Error) => deps.log.warn('could not record org health', { orgId: org.orgId, error: error.message }));
@@ -164,6 +174,10 @@ export async function writeOrg(org: Org, batch: OrgBatchItem[], health: OrgHealt
     }
     if (result.traces.length) {
       await deps.traces.put(result.traces).catch((error: Error) => deps.log.warn('could not store debug traces', { orgId: org.orgId, error: error.message }));
+      // Debug Mode's logs go to the org when the batch ends (admin-records.ts), unless the org did
+      // not answer this write: then they would only fail too (the CLI still has them).
+      const answered = errors.length === 0 || outcomes.some((o) => o.kind === 'ok');
+      if (answered && logs) gatherLogs(logs, org, result.traces);
     }
     const refused = outcomes.find((o) => o.kind !== 'ok' && o.kind !== 'wait');
     if (refused && 'reason' in refused) await record(recorder.error(org.orgId, refused.reason));

@@ -1,6 +1,9 @@
 import { postChatterAhead } from './org-batch.ts';
 import { planOrgShares } from './org-writes.ts';
-import { flushIsDue, type OutboxEntry } from './outbox.ts';
+import { flushIsDue, type OutboxEntry, type OutboxPut } from './outbox.ts';
+import { mergeSessionVersions } from '../session-sources.ts';
+import { routeSessionToOrg } from './org-routing.ts';
+import type { Org } from '../org.ts';
 import { attributeToRun, countChatterForRun, type SessionWrite, type Tally } from './batch-state.ts';
 import type { ProcessorDeps } from './session-processing.ts';
 import type { FlushDeps } from './flush.ts';
@@ -36,6 +39,7 @@ export async function enqueueToOrgs(sessions: SessionWrite[], deps: OutboxProces
       }));
       try {
         const state = await deps.outboxFlush.outbox.put(org.orgId, entries, deps.outboxFlush.policy.recordBudgetMs);
+        await keepReplacedKnowledge(org, entries, state.puts, deps);
         written.forEach((s, i) => {
           const put = state.puts[i];
           // An older version than the outbox holds is superseded there: done, nothing to write.
@@ -64,4 +68,26 @@ export async function enqueueToOrgs(sessions: SessionWrite[], deps: OutboxProces
     }),
   );
   return due;
+}
+
+/**
+ * A version that waited in the outbox and was replaced by a newer one is never written: when it
+ * knew what the newer one does not (a webhook's origin under a later pull), the newer entry is put
+ * again carrying both (session-sources.ts), at the same version, so the flush writes them.
+ */
+async function keepReplacedKnowledge(org: Org, entries: OutboxEntry[], puts: OutboxPut[], deps: OutboxProcessorDeps): Promise<void> {
+  const merged: OutboxEntry[] = [];
+  entries.forEach((entry, i) => {
+    const put = puts[i];
+    const replaced = put?.status === 'replaced' ? put.replaced : null;
+    if (!replaced || replaced.eventId === entry.event.eventId || replaced.session.id !== entry.sessionId) return;
+    const source = replaced.source === 'webhook' ? 'webhook' : entry.event.source;
+    const session = mergeSessionVersions(replaced, entry.event);
+    if (source === entry.event.source && JSON.stringify(session) === JSON.stringify(entry.event.session)) return;
+    // Routed again: the origin the webhook brought decides whether the session was launched here.
+    const route = routeSessionToOrg(session, org);
+    const here = route.record ? { launchedHere: route.launchedHere, routeReason: route.reason } : {};
+    merged.push({ ...entry, ...here, event: { ...entry.event, source, session } });
+  });
+  if (merged.length) await deps.outboxFlush.outbox.put(org.orgId, merged, deps.outboxFlush.policy.recordBudgetMs);
 }

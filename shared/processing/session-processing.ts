@@ -12,10 +12,12 @@ import { addRunEffects, attributeToRun, emptyTally, type Claimed, type SessionWr
 import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
+import { sendBatchAdminRecords, type RunRecordDeps } from './admin-records.ts';
 import { flushOrg, type FlushDeps } from './flush.ts';
 import { enqueueToOrgs } from './outbox-writes.ts';
 import { outboxEnabled } from './outbox.ts';
 import type { DescribeCache, KnownLeads } from './org-caches.ts';
+import { mergeSessionVersions, type SourcedSession } from '../session-sources.ts';
 
 /** Why an org is paused: its API allowance, repeated failures (an outage), or refused credentials. */
 export type PauseKind = 'allowance' | 'outage' | 'credentials' | 'setup';
@@ -91,6 +93,8 @@ export interface ProcessorDeps {
   health?: OrgHealthRecorder;
   /** Where what a sync run's events did goes, for Sync History; none when absent. */
   runEffects?: RunEffectsWriter;
+  /** Sync History for a run's final Glance_Sync_Run__c, written to its org by the batch that settles its last events; none when absent (Debug Mode's logs are written either way). */
+  runRecords?: Pick<RunRecordDeps, 'history' | 'runEffects'> & { getOrg(orgId: string): Promise<Org | null> };
 }
 
 export type BatchOutcome = Tally;
@@ -107,7 +111,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   const claimed = await claimEvents(events, deps, tally);
   const locks = await lockSessions(claimed, deps, tally);
   const current = await dropStaleEvents(locks, deps, tally);
-  const sessions = newestPerSession(current, locks.reachedLive);
+  const sessions = newestPerSession(current, locks.reachedLive, locks.lastApplied);
   const outboxFlush = deps.outboxFlush;
   const due = outboxFlush && outboxEnabled(outboxFlush.policy) ? await enqueueToOrgs(sessions, { ...deps, outboxFlush }, tally) : [];
   if (!outboxFlush || !outboxEnabled(outboxFlush.policy)) await writeToOrgs(sessions, deps, tally);
@@ -116,6 +120,7 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   // lease, as event claims do.
   await Promise.all([...locks.held].map((id) => deps.ledger.unlockSession(id)));
   await addRunEffects(tally, deps);
+  await sendBatchAdminRecords(tally, deps);
   // The batch is settled: a flush failing now leaves the shares in the outbox, not on the queue.
   for (const orgId of due) {
     await flushOrg(orgId, outboxFlush!).catch((error: Error) => deps.log.error('outbox flush failed', { orgId, error: error.message }));
@@ -229,7 +234,7 @@ async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: 
  * (or every org, when one of them names none), or the other share's org would be acknowledged
  * unwritten.
  */
-function newestPerSession(current: Claimed[], reachedLive: Set<string>): SessionWrite[] {
+function newestPerSession(current: Claimed[], reachedLive: Set<string>, lastApplied: Map<string, string>): SessionWrite[] {
   const sessions = new Map<string, SessionWrite>();
   for (const c of current) {
     const id = c.event.session.id;
@@ -243,6 +248,28 @@ function newestPerSession(current: Claimed[], reachedLive: Set<string>): Session
   for (const s of sessions.values()) {
     const tied = s.events.filter((c) => c.occurredAt === s.newest.occurredAt);
     s.onlyOrgs = tied.every((c) => c.event.onlyOrgId) ? new Set(tied.map((c) => c.event.onlyOrgId!)) : null;
+    // A share split off from the first version is still the first in its org, unless something newer was applied since.
+    const applied = lastApplied.get(s.newest.event.session.id);
+    s.version = knownVersion(s, applied === undefined || (s.newest.event.firstVersion === true && applied === s.newest.occurredAt));
   }
   return [...sessions.values()];
+}
+
+/**
+ * The event written for a session (SessionWrite.version). A webhook and a pulled snapshot of one
+ * session in the same batch: the one written is the newest, but it carries what the others alone
+ * know (origin, join link, …), by the merge rule of session-sources.ts, folded oldest first (ties
+ * in arrival order, as the newest is chosen). Its source says whose knowledge it carries, and
+ * `firstVersion` whether no earlier version was applied: both travel with it into the outbox and
+ * into a share split off for a failed org.
+ */
+function knownVersion(s: SessionWrite, firstVersion: boolean): SessionEvent {
+  const others = s.events.filter((c) => c !== s.newest).sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0));
+  let known: SourcedSession | null = null;
+  for (const c of [...others, s.newest]) {
+    // What a webhook told stays a webhook's knowledge when a later pull is folded in.
+    known = known ? { source: known.source === 'webhook' ? 'webhook' : c.event.source, session: mergeSessionVersions(known, c.event) } : c.event;
+  }
+  const { firstVersion: _inherited, ...newest } = s.newest.event;
+  return { ...newest, source: known!.source, session: known!.session, ...(firstVersion && { firstVersion: true as const }) };
 }

@@ -43,7 +43,8 @@ export async function settleSessions(sessions: SessionWrite[], held: Set<string>
         return;
       }
       const splits = new Map<string, 'dead-lettered' | 'retried' | 'deferred'>();
-      const results = await Promise.all(failed.map((o) => followUp(c, o, deps)));
+      const share = shareOfVersion(s);
+      const results = await Promise.all(failed.map((o) => followUp(share, o, deps)));
       failed.forEach((o, i) => {
         const split = results[i]!;
         splits.set(o.orgId, split);
@@ -82,6 +83,11 @@ function attributeSession(s: SessionWrite, tally: Tally, splits: Map<string, 'de
       attributeToRun(tally, e.event, outcome?.kind === 'ok' && outcome.effects ? { kind: 'written', effects: outcome.effects } : { kind: 'unchanged' });
     }
   }
+}
+
+/** The event a split-off share carries: the version written to the other orgs (SessionWrite.version), so the failed org gets the same record. */
+function shareOfVersion(s: SessionWrite): Claimed {
+  return s.version ? { ...s.newest, event: s.version } : s.newest;
 }
 
 /** Records the session's version as applied (releasing its lock) and completes its events. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { fitRecord, PACKAGE_FIELDS } from '../field-fit.ts';
 import type { DebugTrace } from '../debug-trace.ts';
 import type { RunEffects, RunProgress } from './run-effects.ts';
 import type { SyncRun } from './sync-history.ts';
@@ -7,24 +8,18 @@ import type { SyncRun } from './sync-history.ts';
  * The records that let a Salesforce admin read Sync History and Debug Mode's logs in the org
  * itself (the original product's Glance Sync History tab and App Launcher > Logs). Field names
  * are those of salesforce/force-app/main/default/objects/{Glance_Sync_Run__c,Glance_Log__c};
- * text is cut to the declared lengths, counted in UTF-16 code units as Salesforce counts them.
+ * values are fitted to the declared fields with the pipeline's one fitting rule (field-fit.ts:
+ * text cut in UTF-16 code units as Salesforce counts them, never half a character; dateTimes in
+ * Salesforce's form). What was cut is not reported: these records describe, they are not data.
  */
 export const SYNC_RUN_OBJECT = 'Glance_Sync_Run__c';
 export const SYNC_RUN_EXTERNAL_ID = 'Run_Id__c';
 export const LOG_OBJECT = 'Glance_Log__c';
 export const LOG_EXTERNAL_ID = 'Log_Key__c';
 
-const cut = (text: string | null | undefined, max: number): string | null => {
-  if (text === null || text === undefined) return null;
-  if (text.length <= max) return text;
-  // Never split a surrogate pair: a lone half is not valid text.
-  const end = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
-  return `${text.slice(0, end)}…`;
-};
-
 /** One Glance_Sync_Run__c, upserted by Run_Id__c each time the run's state changes. */
 export function syncRunRecord(run: SyncRun, progress: RunProgress, effects: RunEffects, nextScheduledSync: string | null): Record<string, unknown> {
-  return {
+  return fitRecord({
     Run_Id__c: run.runId,
     Trigger__c: run.trigger,
     Status__c: progress,
@@ -41,8 +36,8 @@ export function syncRunRecord(run: SyncRun, progress: RunProgress, effects: RunE
     Leads_Created__c: effects.leadsCreated,
     Chatter_Posts__c: effects.chatterPosts,
     Sessions_Failed__c: effects.failed,
-    Error__c: cut(run.error, 32_768),
-  };
+    Error__c: run.error,
+  }, PACKAGE_FIELDS.Glance_Sync_Run__c, []);
 }
 
 /** Log_Key__c: one log per session event and org; a digest, since event ids run to 300 characters. */
@@ -52,17 +47,21 @@ export function logKey(trace: Pick<DebugTrace, 'orgId' | 'eventId' | 'sessionId'
 
 /** One Glance_Log__c per Debug Mode trace; written only for orgs with Debug Mode on (traces exist only then). */
 export function logRecord(trace: DebugTrace): Record<string, unknown> {
-  return {
-    Log_Key__c: logKey(trace),
-    Session_Id__c: cut(trace.sessionId, 80),
-    Event_Id__c: cut(trace.eventId, 255),
-    Logged_At__c: trace.at,
-    Recorded__c: trace.recorded,
-    Outcome__c: cut(trace.outcome, 255),
-    Route__c: cut(trace.route, 255),
-    Link__c: cut(trace.link, 255),
-    Leads__c: cut(trace.leads.join('\n'), 32_768),
-    Chatter__c: cut(trace.chatter, 255),
-    Salesforce_Calls__c: cut(trace.salesforceCalls.join('\n'), 32_768),
-  };
+  return fitRecord(
+    {
+      Log_Key__c: logKey(trace),
+      Session_Id__c: trace.sessionId,
+      Event_Id__c: trace.eventId,
+      Logged_At__c: trace.at,
+      Recorded__c: trace.recorded,
+      Outcome__c: trace.outcome,
+      Route__c: trace.route,
+      Link__c: trace.link,
+      Leads__c: trace.leads.join('\n'),
+      Chatter__c: trace.chatter,
+      Salesforce_Calls__c: trace.salesforceCalls.join('\n'),
+    },
+    PACKAGE_FIELDS.Glance_Log__c,
+    [],
+  );
 }

@@ -8,6 +8,7 @@ import { parseGlanceCredentials, SyncRunFailure } from './glance-credentials.ts'
 import { applyPage, orgWatermark, planGroupPull, type GroupPull, type SyncCursor } from './sync-cursor.ts';
 import { isFinished, queuedRun, type SyncHistory, type SyncRun } from './sync-history.ts';
 import type { SyncRequest } from './sync-request.ts';
+import { writeRunRecordsAtPullEnd, type AdminRecordsOutcome, type RunRecordDeps } from '../processing/admin-records.ts';
 
 export interface SyncRunDeps {
   getOrg(orgId: string): Promise<Org | null>;
@@ -25,6 +26,12 @@ export interface SyncRunDeps {
   remainingMs?(): number;
   /** Where the org's Glance login state goes, for `orgs list`; none when absent. */
   health?: OrgHealthRecorder;
+  /**
+   * Writes the run's Glance_Sync_Run__c into the org when its pull ends (Sync History and Next
+   * Sync in Salesforce, best effort: never fails the run); none when absent. `onWritten` is told
+   * what it wrote or what was refused, for a metric.
+   */
+  runRecords?: RunRecordDeps & { onWritten?(outcome: AdminRecordsOutcome): void };
 }
 
 /** The queue message, as SQS delivered it: a scheduled request has no run id, so its message names the run. */
@@ -70,14 +77,26 @@ export async function runSync(deps: SyncRunDeps, request: SyncRequest, delivery:
     };
     await deps.history.saveRun(skipped);
     deps.log.info('sync run skipped', { orgId: org.orgId, runId: run.runId, runningRunId: lease.holder.runId });
+    await writeRunRecord(deps, org, skipped);
     return { kind: 'finished', run: skipped };
   }
+  let finished: SyncRun;
   try {
     if (lease.previous && lease.previous.runId !== run.runId) await closeAbandoned(deps, org.orgId, lease.previous.runId, run.runId);
-    return { kind: 'finished', run: await execute(deps, org, run, request) };
+    finished = await execute(deps, org, run, request);
   } finally {
     await deps.history.releaseLease(org.orgId, run.runId);
   }
+  // After the lease is released: a slow org must not hold back the org's next run.
+  await writeRunRecord(deps, org, finished);
+  return { kind: 'finished', run: finished };
+}
+
+/** The run's record in the org (admin-records.ts says what it costs); never throws. */
+async function writeRunRecord(deps: SyncRunDeps, org: Org, run: SyncRun): Promise<void> {
+  if (!deps.runRecords) return;
+  const outcome = await writeRunRecordsAtPullEnd(org, run, deps.runRecords);
+  deps.runRecords.onWritten?.(outcome);
 }
 
 async function resolveRun(deps: SyncRunDeps, request: SyncRequest, delivery: SyncDelivery): Promise<SyncRun> {

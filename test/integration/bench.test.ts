@@ -68,6 +68,8 @@ describe('bench counting', () => {
     expect(classify({ method: 'POST', path: `${v}/sobjects/Lead` })).toBe('leadWrites');
     expect(classify({ method: 'PATCH', path: `${v}/sobjects/Glance_Session__c/Glance_Session_Id__c/1.2.3` })).toBe('sessionWrites');
     expect(classify({ method: 'POST', path: `${v}/chatter/feed-elements/batch` })).toBe('chatter');
+    expect(classify({ method: 'PATCH', path: `${v}/composite/sobjects/Glance_Sync_Run__c/Run_Id__c` })).toBe('adminRecords');
+    expect(classify({ method: 'PATCH', path: `${v}/composite/sobjects/Glance_Log__c/Log_Key__c` })).toBe('adminRecords');
   });
 
   it('computes the batch-limit bound from the batch limits', () => {

@@ -9,9 +9,10 @@ import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
 import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
 import { startLocalLambdaService, type LocalLambdaService } from '../../local/lambda/index.ts';
 import { writeRuntime } from '../../local/runtime-file.ts';
-import { dynamo, resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
+import { dynamo, eventBridge, resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { orgHealthKey } from '../../shared/adapters/org-pauses.ts';
+import { ListRulesCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
 import { queuedRun, type SyncRun } from '../../shared/sync/sync-history.ts';
@@ -368,6 +369,36 @@ describe('orgs and groups against the local run', () => {
     await cli(['groups', 'add', '111']);
     const args = argv.map((a) => (a === 'KEYFILE' ? credentialsFile() : a));
     expect(await cli(args)).toEqual({ code: 3, stdout: '', stderr: `glance-sync: org ${UNKNOWN} is not registered\n` });
+  });
+});
+
+describe('upgrade cleanup', () => {
+  it("lists (--dry-run) and removes (--yes) the per-org EventBridge rules and org Glance secrets earlier versions left, nothing else", async () => {
+    await addOrg();
+    await addOrg(SANDBOX);
+    // As an earlier version made them: a rule on the default bus targeting the sync queue, a per-org Glance secret.
+    const events = eventBridge();
+    await events.send(new PutRuleCommand({ Name: `glance-sync-org-${ORG}`, ScheduleExpression: 'cron(14 * * * ? *)', State: 'ENABLED' }));
+    await events.send(new PutTargetsCommand({ Rule: `glance-sync-org-${ORG}`, Targets: [{ Id: 'sync-queue', Arn: 'arn:aws:sqs:us-east-1:123456789012:sync', Input: JSON.stringify({ orgId: ORG, trigger: 'schedule' }) }] }));
+    await events.send(new PutRuleCommand({ Name: 'someone-elses-rule', ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' }));
+    const oldSecret = `${DEFAULTS.secretPrefix}org/${SANDBOX}/glance`;
+    await secretsManagerWriter().write(oldSecret, JSON.stringify({ apiKey: 'old' }));
+
+    expect((await cli(['upgrade', 'cleanup'])).code).toBe(2);
+    const dry = await cli(['upgrade', 'cleanup', '--dry-run']);
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(dry.stdout).toBe(
+      `would remove EventBridge rule glance-sync-org-${ORG} (org ${ORG})\nwould remove secret ${oldSecret} (org ${SANDBOX})\n2 to remove: run again with --yes\n`,
+    );
+    expect(await secretExists(oldSecret)).toBe(true);
+    expect((await events.send(new ListRulesCommand({}))).Rules?.map((r) => r.Name).sort()).toEqual([`glance-sync-org-${ORG}`, 'someone-elses-rule']);
+
+    expect((await cli(['upgrade', 'cleanup', '--yes'])).code).toBe(0);
+    expect((await events.send(new ListRulesCommand({}))).Rules?.map((r) => r.Name)).toEqual(['someone-elses-rule']);
+    expect(await secretExists(oldSecret)).toBe(false);
+    // The orgs' own Salesforce credentials stay.
+    expect(await secretExists(secretNames.orgSalesforce(DEFAULTS.secretPrefix, ORG))).toBe(true);
+    expect((await cli(['upgrade', 'cleanup', '--dry-run'])).stdout).toBe('nothing left by earlier versions for the 2 registered org(s)\n');
   });
 });
 

@@ -364,11 +364,12 @@ describe('least privilege', () => {
     expect(statementsOf(fn).flatMap((s) => list(s.Resource).map(flat)).join()).not.toContain('/index/');
   });
 
-  it('SyncRun reads Glance secrets only and sends only to EventsQueue and the two DLQs', () => {
+  it("SyncRun reads the groups' Glance secrets and the orgs' Salesforce secrets (for the run's record in the org) only, and sends only to EventsQueue and the two DLQs", () => {
     const fn = stack.functions.syncRun;
-    const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue');
-    expect(secrets).toHaveLength(1);
+    const secrets = resourcesFor(fn, 'secretsmanager:GetSecretValue').sort();
+    expect(secrets).toHaveLength(2);
     expect(secrets[0]).toContain(':secret:glance-sync/group/*/glance*"');
+    expect(secrets[1]).toContain(':secret:glance-sync/org/*/salesforce*"');
     expect(resourcesFor(fn, 'sqs:SendMessage').sort()).toEqual(
       [flat(arnOf(stack.queues.events)), flat(arnOf(stack.queues.eventsDlq)), flat(arnOf(stack.queues.syncDlq))].sort(),
     );

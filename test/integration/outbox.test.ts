@@ -14,6 +14,8 @@ import type { OrgSettings } from '../../shared/org.ts';
 import type { OutboxEntry } from '../../shared/processing/outbox.ts';
 import { DEMO_GROUP, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
+import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
+import { queuedRun } from '../../shared/sync/sync-history.ts';
 
 /*
  * The outbox against moto_server (real conditional writes and the due index) and the Salesforce
@@ -150,6 +152,28 @@ describe('an org outbox gathers shares and writes them together', () => {
     expect(await store().dueOrgs(Date.now() + 30_000, 10)).toEqual([]);
     await flushOutboxes({ orgId: PROD_ORG });
     expect(await sessionRecords()).toHaveLength(1);
+  });
+});
+
+describe("the admin's view in the org goes with the flush", () => {
+  it("a flush writes its Debug Mode logs and the final Glance_Sync_Run__c of the run it completes, together in one Composite call", async () => {
+    await setUp({ debugMode: true });
+    const history = dynamoSyncHistory(p.resources.orgsTable);
+    const run = { ...queuedRun(PROD_ORG, 'run-outbox-1', 'sync_now', new Date()), status: 'succeeded' as const, startedAt: new Date().toISOString(), endedAt: new Date().toISOString(), counts: { fetched: 2, queued: 2, alreadyKnown: 0, failed: 0 } };
+    await history.createRun(run);
+    const tagged = (n: number) => ({ ...event(session(n, { status: 'C', endedAt: '2026-11-22T13:30:00Z' }), 'session.ended'), source: 'sync' as const, syncRun: { orgId: PROD_ORG, runId: run.runId } });
+    await deliver(tagged(1), tagged(2));
+    expect(p.sim.apiCalls(PROD_ORG)).toBe(0);
+
+    await flushOutboxes({ orgId: PROD_ORG });
+    expect(await sessionRecords()).toHaveLength(2);
+    expect((await p.sobjects(PROD_ORG, 'Glance_Log__c')).map((l) => l.Session_Id__c).sort()).toEqual(['12345.701.1', '12345.702.1']);
+    expect(await p.sobjects(PROD_ORG, 'Glance_Sync_Run__c')).toEqual([
+      expect.objectContaining({ Run_Id__c: run.runId, Status__c: 'complete', Sessions_Queued__c: 2, Records_Created__c: 2 }),
+    ]);
+    const composite = p.sim.callLog(PROD_ORG).filter((c) => c.method === 'POST' && /\/composite$/.test(c.path));
+    expect(composite).toHaveLength(1);
+    expect(p.sim.callLog(PROD_ORG).filter((c) => /Glance_Log__c|Glance_Sync_Run__c/.test(c.path))).toEqual([]);
   });
 });
 

@@ -119,3 +119,19 @@ describe('the adapter upserts through Composite past one collection', () => {
     expect(sim.records(ORG.orgId, 'Lead')).toHaveLength(249);
   });
 });
+
+describe('the adapter upserts collections of several objects in one Composite call', () => {
+  it("Sync History and Debug Mode's logs together: one call, a result list per collection, a refusal only its record's", async () => {
+    const client = salesforceOrgClient(conn);
+    const before = sim.apiCalls(ORG.orgId);
+    const [runs, logs] = await client.upsertCollections([
+      { sobject: 'Glance_Sync_Run__c', externalId: 'Run_Id__c', records: [{ Run_Id__c: 'run-1', Status__c: 'complete' }, { Run_Id__c: 'run-2', Status__c: 'x'.repeat(21) }] },
+      { sobject: 'Glance_Log__c', externalId: 'Log_Key__c', records: [{ Log_Key__c: 'a'.repeat(64), Session_Id__c: '12345.1.1', Recorded__c: true }] },
+    ]);
+    expect(sim.apiCalls(ORG.orgId) - before).toBe(1);
+    expect(runs!.map((r) => (r.ok ? 'ok' : r.faults[0]!.code))).toEqual(['ok', 'STRING_TOO_LONG']);
+    expect(logs).toEqual([{ ok: true, id: expect.any(String), created: true }]);
+    expect(sim.records(ORG.orgId, 'Glance_Sync_Run__c').map((r) => r.Run_Id__c)).toEqual(['run-1']);
+    await expect(client.upsertCollections(Array.from({ length: 6 }, () => ({ sobject: 'Glance_Log__c', externalId: 'Log_Key__c', records: [] })))).rejects.toThrow(RangeError);
+  });
+});

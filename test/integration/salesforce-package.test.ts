@@ -31,8 +31,9 @@ describe('the Salesforce DX package holds exactly what the pipeline writes', () 
   });
 
   it("Glance_Sync_Run__c and Glance_Log__c (the admin's view in the org) declare exactly the fields their records carry", () => {
-    // Their records are shaped (shared/sync/salesforce-admin-records.ts) but not yet upserted by the
-    // pipeline; the package declares them, and the permission set grants them, for when they are.
+    // Shaped in shared/sync/salesforce-admin-records.ts and upserted by the pipeline (shared/processing/
+    // admin-records.ts): a run's record when its pull ends and when its events settle, Debug Mode's
+    // logs with each batch; test/integration/sync-history.test.ts reads them back from the simulator.
     const run = queuedRun('00D5g000000AbCdEAK', 'run-1', 'schedule', new Date('2026-11-22T13:00:00.000Z'));
     const runFields = Object.keys(syncRunRecord(run, 'processing', noRunEffects(), null));
     expect(object('Glance_Sync_Run__c').fields.map((f) => f.name).sort()).toEqual(runFields.sort());
@@ -60,13 +61,13 @@ describe('the Salesforce DX package holds exactly what the pipeline writes', () 
       for (const f of o.fields) expect(granted.has(`${o.name}.${f.name}`), `${o.name}.${f.name}`).toBe(hasFieldSecurity(f));
     }
     expect(permissionSet.objects.filter((o) => o.delete)).toEqual([]);
-    // The two admin-view objects are granted ahead of the pipeline writing them (see above).
+    // The two admin-view objects are written by the pipeline too (see above).
     expect(permissionSet.objects.filter((o) => o.create).map((o) => o.object).sort()).toEqual(['Glance_Log__c', 'Glance_Session__c', 'Glance_Sync_Run__c', 'Lead']);
     expect(permissionSet.userPermissions).toEqual(['ApiEnabled']);
   });
 
   it("the field specs the pipeline fits values to before describe is read are the package's own", () => {
-    for (const name of ['Glance_Session__c', 'Lead'] as const) {
+    for (const name of ['Glance_Session__c', 'Lead', 'Glance_Sync_Run__c', 'Glance_Log__c'] as const) {
       for (const [field, spec] of Object.entries(PACKAGE_FIELDS[name])) {
         const declared = object(name).fields.find((f) => f.name === field);
         if (!declared) continue; // a standard Lead field: Salesforce's standard length

@@ -205,6 +205,24 @@ describe('schema from the Salesforce DX package', () => {
     expect(caseFields.get('Priority')).toMatchObject({ type: 'picklist', defaultValue: 'Medium' });
   });
 
+  it("the admin's objects (Glance_Sync_Run__c, Glance_Log__c) are the package's: fields, lengths, required and external ids enforced", async () => {
+    for (const name of ['Glance_Sync_Run__c', 'Glance_Log__c']) {
+      const declared = salesforcePackage().objects.find((o) => o.name === name)!;
+      const described = await conn.sobject(name).describe();
+      expect(described.fields.filter((f) => f.custom).map((f) => f.name).sort()).toEqual(declared.fields.map((f) => f.name).sort());
+    }
+    const runFields = new Map((await conn.sobject('Glance_Sync_Run__c').describe()).fields.map((f) => [f.name, f]));
+    expect(runFields.get('Run_Id__c')).toMatchObject({ type: 'string', length: 80, externalId: true, unique: true, nillable: false });
+    expect(runFields.get('Status__c')).toMatchObject({ type: 'string', length: 20, externalId: false });
+    expect(runFields.get('Next_Scheduled_Sync__c')).toMatchObject({ type: 'datetime' });
+    const upsertRuns = (records: Array<Record<string, unknown>>, by = 'Run_Id__c') =>
+      conn.sobject('Glance_Sync_Run__c').upsert(records as never, by, { allOrNone: false }) as unknown as Promise<SaveResult[]>;
+    expect(codes(await upsertRuns([{ Run_Id__c: 'run-1', Status__c: 'complete' }, { Run_Id__c: 'run-2', Status__c: 'x'.repeat(21) }]))).toEqual(['ok', 'STRING_TOO_LONG']);
+    await expect(upsertRuns([{ Run_Id__c: 'run-3', Status__c: 'complete' }], 'Status__c')).rejects.toMatchObject({ errorCode: 'NOT_FOUND' });
+    const logs = (await conn.sobject('Glance_Log__c').create([{ Session_Id__c: '12345.1.1' }] as never, { allOrNone: false })) as unknown as SaveResult[];
+    expect(codes(logs)).toEqual(['REQUIRED_FIELD_MISSING']);
+  });
+
   it('an org set up differently: a missing field is INVALID_FIELD, upsert by a plain field is 404 NOT_FOUND', async () => {
     const wrong = connect(WRONG_ORG);
     const results = (await wrong.sobject('Glance_Session__c').upsert([session(1, { Host_Email__c: 'ana@example.com' })] as never, 'Glance_Session_Id__c', {

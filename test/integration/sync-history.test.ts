@@ -14,6 +14,8 @@ import { writeRuntime } from '../../local/runtime-file.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
 import { ENV } from '../../shared/config.ts';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { sqs } from '../../shared/adapters/aws-clients.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 
 /**
@@ -164,5 +166,84 @@ describe('Sync History shows what reached the org', () => {
     const [entry] = JSON.parse((await cli('history', ORG, '--json')).stdout).runs;
     expect(entry).toMatchObject({ runId, progress: 'complete', reachedOrg: { processed: 2, recordsCreated: 1, failed: 1, leadsCreated: 0, chatterPosts: 0 } });
     expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(1);
+  });
+});
+
+/** The calls the org was charged for, by what they wrote (a Composite call by its path alone). */
+const callsTo = (what: string) => p.sim.callLog(ORG).filter((c) => (what === '/composite' ? /\/composite$/.test(c.path) : c.path.includes(what))).length;
+
+describe("Sync History and Debug Mode's logs inside the Salesforce org", () => {
+  it('a Sync Now with Debug Mode on leaves its Glance_Sync_Run__c with the counts and one Glance_Log__c per session, in few calls', async () => {
+    expect((await cli('orgs', 'set', ORG, 'debugMode=on')).code).toBe(0);
+    addActivity();
+    const { runId } = JSON.parse((await cli('sync-now', ORG, '--json')).stdout) as { runId: string };
+    await runSyncs();
+    // When the pull ends: the run as pulled, its events not yet in the org.
+    let [record] = await p.sobjects(ORG, 'Glance_Sync_Run__c');
+    expect(record).toMatchObject({ Run_Id__c: runId, Trigger__c: 'sync_now', Status__c: 'processing', Sessions_Fetched__c: 2, Sessions_Queued__c: 2, Records_Created__c: 0 });
+    expect(record!.Next_Scheduled_Sync__c).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:14:00(\.000)?(Z|\+0000)$/);
+    expect(record!.Started_At__c).toBeTruthy();
+    expect(record!.Ended_At__c).toBeTruthy();
+
+    await processAll();
+    const runs = await p.sobjects(ORG, 'Glance_Sync_Run__c');
+    expect(runs).toHaveLength(1);
+    [record] = runs;
+    expect(record).toMatchObject({ Run_Id__c: runId, Status__c: 'complete', Records_Created__c: 2, Records_Updated__c: 0, Leads_Created__c: 0, Chatter_Posts__c: 0, Sessions_Failed__c: 0 });
+    const logs = await p.sobjects(ORG, 'Glance_Log__c');
+    expect(logs.map((l) => l.Session_Id__c).sort()).toEqual([`${GROUP}.5001.1`, `${GROUP}.5002.1`]);
+    expect(logs.every((l) => l.Recorded__c === true && l.Outcome__c === 'recorded' && String(l.Route__c).length > 0)).toBe(true);
+    // What it cost: the run's record at its pull's end (a collection), then its final record and
+    // the batch's logs together in one Composite call: 2 calls for the run and both logs.
+    expect(callsTo('Glance_Sync_Run__c')).toBe(1);
+    expect(callsTo('Glance_Log__c')).toBe(0);
+    expect(callsTo('/composite')).toBe(1);
+    expect(callsTo('Glance_Session__c')).toBe(1);
+    expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(0);
+  });
+
+  it('with Debug Mode off no Glance_Log__c is written, and a scheduled run that found nothing costs one call', async () => {
+    await sqs().send(new SendMessageCommand({ QueueUrl: p.resources.syncQueueUrl, MessageBody: JSON.stringify({ orgId: ORG, trigger: 'schedule' }) }));
+    await runSyncs();
+    await processAll();
+    const [record] = await p.sobjects(ORG, 'Glance_Sync_Run__c');
+    expect(record).toMatchObject({ Trigger__c: 'schedule', Status__c: 'complete', Sessions_Fetched__c: 0, Sessions_Queued__c: 0 });
+    expect(p.sim.apiCalls(ORG)).toBe(1);
+
+    addActivity();
+    await cli('sync-now', ORG, '--json');
+    await runSyncs();
+    await processAll();
+    expect(await p.sobjects(ORG, 'Glance_Session__c')).toHaveLength(2);
+    expect(await p.sobjects(ORG, 'Glance_Log__c')).toEqual([]);
+    expect(callsTo('Glance_Log__c')).toBe(0);
+    // The second run's pull-end write carried the first run's record again, in the same call.
+    expect(await p.sobjects(ORG, 'Glance_Sync_Run__c')).toHaveLength(2);
+  });
+
+  it('admin records Salesforce refuses or cannot take never cost a session record', async () => {
+    expect((await cli('orgs', 'set', ORG, 'debugMode=on')).code).toBe(0);
+    addActivity();
+    // The pull-end record (a collection call) finds Salesforce unavailable; the batch's logs and the
+    // run's final record (one Composite call, the only one here) are refused.
+    p.sim.injectFault({ orgId: ORG, fault: 'SERVICE_UNAVAILABLE', pathIncludes: 'Glance_Sync_Run__c', times: Infinity });
+    p.sim.injectFault({ orgId: ORG, fault: 'SERVICE_UNAVAILABLE', method: 'POST', pathIncludes: '/composite', times: Infinity });
+    const { runId } = JSON.parse((await cli('sync-now', ORG, '--json')).stdout) as { runId: string };
+    await runSyncs();
+    await processAll();
+    expect(await p.sobjects(ORG, 'Glance_Session__c')).toHaveLength(2);
+    expect(await p.sobjects(ORG, 'Glance_Log__c')).toEqual([]);
+    expect(await p.sobjects(ORG, 'Glance_Sync_Run__c')).toEqual([]);
+    expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(0);
+    expect(await p.queueDepth(p.resources.eventsQueueUrl)).toBe(0);
+    const [entry] = JSON.parse((await cli('history', ORG, '--json')).stdout).runs;
+    expect(entry).toMatchObject({ runId, status: 'succeeded', progress: 'complete', reachedOrg: { recordsCreated: 2, failed: 0 } });
+
+    // Once the org takes them again, the next run's single pull-end call repairs the missed record.
+    p.sim.clearFaults(ORG);
+    await cli('sync-now', ORG, '--json');
+    await runSyncs();
+    const records = await p.sobjects(ORG, 'Glance_Sync_Run__c');
+    expect(records.find((r) => r.Run_Id__c === runId)).toMatchObject({ Status__c: 'complete', Records_Created__c: 2 });
   });
 });
