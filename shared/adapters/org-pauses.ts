@@ -1,7 +1,8 @@
-import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
 import { HEALTH_PREFIX } from './org-health-store.ts';
 import type { OrgHealth, OrgPause, OrgPauses, PauseKind } from '../processing/session-processing.ts';
+import type { CredentialsPauses } from '../org-admin.ts';
 
 /**
  * Where an org's circuit breaker lives: HEALTH#{orgId}/PAUSE, in the org's health partition beside
@@ -10,6 +11,89 @@ import type { OrgHealth, OrgPause, OrgPauses, PauseKind } from '../processing/se
  * the processor's IAM grant can be limited to HEALTH#* partitions (dynamodb:LeadingKeys).
  */
 export const orgHealthKey = (orgId: string) => ({ pk: `${HEALTH_PREFIX}${orgId}`, sk: 'PAUSE' });
+
+/**
+ * One item per pause episode (a pause and its failed probes share `since`), HEALTH#{orgId}/
+ * PAUSEHIST#{since}, so `orgs show` can list an org's recent pauses, not only the one in force.
+ * Kept PAUSE_HISTORY_DAYS (DynamoDB TTL on expiresAt, which may delete up to about 48 hours late,
+ * so every read filters by it too) and read PAUSE_HISTORY_SHOWN at most.
+ */
+export const PAUSE_HISTORY_DAYS = 30;
+export const PAUSE_HISTORY_SHOWN = 10;
+const HISTORY_PREFIX = 'PAUSEHIST#';
+export const pauseHistoryKey = (orgId: string, since: string) => ({ pk: `${HEALTH_PREFIX}${orgId}`, sk: `${HISTORY_PREFIX}${since}` });
+
+/** One past or current pause of an org, as `orgs show` lists it. */
+export interface PauseEpisode {
+  since: string;
+  /** The last pause's end (ISO), extended by each failed probe. */
+  until: string;
+  reason: string;
+  kind?: PauseKind;
+  probes: number;
+  /** When the org resumed (ISO) and why: its probe succeeded, or an admin stored new credentials. Absent while paused or never resumed. */
+  endedAt?: string;
+  endedBy?: 'probe' | 'credentials';
+}
+
+async function recordEpisode(tableName: string, orgId: string, pause: OrgPause, nowMs: number): Promise<void> {
+  const since = pause.since ?? new Date(nowMs).toISOString();
+  await dynamo().send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...pauseHistoryKey(orgId, since),
+        kind: 'pause-history',
+        since,
+        until: pause.until,
+        reason: pause.reason.slice(0, 1000),
+        ...(pause.kind ? { pauseKind: pause.kind } : {}),
+        probes: pause.probes ?? 0,
+        expiresAt: Math.floor(nowMs / 1000) + PAUSE_HISTORY_DAYS * 86_400,
+      },
+    }),
+  );
+}
+
+async function endEpisode(tableName: string, orgId: string, pause: OrgPause, endedBy: PauseEpisode['endedBy'], nowMs: number): Promise<void> {
+  if (!pause.since) return;
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: pauseHistoryKey(orgId, pause.since),
+        UpdateExpression: 'SET endedAt = :at, endedBy = :by',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': new Date(nowMs).toISOString(), ':by': endedBy },
+      }),
+    );
+  } catch (error) {
+    // An episode recorded before the history existed, or already expired: nothing to close.
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/** The org's recent pauses, newest first, without those past their expiry (TTL deletes late). */
+export async function recentPauses(tableName: string, orgId: string, now: () => number = Date.now): Promise<PauseEpisode[]> {
+  const out = await dynamo().send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'expiresAt > :now',
+      ExpressionAttributeValues: { ':pk': `${HEALTH_PREFIX}${orgId}`, ':prefix': HISTORY_PREFIX, ':now': Math.floor(now() / 1000) },
+      ScanIndexForward: false,
+    }),
+  );
+  return (out.Items ?? []).slice(0, PAUSE_HISTORY_SHOWN).map((item) => ({
+    since: String(item.since),
+    until: String(item.until),
+    reason: String(item.reason ?? ''),
+    ...(typeof item.pauseKind === 'string' ? { kind: item.pauseKind as PauseKind } : {}),
+    probes: Number(item.probes ?? 0),
+    ...(typeof item.endedAt === 'string' ? { endedAt: item.endedAt } : {}),
+    ...(item.endedBy === 'probe' || item.endedBy === 'credentials' ? { endedBy: item.endedBy } : {}),
+  }));
+}
 
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
@@ -69,6 +153,7 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now,
           Item: { ...orgHealthKey(orgId), kind: 'pause', ...rest, ...(kind ? { pauseKind: kind } : {}), probes: pause.probes ?? 0 },
         }),
       );
+      await recordEpisode(tableName, orgId, pause, now());
     },
     async recordFailure(orgId, reason) {
       const at = new Date(now()).toISOString();
@@ -87,6 +172,7 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now,
     async recover(orgId) {
       const out = await dynamo().send(new DeleteCommand({ TableName: tableName, Key: orgHealthKey(orgId), ReturnValues: 'ALL_OLD' }));
       const ended = out.Attributes ? readHealth(out.Attributes).pause : null;
+      if (ended) await endEpisode(tableName, orgId, ended, 'probe', now());
       if (ended) await options.onResumed?.(orgId, { until: ended.until, reason: ended.reason });
     },
     async claimProbe(orgId, leaseMs) {
@@ -104,6 +190,35 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now,
         return true;
       } catch (error) {
         if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * Ends an org's pause for refused credentials (pauseKind 'credentials') at once, as a successful
+ * probe would: the admin has just stored credentials that log in. Any other pause (an outage, the
+ * API allowance, a setup problem) is left to its probe. Returns the pause ended, or null.
+ */
+export function dynamoCredentialsPauses(tableName: string, now: () => number = Date.now): CredentialsPauses {
+  return {
+    async endCredentialsPause(orgId) {
+      try {
+        const out = await dynamo().send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: orgHealthKey(orgId),
+            ConditionExpression: 'pauseKind = :credentials',
+            ExpressionAttributeValues: { ':credentials': 'credentials' },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        const ended = out.Attributes ? readHealth(out.Attributes).pause : null;
+        if (ended) await endEpisode(tableName, orgId, ended, 'credentials', now());
+        return ended;
+      } catch (error) {
+        if (isConditionFailure(error)) return null;
         throw error;
       }
     },
