@@ -43,6 +43,8 @@ export interface OrgAdminDeps {
 export interface CredentialsPauses {
   /** Ends the org's pause if it was paused for refused credentials; returns that pause, else null. */
   endCredentialsPause(orgId: string): Promise<OrgPause | null>;
+  /** Ends the org's pause if it was a setup pause (package or recordMapping); returns that pause, else null. */
+  endSetupPause(orgId: string): Promise<OrgPause | null>;
 }
 
 /** What `checkSalesforce` answers; a refused login throws with `errorCode` INVALID_GRANT. */
@@ -321,6 +323,8 @@ export async function unpairOrg(deps: OrgAdminDeps, orgId: string, groupId: numb
 export interface SettingsUpdate {
   org: Org;
   changes: SettingChange[];
+  /** The setup pause a checked recordMapping ended (the org resumes at its next delivery), else null. */
+  resumed: OrgPause | null;
 }
 
 /**
@@ -329,6 +333,7 @@ export interface SettingsUpdate {
  * failed earlier call left behind.
  */
 export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: SettingsPatch): Promise<SettingsUpdate> {
+  const mappingChecked = patch !== null && typeof patch === 'object' && 'recordMapping' in patch && deps.checkRecordMapping !== undefined;
   if (patch && typeof patch === 'object' && 'recordMapping' in patch) {
     const current = await requireOrg(deps, orgId);
     await checkRecordMapping(deps, orgId, applySettingsPatch(current.settings, patch).recordMapping);
@@ -351,7 +356,20 @@ export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: S
       );
     }
   }
-  return { org: after, changes: settingChanges(before.settings, after.settings) };
+  // A mapping the org's describe refused pauses the org (kind setup); a checked one is the fix.
+  const resumed = mappingChecked ? await endSetupPause(deps, orgId) : null;
+  return { org: after, changes: settingChanges(before.settings, after.settings), resumed };
+}
+
+/**
+ * Ends the org's setup pause, if it has one, and announces Org Resumed as a successful probe
+ * does: called when an admin has just shown the setup to be right (a checked recordMapping
+ * saved, `orgs check` finding the org ready). Returns the pause ended, else null.
+ */
+export async function endSetupPause(deps: Pick<OrgAdminDeps, 'pauses' | 'announce' | 'now'>, orgId: string): Promise<OrgPause | null> {
+  const resumed = (await deps.pauses?.endSetupPause(orgId)) ?? null;
+  if (resumed) await deps.announce?.(orgResumed(orgId, resumed.until, resumed.reason, deps.now()));
+  return resumed;
 }
 
 /**

@@ -153,6 +153,6 @@ export const orgsShow: CommandSpec = {
 /** One line per pause episode: since when, why, how many failed probes, and how it ended. */
 function describeEpisode(e: PauseEpisode): string {
   const probes = e.probes ? `, ${e.probes} failed probe${e.probes === 1 ? '' : 's'}` : '';
-  const end = e.endedAt ? `resumed ${e.endedAt}${e.endedBy === 'credentials' ? ' (new credentials)' : ' (probe answered)'}` : `paused until ${e.until}`;
+  const end = e.endedAt ? `resumed ${e.endedAt}${e.endedBy === 'credentials' ? ' (new credentials)' : e.endedBy === 'setup fixed' ? ' (setup fixed)' : ' (probe answered)'}` : `paused until ${e.until}`;
   return `${e.since} ${e.kind ?? 'pause'}: ${end}${probes}: ${e.reason}`;
 }

@@ -31,10 +31,12 @@ export interface PauseEpisode {
   reason: string;
   kind?: PauseKind;
   probes: number;
-  /** When the org resumed (ISO) and why: its probe succeeded, or an admin stored new credentials. Absent while paused or never resumed. */
+  /** When the org resumed (ISO) and why: its probe succeeded, an admin stored new credentials, or fixed its setup. Absent while paused or never resumed. */
   endedAt?: string;
-  endedBy?: 'probe' | 'credentials';
+  endedBy?: 'probe' | 'credentials' | 'setup fixed';
 }
+
+const ENDED_BY: ReadonlyArray<unknown> = ['probe', 'credentials', 'setup fixed'] satisfies Array<PauseEpisode['endedBy']>;
 
 async function recordEpisode(tableName: string, orgId: string, pause: OrgPause, nowMs: number): Promise<void> {
   const since = pause.since ?? new Date(nowMs).toISOString();
@@ -91,7 +93,7 @@ export async function recentPauses(tableName: string, orgId: string, now: () => 
     ...(typeof item.pauseKind === 'string' ? { kind: item.pauseKind as PauseKind } : {}),
     probes: Number(item.probes ?? 0),
     ...(typeof item.endedAt === 'string' ? { endedAt: item.endedAt } : {}),
-    ...(item.endedBy === 'probe' || item.endedBy === 'credentials' ? { endedBy: item.endedBy } : {}),
+    ...(ENDED_BY.includes(item.endedBy) ? { endedBy: item.endedBy } : {}),
   }));
 }
 
@@ -197,30 +199,36 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now,
 }
 
 /**
- * Ends an org's pause for refused credentials (pauseKind 'credentials') at once, as a successful
- * probe would: the admin has just stored credentials that log in. Any other pause (an outage, the
- * API allowance, a setup problem) is left to its probe. Returns the pause ended, or null.
+ * Ends an org's pause at once when an admin has just fixed its cause, as a successful probe
+ * would: a pause for refused credentials (pauseKind 'credentials') when new credentials log in,
+ * a setup pause (pauseKind 'setup': the org not as the package declares, or a recordMapping its
+ * describe refuses) when a checked recordMapping is saved or `orgs check` finds the org ready.
+ * Any other pause (an outage, the API allowance) is left to its probe. If the fix was not the
+ * whole cause, the next batch pauses the org again, at the cost of one refused call. Returns the
+ * pause ended, or null.
  */
 export function dynamoCredentialsPauses(tableName: string, now: () => number = Date.now): CredentialsPauses {
+  const endPauseOfKind = async (orgId: string, kind: 'credentials' | 'setup', endedBy: NonNullable<PauseEpisode['endedBy']>): Promise<OrgPause | null> => {
+    try {
+      const out = await dynamo().send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: orgHealthKey(orgId),
+          ConditionExpression: 'pauseKind = :kind',
+          ExpressionAttributeValues: { ':kind': kind },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const ended = out.Attributes ? readHealth(out.Attributes).pause : null;
+      if (ended) await endEpisode(tableName, orgId, ended, endedBy, now());
+      return ended;
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      throw error;
+    }
+  };
   return {
-    async endCredentialsPause(orgId) {
-      try {
-        const out = await dynamo().send(
-          new DeleteCommand({
-            TableName: tableName,
-            Key: orgHealthKey(orgId),
-            ConditionExpression: 'pauseKind = :credentials',
-            ExpressionAttributeValues: { ':credentials': 'credentials' },
-            ReturnValues: 'ALL_OLD',
-          }),
-        );
-        const ended = out.Attributes ? readHealth(out.Attributes).pause : null;
-        if (ended) await endEpisode(tableName, orgId, ended, 'credentials', now());
-        return ended;
-      } catch (error) {
-        if (isConditionFailure(error)) return null;
-        throw error;
-      }
-    },
+    endCredentialsPause: (orgId) => endPauseOfKind(orgId, 'credentials', 'credentials'),
+    endSetupPause: (orgId) => endPauseOfKind(orgId, 'setup', 'setup fixed'),
   };
 }

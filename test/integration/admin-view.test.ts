@@ -266,6 +266,29 @@ describe('recordMapping is checked against the org', () => {
     expect(p.sim.apiCalls(HEALTHY)).toBe(calls);
   });
 
+  it('a checked mapping ends the setup pause a refused mapping caused, at once; a pause of another kind waits for its probe', async () => {
+    const pauses = dynamoOrgPauses(p.resources.orgsTable);
+    const since = new Date().toISOString();
+    await pauses.pause(HEALTHY, nextPause('setup', "recordMapping: Salesforce refused the org's query (INVALID_FIELD)", Date.now(), null, since));
+    const fixed = await cli('orgs', 'set', HEALTHY, 'recordMapping={"Case": {"ContactEmail": "user_email"}}');
+    expect(fixed).toMatchObject({ code: 0, stderr: '' });
+    expect(fixed.stdout).toContain(`org ${HEALTHY} resumed: its setup pause (since ${since}) is over; its waiting sessions go at their next delivery\n`);
+    expect((await pauses.pausedOrgs([HEALTHY])).size).toBe(0);
+    expect((await cli('orgs', 'show', HEALTHY)).stdout).toMatch(/recent pauses[\s\S]*setup: resumed \S+ \(setup fixed\)/);
+
+    await pauses.pause(HEALTHY, nextPause('outage', 'Salesforce answered 503 Service Unavailable', Date.now(), null));
+    expect((await cli('orgs', 'set', HEALTHY, 'recordMapping={"Case": {"SuppliedEmail": "user_email"}}')).stdout).not.toContain('resumed');
+    expect((await pauses.pausedOrgs([HEALTHY])).get(HEALTHY)).toMatchObject({ kind: 'outage' });
+  });
+
+  it('orgs check finding the org ready ends its setup pause', async () => {
+    const pauses = dynamoOrgPauses(p.resources.orgsTable);
+    await pauses.pause(HEALTHY, nextPause('setup', 'Glance_Session__c.Site__c: missing', Date.now(), null));
+    const check = await cli('orgs', 'check', HEALTHY);
+    expect(check).toMatchObject({ code: 0, stdout: expect.stringMatching(/login ok; the org has every object.*\norg \S+ resumed: its setup pause \(since \S+\) is over/) });
+    expect((await pauses.pausedOrgs([HEALTHY])).size).toBe(0);
+  });
+
   it('an org that cannot be reached fails the check with exit 1, saying how to save anyway', async () => {
     await p.admin.secrets.write(`glance-sync/org/${HEALTHY}/salesforce`, JSON.stringify({ authType: 'refresh_token', loginUrl: p.sim.url, clientId: 'nope', refreshToken: 'nope' }));
     const result = await cli('orgs', 'set', HEALTHY, 'recordMapping={"Case": {"ContactEmail": "user_email"}}');
