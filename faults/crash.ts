@@ -1,5 +1,7 @@
 import type { ProcessorDeps } from '../shared/processing/session-processing.ts';
 import type { DedupeLedger } from '../shared/processing/ledger.ts';
+import type { FlushDeps } from '../shared/processing/flush.ts';
+import type { OutboxStore } from '../shared/processing/outbox.ts';
 
 /** The Lambda died. Not an Error a handler may catch and carry on from: everything after it fails too. */
 export class SimulatedCrash extends Error {
@@ -86,8 +88,8 @@ export class Invocation {
     return out;
   }
 
-  /** The processor's dependencies with every write and read passing through this invocation. */
-  wrap(deps: ProcessorDeps): ProcessorDeps {
+  /** The writes an org's share goes through, in the processor and the flusher alike. */
+  private wrapWrites<D extends Pick<ProcessorDeps, 'ledger' | 'salesforceFor' | 'traces' | 'deadLetter' | 'pauses'>>(deps: D): D {
     const l = deps.ledger;
     const observer = this.observer;
     const ledger: DedupeLedger = {
@@ -108,7 +110,6 @@ export class Invocation {
     return {
       ...deps,
       ledger,
-      orgsForGroup: (groupId) => this.read(() => deps.orgsForGroup(groupId)),
       salesforceFor: async (org) => {
         const sf = await this.read(() => deps.salesforceFor(org));
         return {
@@ -121,7 +122,6 @@ export class Invocation {
       },
       traces: { ...deps.traces, put: (traces) => this.write('ddb traces', () => deps.traces.put(traces)) },
       deadLetter: (message, reason) => this.write('sqs deadLetter', () => deps.deadLetter(message, reason)),
-      requeue: (event, delay) => this.write('sqs requeue', () => deps.requeue(event, delay)),
       pauses: {
         pausedOrgs: (ids) => this.read(() => deps.pauses.pausedOrgs(ids)),
         health: (ids) => this.read(() => deps.pauses.health(ids)),
@@ -130,6 +130,32 @@ export class Invocation {
         recover: (orgId) => this.write('ddb recover', () => deps.pauses.recover(orgId)),
         claimProbe: (orgId, ms) => this.write('ddb claimProbe', () => deps.pauses.claimProbe(orgId, ms)),
       },
+    };
+  }
+
+  /** The outbox flusher's dependencies (the sweep, or a flush inside a processor invocation), every write passing through here. */
+  wrapFlush(deps: FlushDeps): FlushDeps {
+    const o = deps.outbox;
+    const outbox: OutboxStore = {
+      put: (orgId, entries, budget) => this.write('ddb outbox put', () => o.put(orgId, entries, budget)),
+      list: (orgId, limit) => this.read(() => o.list(orgId, limit)),
+      remove: (orgId, flushed) => this.write('ddb outbox remove', () => o.remove(orgId, flushed)),
+      countAttempt: (orgId, entry) => this.write('ddb outbox countAttempt', () => o.countAttempt(orgId, entry)),
+      reschedule: (orgId, budget, notBefore) => this.write('ddb outbox reschedule', () => o.reschedule(orgId, budget, notBefore)),
+      acquireLease: (orgId, ms) => this.write('ddb outbox lease', () => o.acquireLease(orgId, ms)),
+      releaseLease: (orgId, token) => this.write('ddb outbox release', () => o.releaseLease(orgId, token)),
+      dueOrgs: (now, limit) => this.read(() => o.dueOrgs(now, limit)),
+    };
+    return { ...this.wrapWrites(deps), outbox, getOrg: (orgId) => this.read(() => deps.getOrg(orgId)) };
+  }
+
+  /** The processor's dependencies with every write and read passing through this invocation. */
+  wrap(deps: ProcessorDeps): ProcessorDeps {
+    return {
+      ...this.wrapWrites(deps),
+      orgsForGroup: (groupId) => this.read(() => deps.orgsForGroup(groupId)),
+      requeue: (event, delay) => this.write('sqs requeue', () => deps.requeue(event, delay)),
+      ...(deps.outboxFlush ? { outboxFlush: this.wrapFlush(deps.outboxFlush) } : {}),
     };
   }
 }

@@ -1,7 +1,8 @@
 import { startMoto, useLocalAws, type MotoServer } from '../local/moto.ts';
 import { createLocalResources, exportResourceEnv, LOCAL_MAX_RECEIVE_COUNT, localSchedules, type LocalResources } from '../local/aws-resources.ts';
 import { startSalesforceSim, type SalesforceSim } from '../local/salesforce-sim/index.ts';
-import { resetAwsClients } from '../shared/adapters/aws-clients.ts';
+import { dynamo, resetAwsClients } from '../shared/adapters/aws-clients.ts';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoOrgRegistry } from '../shared/adapters/org-registry.ts';
 import type { OrgRegistry } from '../shared/org-admin-ports.ts';
 import { cachedSecretReader, secretsManagerWriter } from '../shared/adapters/secrets.ts';
@@ -17,6 +18,10 @@ import { addOrg, pairOrg, registerGroup, type OrgAdminDeps } from '../shared/org
 import { DEFAULTS } from '../shared/config.ts';
 import { silentLog, type Log } from '../shared/log.ts';
 import type { ProcessorDeps } from '../shared/processing/session-processing.ts';
+import type { FlushDeps } from '../shared/processing/flush.ts';
+import type { OutboxPolicy } from '../shared/processing/outbox.ts';
+import { dynamoOutboxStore } from '../shared/adapters/outbox-store.ts';
+import { FLUSH_LEASE_MS } from '../functions/outbox-flusher/wiring.ts';
 import type { SessionEvent } from '../shared/session.ts';
 import type { CampaignModel, OrgSpec } from './model.ts';
 
@@ -126,6 +131,26 @@ export function seedOrgs(env: FaultEnv, model: CampaignModel): void {
 export interface WorkerHooks {
   log?: Log;
   onPause?(orgId: string, reason: string): void;
+  /** Shares wait in each org's outbox (issue 13) under this policy; absent: written at once. */
+  outbox?: OutboxPolicy;
+}
+
+/** The outbox as the campaign runs it: the stack's record budget, a small flush threshold so inline flushes happen too. */
+export const CAMPAIGN_OUTBOX: OutboxPolicy = { recordBudgetMs: DEFAULTS.recordBudgetSeconds * 1000, flushRecords: 20 };
+
+/**
+ * What the outbox flusher (the one-minute sweep, or a flush inside a processor invocation) needs,
+ * on the campaign's clock. Stops starting chunks a virtual minute after it began.
+ */
+export function flusherDeps(env: FaultEnv, base: ProcessorDeps, policy: OutboxPolicy): FlushDeps {
+  return {
+    ...base,
+    outbox: dynamoOutboxStore(env.resources.outboxTable, env.clock.now),
+    policy,
+    flushLeaseMs: FLUSH_LEASE_MS,
+    getOrg: (orgId) => env.registry.getOrg(orgId),
+    deadline: () => env.clock.now() + 60_000,
+  };
 }
 
 /**
@@ -137,7 +162,7 @@ export function lambdaContainer(env: FaultEnv, hooks: WorkerHooks = {}): Process
   const events = sqsEventsQueue(resources.eventsQueueUrl);
   const salesforceClients = salesforceClientCache(cachedSecretReader(), DEFAULTS.secretPrefix, { ...SALESFORCE_RETRY, baseDelayMs: 5 });
   const salesforceFor = (org: Org) => salesforceClients(org, () => Date.now() + 10_000);
-  return {
+  const deps: ProcessorDeps = {
     ledger: dynamoDedupeLedger(resources.dedupeTable, clock.now),
     orgsForGroup: (groupId) => env.registry.orgsForGroup(groupId),
     salesforceFor,
@@ -158,4 +183,19 @@ export function lambdaContainer(env: FaultEnv, hooks: WorkerHooks = {}): Process
     onPause: hooks.onPause,
     log: hooks.log ?? silentLog,
   };
+  return hooks.outbox ? { ...deps, outboxFlush: flusherDeps(env, deps, hooks.outbox) } : deps;
+}
+
+/** Shares still waiting in any org's outbox (entries, not the orgs' META items). */
+export async function outboxEntries(env: FaultEnv): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo().send(
+      new ScanCommand({ TableName: env.resources.outboxTable, Select: 'COUNT', FilterExpression: 'begins_with(sk, :entry)', ExpressionAttributeValues: { ':entry': 'S#' }, ExclusiveStartKey: start }),
+    );
+    count += out.Count ?? 0;
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return count;
 }

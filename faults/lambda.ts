@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sqs } from '../shared/adapters/aws-clients.ts';
-import { processSessionBatch, type BatchOutcome, type ProcessorDeps } from '../shared/processing/session-processing.ts';
+import { processSessionBatch, type ProcessorDeps } from '../shared/processing/session-processing.ts';
 import { Invocation, SimulatedCrash, type CrashPlan, type Observer } from './crash.ts';
 
 /** What an SQS event source mapping does around one invocation, with the clock under the campaign's control. */
@@ -23,7 +23,8 @@ export async function receiveBatch(queueUrl: string, max: number): Promise<Messa
 }
 
 export type InvocationResult =
-  | { crashed: false; outcome: BatchOutcome; retry: Set<string> }
+  /** busy: redeliveries that found their claim still leased; deferred: shares that waited without a failed receive. */
+  | { crashed: false; busy: number; deferred: number; retry: Set<string> }
   | { crashed: true; point: string; writes: number };
 
 export async function invoke(messages: Message[], deps: ProcessorDeps, plan: CrashPlan | null, observer: Observer = {}): Promise<InvocationResult> {
@@ -33,7 +34,7 @@ export async function invoke(messages: Message[], deps: ProcessorDeps, plan: Cra
     const outcome = await processSessionBatch(batch, invocation.wrap(deps));
     // The processor may have swallowed the crash as a Salesforce error: the process is dead all the same.
     if (invocation.dead) return { crashed: true, point: invocation.crashedAt!, writes: invocation.writes };
-    return { crashed: false, outcome, retry: new Set(outcome.retry) };
+    return { crashed: false, busy: outcome.counts.busy, deferred: outcome.counts.deferred, retry: new Set(outcome.retry) };
   } catch (error) {
     if (error instanceof SimulatedCrash || invocation.dead) return { crashed: true, point: invocation.crashedAt!, writes: invocation.writes };
     throw error;

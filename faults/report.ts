@@ -1,3 +1,4 @@
+import { CAMPAIGN_OUTBOX } from './env.ts';
 import type { CampaignResult } from './campaign.ts';
 
 const pad = (value: unknown, width: number) => String(value).padEnd(width);
@@ -11,7 +12,9 @@ export function formatReport(result: CampaignResult): string {
   const lines: string[] = [];
   const line = (text = '') => lines.push(text);
   const sent = stats.sent;
-  line(`Fault campaign: seed ${options.seed}, ${options.concurrency} Lambda containers, crash rate ${options.crashRate}, fault rate ${options.faultRate}`);
+  line(
+    `Fault campaign: seed ${options.seed}, ${options.concurrency} containers on one queue (${options.processes} a real process), crash rate ${options.crashRate}, kill rate ${options.killRate}, fault rate ${options.faultRate}, ${options.outbox ? `per-org outboxes (budget ${CAMPAIGN_OUTBOX.recordBudgetMs / 1000} s, flush at ${CAMPAIGN_OUTBOX.flushRecords}) with the flusher sweep` : "outbox off"}`,
+  );
   line(`  ${(stats.wallMs / 1000).toFixed(1)} s wall clock, ${stats.virtualHours.toFixed(1)} h simulated, ${stats.rounds} rounds, ${stats.invocations} invocations`);
   line();
   line(`Events sent                ${num(sum(Object.values(sent)), 6)}`);
@@ -21,29 +24,50 @@ export function formatReport(result: CampaignResult): string {
   line(`  late re-sends            ${num(sent['late-resend'], 6)}   older version after the newer one`);
   line(`  malformed                ${num(sent.malformed, 6)}`);
   line(`Deliveries received        ${num(stats.received, 6)}   of which returned to the queue ${stats.returned}`);
-  line(`Crashes injected           ${num(sum(Object.values(stats.crashes)), 6)}`);
-  for (const [point, n] of sorted(stats.crashes)) line(`  ${pad(point, 26)} ${num(n, 4)}`);
+  const killed = sum(Object.values(stats.kills));
+  line(`Processor processes        ${num(stats.processInvocations, 6)}   invocations of the real bundled handler in its own OS process (${stats.processStarts} processes started)`);
+  line(`SIGKILLs                   ${num(killed, 6)}   (${stats.killsNotReached} more planned whose write the batch never made)`);
+  for (const [point, n] of sorted(stats.kills)) line(`  ${pad(point, 40)} ${num(n, 4)}`);
+  line(`In-process crashes         ${num(sum(Object.values(stats.crashes)), 6)}`);
+  for (const [point, n] of sorted(stats.crashes)) line(`  ${pad(point, 40)} ${num(n, 4)}`);
   line(`Salesforce faults injected ${num(sum(Object.values(stats.faults)), 6)}   (${stats.faultsLeftArmed} still armed at the end)`);
   for (const [kind, n] of sorted(stats.faults)) line(`  ${pad(kind, 26)} ${num(n, 4)}`);
+  if (options.outbox) {
+    line(`Outbox flusher sweeps      ${num(stats.sweeps, 6)}   wrote ${stats.sweptRecords} shares; crashed ${sum(Object.values(stats.sweepCrashes))}`);
+    for (const [point, n] of sorted(stats.sweepCrashes)) line(`  ${pad(point, 40)} ${num(n, 4)}`);
+  }
+  line(`Create races lost          ${num(stats.raceLosses, 6)}   (DUPLICATE_VALUE the simulator answered two overlapping upserts, no fault armed)`);
   line(`Org pauses                 ${num(sum(Object.values(stats.pauses)), 6)}   ${sorted(stats.pauses).map(([o, n]) => `${o} ${n}`).join(', ')}`);
   line(`Recovered Chatter claims   ${num(stats.recoveredClaims, 6)}   (claim of a crashed attempt: searched the feed before posting)`);
   line(`Claims still leased        ${num(stats.busyClaims, 6)}   (redelivered at receive + visibility timeout, claim taken later)`);
   line(`Shares that waited         ${num(stats.deferred, 6)}   (paused org or held Chatter claim; no failed receive counted)`);
-  if (stats.outage) line(`Org outage                 ${stats.outage.org}: 503 to every call for ${stats.outage.hours} h simulated${stats.outage.spannedWaves ? ', its sessions ended (wave 2) while its shares and posts waited' : ''}`);
+  if (stats.outage) line(`Org outage                 ${stats.outage.org}: 503 to every call for ${stats.outage.hours} h simulated${stats.outage.spannedWaves ? ', its sessions ended (wave 2) while its shares and posts waited' : ''}${stats.outage.ranItsHours ? ', ran its hours while its shares waited' : ', cut short by the end of the run'}`);
   line();
-  // Every kind of weather the run made, and whether the outcome (the verdict below) matched.
+  // Every kind of weather the run made, how it came about, and whether the outcome (the verdict below) matched.
   const matched = verdict.ok ? 'yes' : 'NO';
-  line(`${pad('weather', 28)} ${pad('injected', 9)} outcome matched`);
-  const weather: Array<[string, number]> = [
-    ['process crash (any point)', sum(Object.values(stats.crashes))],
-    ...sorted(stats.faults).map(([kind, n]): [string, number] => [kind === 'DUPLICATE_VALUE' ? 'DUPLICATE_VALUE (concurrent)' : kind, n]),
-    ['two processors at once', options.concurrency ?? 2],
-    ['claim leased past visibility', stats.busyClaims],
-    ['org pause', sum(Object.values(stats.pauses))],
+  line(`${pad('weather', 36)} ${pad('injected', 8)} ${pad('matched', 8)} count comes from`);
+  const weather: Array<[string, number, string]> = [
+    ['SIGKILL of the processor process', killed, 'seed picks kill and point; timing'],
+    ['in-process crash (any write)', sum(Object.values(stats.crashes)), 'seed picks crash and point; timing'],
+    ...(options.outbox ? [['outbox flusher crash', sum(Object.values(stats.sweepCrashes)), 'seed picks crash and point; timing'] as [string, number, string]] : []),
+    ...sorted(stats.faults).map(([kind, n]): [string, number, string] => [
+      kind === 'DUPLICATE_VALUE' ? 'DUPLICATE_VALUE (armed fault)' : kind,
+      n,
+      kind === 'ORG_OUTAGE' ? 'seed (org, hours, mid wave 1)' : 'seed per round; timing',
+    ]),
+    ['DUPLICATE_VALUE (concurrent upserts)', stats.raceLosses, 'timing only'],
+    ['two processors at once (rounds)', stats.concurrentRounds, 'queue state; timing'],
+    ['claim leased past visibility', stats.busyClaims, 'timing only'],
+    ['org pause (breaker opened)', sum(Object.values(stats.pauses)), 'follows the faults; timing'],
   ];
-  for (const [kind, n] of weather) line(`${pad(kind, 28)} ${num(n, 8)}  ${matched}`);
-  line('  Counts follow from the seed, but two containers run at once: which call a fault or crash');
-  line('  lands on depends on their timing, so a seed can inject slightly different weather per run.');
+  for (const [kind, n, source] of weather) line(`${pad(kind, 36)} ${num(n, 8)} ${pad(matched, 8)} ${source}`);
+  line('  Seeded exactly: the events and their order, the bad inputs, the outage (which org, how long, when).');
+  line('  Seeded decisions on a timed path: each round draws from one seeded stream whether a container');
+  line('  crashes or the process is killed and at which write, and which fault is armed; but two containers');
+  line('  and a real process run at once, so which batch and call a draw meets, how many rounds there are');
+  line('  and so how many draws, depend on their timing. Races lost, leased claims and pauses are timing');
+  line('  alone. A seed therefore repeats its model, not its exact weather counts; the verdict must hold');
+  line('  for every run.');
   line();
   line(`${pad('org', 11)} ${pad('sessions exp / rec', 19)} ${pad('stale', 6)} ${pad('Leads exp / created', 20)} ${pad('posts exp / made', 17)}`);
   const pair = (a: number, b: number) => `${num(a, 6)} / ${pad(b, 6)}${a === b ? ' ' : '!'}`;
@@ -55,9 +79,12 @@ export function formatReport(result: CampaignResult): string {
     `${pad('total', 11)} ${pad(pair(total('sessionsExpected'), total('sessionsRecorded')), 19)} ${pad(total('staleRecords'), 6)} ${pad(pair(total('leadsExpected'), total('leadsCreated')), 20)} ${pair(total('postsExpected'), total('postsMade'))}`,
   );
   line();
-  line(`Dead letters               ${num(sum(verdict.deadLetters.map((g) => g.count)), 6)}`);
+  line(
+    `Dead letters               ${num(sum(verdict.deadLetters.map((g) => g.count)), 6)}${verdict.deadLetterCopies ? `   of which ${verdict.deadLetterCopies} second copies of a bad input (dead-lettered, then killed before the batch answered)` : ''}`,
+  );
   for (const g of verdict.deadLetters) line(`  ${num(g.count, 4)}  ${g.expected ? 'bad input ' : 'UNEXPECTED'}  ${g.reason}`);
   line(`Left on the events queue   ${num(verdict.leftOnQueue, 6)}`);
+  line(`Left in org outboxes       ${num(verdict.leftInOutboxes, 6)}`);
   line();
   if (verdict.ok) line('PASS: recorded = expected, created = expected, posts = expected, DLQ holds only the permanently bad inputs');
   else {

@@ -2,18 +2,24 @@ import { parseArgs } from 'node:util';
 import { runCampaign } from './campaign.ts';
 import { formatReport } from './report.ts';
 
-/** `npm run faults [--seed S] [--events N] [--concurrency C] [--outage-hours H] [--max-seconds T] [--json]`: exits 1 unless the bar is met. */
+/**
+ * `npm run faults [--seed S] [--events N] [--concurrency C] [--processes 0|1] [--kill-rate R] [--crash-rate R]
+ * [--fault-rate R] [--outage-hours H] [--direct] [--max-seconds T] [--trace ID] [--json]`: exits 1 unless the bar is met.
+ */
 const { values } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
     events: { type: 'string', default: '3000' },
     concurrency: { type: 'string', default: '2' },
     'crash-rate': { type: 'string' },
+    processes: { type: 'string' },
+    'kill-rate': { type: 'string' },
     'fault-rate': { type: 'string' },
     'max-seconds': { type: 'string', default: '600' },
     json: { type: 'boolean', default: false },
     trace: { type: 'string' },
     'outage-hours': { type: 'string' },
+    direct: { type: 'boolean', default: false },
   },
 });
 
@@ -32,10 +38,14 @@ const result = await runCampaign({
   events: number('events', values.events, 20, 50_000)!,
   concurrency: number('concurrency', values.concurrency, 1, 8),
   crashRate: number('crash-rate', values['crash-rate'], 0, 0.9),
+  processes: number('processes', values.processes, 0, 1),
+  killRate: number('kill-rate', values['kill-rate'], 0, 0.9),
   faultRate: number('fault-rate', values['fault-rate'], 0, 1),
   wallClockMs: number('max-seconds', values['max-seconds'], 10, 3600)! * 1000,
   trace: values.trace,
   outageHours: number('outage-hours', values['outage-hours'], 0, 72),
+  // --direct: no outbox, each batch written to Salesforce at once (a record budget of 0).
+  outbox: !values.direct,
   progress: values.json ? undefined : (line) => console.error(line),
 });
 console.log(values.json ? JSON.stringify(result, null, 2) : formatReport(result));

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../shared/adapters/aws-clients.ts';
 import { parseDeadLetter } from '../shared/dead-letter.ts';
-import type { FaultEnv } from './env.ts';
+import { outboxEntries, type FaultEnv } from './env.ts';
 import type { Expected } from './expect.ts';
 import { queueDepth } from './lambda.ts';
 import type { CampaignModel } from './model.ts';
@@ -14,6 +14,8 @@ export interface Actual {
   posts: Map<string, Row[]>;
   deadLetters: string[];
   leftOnQueue: number;
+  /** Shares still waiting in an org's outbox: never written. */
+  leftInOutboxes: number;
 }
 
 export interface OrgRow {
@@ -38,7 +40,10 @@ export interface Verdict {
   ok: boolean;
   rows: OrgRow[];
   deadLetters: DeadLetterGroup[];
+  /** Second copies of one bad input on the DLQ: dead-lettered, then the process died before its batch answered (SQS is at-least-once). */
+  deadLetterCopies: number;
   leftOnQueue: number;
+  leftInOutboxes: number;
   failures: string[];
 }
 
@@ -60,6 +65,7 @@ export async function observe(env: FaultEnv, model: CampaignModel): Promise<Actu
     posts: by('FeedItem'),
     deadLetters: await drainDlq(env.resources.eventsDlqUrl),
     leftOnQueue: await queueDepth(env.resources.eventsQueueUrl),
+    leftInOutboxes: await outboxEntries(env),
   };
 }
 
@@ -79,7 +85,7 @@ export const reasonGroup = (reason: string) =>
     .replace(/(message is not a session event: [^:]+).*/, '$1')
     .slice(0, 110);
 
-function classifyDeadLetters(model: CampaignModel, expected: Expected, bodies: string[], failures: string[]): DeadLetterGroup[] {
+function classifyDeadLetters(model: CampaignModel, expected: Expected, bodies: string[], failures: string[], copies: { n: number }): DeadLetterGroup[] {
   const groups = new Map<string, DeadLetterGroup>();
   const seenRefused = new Set<string>();
   const seenMalformed = new Set<string>();
@@ -92,11 +98,13 @@ function classifyDeadLetters(model: CampaignModel, expected: Expected, bodies: s
       reason = reasonGroup(envelope.reason);
       if (model.malformed.includes(envelope.body)) {
         ok = true;
+        if (seenMalformed.has(envelope.body)) copies.n++;
         seenMalformed.add(envelope.body);
       } else {
         const hit = expected.refused.find((r) => r.sessionId === envelope.sessionId && envelope.orgIds.includes(r.orgId));
         if (hit && envelope.reason.includes('DUPLICATES_DETECTED')) {
           ok = true;
+          if (seenRefused.has(`${hit.orgId}/${hit.sessionId}`)) copies.n++;
           seenRefused.add(`${hit.orgId}/${hit.sessionId}`);
         }
       }
@@ -177,7 +185,9 @@ export function verify(model: CampaignModel, expected: Expected, actual: Actual,
       postsMade: posts.length,
     });
   }
-  const deadLetters = classifyDeadLetters(model, expected, actual.deadLetters, failures);
+  const copies = { n: 0 };
+  const deadLetters = classifyDeadLetters(model, expected, actual.deadLetters, failures, copies);
   if (actual.leftOnQueue) failures.push(`${actual.leftOnQueue} message(s) still on the events queue`);
-  return { ok: failures.length === 0, rows, deadLetters, leftOnQueue: actual.leftOnQueue, failures };
+  if (actual.leftInOutboxes) failures.push(`${actual.leftInOutboxes} share(s) still waiting in org outboxes`);
+  return { ok: failures.length === 0, rows, deadLetters, deadLetterCopies: copies.n, leftOnQueue: actual.leftOnQueue, leftInOutboxes: actual.leftInOutboxes, failures };
 }

@@ -1,6 +1,7 @@
 import { Aws } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -17,6 +18,8 @@ export interface OrgAdminPolicyProps {
   readonly syncNow: IFunction;
   readonly orgCheck: IFunction;
   readonly orgSchedules: OrgSchedules;
+  /** The pipeline's event bus: new credentials announce Org Resumed on it. */
+  readonly pipelineEvents: IEventBus;
   /** Source queues, paired with their DLQs, for inspection and redrive. */
   readonly redrive: ReadonlyArray<{ readonly queue: IQueue; readonly dlq: IQueue }>;
 }
@@ -78,6 +81,11 @@ export function createOrgAdminPolicy(scope: Construct, id: string, props: OrgAdm
         sid: 'SyncNow',
         actions: ['lambda:InvokeFunction'],
         resources: [props.syncNow.functionArn, props.orgCheck.functionArn],
+      }),
+      new PolicyStatement({
+        sid: 'AnnounceOrgResumed',
+        actions: ['events:PutEvents'],
+        resources: [props.pipelineEvents.eventBusArn],
       }),
       new PolicyStatement({
         sid: 'InspectDeadLetters',

@@ -21,6 +21,8 @@ export class DataTables extends Construct {
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.AWS_MANAGED,
+      // Only short-lived items carry it (an org's pause history, org-pauses.ts); settings never expire.
+      timeToLiveAttribute: 'expiresAt',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // Org settings and sync history are customer configuration; a stack teardown must not lose them.
       removalPolicy: RemovalPolicy.RETAIN,

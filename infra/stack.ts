@@ -100,6 +100,7 @@ export class GlanceSalesforceSyncStack extends Stack {
       syncNow: this.functions.syncNow,
       orgCheck: this.functions.orgCheck,
       orgSchedules: this.orgSchedules,
+      pipelineEvents: this.orgSchedules.pipelineEvents,
       redrive: [
         { queue: this.queues.events, dlq: this.queues.eventsDlq },
         { queue: this.queues.sync, dlq: this.queues.syncDlq },

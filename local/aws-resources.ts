@@ -72,7 +72,7 @@ async function createTable(name: string, options: { sortKey?: boolean; ttl?: boo
 }
 
 export async function createLocalResources(options: { visibilityTimeoutSeconds?: number } = {}): Promise<LocalResources> {
-  const orgsTable = await createTable('glance-sync-orgs', { sortKey: true });
+  const orgsTable = await createTable('glance-sync-orgs', { sortKey: true, ttl: true });
   const dedupeTable = await createTable('glance-sync-dedupe', { ttl: true });
   const tracesTable = await createTable('glance-sync-debug-traces', { sortKey: true, ttl: true });
   const outboxTable = await createTable('glance-sync-outbox', { sortKey: true, dueIndex: true });

@@ -4,7 +4,7 @@ import { sqs } from '../shared/adapters/aws-clients.ts';
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
-function toRecord(message: Message, queueArn: string): SQSRecord {
+export function toRecord(message: Message, queueArn: string): SQSRecord {
   const attrs = message.Attributes ?? {};
   return {
     messageId: message.MessageId!,

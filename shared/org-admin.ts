@@ -10,6 +10,8 @@ import type { RecordMapping } from './org.ts';
 import { defaultSettings, orgSchema, salesforceOrgIdSchema, type Org } from './org.ts';
 import { formatPackageProblems, type PackageProblem } from './org-package-check.ts';
 import { sameSalesforceId } from './salesforce-id.ts';
+import { orgResumed, type PipelineEvent } from './pipeline-events.ts';
+import type { OrgPause } from './processing/session-processing.ts';
 
 export { AdminError } from './admin-error.ts';
 
@@ -31,6 +33,18 @@ export interface OrgAdminDeps {
    * wires it to the real login and describe). Without it, credentials are stored untested.
    */
   checkSalesforce?: SalesforceCheck;
+  /** The org's circuit breaker: new credentials end a pause for refused ones at once. Absent: the pause waits for its probe. */
+  pauses?: CredentialsPauses;
+  /** Publishes the pipeline's events (Org Resumed), as the processor does when a probe succeeds. */
+  announce?(event: PipelineEvent): Promise<void>;
+}
+
+/** The part of the circuit breaker (HEALTH#{orgId}/PAUSE) admin commands touch. */
+export interface CredentialsPauses {
+  /** Ends the org's pause if it was paused for refused credentials; returns that pause, else null. */
+  endCredentialsPause(orgId: string): Promise<OrgPause | null>;
+  /** Ends the org's pause if it was a setup pause (package or recordMapping); returns that pause, else null. */
+  endSetupPause(orgId: string): Promise<OrgPause | null>;
 }
 
 /** What `checkSalesforce` answers; a refused login throws with `errorCode` INVALID_GRANT. */
@@ -309,6 +323,8 @@ export async function unpairOrg(deps: OrgAdminDeps, orgId: string, groupId: numb
 export interface SettingsUpdate {
   org: Org;
   changes: SettingChange[];
+  /** The setup pause a checked recordMapping ended (the org resumes at its next delivery), else null. */
+  resumed: OrgPause | null;
 }
 
 /**
@@ -317,6 +333,7 @@ export interface SettingsUpdate {
  * failed earlier call left behind.
  */
 export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: SettingsPatch): Promise<SettingsUpdate> {
+  const mappingChecked = patch !== null && typeof patch === 'object' && 'recordMapping' in patch && deps.checkRecordMapping !== undefined;
   if (patch && typeof patch === 'object' && 'recordMapping' in patch) {
     const current = await requireOrg(deps, orgId);
     await checkRecordMapping(deps, orgId, applySettingsPatch(current.settings, patch).recordMapping);
@@ -339,7 +356,20 @@ export async function updateSettings(deps: OrgAdminDeps, orgId: string, patch: S
       );
     }
   }
-  return { org: after, changes: settingChanges(before.settings, after.settings) };
+  // A mapping the org's describe refused pauses the org (kind setup); a checked one is the fix.
+  const resumed = mappingChecked ? await endSetupPause(deps, orgId) : null;
+  return { org: after, changes: settingChanges(before.settings, after.settings), resumed };
+}
+
+/**
+ * Ends the org's setup pause, if it has one, and announces Org Resumed as a successful probe
+ * does: called when an admin has just shown the setup to be right (a checked recordMapping
+ * saved, `orgs check` finding the org ready). Returns the pause ended, else null.
+ */
+export async function endSetupPause(deps: Pick<OrgAdminDeps, 'pauses' | 'announce' | 'now'>, orgId: string): Promise<OrgPause | null> {
+  const resumed = (await deps.pauses?.endSetupPause(orgId)) ?? null;
+  if (resumed) await deps.announce?.(orgResumed(orgId, resumed.until, resumed.reason, deps.now()));
+  return resumed;
 }
 
 /**
@@ -357,12 +387,26 @@ async function checkRecordMapping(deps: Pick<OrgAdminDeps, 'checkRecordMapping'>
   if (problems.length) throw new AdminError(problems.join('; '));
 }
 
-/** Replaces the org's Salesforce credentials, e.g. after rotating a connected app's certificate. */
-export async function setSalesforceCredentials(deps: OrgAdminDeps, orgId: string, credentials: SalesforceCredentials, options: CheckOptions = {}): Promise<void> {
+/**
+ * Replaces the org's Salesforce credentials, e.g. after rotating a connected app's certificate or
+ * replacing a revoked refresh token. An org paused for refused credentials resumes at once (Org
+ * Resumed is announced, as after a successful probe); `resumed` is the pause that ended.
+ */
+export async function setSalesforceCredentials(
+  deps: OrgAdminDeps,
+  orgId: string,
+  credentials: SalesforceCredentials,
+  options: CheckOptions = {},
+): Promise<{ resumed: OrgPause | null }> {
   const creds = checkCredentials(credentials);
   await requireOrg(deps, orgId);
   await verifySalesforce(deps, orgId, creds, options);
   await deps.secrets.write(secretNames.orgSalesforce(deps.secretPrefix, orgId), JSON.stringify(creds));
+  // Refused credentials were the pause's whole cause: its waiting shares go at their next delivery,
+  // not at the next probe (up to 30 minutes away). The processor reads a refused org's secret afresh.
+  const resumed = (await deps.pauses?.endCredentialsPause(orgId)) ?? null;
+  if (resumed) await deps.announce?.(orgResumed(orgId, resumed.until, resumed.reason, deps.now()));
+  return { resumed };
 }
 
 async function removeEverything(deps: OrgAdminDeps, org: Org): Promise<void> {

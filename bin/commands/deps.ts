@@ -1,4 +1,6 @@
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
+import { dynamoCredentialsPauses } from '../../shared/adapters/org-pauses.ts';
+import { eventBridgePipelineEvents } from '../../shared/adapters/pipeline-events.ts';
 import { schedulerSchedules } from '../../shared/adapters/schedules.ts';
 import { secretsManagerWriter } from '../../shared/adapters/secrets.ts';
 import { checkSalesforceOrg } from '../../shared/adapters/salesforce-org-check.ts';
@@ -23,6 +25,8 @@ export function adminDeps(target: Target, options: { checked?: boolean } = {}): 
     schedules: schedulerSchedules({ syncQueueArn: target.syncQueueArn, roleArn: target.schedulerRoleArn, groupName: target.scheduleGroupName }),
     now: () => new Date(),
     checkSalesforce: (credentials) => checkSalesforceOrg(credentials),
+    pauses: dynamoCredentialsPauses(target.orgsTable),
+    ...(target.pipelineEventBusName ? { announce: (event) => eventBridgePipelineEvents(target.pipelineEventBusName!).publish([event]) } : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import { AdminError } from '../../shared/admin-error.ts';
 import { pairOrg, unpairOrg, updateSettings } from '../../shared/org-admin.ts';
 import { formatSettingValue, SETTING_RULES } from '../../shared/org-settings.ts';
 import { adminDeps } from './deps.ts';
-import { when } from './output.ts';
+import { setupResumedLine, when } from './output.ts';
 import { EXIT, settingsFromArgs, type CommandSpec } from './spec.ts';
 
 export const orgsSet: CommandSpec = {
@@ -30,11 +30,12 @@ export const orgsSet: CommandSpec = {
     const [orgId, ...assignments] = positionals as [string, ...string[]];
     const patch = settingsFromArgs(assignments);
     const deps = adminDeps(await target(), { checked: values.unchecked !== true });
-    const { org, changes } = await updateSettings(deps, orgId, patch);
+    const { org, changes, resumed } = await updateSettings(deps, orgId, patch);
     if (changes.length === 0) io.stdout.write(`org ${orgId}: no setting changed\n`);
     for (const change of changes) {
       io.stdout.write(`org ${orgId}: ${change.setting} ${formatSettingValue(change.from)} -> ${formatSettingValue(change.to)}\n`);
     }
+    if (resumed) io.stdout.write(setupResumedLine(orgId, resumed));
     if ('syncFrequency' in patch) {
       const schedule = await deps.schedules.describe(orgId);
       io.stdout.write(

@@ -1,10 +1,10 @@
 import { salesforceCredentialsSchema } from '../../shared/salesforce-credentials.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
-import { AdminError, checkOrgAgainstPackage } from '../../shared/org-admin.ts';
+import { AdminError, checkOrgAgainstPackage, endSetupPause } from '../../shared/org-admin.ts';
 import { formatPackageProblems } from '../../shared/org-package-check.ts';
 import { adminDeps } from './deps.ts';
-import { printJson } from './output.ts';
+import { printJson, setupResumedLine } from './output.ts';
 import { EXIT, JSON_OPTION, type CommandSpec } from './spec.ts';
 
 export const orgsCheck: CommandSpec = {
@@ -27,8 +27,10 @@ export const orgsCheck: CommandSpec = {
     const parsed = salesforceCredentialsSchema.safeParse(JSON.parse(raw));
     if (!parsed.success) throw new AdminError(`the stored Salesforce credentials of org ${orgId} are incomplete; store them again (glance-sync orgs credentials ${orgId} --credentials-file FILE)`);
     const problems = await checkOrgAgainstPackage(deps.checkSalesforce!, orgId, parsed.data);
-    if (values.json) printJson(io.stdout, { orgId, ready: problems.length === 0, problems });
-    else if (problems.length === 0) io.stdout.write(`org ${orgId}: login ok; the org has every object, field and permission the package declares\n`);
+    // A ready org's setup pause was fixed in Salesforce: its sessions need not wait for the probe.
+    const resumed = problems.length === 0 ? await endSetupPause(deps, orgId) : null;
+    if (values.json) printJson(io.stdout, { orgId, ready: problems.length === 0, problems, resumed });
+    else if (problems.length === 0) io.stdout.write(`org ${orgId}: login ok; the org has every object, field and permission the package declares\n${resumed ? setupResumedLine(orgId, resumed) : ''}`);
     else io.stdout.write(`org ${orgId}: login ok; ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatPackageProblems(problems)}\n`);
     return problems.length === 0 ? EXIT.ok : EXIT.invalid;
   },

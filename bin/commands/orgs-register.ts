@@ -90,7 +90,7 @@ export const orgsCredentials: CommandSpec = {
   brief: "replace an org's Salesforce credentials",
   usage: 'orgs credentials ORG --credentials-file FILE',
   summary:
-    "Replaces the org's Salesforce credentials in Secrets Manager (e.g. after a rotation). Glance credentials belong to the group: glance-sync groups credentials GROUP --file FILE.",
+    "Replaces the org's Salesforce credentials in Secrets Manager (e.g. after a rotation). An org paused because Salesforce refused its credentials (invalid_grant) resumes at once and Org Resumed is published. Glance credentials belong to the group: glance-sync groups credentials GROUP --file FILE.",
   options: {
     'credentials-file': { type: 'string', value: 'FILE', description: 'Salesforce credentials JSON (see orgs add --help)' },
     ...SKIP_CHECK_OPTION,
@@ -100,8 +100,9 @@ export const orgsCredentials: CommandSpec = {
     const orgId = positionals[0]!;
     const credentialsFile = requireString(values, 'credentials-file');
     const credentials = readJsonSecretFile(credentialsFile, 'Salesforce credentials') as SalesforceCredentials;
-    await setSalesforceCredentials(adminDeps(await target()), orgId, credentials, { skipCheck: values['skip-check'] === true });
+    const { resumed } = await setSalesforceCredentials(adminDeps(await target()), orgId, credentials, { skipCheck: values['skip-check'] === true });
     io.stdout.write(`stored new Salesforce credentials for org ${orgId}${values['skip-check'] === true ? ' (login not tested)' : ' (login tested, package check passed)'}\n`);
+    if (resumed) io.stdout.write(`org ${orgId} resumed: its pause for refused credentials${resumed.since ? ` (since ${resumed.since})` : ''} is over; its waiting sessions go at their next delivery\n`);
     return EXIT.ok;
   },
 };

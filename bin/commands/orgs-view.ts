@@ -1,4 +1,4 @@
-import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { dynamoOrgPauses, PAUSE_HISTORY_DAYS, recentPauses, type PauseEpisode } from '../../shared/adapters/org-pauses.ts';
 import { AdminError } from '../../shared/admin-error.ts';
 import { secretExists } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
@@ -84,7 +84,7 @@ export const orgsShow: CommandSpec = {
     const org = await deps.registry.getOrg(orgId);
     if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
     const webhooks = dynamoWebhookActivity(t.orgsTable);
-    const [schedule, salesforce, groupFacts, pauses] = await Promise.all([
+    const [schedule, salesforce, groupFacts, pauses, pauseHistory] = await Promise.all([
       deps.schedules.describe(orgId),
       secretExists(secretNames.orgSalesforce(t.secretPrefix, orgId)),
       Promise.all(
@@ -97,6 +97,7 @@ export const orgsShow: CommandSpec = {
         }),
       ),
       dynamoOrgPauses(t.orgsTable).pausedOrgs([orgId]),
+      recentPauses(t.orgsTable, org.orgId),
     ]);
     const now = new Date();
     const secrets = { salesforce };
@@ -109,7 +110,7 @@ export const orgsShow: CommandSpec = {
     const health = (await orgsHealth(t, [org], pauses)).get(org.orgId)!;
     if (values.json) {
       const withRecency = Object.fromEntries(Object.entries(groups).map(([id, g]) => [id, { ...g, webhooksRecent: webhooksRecent(g.lastWebhookAt, now) }]));
-      printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, groups: withRecency, pause, problems, health });
+      printJson(io.stdout, { org, nextScheduledSync: nextSync(org), schedule, secrets, groups: withRecency, pause, recentPauses: pauseHistory, problems, health });
       return EXIT.ok;
     }
     io.stdout.write(
@@ -142,8 +143,16 @@ export const orgsShow: CommandSpec = {
         '  ',
       )}`,
     );
+    if (pauseHistory.length) io.stdout.write(`\nrecent pauses (newest first, kept ${PAUSE_HISTORY_DAYS} days):\n${pauseHistory.map((e) => `  - ${describeEpisode(e)}`).join('\n')}\n`);
     io.stdout.write(`\nsettings:\n${keyValues(flattenSettings(org.settings).map(([k, v]) => [k, formatSettingValue(v)]), '  ')}`);
     if (problems.length) io.stdout.write(`\nproblems:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     return EXIT.ok;
   },
 };
+
+/** One line per pause episode: since when, why, how many failed probes, and how it ended. */
+function describeEpisode(e: PauseEpisode): string {
+  const probes = e.probes ? `, ${e.probes} failed probe${e.probes === 1 ? '' : 's'}` : '';
+  const end = e.endedAt ? `resumed ${e.endedAt}${e.endedBy === 'credentials' ? ' (new credentials)' : e.endedBy === 'setup fixed' ? ' (setup fixed)' : ' (probe answered)'}` : `paused until ${e.until}`;
+  return `${e.since} ${e.kind ?? 'pause'}: ${end}${probes}: ${e.reason}`;
+}

@@ -1,3 +1,4 @@
+import type { OrgPause } from '../../shared/processing/session-processing.ts';
 import type { Writer } from './spec.ts';
 
 /** Plain columns that line up in a terminal and stay greppable (no box drawing). */
@@ -23,4 +24,9 @@ export function when(iso: string | null | undefined): string {
 export function keyValues(pairs: Array<[string, string]>, indent = ''): string {
   const width = Math.max(...pairs.map(([k]) => k.length)) + 2;
   return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(width)}${v}`).join('\n') + '\n';
+}
+
+/** The line saying an admin's fix ended the org's setup pause (orgs set recordMapping, orgs check). */
+export function setupResumedLine(orgId: string, pause: OrgPause): string {
+  return `org ${orgId} resumed: its setup pause${pause.since ? ` (since ${pause.since})` : ''} is over; its waiting sessions go at their next delivery\n`;
 }

@@ -26,6 +26,7 @@ export const STACK_OUTPUTS = {
   webhookBaseUrl: 'WebhookBaseUrl',
   scheduleGroupName: 'ScheduleGroupName',
   schedulerRoleArn: 'SchedulerRoleArn',
+  pipelineEventBusName: 'PipelineEventBusName',
 } as const;
 export const DEFAULT_STACK = 'GlanceSalesforceSyncStack';
 
@@ -48,6 +49,8 @@ export interface Target {
   /** The EventBridge Scheduler group of the org schedules, and the role they send to the sync queue with. */
   scheduleGroupName: string;
   schedulerRoleArn: string;
+  /** The EventBridge bus of the pipeline's events (Org Resumed when new credentials end a pause); null for a stack deployed before it had the output. */
+  pipelineEventBusName: string | null;
   /** Glance's CRR base URL, which stored credentials are checked against: GLANCE_API_URL, else the local simulator or the stack's GlanceApiUrl parameter. */
   glanceApiUrl: string;
   syncNow(orgId: string, options: { from?: string }): Promise<SyncNowAnswer>;
@@ -90,6 +93,7 @@ async function connectLocal(env: NodeJS.ProcessEnv): Promise<Target> {
     webhookBaseUrl: runtime.webhookBaseUrl ?? runtime.webhookUrl?.replace(/\d+$/, '') ?? null,
     scheduleGroupName: resources.scheduleGroupName,
     schedulerRoleArn: resources.schedulerRoleArn,
+    pipelineEventBusName: resources.pipelineEventBusName,
     glanceApiUrl: runtime.glanceSimUrl ?? DEFAULTS.glanceApiUrl,
     syncNow: (orgId, options) => {
       if (!lambda || !functionName) throw new RuntimeFileError(`${file} names no Lambda endpoint: restart the local run (npm start)`);
@@ -139,6 +143,7 @@ async function connectStack(stackName: string, region: string | undefined): Prom
     webhookBaseUrl: outputs.get(STACK_OUTPUTS.webhookBaseUrl) || null,
     scheduleGroupName: output(STACK_OUTPUTS.scheduleGroupName),
     schedulerRoleArn: output(STACK_OUTPUTS.schedulerRoleArn),
+    pipelineEventBusName: outputs.get(STACK_OUTPUTS.pipelineEventBusName) || null,
     glanceApiUrl,
     syncNow: async (orgId, options) =>
       invokeSyncNow(lambda, functionName, syncNowPayload(orgId, options), {

@@ -1,3 +1,4 @@
+import type { CreateRaces } from './races.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DmlContext } from './dml.ts';
 import type { FaultBook } from './faults.ts';
@@ -18,6 +19,7 @@ export interface SimState {
   tokens: TokenBook;
   cursors: Map<string, QueryCursor>;
   baseUrl: string;
+  races: CreateRaces;
 }
 
 /** One counted data-API call. */

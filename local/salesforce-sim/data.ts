@@ -71,7 +71,7 @@ function route(ctx: CallContext, segments: string[]): Reply {
  * One call under `/services/data/vNN.N/`: authenticate, apply whole-request faults and the daily
  * limit, count it, then route it. Only calls that reach the org's API are counted.
  */
-export function handleData(state: SimState, req: IncomingMessage, url: URL, version: string, rawBody: string): Reply {
+export function handleData(state: SimState, req: IncomingMessage, url: URL, version: string, rawBody: string, txStart = state.races.begin()): Reply {
   const tooLarge = oversizeRequest(req);
   if (tooLarge) return tooLarge;
   const token = bearer(req);
@@ -101,6 +101,7 @@ export function handleData(state: SimState, req: IncomingMessage, url: URL, vers
       store: state.store,
       org,
       faults: recordFaults,
+      race: { races: state.races, start: txStart },
       version,
       method,
       url,

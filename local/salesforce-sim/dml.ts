@@ -1,3 +1,4 @@
+import type { CreateRaces } from './races.ts';
 import { recordError, type RecordError } from './errors.ts';
 import type { RecordFaults } from './faults.ts';
 import { normalizeId } from './ids.ts';
@@ -9,6 +10,8 @@ export interface DmlContext {
   store: Store;
   org: Org;
   faults: RecordFaults;
+  /** The call's transaction, for upserts racing another call to create one external id. */
+  race?: { races: CreateRaces; start: number };
 }
 
 export interface SaveResult {
@@ -104,6 +107,12 @@ export function upsertRecord(
     };
   }
   const [match] = matches;
+  const race = ctx.race;
+  if (match && race && extField.unique && race.races.createdSince(ctx.org.orgId, def.name, extField, extValue, race.start)) {
+    // This call's lookup ran before the other call's create committed: its insert loses on the unique index.
+    race.races.losses++;
+    return failed(recordError('DUPLICATE_VALUE', `duplicate value found: ${extField.name} duplicates value on record with id: ${String(match.Id)}`, []));
+  }
   if (match) return { ...updateRecord(ctx, def, match.Id, rest, { ...rest, [extField.name]: extValue }), created: false };
   const body2 = { ...rest, [extField.name]: extValue };
   if (ctx.faults.losesCreateRace(body2)) {
@@ -115,6 +124,7 @@ export function upsertRecord(
     }
   }
   const created = createRecord(ctx, def, body2);
+  if (created.success) race?.races.created(ctx.org.orgId, def.name, extField, extValue);
   return created.success ? { ...created, created: true } : created;
 }
 

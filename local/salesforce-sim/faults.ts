@@ -84,8 +84,15 @@ export class RecordFaults {
     return undefined;
   }
 
-  /** Whether an upsert about to create this record loses the race to a concurrent one. */
+  /**
+   * Whether an upsert about to create this record loses the race to a concurrent one. Never when
+   * a duplicate rule refuses the record: the concurrent create would have been refused as well.
+   */
   losesCreateRace(fields: Record<string, unknown>): boolean {
+    const refused = this.candidates.some(
+      (a) => a.spec.fault === 'DUPLICATES_DETECTED' && (a.remaining > 0 || this.hit.has(a)) && recordMatches(a.spec.recordMatch, fields),
+    );
+    if (refused) return false;
     for (const armed of this.candidates) {
       if (armed.spec.fault !== 'DUPLICATE_VALUE' || (armed.remaining <= 0 && !this.hit.has(armed))) continue;
       if (!recordMatches(armed.spec.recordMatch, fields)) continue;

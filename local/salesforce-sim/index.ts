@@ -30,6 +30,10 @@ export interface SalesforceSim {
   setApiUsage(orgId: string, used: number): void;
   /** Chatter requests the org's user may make per hour before 503 (undefined: no limit). */
   setChatterHourlyLimit(orgId: string, limit: number | undefined): void;
+  /** How long an upsert's transaction stays open (ms, default 0): overlapping upserts creating one external id race (races.ts). */
+  setUpsertWindow(ms: number): void;
+  /** Records answered DUPLICATE_VALUE because a concurrent upsert created their external id first. */
+  raceLosses(): number;
   /** Wipes records, counters, faults and query cursors; orgs, their users and tokens stay. */
   reset(): void;
   stop(): Promise<void>;
@@ -70,6 +74,8 @@ export async function startSalesforceSim(options: { port?: number; host?: string
     pendingFaults: () => sim.pendingFaults(),
     setApiUsage: (orgId, used) => sim.setApiUsage(orgId, used),
     setChatterHourlyLimit: (orgId, limit) => sim.setChatterHourlyLimit(orgId, limit),
+    setUpsertWindow: (ms) => void (sim.state.races.windowMs = ms),
+    raceLosses: () => sim.state.races.losses,
     reset: () => sim.reset(),
     stop: () =>
       new Promise<void>((resolve, reject) => {

@@ -47,8 +47,13 @@ function identityReply(sim: Simulator, req: IncomingMessage, url: URL): Reply {
 async function dispatch(sim: Simulator, req: IncomingMessage): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://sim.invalid');
   const method = (req.method ?? 'GET').toUpperCase();
+  // The call's transaction starts on arrival; an upsert's stays open `windowMs` more (local/salesforce-sim/races.ts).
+  const txStart = sim.state.races.begin();
   const raw = await readBody(req);
   const { pathname } = url;
+  if (method === 'PATCH' && pathname.includes('/composite/sobjects/') && sim.state.races.windowMs > 0) {
+    await new Promise((resolve) => setTimeout(resolve, sim.state.races.windowMs));
+  }
   if (pathname === '/services/oauth2/token') {
     if (method !== 'POST') return { status: 405, body: { error: 'invalid_request', error_description: 'must use HTTP POST' } };
     return tokenEndpoint(sim.state.store, sim.state.tokens, sim.state.baseUrl, String(req.headers['content-type'] ?? ''), raw);
@@ -61,7 +66,7 @@ async function dispatch(sim: Simulator, req: IncomingMessage): Promise<Reply> {
   if (pathname.startsWith('/__sim/')) return handleInspect(sim, method, url, raw);
   if ((pathname === '/services/data' || pathname === '/services/data/') && method === 'GET') return versions();
   const data = DATA_PATH.exec(pathname);
-  if (data) return unservedVersion(data[1] as string) ?? handleData(sim.state, req, url, data[1] as string, raw);
+  if (data) return unservedVersion(data[1] as string) ?? handleData(sim.state, req, url, data[1] as string, raw, txStart);
   return { status: 404, body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }] };
 }
 

@@ -1,3 +1,4 @@
+import { CreateRaces } from './races.ts';
 import type { SimState } from './context.ts';
 import { RequestFailure } from './errors.ts';
 import { FaultBook, type FaultKind, type FaultSpec } from './faults.ts';
@@ -12,7 +13,7 @@ export class Simulator {
   readonly state: SimState;
 
   constructor() {
-    this.state = { store: new Store(), faults: new FaultBook(), tokens: new TokenBook(), cursors: new Map(), baseUrl: '' };
+    this.state = { store: new Store(), faults: new FaultBook(), tokens: new TokenBook(), cursors: new Map(), baseUrl: '', races: new CreateRaces() };
   }
 
   private object(org: Org, sobject: string): SObjectDef {

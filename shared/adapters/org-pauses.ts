@@ -1,7 +1,8 @@
-import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
 import { HEALTH_PREFIX } from './org-health-store.ts';
 import type { OrgHealth, OrgPause, OrgPauses, PauseKind } from '../processing/session-processing.ts';
+import type { CredentialsPauses } from '../org-admin.ts';
 
 /**
  * Where an org's circuit breaker lives: HEALTH#{orgId}/PAUSE, in the org's health partition beside
@@ -10,6 +11,91 @@ import type { OrgHealth, OrgPause, OrgPauses, PauseKind } from '../processing/se
  * the processor's IAM grant can be limited to HEALTH#* partitions (dynamodb:LeadingKeys).
  */
 export const orgHealthKey = (orgId: string) => ({ pk: `${HEALTH_PREFIX}${orgId}`, sk: 'PAUSE' });
+
+/**
+ * One item per pause episode (a pause and its failed probes share `since`), HEALTH#{orgId}/
+ * PAUSEHIST#{since}, so `orgs show` can list an org's recent pauses, not only the one in force.
+ * Kept PAUSE_HISTORY_DAYS (DynamoDB TTL on expiresAt, which may delete up to about 48 hours late,
+ * so every read filters by it too) and read PAUSE_HISTORY_SHOWN at most.
+ */
+export const PAUSE_HISTORY_DAYS = 30;
+export const PAUSE_HISTORY_SHOWN = 10;
+const HISTORY_PREFIX = 'PAUSEHIST#';
+export const pauseHistoryKey = (orgId: string, since: string) => ({ pk: `${HEALTH_PREFIX}${orgId}`, sk: `${HISTORY_PREFIX}${since}` });
+
+/** One past or current pause of an org, as `orgs show` lists it. */
+export interface PauseEpisode {
+  since: string;
+  /** The last pause's end (ISO), extended by each failed probe. */
+  until: string;
+  reason: string;
+  kind?: PauseKind;
+  probes: number;
+  /** When the org resumed (ISO) and why: its probe succeeded, an admin stored new credentials, or fixed its setup. Absent while paused or never resumed. */
+  endedAt?: string;
+  endedBy?: 'probe' | 'credentials' | 'setup fixed';
+}
+
+const ENDED_BY: ReadonlyArray<unknown> = ['probe', 'credentials', 'setup fixed'] satisfies Array<PauseEpisode['endedBy']>;
+
+async function recordEpisode(tableName: string, orgId: string, pause: OrgPause, nowMs: number): Promise<void> {
+  const since = pause.since ?? new Date(nowMs).toISOString();
+  await dynamo().send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...pauseHistoryKey(orgId, since),
+        kind: 'pause-history',
+        since,
+        until: pause.until,
+        reason: pause.reason.slice(0, 1000),
+        ...(pause.kind ? { pauseKind: pause.kind } : {}),
+        probes: pause.probes ?? 0,
+        expiresAt: Math.floor(nowMs / 1000) + PAUSE_HISTORY_DAYS * 86_400,
+      },
+    }),
+  );
+}
+
+async function endEpisode(tableName: string, orgId: string, pause: OrgPause, endedBy: PauseEpisode['endedBy'], nowMs: number): Promise<void> {
+  if (!pause.since) return;
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: pauseHistoryKey(orgId, pause.since),
+        UpdateExpression: 'SET endedAt = :at, endedBy = :by',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': new Date(nowMs).toISOString(), ':by': endedBy },
+      }),
+    );
+  } catch (error) {
+    // An episode recorded before the history existed, or already expired: nothing to close.
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/** The org's recent pauses, newest first, without those past their expiry (TTL deletes late). */
+export async function recentPauses(tableName: string, orgId: string, now: () => number = Date.now): Promise<PauseEpisode[]> {
+  const out = await dynamo().send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'expiresAt > :now',
+      ExpressionAttributeValues: { ':pk': `${HEALTH_PREFIX}${orgId}`, ':prefix': HISTORY_PREFIX, ':now': Math.floor(now() / 1000) },
+      ScanIndexForward: false,
+    }),
+  );
+  return (out.Items ?? []).slice(0, PAUSE_HISTORY_SHOWN).map((item) => ({
+    since: String(item.since),
+    until: String(item.until),
+    reason: String(item.reason ?? ''),
+    ...(typeof item.pauseKind === 'string' ? { kind: item.pauseKind as PauseKind } : {}),
+    probes: Number(item.probes ?? 0),
+    ...(typeof item.endedAt === 'string' ? { endedAt: item.endedAt } : {}),
+    ...(ENDED_BY.includes(item.endedBy) ? { endedBy: item.endedBy } : {}),
+  }));
+}
 
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
@@ -69,6 +155,7 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now,
           Item: { ...orgHealthKey(orgId), kind: 'pause', ...rest, ...(kind ? { pauseKind: kind } : {}), probes: pause.probes ?? 0 },
         }),
       );
+      await recordEpisode(tableName, orgId, pause, now());
     },
     async recordFailure(orgId, reason) {
       const at = new Date(now()).toISOString();
@@ -87,6 +174,7 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now,
     async recover(orgId) {
       const out = await dynamo().send(new DeleteCommand({ TableName: tableName, Key: orgHealthKey(orgId), ReturnValues: 'ALL_OLD' }));
       const ended = out.Attributes ? readHealth(out.Attributes).pause : null;
+      if (ended) await endEpisode(tableName, orgId, ended, 'probe', now());
       if (ended) await options.onResumed?.(orgId, { until: ended.until, reason: ended.reason });
     },
     async claimProbe(orgId, leaseMs) {
@@ -107,5 +195,40 @@ export function dynamoOrgPauses(tableName: string, now: () => number = Date.now,
         throw error;
       }
     },
+  };
+}
+
+/**
+ * Ends an org's pause at once when an admin has just fixed its cause, as a successful probe
+ * would: a pause for refused credentials (pauseKind 'credentials') when new credentials log in,
+ * a setup pause (pauseKind 'setup': the org not as the package declares, or a recordMapping its
+ * describe refuses) when a checked recordMapping is saved or `orgs check` finds the org ready.
+ * Any other pause (an outage, the API allowance) is left to its probe. If the fix was not the
+ * whole cause, the next batch pauses the org again, at the cost of one refused call. Returns the
+ * pause ended, or null.
+ */
+export function dynamoCredentialsPauses(tableName: string, now: () => number = Date.now): CredentialsPauses {
+  const endPauseOfKind = async (orgId: string, kind: 'credentials' | 'setup', endedBy: NonNullable<PauseEpisode['endedBy']>): Promise<OrgPause | null> => {
+    try {
+      const out = await dynamo().send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: orgHealthKey(orgId),
+          ConditionExpression: 'pauseKind = :kind',
+          ExpressionAttributeValues: { ':kind': kind },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const ended = out.Attributes ? readHealth(out.Attributes).pause : null;
+      if (ended) await endEpisode(tableName, orgId, ended, endedBy, now());
+      return ended;
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      throw error;
+    }
+  };
+  return {
+    endCredentialsPause: (orgId) => endPauseOfKind(orgId, 'credentials', 'credentials'),
+    endSetupPause: (orgId) => endPauseOfKind(orgId, 'setup', 'setup fixed'),
   };
 }

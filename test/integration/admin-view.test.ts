@@ -10,7 +10,10 @@ import { pollOnce } from '../../local/queue-poller.ts';
 import { sendWebhook } from '../../local/glance-sim/webhook-sender.ts';
 import { writeRuntime } from '../../local/runtime-file.ts';
 import { sqsDeadLetters } from '../../shared/adapters/dead-letters.ts';
-import { dynamoOrgPauses } from '../../shared/adapters/org-pauses.ts';
+import { dynamoCredentialsPauses, dynamoOrgPauses, pauseHistoryKey } from '../../shared/adapters/org-pauses.ts';
+import { nextPause } from '../../shared/processing/circuit-breaker.ts';
+import { dynamo } from '../../shared/adapters/aws-clients.ts';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { orgCheck } from '../../functions/org-check/handler.ts';
 import { addOrg, pairOrg } from '../../shared/org-admin.ts';
@@ -137,6 +140,38 @@ describe('health at a glance', () => {
     // Reading the DLQ for the count leaves the message there.
     expect(await p.queueDepth(p.resources.eventsDlqUrl)).toBe(1);
   });
+
+  it('orgs show lists the recent pauses, not only the one in force: how each ended, newest first, none past its expiry', async () => {
+    await p.addOrg(HEALTHY, [GROUP]);
+    let clock = Date.parse('2026-11-20T08:00:00Z');
+    const pauses = dynamoOrgPauses(p.resources.orgsTable, () => clock);
+    // A maintenance window: paused, one failed probe (same episode), then the probe answers.
+    const outage = nextPause('outage', 'Salesforce answered 503 Service Unavailable', clock, null);
+    await pauses.pause(HEALTHY, outage);
+    clock += 60_000;
+    await pauses.pause(HEALTHY, nextPause('outage', 'Salesforce answered 503 Service Unavailable', clock, outage));
+    clock += 2 * 60_000;
+    await pauses.recover(HEALTHY);
+    // Later, a revoked refresh token; the admin stores new credentials.
+    clock = Date.parse('2026-11-21T09:00:00Z');
+    await pauses.pause(HEALTHY, nextPause('credentials', 'Salesforce refused the login: invalid_grant', clock, null));
+    expect(await dynamoCredentialsPauses(p.resources.orgsTable, () => clock + 5_000).endCredentialsPause(HEALTHY)).toMatchObject({ kind: 'credentials' });
+    // And one in force now.
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    await dynamoOrgPauses(p.resources.orgsTable).pause(HEALTHY, { kind: 'allowance', since: new Date().toISOString(), until, reason: 'Salesforce API usage 95000/100000' });
+    // An episode whose expiry has passed but which DynamoDB's TTL has not deleted yet (it may take 48 hours).
+    await dynamo().send(new PutCommand({ TableName: p.resources.orgsTable, Item: { ...pauseHistoryKey(HEALTHY, '2026-10-01T00:00:00.000Z'), since: '2026-10-01T00:00:00.000Z', until: '2026-10-01T01:00:00.000Z', reason: 'old', probes: 0, expiresAt: Math.floor(Date.now() / 1000) - 60 } }));
+
+    const shown = await cli('orgs', 'show', HEALTHY);
+    const section = shown.stdout.split('recent pauses')[1]!.split('\nsettings:')[0]!;
+    const lines = section.split('\n').filter((l) => l.startsWith('  - '));
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^  - \\S+Z allowance: paused until ${until}: Salesforce API usage`)),
+      '  - 2026-11-21T09:00:00.000Z credentials: resumed 2026-11-21T09:00:05.000Z (new credentials): Salesforce refused the login: invalid_grant',
+      '  - 2026-11-20T08:00:00.000Z outage: resumed 2026-11-20T08:03:00.000Z (probe answered), 1 failed probe: Salesforce answered 503 Service Unavailable',
+    ]);
+    expect(json(await cli('orgs', 'show', HEALTHY, '--json')).recentPauses).toHaveLength(3);
+  });
 });
 
 describe('the health record', () => {
@@ -229,6 +264,29 @@ describe('recordMapping is checked against the org', () => {
     const calls = p.sim.apiCalls(HEALTHY);
     expect(await cli('orgs', 'set', HEALTHY, 'recordMapping={"Kase": {"X": "y"}}', '--unchecked')).toMatchObject({ code: 0 });
     expect(p.sim.apiCalls(HEALTHY)).toBe(calls);
+  });
+
+  it('a checked mapping ends the setup pause a refused mapping caused, at once; a pause of another kind waits for its probe', async () => {
+    const pauses = dynamoOrgPauses(p.resources.orgsTable);
+    const since = new Date().toISOString();
+    await pauses.pause(HEALTHY, nextPause('setup', "recordMapping: Salesforce refused the org's query (INVALID_FIELD)", Date.now(), null, since));
+    const fixed = await cli('orgs', 'set', HEALTHY, 'recordMapping={"Case": {"ContactEmail": "user_email"}}');
+    expect(fixed).toMatchObject({ code: 0, stderr: '' });
+    expect(fixed.stdout).toContain(`org ${HEALTHY} resumed: its setup pause (since ${since}) is over; its waiting sessions go at their next delivery\n`);
+    expect((await pauses.pausedOrgs([HEALTHY])).size).toBe(0);
+    expect((await cli('orgs', 'show', HEALTHY)).stdout).toMatch(/recent pauses[\s\S]*setup: resumed \S+ \(setup fixed\)/);
+
+    await pauses.pause(HEALTHY, nextPause('outage', 'Salesforce answered 503 Service Unavailable', Date.now(), null));
+    expect((await cli('orgs', 'set', HEALTHY, 'recordMapping={"Case": {"SuppliedEmail": "user_email"}}')).stdout).not.toContain('resumed');
+    expect((await pauses.pausedOrgs([HEALTHY])).get(HEALTHY)).toMatchObject({ kind: 'outage' });
+  });
+
+  it('orgs check finding the org ready ends its setup pause', async () => {
+    const pauses = dynamoOrgPauses(p.resources.orgsTable);
+    await pauses.pause(HEALTHY, nextPause('setup', 'Glance_Session__c.Site__c: missing', Date.now(), null));
+    const check = await cli('orgs', 'check', HEALTHY);
+    expect(check).toMatchObject({ code: 0, stdout: expect.stringMatching(/login ok; the org has every object.*\norg \S+ resumed: its setup pause \(since \S+\) is over/) });
+    expect((await pauses.pausedOrgs([HEALTHY])).size).toBe(0);
   });
 
   it('an org that cannot be reached fails the check with exit 1, saying how to save anyway', async () => {

@@ -9,7 +9,9 @@ import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
 import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
 import { startLocalLambdaService, type LocalLambdaService } from '../../local/lambda/index.ts';
 import { writeRuntime } from '../../local/runtime-file.ts';
-import { eventBridge, resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
+import { dynamo, eventBridge, resetAwsClients, sqs } from '../../shared/adapters/aws-clients.ts';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { orgHealthKey } from '../../shared/adapters/org-pauses.ts';
 import { ListRulesCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { dynamoOrgRegistry } from '../../shared/adapters/org-registry.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
@@ -316,10 +318,16 @@ describe('orgs and groups against the local run', () => {
     expect(skipped).toMatchObject({ code: 0, stdout: expect.stringMatching(/Salesforce:\s+login not tested \(glance-sync orgs check 00D5g000000AbCdEAK\)/) });
     const check = await cli(['orgs', 'check', ORG]);
     expect(check).toMatchObject({ code: 3, stderr: expect.stringMatching(/Salesforce refused the login/) });
+    // The processor had paused the org for its refused credentials: the fix ends the pause at once.
+    const pause = { ...orgHealthKey(ORG), kind: 'pause', pauseKind: 'credentials', since: '2026-11-22T13:00:00.000Z', until: new Date(Date.now() + 1_800_000).toISOString(), reason: 'Salesforce refused the login: invalid_grant' };
+    await dynamo().send(new PutCommand({ TableName: resources.orgsTable, Item: pause }));
     expect(await cli(['orgs', 'credentials', ORG, '--credentials-file', credentialsFile(ORG)])).toMatchObject({
       code: 0,
-      stdout: `stored new Salesforce credentials for org ${ORG} (login tested, package check passed)\n`,
+      stdout:
+        `stored new Salesforce credentials for org ${ORG} (login tested, package check passed)\n` +
+        `org ${ORG} resumed: its pause for refused credentials (since 2026-11-22T13:00:00.000Z) is over; its waiting sessions go at their next delivery\n`,
     });
+    expect((await dynamo().send(new GetCommand({ TableName: resources.orgsTable, Key: orgHealthKey(ORG) }))).Item).toBeUndefined();
     expect(await cli(['orgs', 'check', ORG.slice(0, 15)])).toMatchObject({ code: 0, stdout: `org ${ORG}: login ok; the org has every object, field and permission the package declares\n` });
   });
 

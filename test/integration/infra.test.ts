@@ -3,6 +3,7 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_OUTPUTS } from '../../bin/commands/target.ts';
@@ -153,7 +154,7 @@ describe('org schedules (EventBridge Scheduler) and the pipeline events bus', ()
 });
 
 describe('tables', () => {
-  it('OrgsTable: pk/sk strings, on demand, PITR, AWS-managed key, retained', () => {
+  it('OrgsTable: pk/sk strings, on demand, PITR, AWS-managed key, retained, TTL on expiresAt (pause history)', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: {
@@ -171,6 +172,7 @@ describe('tables', () => {
       },
     });
     expect(resources[id(stack.tables.orgs)]!.Properties.KeySchema).toHaveLength(2);
+    expect(resources[id(stack.tables.orgs)]!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
   it('DedupeTable: pk only, on demand, TTL on expiresAt, PITR', () => {
@@ -423,11 +425,27 @@ describe('least privilege', () => {
     for (const s of statements) expect(list(s.Action)).not.toContain('secretsmanager:GetSecretValue');
     expect(list(bySid.OrgAndGroupSecrets!.Action)).toContain('secretsmanager:UpdateSecretVersionStage');
     expect(bySid.OrgRecords!.Resource).toEqual(arnOf(stack.tables.orgs));
+    // New credentials announce Org Resumed on the pipeline's bus, and on no other.
+    expect(list(bySid.AnnounceOrgResumed!.Action)).toEqual(['events:PutEvents']);
+    expect(bySid.AnnounceOrgResumed!.Resource).toEqual(arnOf(stack.orgSchedules.pipelineEvents));
     expect(bySid.InspectDeadLetters!.Resource).toEqual([arnOf(stack.queues.eventsDlq), arnOf(stack.queues.syncDlq)]);
     for (const s of statements) {
       expect(list(s.Action).filter((a) => a.includes('*'))).toEqual([]);
       expect(list(s.Resource)).not.toContain('*');
     }
+  });
+});
+
+describe('the README alarm table', () => {
+  it('has exactly one runbook row per alarm the stack creates, and no row for an alarm it does not', () => {
+    const alarmIds = stack.alarms.node.children.filter((c) => c instanceof Alarm).map((c) => c.node.id).sort();
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    // One alarm table only (two overlapping ones drifted apart before).
+    expect(readme.match(/^\| alarm \|/gm)).toHaveLength(1);
+    const lines = readme.slice(readme.indexOf('| alarm | fires when | runbook: what to do |')).split('\n').slice(2);
+    const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('| `')));
+    expect(rows.map((l) => /^\| `([A-Za-z]+)`/.exec(l)?.[1]).sort()).toEqual(alarmIds);
+    expect(alarmIds.length).toBeGreaterThan(10);
   });
 });
 
@@ -604,11 +622,13 @@ describe('outputs', () => {
     expect(value(STACK_OUTPUTS.orgCheckFunction)).toBe(flat({ Ref: id(stack.functions.orgCheck) }));
     expect(value(STACK_OUTPUTS.schedulerRoleArn)).toBe(flat(stack.resolve(stack.orgSchedules.schedulerRole.roleArn)));
     expect(value(STACK_OUTPUTS.scheduleGroupName)).toBe(flat(stack.resolve(stack.orgSchedules.groupName)));
+    expect(value(STACK_OUTPUTS.pipelineEventBusName)).toBe(flat(stack.resolve(stack.orgSchedules.pipelineEvents.eventBusName)));
     expect(Object.keys(STACK_OUTPUTS).sort()).toEqual([
       'eventsDlqUrl',
       'eventsQueueUrl',
       'orgCheckFunction',
       'orgsTable',
+      'pipelineEventBusName',
       'scheduleGroupName',
       'schedulerRoleArn',
       'syncNowFunction',

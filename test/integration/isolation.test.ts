@@ -10,7 +10,8 @@ import { setSalesforceCredentials, updateSettings } from '../../shared/org-admin
 import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
 import { DEMO_GROUP, OTHER_ORG, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
-import { orgHealthKey } from '../../shared/adapters/org-pauses.ts';
+import { dynamoCredentialsPauses, orgHealthKey } from '../../shared/adapters/org-pauses.ts';
+import type { PipelineEvent } from '../../shared/pipeline-events.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -117,9 +118,19 @@ describe("one org's trouble never delays or touches another org", () => {
     expect(p.sim.apiCalls(BAD_CREDENTIALS_ORG)).toBe(0);
     expect(await p.receiveAll(p.resources.eventsDlqUrl)).toEqual([]);
 
-    // The admin gives it working credentials; at its next probe the org resumes and the session is written there only.
-    await setSalesforceCredentials(p.admin, BAD_CREDENTIALS_ORG, { authType: 'refresh_token', loginUrl: p.sim.url, clientId: `client-${BAD_CREDENTIALS_ORG}`, refreshToken: `refresh-${BAD_CREDENTIALS_ORG}` });
-    await dynamo().send(new PutCommand({ TableName: p.resources.orgsTable, Item: { ...(await health())!, until: new Date(Date.now() - 1000).toISOString() } }));
+    // The admin gives it working credentials: the pause ends at once (no waiting for the probe, up
+    // to 30 minutes away), Org Resumed is announced, and the waiting session is written there only.
+    const pausedUntil = String((await health())!.until);
+    expect(Date.parse(pausedUntil)).toBeGreaterThan(Date.now());
+    const announced: PipelineEvent[] = [];
+    const { resumed } = await setSalesforceCredentials(
+      { ...p.admin, pauses: dynamoCredentialsPauses(p.resources.orgsTable), announce: async (e) => void announced.push(e) },
+      BAD_CREDENTIALS_ORG,
+      { authType: 'refresh_token', loginUrl: p.sim.url, clientId: `client-${BAD_CREDENTIALS_ORG}`, refreshToken: `refresh-${BAD_CREDENTIALS_ORG}` },
+    );
+    expect(resumed).toMatchObject({ kind: 'credentials', until: pausedUntil });
+    expect(await health()).toBeUndefined();
+    expect(announced).toEqual([{ detailType: 'Org Resumed', detail: expect.objectContaining({ orgId: BAD_CREDENTIALS_ORG, pausedUntil, reason: expect.stringMatching(/refresh token/) }) }]);
     await deliverNow(share);
     expect(await sessionIds(BAD_CREDENTIALS_ORG)).toEqual([inGroup.session.id]);
     expect(await health()).toBeUndefined();
@@ -162,6 +173,19 @@ describe("one org's trouble never delays or touches another org", () => {
     expect(await sessionIds(SANDBOX_ORG)).toEqual([inGroup.session.id]);
     expect(await sessionIds(OTHER_ORG)).toEqual([elsewhere.session.id]);
     expect(requeued).toEqual([expect.objectContaining({ onlyOrgId: PROD_ORG })]);
+  });
+
+  it('new credentials end only a pause for refused credentials: an allowance or outage pause waits for its probe', async () => {
+    const pauses = dynamoCredentialsPauses(p.resources.orgsTable);
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    for (const pauseKind of ['allowance', 'outage', 'setup']) {
+      await dynamo().send(new PutCommand({ TableName: p.resources.orgsTable, Item: { ...orgHealthKey(PROD_ORG), kind: 'pause', pauseKind, until, reason: 'Salesforce answered 503' } }));
+      expect(await pauses.endCredentialsPause(PROD_ORG)).toBeNull();
+      const item = (await dynamo().send(new GetCommand({ TableName: p.resources.orgsTable, Key: orgHealthKey(PROD_ORG) }))).Item;
+      expect(item).toMatchObject({ pauseKind, until });
+    }
+    // An org that is not paused at all: nothing to end.
+    expect(await pauses.endCredentialsPause(SANDBOX_ORG)).toBeNull();
   });
 });
 

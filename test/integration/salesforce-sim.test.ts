@@ -412,6 +412,34 @@ describe('limits and faults', () => {
     expect((await conn.sobject('Glance_Session__c').upsert([session(2)], 'Glance_Session_Id__c'))[0]?.success).toBe(true);
   });
 
+  it('a record a duplicate rule refuses never wins a create race: the concurrent create would be refused too', async () => {
+    sim.injectFault({ fault: 'DUPLICATES_DETECTED', pathIncludes: '/composite/sobjects/Glance_Session__c', recordMatch: { Glance_Session_Id__c: '12345.4821.8' }, times: Infinity });
+    sim.injectFault({ fault: 'DUPLICATE_VALUE', pathIncludes: '/composite/sobjects/Glance_Session__c' });
+    const results = await conn.sobject('Glance_Session__c').upsert([session(8)], 'Glance_Session_Id__c');
+    expect((results[0] as unknown as { errors: Array<{ statusCode: string }> }).errors[0]!.statusCode).toBe('DUPLICATES_DETECTED');
+    expect(sim.records(ORG_A.orgId, 'Glance_Session__c').filter((r) => r.Glance_Session_Id__c === '12345.4821.8')).toEqual([]);
+  });
+
+  it('two upserts in flight together creating one new external id: one creates, the other gets DUPLICATE_VALUE (no fault armed); one after the other just updates', async () => {
+    sim.setUpsertWindow(150);
+    try {
+      const before = sim.raceLosses();
+      const [a, b] = await Promise.all([
+        conn.sobject('Glance_Session__c').upsert([session(7)], 'Glance_Session_Id__c'),
+        conn.sobject('Glance_Session__c').upsert([session(7)], 'Glance_Session_Id__c'),
+      ]);
+      const outcomes = [a[0], b[0]].map((r) => (r!.success ? 'created' : (r as unknown as { errors: Array<{ statusCode: string }> }).errors[0]!.statusCode));
+      expect(outcomes.sort()).toEqual(['DUPLICATE_VALUE', 'created']);
+      expect(sim.records(ORG_A.orgId, 'Glance_Session__c').filter((r) => r.Glance_Session_Id__c === '12345.4821.7')).toHaveLength(1);
+      expect(sim.raceLosses()).toBe(before + 1);
+      // Sequential upserts never race: the second finds the record and updates it.
+      const again = await conn.sobject('Glance_Session__c').upsert([session(7)], 'Glance_Session_Id__c');
+      expect(again[0]).toMatchObject({ success: true, created: false });
+    } finally {
+      sim.setUpsertWindow(0);
+    }
+  });
+
   it('a revoked refresh token answers invalid_grant and its access tokens stop working; a new one works', async () => {
     const connB = refreshConnection(ORG_B);
     await connB.query('SELECT Id FROM Lead');
