@@ -1,6 +1,6 @@
 import type { SalesforceSim } from '../local/salesforce-sim/index.ts';
 
-export const CALL_KINDS = ['describe', 'leadQueries', 'leadWrites', 'sessionWrites', 'chatter', 'adminRecords', 'other'] as const;
+export const CALL_KINDS = ['describe', 'leadQueries', 'leadWrites', 'sessionWrites', 'composite', 'chatter', 'adminRecords', 'other'] as const;
 export type CallKind = (typeof CALL_KINDS)[number];
 export type CallCounts = Record<CallKind, number> & { total: number; failed: number };
 
@@ -14,11 +14,13 @@ export function classify(entry: { method: string; path: string }): CallKind {
   if (/^\/chatter\/feed-elements/.test(path)) return 'chatter';
   // The admin's view in the org: Sync History runs and Debug Mode's logs (shared/processing/admin-records.ts).
   if (/^\/(composite\/)?sobjects\/(Glance_Sync_Run__c|Glance_Log__c)\b/.test(path)) return 'adminRecords';
+  // One call whatever it carries (Lead queries, Lead and session collections).
+  if (entry.method === 'POST' && /^\/composite\/?$/.test(path)) return 'composite';
   return 'other';
 }
 
 export function countCalls(sim: SalesforceSim, orgId: string): CallCounts {
-  const counts = { describe: 0, leadQueries: 0, leadWrites: 0, sessionWrites: 0, chatter: 0, adminRecords: 0, other: 0, total: 0, failed: 0 };
+  const counts = { describe: 0, leadQueries: 0, leadWrites: 0, sessionWrites: 0, composite: 0, chatter: 0, adminRecords: 0, other: 0, total: 0, failed: 0 };
   for (const entry of sim.callLog(orgId)) {
     counts[classify(entry)]++;
     counts.total++;

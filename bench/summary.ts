@@ -48,10 +48,13 @@ export interface ScenarioSummary {
 
 export interface Throughput {
   events: number;
-  /** Events a simulated second, draining the whole workload queued at once. */
+  /** Events a simulated second, the processor draining the whole workload queued at once. */
   ours: number;
   naive: number;
   ratio: number;
+  /** Ours counted until the last record was in Salesforce (the outbox waits up to the record budget), events/s, and that span in s. */
+  allWritten: number;
+  allWrittenSeconds: number;
 }
 
 export interface Target {
@@ -83,7 +86,7 @@ export function percentiles(values: number[]): Percentiles {
 }
 
 export function sumCounts(list: CallCounts[]): CallCounts {
-  const out: CallCounts = { describe: 0, leadQueries: 0, leadWrites: 0, sessionWrites: 0, chatter: 0, adminRecords: 0, other: 0, total: 0, failed: 0 };
+  const out: CallCounts = { describe: 0, leadQueries: 0, leadWrites: 0, sessionWrites: 0, composite: 0, chatter: 0, adminRecords: 0, other: 0, total: 0, failed: 0 };
   for (const c of list) for (const k of Object.keys(out) as Array<keyof CallCounts>) out[k] += c[k];
   return out;
 }

@@ -145,6 +145,11 @@ export class Invocation {
       acquireLease: (orgId, ms) => this.write('ddb outbox lease', () => o.acquireLease(orgId, ms)),
       releaseLease: (orgId, token) => this.write('ddb outbox release', () => o.releaseLease(orgId, token)),
       dueOrgs: (now, limit) => this.read(() => o.dueOrgs(now, limit)),
+      // The Chatter pool (outbox.ts), passing through like the rest.
+      putChatter: (orgId, entries) => this.write('ddb outbox putChatter', () => o.putChatter(orgId, entries)),
+      openChatter: (orgId) => this.write('ddb outbox openChatter', () => o.openChatter(orgId)),
+      takeChatter: (orgId, limit) => this.write('ddb outbox takeChatter', () => o.takeChatter(orgId, limit)),
+      removeChatter: (orgId, done) => this.write('ddb outbox removeChatter', () => o.removeChatter(orgId, done)),
     };
     return { ...this.wrapWrites(deps), outbox, getOrg: (orgId) => this.read(() => deps.getOrg(orgId)) };
   }

@@ -26,4 +26,4 @@ export const OUTBOX_FLUSH_RECORDS = DEFAULTS.outboxFlushRecords;
 /** The longest record budget a deployment may set: beyond an hour a webhook's record would come later than an hourly scheduled sync's. */
 export const MAX_RECORD_BUDGET_SECONDS = 3600;
 /** How often aged outboxes are looked for: a share waits at most the budget plus this. */
-export const OUTBOX_SWEEP_MINUTES = 1;
+export const OUTBOX_SWEEP_MINUTES = DEFAULTS.outboxSweepSeconds / 60;

@@ -11,6 +11,9 @@ export interface ChatterPost {
 /** Marks the post so a retry after a crash can find what an earlier attempt already posted. */
 export const sessionMarker = (sessionId: string) => `[Glance session ${sessionId}]`;
 
+/** Chatter's batch post takes at most 500 feed elements (Connect REST API, "Feed Elements, Batch Post"). */
+export const CHATTER_BATCH_LIMIT = 500;
+
 export type ChatterDecision = { post: true; subjectId: string } | { post: false; reason: string };
 
 export const hasEnded = (session: GlanceSession): boolean => !!session.endedAt || isFinalStatus(session.status);

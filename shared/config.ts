@@ -43,6 +43,18 @@ export const DEFAULTS = {
   recordBudgetSeconds: 300,
   /** An org's outbox is flushed early once about this many records wait (5 Composite collections of 200). */
   outboxFlushRecords: 1000,
+  /**
+   * How often the stack's schedule sweeps the outboxes (EventBridge Scheduler's finest rate is a
+   * minute). The sweep flushes the orgs that would pass the record budget before the next sweep,
+   * so a record waits at most the budget.
+   */
+  outboxSweepSeconds: 60,
+  /**
+   * The Chatter pool: an org's posts gather this long from the first one, then go in one batch
+   * call. Within the 60 s Chatter budget with room for the queue's batching window, a retry and
+   * the post itself.
+   */
+  chatterPoolSeconds: 45,
 } as const;
 
 /** CloudWatch namespace of the Powertools metrics every function emits. */

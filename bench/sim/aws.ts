@@ -14,6 +14,8 @@ export interface AwsMeter {
   requests: number;
   /** Waits `n` request round trips, one after the other, and counts them. */
   roundTrips(n: number): Promise<void>;
+  /** Counts `n` requests issued together (Promise.all): one round trip of waiting. */
+  concurrent(n: number): Promise<void>;
 }
 
 export function awsMeter(clock: SimClock, latencyMs: number): AwsMeter {
@@ -22,6 +24,10 @@ export function awsMeter(clock: SimClock, latencyMs: number): AwsMeter {
     async roundTrips(n) {
       meter.requests += n;
       await clock.sleep(n * latencyMs);
+    },
+    async concurrent(n) {
+      meter.requests += n;
+      if (n > 0) await clock.sleep(latencyMs);
     },
   };
   return meter;

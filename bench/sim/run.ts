@@ -1,7 +1,12 @@
 import { startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { DEFAULT_API_USAGE_SHARE_LIMIT } from '../../shared/api-allowance.ts';
 import { silentLog } from '../../shared/log.ts';
-import { DEFAULTS, PROCESSOR_LEASE_MS, SESSION_PROCESSOR_EVENT_SOURCE } from '../../shared/config.ts';
+import { DEFAULTS, PROCESSOR_LEASE_MS, PROCESSOR_REPORT_MARGIN_MS, SESSION_PROCESSOR_EVENT_SOURCE, SESSION_PROCESSOR_TIMEOUT_SECONDS } from '../../shared/config.ts';
+import { flushDueOrgs, type FlushDeps } from '../../shared/processing/flush.ts';
+import type { OutboxPolicy } from '../../shared/processing/outbox.ts';
+import type { ChatterFlushMessage } from '../../shared/processing/outbox.ts';
+import { FLUSH_LEASE_MS } from '../../functions/outbox-flusher/wiring.ts';
+import { memoryDescribeCache, memoryKnownLeads, memoryOutboxStore } from './outbox.ts';
 import { processSessionBatch, type ProcessorDeps } from '../../shared/processing/session-processing.ts';
 import type { SessionEvent } from '../../shared/session.ts';
 import { countCalls, type CallCounts } from '../api-calls.ts';
@@ -23,6 +28,18 @@ export interface SimSettings extends Omit<EventSourceSettings, 'visibilityTimeou
   awsLatencyMs: number;
   /** Debug Mode on in every org (its logs go to the org as Glance_Log__c). */
   debugMode?: boolean;
+  /** The outbox as deployed (record budget, flush threshold, sweep, Chatter pool); recordBudgetMs 0: each batch written at once. */
+  outbox: OutboxPolicy;
+}
+
+/** The outbox policy of the stack, from shared/config.ts (what outbox-flusher/wiring.ts reads from the stack's environment). */
+export function stackOutboxPolicy(): OutboxPolicy {
+  return {
+    recordBudgetMs: DEFAULTS.recordBudgetSeconds * 1000,
+    flushRecords: DEFAULTS.outboxFlushRecords,
+    sweepMs: DEFAULTS.outboxSweepSeconds * 1000,
+    chatterPoolMs: DEFAULTS.chatterPoolSeconds * 1000,
+  };
 }
 
 export interface SimRun {
@@ -31,8 +48,10 @@ export interface SimRun {
   /** Per (org, session) record: simulated ms from its session.started webhook to the record; likewise Chatter posts. */
   recordLatencyMs: number[];
   chatterLatencyMs: number[];
-  /** Simulated ms from the first arrival to the last message done. */
+  /** Simulated ms from the first arrival to the last message done (with the outbox: the last record flushed). */
   spanMs: number;
+  /** Simulated ms from the first arrival until the processor had taken the last session event off the queue (into Salesforce or an outbox). */
+  drainedMs: number;
   events: number;
   awsRequests: number;
   deadLettered: number;
@@ -42,7 +61,7 @@ export interface SimRun {
 /** The stack's event source settings (shared/pipeline-limits.ts) with the given latencies. */
 export function stackSettings(salesforceLatencyMs = 100, awsLatencyMs = 7): SimSettings {
   const esm = SESSION_PROCESSOR_EVENT_SOURCE;
-  return { batchSize: esm.batchSize, windowMs: esm.maxBatchingWindowSeconds * 1000, concurrency: esm.maxConcurrency, salesforceLatencyMs, awsLatencyMs };
+  return { batchSize: esm.batchSize, windowMs: esm.maxBatchingWindowSeconds * 1000, concurrency: esm.maxConcurrency, salesforceLatencyMs, awsLatencyMs, outbox: stackOutboxPolicy() };
 }
 
 /** What the webhook endpoint costs before the event is on the queue: the group read and the SendMessage. */
@@ -97,39 +116,90 @@ export async function runOursSim(workload: Workload, arrivals: TimedArrival[], s
     const ledger = memoryLedger(clock, aws);
     const pauses = memoryPauses(clock, aws);
     const traces = memoryTraces(aws);
+    const outbox = memoryOutboxStore(clock, aws);
+    const describeCache = memoryDescribeCache(aws);
+    const knownLeads = memoryKnownLeads(aws);
+    const policy = settings.outbox;
     let deadLettered = 0;
+    // The Lambda's time left, as the handlers compute their deadline.
+    const deadline = () => clock.now() + SESSION_PROCESSOR_TIMEOUT_SECONDS * 1000 - PROCESSOR_REPORT_MARGIN_MS;
+    /** What both Lambdas give the per-org writes (functions/outbox-flusher/wiring.ts orgWriteDepsFromEnv), one Salesforce client cache per container. */
+    const writeDeps = (salesforceFor: ProcessorDeps['salesforceFor']): Omit<FlushDeps, 'outbox' | 'policy' | 'flushLeaseMs' | 'deadline'> => ({
+      ledger,
+      salesforceFor,
+      traces,
+      chatterLeaseMs: PROCESSOR_LEASE_MS,
+      leaseMs: PROCESSOR_LEASE_MS,
+      deadLetter: async () => {
+        await aws.roundTrips(1);
+        deadLettered++;
+      },
+      maxReceiveCount: DEFAULTS.maxReceiveCount,
+      pauses,
+      apiUsageShareLimit: DEFAULT_API_USAGE_SHARE_LIMIT,
+      now: clock.now,
+      log: silentLog,
+      describeCache,
+      knownLeads,
+      getOrg: async (orgId) => {
+        await aws.roundTrips(1);
+        const org = BENCH_ORGS.find((o) => o.org.orgId === orgId)?.org ?? null;
+        return org && settings.debugMode ? { ...org, settings: { ...org.settings, debugMode: true } } : org;
+      },
+    });
+    const flushDeps = (base: ReturnType<typeof writeDeps>): FlushDeps => ({
+      ...base,
+      outbox,
+      policy,
+      flushLeaseMs: FLUSH_LEASE_MS,
+      deadline,
+      // The Chatter pool's timer: a delayed message on the events queue (SendMessage with DelaySeconds).
+      scheduleChatterFlush: async (orgId, delaySeconds) => {
+        await aws.roundTrips(1);
+        const body: ChatterFlushMessage = { chatterFlush: { orgId } };
+        source.send(JSON.stringify(body), delaySeconds * 1000);
+      },
+    });
     const containers: ProcessorDeps[] = [];
-    const container = (i: number): ProcessorDeps =>
-      (containers[i] ??= {
-        ledger,
+    const container = (i: number): ProcessorDeps => {
+      if (containers[i]) return containers[i];
+      const base = writeDeps(containerSalesforce(clock, sim, settings.salesforceLatencyMs, lat.observer));
+      return (containers[i] = {
+        ...base,
         orgsForGroup: async (groupId) => {
           await aws.roundTrips(2); // the registry's Query on the group, then BatchGetItem of its orgs
           const orgs = orgsOfGroup(groupId);
           return settings.debugMode ? orgs.map((o) => ({ ...o, settings: { ...o.settings, debugMode: true } })) : orgs;
         },
-        salesforceFor: containerSalesforce(clock, sim, settings.salesforceLatencyMs, lat.observer),
-        traces,
-        chatterLeaseMs: PROCESSOR_LEASE_MS,
-        leaseMs: PROCESSOR_LEASE_MS,
-        deadLetter: async () => {
-          await aws.roundTrips(1);
-          deadLettered++;
-        },
-        maxReceiveCount: DEFAULTS.maxReceiveCount,
-        pauses,
         requeue: async (event, delaySeconds) => {
           await aws.roundTrips(1);
           source.send(JSON.stringify(event), delaySeconds * 1000);
         },
-        apiUsageShareLimit: DEFAULT_API_USAGE_SHARE_LIMIT,
-        now: clock.now,
-        log: silentLog,
+        ...(policy.recordBudgetMs > 0 ? { outboxFlush: flushDeps(base) } : {}),
       });
+    };
+    let drainedAt = arrivals[0]?.at ?? DAY;
     const source = simEventSource(clock, aws, { ...settings, visibilityTimeoutMs: PROCESSOR_LEASE_MS }, async (instance, messages) => {
       const outcome = await processSessionBatch(messages, container(instance));
+      // The Chatter pool's timers are not session events: the processor's drain is the last of those.
+      if (messages.some((m) => !m.body.startsWith('{"chatterFlush"'))) drainedAt = Math.max(drainedAt, clock.now());
       return outcome.retry;
     });
     feed(clock, arrivals, settings, (event) => source.send(JSON.stringify(event)), (a) => lat.webhook(a.event.session.id, a.at));
+    if (policy.recordBudgetMs > 0) {
+      // The outbox flusher: one warm container of its own, invoked by the stack's schedule every
+      // sweep interval (on the minute) while anything is still to come or waiting.
+      const flusher = flushDeps(writeDeps(containerSalesforce(clock, sim, settings.salesforceLatencyMs, lat.observer)));
+      const every = policy.sweepMs ?? 60_000;
+      const last = arrivals.at(-1)?.at ?? DAY;
+      const sweep = async () => {
+        await flushDueOrgs(flusher);
+        const more = clock.now() < last || source.pending() > 0 || outbox.waiting() > 0;
+        // Two days past the last arrival is a run that cannot finish (a bug): the data checks then fail it.
+        if (more && clock.now() < last + 2 * DAY) clock.at(clock.now() + every, () => void sweep());
+      };
+      clock.at(Math.ceil(DAY / every) * every + every, () => void sweep());
+    }
     const end = await clock.run();
     const { record, chatter } = lat.result();
     return {
@@ -138,6 +208,7 @@ export async function runOursSim(workload: Workload, arrivals: TimedArrival[], s
       recordLatencyMs: record,
       chatterLatencyMs: chatter,
       spanMs: end - (arrivals[0]?.at ?? DAY),
+      drainedMs: drainedAt - (arrivals[0]?.at ?? DAY),
       events: arrivals.length,
       awsRequests: aws.requests,
       deadLettered,
@@ -191,6 +262,7 @@ export async function runNaiveSim(workload: Workload, arrivals: TimedArrival[], 
       recordLatencyMs: [],
       chatterLatencyMs: [],
       spanMs: end - (arrivals[0]?.at ?? DAY),
+      drainedMs: end - (arrivals[0]?.at ?? DAY),
       events: arrivals.length,
       awsRequests: aws.requests,
       deadLettered: 0,

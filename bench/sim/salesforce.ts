@@ -1,7 +1,7 @@
 import type { SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { connectSalesforce, type SalesforceOrgClient } from '../../shared/adapters/salesforce.ts';
 import type { ChatterPost } from '../../shared/chatter.ts';
-import type { OrgSalesforce, PostResult, RecordResult } from '../../shared/processing/org-batch.ts';
+import type { OrgSalesforce, PostResult, RecordResult, UpsertRef, UpsertSpec } from '../../shared/processing/org-batch.ts';
 import type { Org } from '../../shared/org.ts';
 import type { ApiUsage } from '../../shared/api-allowance.ts';
 import { simCredentials } from '../orgs.ts';
@@ -62,6 +62,11 @@ export function containerSalesforce(clock: SimClock, sim: SalesforceSim, latency
         const results = await timed(() => c.upsertRecords(sobject, externalId, records));
         if (sobject === 'Glance_Session__c') observer.recorded(id, records.flatMap((r, i) => (results[i]?.ok ? [String(r[externalId])] : [])));
         return results;
+      },
+      async upsertTogether(first: UpsertSpec, then: UpsertSpec & { refs: Array<UpsertRef | null> }) {
+        const out = await timed(() => c.upsertTogether(first, then));
+        if (then.sobject === 'Glance_Session__c') observer.recorded(id, then.records.flatMap((r, i) => (out.then[i]?.ok ? [String(r[then.externalId])] : [])));
+        return out;
       },
       async postChatter(posts: ChatterPost[]): Promise<PostResult[]> {
         const results = await timed(() => c.postChatter(posts));

@@ -27,7 +27,7 @@ export function outboxPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Outbo
   const records = Number(optionalEnv('outboxFlushRecords', String(DEFAULTS.outboxFlushRecords), env));
   if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`${ENV.recordBudgetSeconds} must be a number of seconds >= 0, got ${env[ENV.recordBudgetSeconds]}`);
   if (!Number.isInteger(records) || records < 1) throw new Error(`${ENV.outboxFlushRecords} must be a whole number >= 1, got ${env[ENV.outboxFlushRecords]}`);
-  return { recordBudgetMs: seconds * 1000, flushRecords: records };
+  return { recordBudgetMs: seconds * 1000, flushRecords: records, sweepMs: DEFAULTS.outboxSweepSeconds * 1000, chatterPoolMs: DEFAULTS.chatterPoolSeconds * 1000 };
 }
 
 /** Longer than any Lambda that flushes (the processor and the flusher run at most 120 s). */

@@ -23,7 +23,13 @@ export async function processEvents(event: SQSEvent, context?: Pick<Context, 'ge
     orgsForGroup: (groupId) => registry.orgsForGroup(groupId),
     requeue: (sessionEvent, delaySeconds) => eventsQueue.send(sessionEvent, delaySeconds),
   };
-  const outboxFlush = outboxFlushDeps({ ...deps, getOrg: (orgId) => registry.getOrg(orgId), deadline });
+  const outboxFlush = outboxFlushDeps({
+    ...deps,
+    getOrg: (orgId) => registry.getOrg(orgId),
+    deadline,
+    // The Chatter pool's timer: a delayed message on this same queue.
+    scheduleChatterFlush: (orgId, delaySeconds) => eventsQueue.sendChatterFlush(orgId, delaySeconds),
+  });
   const outcome = await processSessionBatch(
     event.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1') })),
     { ...deps, outboxFlush },

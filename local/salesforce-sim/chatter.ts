@@ -112,6 +112,17 @@ function single(ctx: CallContext): Reply {
   return { status: outcome.status, body: outcome.errors };
 }
 
+/**
+ * `POST /chatter/feed-elements/batch`, as documented (Connect REST API Developer Guide, "Feed
+ * Elements, Batch Post"; request body "Batch Collection Input", each "Batch Input" a `richInput`
+ * Feed Item Input; response "Batch Results"): up to 500 inputs; 200 unless an error affects the
+ * whole request (a parsing failure), each input's own outcome in `results[i].statusCode` with the
+ * feed item or the error list as `result`, in the order of the inputs; `hasErrors` when any failed.
+ * Where the documentation is silent, not guessed beyond this: the error code and wording for an
+ * empty list or more than 500 inputs (we answer 400 INVALID_API_INPUT with a plain message), and
+ * how a batch counts against the daily API allowance (we count it as one call, as every REST
+ * request is counted once).
+ */
 function batch(ctx: CallContext): Reply {
   const inputs = isPlainObject(ctx.body) ? ctx.body.inputs : undefined;
   if (!Array.isArray(inputs) || inputs.length === 0) throw apiError(400, 'INVALID_API_INPUT', 'inputs: a non-empty array is required');

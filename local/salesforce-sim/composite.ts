@@ -133,13 +133,18 @@ function runSubrequest(ctx: CallContext, route: Route, sub: Subrequest, response
   const parsed = new URL(url, 'http://sim.invalid');
   const segments = path[2]!.split('/').filter(Boolean).map(safeDecode);
   let reply: Reply;
+  // Faults armed for records of an object hit them however they are sent: matched on the
+  // subrequest's own method and path, as a lone request's are (an injection aid, not Salesforce behaviour).
+  const faults = ctx.state.faults.forRecords({ orgId: ctx.org.orgId, method: sub.method, path: safeDecode(parsed.pathname + parsed.search) });
   try {
     if (segments[0] === 'composite' && segments[1] !== 'sobjects') throw apiError(400, 'INVALID_INPUT', 'A composite subrequest cannot be another composite request');
-    reply = route({ ...ctx, version: path[1]!, method: sub.method, url: parsed, body }, segments);
+    reply = route({ ...ctx, faults, version: path[1]!, method: sub.method, url: parsed, body }, segments);
   } catch (error) {
     if (error instanceof RequestFailure) reply = { status: 400, body: [error.error] };
     else if (error instanceof HttpError) reply = errorReply(error);
     else throw error;
+  } finally {
+    faults.finish();
   }
   const id = isPlainObject(reply.body) ? reply.body.id : undefined;
   const httpHeaders: Record<string, string> = reply.status === 201 && typeof id === 'string' ? { Location: `/services/data/v${path[1]}/sobjects/${segments[1] ?? ''}/${id}` } : {};

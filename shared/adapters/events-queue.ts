@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from './aws-clients.ts';
 import type { SessionEvent } from '../session.ts';
+import type { ChatterFlushMessage } from '../processing/outbox.ts';
 
 /** Attributes let an operator see what a message is about without parsing its body. */
 function attributes(event: SessionEvent) {
@@ -14,12 +15,25 @@ function attributes(event: SessionEvent) {
 
 export interface EventsQueue {
   send(event: SessionEvent, delaySeconds?: number): Promise<void>;
+  /** The org's Chatter pool flush (shared/processing/outbox.ts), visible after `delaySeconds` (at most 900). */
+  sendChatterFlush(orgId: string, delaySeconds: number): Promise<void>;
   /** Sends up to any number of events, ten per SQS call; throws naming the events that failed. */
   sendMany(events: SessionEvent[]): Promise<void>;
 }
 
 export function sqsEventsQueue(queueUrl: string): EventsQueue {
   return {
+    async sendChatterFlush(orgId, delaySeconds) {
+      const body: ChatterFlushMessage = { chatterFlush: { orgId } };
+      await sqs().send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify(body),
+          MessageAttributes: { chatterFlush: { DataType: 'String', StringValue: orgId } },
+          DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
+        }),
+      );
+    },
     async send(event, delaySeconds) {
       await sqs().send(
         new SendMessageCommand({

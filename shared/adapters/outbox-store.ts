@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './aws-clients.ts';
 import type { OutboxEntry, OutboxPut, OutboxState, OutboxStore } from '../processing/outbox.ts';
 import { sessionEventSchema } from '../session.ts';
@@ -9,10 +9,13 @@ export const OUTBOX_DUE_INDEX = 'due';
 const DUE_SHARD = 'DUE';
 const META = 'META';
 const ENTRY = 'S#';
+/** The org's Chatter pool: posts waiting for their batch call (META's chatterOpenSince says a flush is scheduled). */
+const CHATTER = 'C#';
 
 const orgPk = (orgId: string) => `OUTBOX#${orgId}`;
 const entryKey = (orgId: string, sessionId: string) => ({ pk: orgPk(orgId), sk: `${ENTRY}${sessionId}` });
 const metaKey = (orgId: string) => ({ pk: orgPk(orgId), sk: META });
+const chatterKey = (orgId: string, sessionId: string) => ({ pk: orgPk(orgId), sk: `${CHATTER}${sessionId}` });
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 const ignoreConditionFailure = (error: unknown) => {
   if (!isConditionFailure(error)) throw error;
@@ -100,7 +103,66 @@ export function dynamoOutboxStore(tableName: string, now: () => number = Date.no
     return stateOf(out.Attributes);
   }
 
+  /** Sets chatterOpenSince unless set: true when this call opened the pool. */
+  async function openChatter(orgId: string): Promise<boolean> {
+    try {
+      await db().send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: metaKey(orgId),
+          UpdateExpression: 'SET chatterOpenSince = :now, orgId = :org',
+          ConditionExpression: 'attribute_not_exists(chatterOpenSince)',
+          ExpressionAttributeValues: { ':now': now(), ':org': orgId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      ignoreConditionFailure(error);
+      return false;
+    }
+  }
+
   return {
+    async putChatter(orgId, entries) {
+      await Promise.all(
+        entries.map((e) =>
+          db().send(
+            new PutCommand({
+              TableName: tableName,
+              Item: {
+                ...chatterKey(orgId, e.sessionId),
+                sessionId: e.sessionId,
+                occurredAt: e.occurredAt,
+                event: JSON.stringify(e.event),
+                launchedHere: e.launchedHere,
+                routeReason: e.routeReason,
+                reachedLive: e.reachedLive ?? null,
+                enqueuedAt: e.enqueuedAt,
+              },
+            }),
+          ),
+        ),
+      );
+      // After the posts: a flush that closed the pool meanwhile is followed by this opening.
+      return openChatter(orgId);
+    },
+    openChatter,
+    async takeChatter(orgId, limit) {
+      await db().send(new UpdateCommand({ TableName: tableName, Key: metaKey(orgId), UpdateExpression: 'REMOVE chatterOpenSince' }));
+      const items = await queryAll(
+        {
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :chatter)',
+          ExpressionAttributeValues: { ':pk': orgPk(orgId), ':chatter': CHATTER },
+          ConsistentRead: true,
+        },
+        limit,
+      );
+      return items.map((item) => entryOf(orgId, item));
+    },
+    async removeChatter(orgId, done) {
+      await Promise.all(done.map((e) => db().send(new DeleteCommand({ TableName: tableName, Key: chatterKey(orgId, e.sessionId) }))));
+    },
     async put(orgId, entries, recordBudgetMs) {
       const results = await Promise.all(entries.map((e) => putEntry(e)));
       const added = results.filter((r) => r.status === 'new').length;

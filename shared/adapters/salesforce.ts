@@ -2,9 +2,9 @@ import { Connection } from 'jsforce';
 import { SALESFORCE_API_VERSION } from '../config.ts';
 import { GLANCE_SESSION_EXTERNAL_ID, GLANCE_SESSION_OBJECT, type GlanceSessionRecord } from '../glance-session-record.ts';
 import { classifySalesforceError, isSetupFault, SalesforceCallError, type SalesforceFault } from '../salesforce-errors.ts';
-import type { OrgSalesforce, PostResult, RecordResult } from '../processing/org-batch.ts';
+import { fillRefs, type OrgSalesforce, type PostResult, type RecordResult, type UpsertRef, type UpsertSpec } from '../processing/org-batch.ts';
 import type { OrgShape } from '../record-links.ts';
-import type { ChatterPost } from '../chatter.ts';
+import { CHATTER_BATCH_LIMIT, type ChatterPost } from '../chatter.ts';
 import { requestSalesforceToken } from './salesforce-auth.ts';
 import type { SalesforceCredentials } from '../salesforce-credentials.ts';
 import { retryDelay, sleep, withRetry, type RetryPolicy } from '../retry.ts';
@@ -34,6 +34,8 @@ export interface SalesforceOrgClient extends OrgSalesforce {
   upsertGlanceSessions(records: GlanceSessionRecord[]): Promise<RecordResult[]>;
   readonly connection: Connection;
   upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]>;
+  /** Always present here: one Composite call where the limits allow. */
+  upsertTogether(first: UpsertSpec, then: UpsertSpec & { refs: Array<UpsertRef | null> }): Promise<{ first: RecordResult[]; then: RecordResult[] }>;
   query<T extends Record<string, unknown>>(soql: string): Promise<T[]>;
   /** Key prefixes and Glance_Session__c lookups, from describe calls made once per warm Lambda. */
   orgShape(): Promise<OrgShape>;
@@ -186,7 +188,7 @@ const chunked = <T>(items: T[], size: number): T[][] => {
 const splittable = (callError: SalesforceCallError) => callError.kind === 'permanent' && callError.code !== 'UNKNOWN_ERROR' && !isSetupFault(callError.code, callError.message);
 
 /** sObject Collections take 200 records per call; Chatter batch posts take 500. */
-export const CHATTER_BATCH_LIMIT = 500;
+export { CHATTER_BATCH_LIMIT };
 
 export function salesforceOrgClient(connection: Connection, policy: CallPolicy = SALESFORCE_RETRY): SalesforceOrgClient {
   let shape: Promise<OrgShape> | undefined;
@@ -261,6 +263,81 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
       return out;
     }
 
+    /**
+     * `first`'s records, then `then`'s with each ref filled from `first`'s answer, in ONE
+     * Composite call when their collections fit its limit of 5 (REST API Developer Guide,
+     * "Composite"; the reference is `@{firstN[i].id}`, the id of record i of collection N's
+     * answer, allOrNone false so each collection stands alone). Otherwise two upserts. Whatever
+     * the Composite could not settle goes again on its own, at the cost of one more call:
+     *  - a `first` record that failed for a passing reason, or lost a concurrent create
+     *    (DUPLICATE_VALUE: an update to retry), and a collection refused as a whole;
+     *  - a `then` collection halted because a reference named a record `first` failed to write
+     *    (PROCESSING_HALTED: Salesforce resolves references per subrequest, so one failed Lead
+     *    halts its whole collection), or refused as a whole, and `then` records that failed for a
+     *    passing reason: sent again with the refs filled from `first`'s final answer (none for a
+     *    record that failed), so one bad Lead never costs its neighbours their session record.
+     */
+    async function upsertTogether(first: UpsertSpec, then: UpsertSpec & { refs: Array<UpsertRef | null> }): Promise<{ first: RecordResult[]; then: RecordResult[] }> {
+      const firstChunks = chunked(first.records, COLLECTION_LIMIT);
+      const thenChunks = chunked(then.records, COLLECTION_LIMIT);
+      if (first.records.length === 0 || firstChunks.length + thenChunks.length > COMPOSITE_COLLECTIONS_LIMIT) {
+        const firstResults = await upsertRecords(first.sobject, first.externalId, first.records);
+        return { first: firstResults, then: await upsertRecords(then.sobject, then.externalId, fillRefs(then.records, then.refs, firstResults)) };
+      }
+      const reference = (index: number) => `@{first${Math.floor(index / COLLECTION_LIMIT)}[${index % COLLECTION_LIMIT}].id}`;
+      const subrequest = (spec: UpsertSpec, referenceId: string, records: Array<Record<string, unknown>>) => ({
+        method: 'PATCH',
+        url: `/services/data/v${SALESFORCE_API_VERSION}/composite/sobjects/${spec.sobject}/${spec.externalId}`,
+        referenceId,
+        body: { allOrNone: false, records: records.map((r) => ({ attributes: { type: spec.sobject }, ...r })) },
+      });
+      const body = {
+        allOrNone: false,
+        compositeRequest: [
+          ...firstChunks.map((chunk, k) => subrequest(first, `first${k}`, chunk)),
+          ...thenChunks.map((chunk, k) =>
+            subrequest(
+              then,
+              `then${k}`,
+              chunk.map((r, j) => {
+                const ref = then.refs[k * COLLECTION_LIMIT + j];
+                return ref ? { ...r, [ref.field]: reference(ref.index) } : r;
+              }),
+            ),
+          ),
+        ],
+      };
+      const response = (await withCallRetry(retry, () =>
+        connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      )) as { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
+      /** Each record's result, or null where its whole collection failed (halted, or refused as a whole). */
+      const answers = (chunks: Array<Array<Record<string, unknown>>>, offset: number): Array<RecordResult | null> =>
+        chunks.flatMap((chunk, k) => {
+          const sub = response.compositeResponse?.[offset + k];
+          if (sub && sub.httpStatusCode < 300 && Array.isArray(sub.body)) {
+            return chunk.map((_r, j) => toResult((sub.body as RawSaveResult[])[j] ?? { success: false, errors: [{ statusCode: 'MISSING_RESULT', message: 'no result for record' }] }));
+          }
+          return chunk.map(() => null);
+        });
+      const again = (r: RecordResult | null, alsoRetry: (code: string) => boolean) =>
+        !r || (!r.ok && r.faults.length > 0 && r.faults.every((f) => classifySalesforceError(f.code) === 'transient' || alsoRetry(f.code)));
+      const firstAnswers = answers(firstChunks, 0);
+      const redoFirst = firstAnswers.flatMap((r, i) => (again(r, (code) => code === 'DUPLICATE_VALUE') ? [i] : []));
+      if (redoFirst.length) {
+        const redone = await upsertRecords(first.sobject, first.externalId, redoFirst.map((i) => first.records[i]!));
+        redoFirst.forEach((i, k) => (firstAnswers[i] = redone[k]!));
+      }
+      const firstResults = firstAnswers as RecordResult[];
+      const thenAnswers = answers(thenChunks, firstChunks.length);
+      const redoThen = thenAnswers.flatMap((r, i) => (again(r, () => false) ? [i] : []));
+      if (redoThen.length) {
+        const filled = fillRefs(then.records, then.refs, firstResults);
+        const redone = await upsertRecords(then.sobject, then.externalId, redoThen.map((i) => filled[i]!));
+        redoThen.forEach((i, k) => (thenAnswers[i] = redone[k]!));
+      }
+      return { first: firstResults, then: thenAnswers as RecordResult[] };
+    }
+
     /** One Composite call of collection upserts (at most 5, each at most 200 records): each one's results, or its refusal as a whole. */
     async function compositeCollections(
       collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>,
@@ -300,6 +377,7 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
     return {
       connection,
       withDeadline: withDeadlineOf,
+      upsertTogether,
       apiUsage() {
         const usage = connection.limitInfo?.apiUsage;
         return usage ? { used: usage.used, limit: usage.limit } : null;

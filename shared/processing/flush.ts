@@ -2,7 +2,12 @@ import type { Org } from '../org.ts';
 import type { SessionEvent } from '../session.ts';
 import type { DeadLetterReason, QueuedMessage } from '../dead-letter.ts';
 import { breakerHolds, writeOrg, type OrgWriteDeps } from './org-writes.ts';
-import { retryDelayMs, type OutboxEntry, type OutboxPolicy, type OutboxStore } from './outbox.ts';
+import { retryDelayMs, sweepMs, type OutboxEntry, type OutboxPolicy, type OutboxStore } from './outbox.ts';
+import { postChatterAhead } from './org-batch.ts';
+import { countChatterForRun } from './batch-state.ts';
+import { withCachedShape } from './org-caches.ts';
+import { deferralDelaySeconds } from './circuit-breaker.ts';
+import { CHATTER_BATCH_LIMIT } from '../chatter.ts';
 import { addRunEffects, attributeToRun, emptyTally, type EventFate, type Tally } from './batch-state.ts';
 import { sendBatchAdminRecords } from './admin-records.ts';
 import type { OrgHealth, ProcessorDeps } from './session-processing.ts';
@@ -18,6 +23,8 @@ export interface FlushDeps extends OrgWriteDeps, Pick<ProcessorDeps, 'leaseMs' |
   flushLeaseMs: number;
   /** Stop starting new chunks after this instant (the Lambda's remaining time). */
   deadline(): number;
+  /** Puts the org's Chatter pool flush on the events queue after a delay; absent: posts are made at once. */
+  scheduleChatterFlush?(orgId: string, delaySeconds: number): Promise<void>;
 }
 
 export type FlushResult =
@@ -159,11 +166,12 @@ async function deadLetterEntry(e: OutboxEntry, reason: string, deps: FlushDeps):
 }
 
 /**
- * The sweep (every minute in the stack): flushes every org whose oldest entry has waited the
- * record budget, a few at a time, until the deadline. Returns each org's result.
+ * The sweep (every minute in the stack): flushes every org whose oldest entry will have waited
+ * the record budget before the next sweep (so none waits longer than the budget), a few at a
+ * time, until the deadline. Returns each org's result.
  */
 export async function flushDueOrgs(deps: FlushDeps, concurrency = 4, limit = 500): Promise<Map<string, FlushResult>> {
-  const due = await deps.outbox.dueOrgs(deps.now(), limit);
+  const due = await deps.outbox.dueOrgs(deps.now() + sweepMs(deps.policy), limit);
   const results = new Map<string, FlushResult>();
   let next = 0;
   const worker = async () => {
@@ -178,4 +186,43 @@ export async function flushDueOrgs(deps: FlushDeps, concurrency = 4, limit = 500
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
   return results;
+}
+
+/**
+ * Flushes an org's Chatter pool (its timer, a delayed queue message, fired): every post that
+ * gathered goes in one batch call (500 a call), through the same relate-and-post-once steps as a
+ * full org batch (org-batch.ts postChatterAhead). A paused org's pool waits for the pause to end;
+ * posts that failed for a passing reason (or whose claim another attempt holds) stay pooled and
+ * the pool is flushed again later. Sync History counts each post made for its run.
+ */
+export async function flushChatter(orgId: string, deps: FlushDeps, tally: Tally): Promise<{ posted: number; waiting: number }> {
+  const org = await deps.getOrg(orgId);
+  const again = async (delaySeconds: number) => {
+    if (deps.scheduleChatterFlush && (await deps.outbox.openChatter(orgId))) await deps.scheduleChatterFlush(orgId, delaySeconds);
+  };
+  if (org) {
+    const health = (await deps.pauses.health([orgId])).get(orgId) ?? null;
+    const held = await breakerHolds(org, health, deps, new Map());
+    if (held) {
+      await again(deferralDelaySeconds(held.retryAt, deps.now()));
+      return { posted: 0, waiting: -1 };
+    }
+  }
+  const pooled = await deps.outbox.takeChatter(orgId, CHATTER_BATCH_LIMIT);
+  if (pooled.length === 0) return { posted: 0, waiting: 0 };
+  if (!org) {
+    await deps.outbox.removeChatter(orgId, pooled);
+    return { posted: 0, waiting: 0 };
+  }
+  const client = await deps.salesforceFor(org);
+  const salesforce = deps.describeCache ? withCachedShape(client, org.orgId, deps.describeCache, deps.now) : client;
+  const items = pooled.map((e) => ({ event: e.event, occurredAt: e.occurredAt, launchedHere: e.launchedHere, routeReason: e.routeReason, reachedLive: e.reachedLive }));
+  const { posted, waiting, retryAt } = await postChatterAhead(org, items, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
+  for (const item of posted) if (item.event.syncRun?.orgId === orgId) countChatterForRun(tally, item.event);
+  const stay = new Set(waiting.map((item) => item.event.session.id));
+  await deps.outbox.removeChatter(orgId, pooled.filter((e) => !stay.has(e.sessionId)));
+  if (stay.size) await again(deferralDelaySeconds(retryAt ?? deps.now() + retryDelayMs(1), deps.now()));
+  // More than one batch gathered: the rest goes at once.
+  else if (pooled.length === CHATTER_BATCH_LIMIT) await again(0);
+  return { posted: posted.length, waiting: stay.size };
 }

@@ -17,12 +17,40 @@ import type { WriteEffects } from './batch-state.ts';
 export type RecordResult = { ok: true; id: string; created: boolean } | { ok: false; faults: SalesforceFault[] };
 export type PostResult = { ok: true; id: string } | { ok: false; faults: SalesforceFault[] };
 
+/** Records to upsert by an external id. */
+export interface UpsertSpec {
+  sobject: string;
+  externalId: string;
+  records: Array<Record<string, unknown>>;
+}
+
+/** A record of the second upsert that takes, in `field`, the id the first upsert gave its record at `index`. */
+export interface UpsertRef {
+  field: string;
+  index: number;
+}
+
 /** What the per-org rules need of one org's Salesforce; every method is one call or a few batched ones. */
 export interface OrgSalesforce {
   orgShape(): Promise<OrgShape>;
   query<T extends Record<string, unknown>>(soql: string): Promise<T[]>;
   upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]>;
+  /**
+   * Upserts `first`, then `then` with each ref filled from `first`'s results, in one Composite
+   * call where the limits allow (the adapter; absent: two upserts). A `then` record whose ref
+   * names a record `first` failed to write is written without that field. Results per record, in order.
+   */
+  upsertTogether?(first: UpsertSpec, then: UpsertSpec & { refs: Array<UpsertRef | null> }): Promise<{ first: RecordResult[]; then: RecordResult[] }>;
   postChatter(posts: ChatterPost[]): Promise<PostResult[]>;
+}
+
+/** `then`'s records with their refs filled from `first`'s results (left out where that record failed). */
+export function fillRefs(records: Array<Record<string, unknown>>, refs: Array<UpsertRef | null>, first: RecordResult[]): Array<Record<string, unknown>> {
+  return records.map((record, i) => {
+    const ref = refs[i];
+    const target = ref ? first[ref.index] : undefined;
+    return ref && target?.ok ? { ...record, [ref.field]: target.id } : record;
+  });
 }
 
 export interface OrgBatchItem {
@@ -72,6 +100,14 @@ function counting(sf: OrgSalesforce, calls: string[]): OrgSalesforce {
       calls.push(`upsert ${records.length} ${sobject} by ${externalId}`);
       return sf.upsertRecords(sobject, externalId, records);
     },
+    ...(sf.upsertTogether
+      ? {
+          upsertTogether: (first: UpsertSpec, then: UpsertSpec & { refs: Array<UpsertRef | null> }) => {
+            calls.push(`composite: upsert ${first.records.length} ${first.sobject}, then ${then.records.length} ${then.sobject}`);
+            return sf.upsertTogether!(first, then);
+          },
+        }
+      : {}),
     postChatter: (posts) => {
       calls.push(`chatter batch of ${posts.length}`);
       return sf.postChatter(posts);
@@ -89,20 +125,30 @@ const CONCURRENT_CREATE_RETRIES = 2;
  * sent again; a DUPLICATE_VALUE that persists comes from another unique field and is refused.
  */
 export function retryingConcurrentCreates(sf: OrgSalesforce): OrgSalesforce {
+  const retryRaced = async (sobject: string, externalId: string, records: Array<Record<string, unknown>>, results: RecordResult[]) => {
+    for (let n = 0; n < CONCURRENT_CREATE_RETRIES; n++) {
+      const raced = results.flatMap((r, i) => (!r.ok && r.faults.length > 0 && r.faults.every((f) => f.code === 'DUPLICATE_VALUE') ? [i] : []));
+      if (raced.length === 0) break;
+      const again = await sf.upsertRecords(sobject, externalId, raced.map((i) => records[i]!));
+      raced.forEach((i, k) => (results[i] = again[k]!));
+    }
+    return results;
+  };
   return {
     orgShape: () => sf.orgShape(),
     query: (soql) => sf.query(soql),
     postChatter: (posts) => sf.postChatter(posts),
-    async upsertRecords(sobject, externalId, records) {
-      const results = await sf.upsertRecords(sobject, externalId, records);
-      for (let n = 0; n < CONCURRENT_CREATE_RETRIES; n++) {
-        const raced = results.flatMap((r, i) => (!r.ok && r.faults.length > 0 && r.faults.every((f) => f.code === 'DUPLICATE_VALUE') ? [i] : []));
-        if (raced.length === 0) break;
-        const again = await sf.upsertRecords(sobject, externalId, raced.map((i) => records[i]!));
-        raced.forEach((i, k) => (results[i] = again[k]!));
-      }
-      return results;
-    },
+    upsertRecords: async (sobject, externalId, records) => retryRaced(sobject, externalId, records, await sf.upsertRecords(sobject, externalId, records)),
+    ...(sf.upsertTogether
+      ? {
+          async upsertTogether(first: UpsertSpec, then: UpsertSpec & { refs: Array<UpsertRef | null> }) {
+            const out = await sf.upsertTogether!(first, then);
+            await retryRaced(first.sobject, first.externalId, first.records, out.first);
+            await retryRaced(then.sobject, then.externalId, fillRefs(then.records, then.refs, out.first), out.then);
+            return out;
+          },
+        }
+      : {}),
   };
 }
 
@@ -143,8 +189,9 @@ export async function applyOrgBatch(
   } catch (error) {
     failAll(problemKind(error), `relating records: ${callMessage(error)}`);
   }
+  let leads: LeadPlan = { entries: [], remember: async () => undefined };
   try {
-    await createLeads(org, work.filter((w) => w.problems.length === 0), sf, deps);
+    leads = await planLeads(org, work.filter((w) => w.problems.length === 0), sf, deps);
   } catch (error) {
     failAll(problemKind(error), `creating Leads: ${callMessage(error)}`, work.filter((w) => w.problems.length === 0));
   }
@@ -157,15 +204,47 @@ export async function applyOrgBatch(
     const kept = Object.keys(fitted).filter((field) => !(field in record) && RECORD_FIELD_KNOWLEDGE[field] === 'webhook-first' && fitted[field] !== null && fitted[field] !== '');
     if (kept.length) w.valueNotes.push(`${kept.join(', ')} not written: a pulled copy's inferred values never replace what a webhook of the session set`);
     if (w.link.linked) record[w.link.field] = w.link.recordId;
-    // A guest's new Lead relates the session unless it already points at a Lead.
-    if (w.leadId && leadField && !(w.link.linked && w.link.sobject === 'Lead')) record[leadField] = w.leadId;
     return record;
   });
+  // A guest's new Lead relates the session unless it already points at a Lead: the first Lead made for it.
+  const refs = work.map((w): UpsertRef | null => {
+    const index = leads.entries.findIndex(([, owner]) => owner.w === w);
+    return index >= 0 && leadField && !(w.link.linked && w.link.sobject === 'Lead') ? { field: leadField, index } : null;
+  });
+  const leadRecords = leads.entries.map(([key, owner]) => fitRecord(leadRecord(owner.w.session, owner.guest, key), PACKAGE_FIELDS.Lead, owner.w.leadNotes));
+  const leadSpec: UpsertSpec = { sobject: 'Lead', externalId: LEAD_GUEST_KEY_FIELD, records: leadRecords };
+  const sessionSpec: UpsertSpec = { sobject: 'Glance_Session__c', externalId: 'Glance_Session_Id__c', records };
   let sessionResults: RecordResult[] = [];
-  try {
-    sessionResults = await sf.upsertRecords('Glance_Session__c', 'Glance_Session_Id__c', records);
-  } catch (error) {
-    failAll(problemKind(error), `upserting sessions: ${callMessage(error)}`);
+  if (leadRecords.length && sf.upsertTogether && refs.some((r) => r)) {
+    // The Leads and the sessions relating to them in one Composite call (the query before them
+    // cannot join it: which Leads to make depends on its answer, and a Composite reference can
+    // fill a value from an earlier answer but cannot leave a record out).
+    try {
+      const out = await sf.upsertTogether(leadSpec, { ...sessionSpec, refs });
+      await settleLeads(leads, out.first);
+      sessionResults = out.then;
+    } catch (error) {
+      failAll(problemKind(error), `upserting Leads and sessions: ${callMessage(error)}`);
+    }
+    records.splice(0, records.length, ...fillRefs(records, refs, leads.entries.map(([, owner]) => (owner.w.leadId ? { ok: true as const, id: owner.w.leadId, created: false } : { ok: false as const, faults: [] }))));
+  } else {
+    if (leadRecords.length) {
+      try {
+        // Upsert by the guest key: a retry after a crash updates the Lead it made instead of duplicating it.
+        await settleLeads(leads, await sf.upsertRecords(leadSpec.sobject, leadSpec.externalId, leadRecords));
+      } catch (error) {
+        const pending = [...new Set(leads.entries.map(([, owner]) => owner.w))];
+        failAll(problemKind(error), `creating Leads: ${callMessage(error)}`, pending);
+      }
+    }
+    work.forEach((w, i) => {
+      if (w.leadId && refs[i]) records[i]![refs[i]!.field] = w.leadId;
+    });
+    try {
+      sessionResults = await sf.upsertRecords(sessionSpec.sobject, sessionSpec.externalId, records);
+    } catch (error) {
+      failAll(problemKind(error), `upserting sessions: ${callMessage(error)}`);
+    }
   }
   const linkFields = [...new Set([...work.flatMap((w) => (w.link.linked ? [w.link.field] : [])), ...(leadField ? [leadField] : [])])];
   await recordWithoutMissingLinks(work, records, sessionResults, linkFields, sf);
@@ -291,7 +370,15 @@ async function relateRecords(org: Org, work: Work[], sf: OrgSalesforce): Promise
   return shape;
 }
 
-async function createLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick<OrgBatchDeps, 'knownLeads' | 'now' | 'log'>): Promise<void> {
+/** The Leads a batch makes: one per new email, with the guest that gave it first; `remember` notes emails now known as Leads. */
+interface LeadPlan {
+  entries: Array<[string, { w: Work; guest: number }]>;
+  remember(emails: string[]): Promise<void>;
+}
+
+/** Decides the batch's Leads: which guests' emails are candidates, and which of those no Lead has yet (one query per IN chunk of emails not known). */
+async function planLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick<OrgBatchDeps, 'knownLeads' | 'now' | 'log'>): Promise<LeadPlan> {
+  const none: LeadPlan = { entries: [], remember: async () => undefined };
   const candidates: Array<{ w: Work; guest: number; key: string }> = [];
   for (const w of work) {
     for (const decision of leadDecisions(w.session, org)) {
@@ -299,7 +386,7 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick
       else candidates.push({ w, guest: decision.guest, key: decision.key });
     }
   }
-  if (candidates.length === 0) return;
+  if (candidates.length === 0) return none;
   const emails = [...new Set(candidates.map((c) => c.key))];
   const now = (deps.now ?? Date.now)();
   // Emails already known to be Leads are not queried again (a hint with an expiry: org-caches.ts).
@@ -325,15 +412,13 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick
       c.w.leadNotes.push(`guest ${c.guest + 1}: no Lead, the same email is being made a Lead for another guest in this batch`);
     } else owners.set(c.key, { w: c.w, guest: c.guest });
   }
-  if (owners.size === 0) return;
-  const entries = [...owners.entries()];
-  // Upsert by the guest key: a retry after a crash updates the Lead it made instead of duplicating it.
-  const results = await sf.upsertRecords(
-    'Lead',
-    LEAD_GUEST_KEY_FIELD,
-    entries.map(([key, owner]) => fitRecord(leadRecord(owner.w.session, owner.guest, key), PACKAGE_FIELDS.Lead, owner.w.leadNotes)),
-  );
-  await remember(entries.filter((_entry, i) => results[i]?.ok).map(([key]) => key));
+  return { entries: [...owners.entries()], remember };
+}
+
+/** What Salesforce answered for the batch's Leads (upserted by the guest key, so a retry after a crash updates the Lead it made). */
+async function settleLeads(plan: LeadPlan, results: RecordResult[]): Promise<void> {
+  const { entries } = plan;
+  await plan.remember(entries.filter((_entry, i) => results[i]?.ok).map(([key]) => key));
   entries.forEach(([, owner], i) => {
     const result = results[i];
     const who = `guest ${owner.guest + 1}`;
@@ -357,14 +442,21 @@ async function createLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick
   });
 }
 
+/** What the Chatter path did: the posts it made, and the items whose post must be tried again (at `retryAt` at the earliest). */
+export interface ChatterAheadResult {
+  posted: OrgBatchItem[];
+  waiting: OrgBatchItem[];
+  retryAt: number | null;
+}
+
 /**
  * The outbox's Chatter path: a join link is only worth something while the session is live, so
- * the posts of an org's share are made when the share reaches the outbox, ahead of its record
- * (which waits for the flush). Same claims as every post (chatter-once.ts), so the flush finds
- * them done. Never throws: a failure is logged and left to the flush, which posts then.
- * Returns the items whose post this call made (for Sync History's Chatter count).
+ * an org's posts are made from its Chatter pool within the Chatter budget, ahead of the records
+ * (which wait for the outbox flush). The same steps as in a full org batch (relate each session
+ * to its record, then chatter-once.ts's claims and batch call), so whichever comes first makes
+ * the post and the other finds it done. Never throws: a failed call leaves its items waiting.
  */
-export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesforce: OrgSalesforce, deps: OrgBatchDeps): Promise<OrgBatchItem[]> {
+export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesforce: OrgSalesforce, deps: OrgBatchDeps): Promise<ChatterAheadResult> {
   const work: Work[] = items.map((item) => ({
     item,
     session: item.event.session,
@@ -382,9 +474,12 @@ export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesfor
     await relateRecords(org, work, salesforce);
     await postToChatterOnce(org, work, salesforce, deps);
   } catch (error) {
-    deps.log.warn('Chatter posts ahead of the outbox flush failed; the flush posts them', { orgId: org.orgId, error: callMessage(error) });
+    deps.log.warn('Chatter posts of the pool failed; they are tried again', { orgId: org.orgId, error: callMessage(error) });
+    for (const w of work) w.problems.push({ kind: 'transient', reason: callMessage(error) });
   }
-  const failed = work.filter((w) => w.problems.length);
-  if (failed.length) deps.log.warn('some Chatter posts wait for the outbox flush', { orgId: org.orgId, sessions: failed.length });
-  return work.filter((w) => w.posted).map((w) => w.item);
+  // A post Salesforce refused for good (a deleted record) is not tried again; passing failures and held claims are.
+  const waiting = work.filter((w) => w.problems.some((p) => p.kind === 'transient' || p.kind === 'wait'));
+  const retryAts = waiting.flatMap((w) => w.problems.flatMap((p) => (p.retryAt ? [p.retryAt] : [])));
+  if (waiting.length) deps.log.warn('some Chatter posts wait for a later try', { orgId: org.orgId, sessions: waiting.length });
+  return { posted: work.filter((w) => w.posted).map((w) => w.item), waiting: waiting.map((w) => w.item), retryAt: retryAts.length ? Math.max(...retryAts) : null };
 }

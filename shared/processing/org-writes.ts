@@ -113,6 +113,7 @@ function watching(sf: OrgSalesforce, errors: SalesforceCallError[]): OrgSalesfor
     orgShape: () => watch(() => sf.orgShape()),
     query: (soql) => watch(() => sf.query(soql)),
     upsertRecords: (sobject, externalId, records) => watch(() => sf.upsertRecords(sobject, externalId, records)),
+    ...(sf.upsertTogether ? { upsertTogether: (first, then) => watch(() => sf.upsertTogether!(first, then)) } : {}),
     postChatter: (posts) => watch(() => sf.postChatter(posts)),
   };
 }

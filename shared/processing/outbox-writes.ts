@@ -1,6 +1,6 @@
 import { postChatterAhead } from './org-batch.ts';
 import { planOrgShares } from './org-writes.ts';
-import { flushIsDue, type OutboxEntry, type OutboxPut } from './outbox.ts';
+import { chatterPoolMs, flushIsDue, type OutboxEntry, type OutboxPut } from './outbox.ts';
 import { mergeSessionVersions } from '../session-sources.ts';
 import { routeSessionToOrg } from './org-routing.ts';
 import type { Org } from '../org.ts';
@@ -55,19 +55,38 @@ export async function enqueueToOrgs(sessions: SessionWrite[], deps: OutboxProces
         written.forEach((s) => s.outcomes.push({ orgId: org.orgId, kind: 'transient', reason }));
         return;
       }
-      // Chatter-once decides (a session that reached us live gets its post even if it has ended since).
-      const wantPost = org.settings.chatterOnSessionStart ? batch : [];
-      if (wantPost.length === 0 || paused.has(org.orgId) || due.includes(org.orgId)) return;
+      // The org's posts go in its Chatter pool, flushed within the Chatter budget (flush.ts
+      // flushChatter); chatter-once decides there (a session that reached us live gets its post
+      // even if it has ended since). Only shares that may relate to a record can want a post.
+      const mayPost = org.settings.chatterOnSessionStart
+        ? entries.filter((e) => (e.reachedLive ?? true) && ((e.launchedHere && e.event.session.origin?.recordId) || Object.keys(org.settings.recordMapping).length > 0))
+        : [];
+      if (mayPost.length === 0 || due.includes(org.orgId)) return;
       try {
-        const salesforce = await deps.salesforceFor(org);
-        const posted = await postChatterAhead(org, wantPost, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
-        for (const item of posted) if (item.event.syncRun?.orgId === org.orgId) countChatterForRun(tally, item.event);
+        await poolChatter(org, mayPost, deps, tally, paused.has(org.orgId));
       } catch (error) {
         deps.log.warn('Chatter posts wait for the outbox flush', { orgId: org.orgId, error: (error as Error).message });
       }
     }),
   );
   return due;
+}
+
+/**
+ * Puts the posts in the org's Chatter pool and, when this opened the pool, schedules its flush
+ * `chatterPoolMs` later (a paused org's posts wait there too: the flush finds the pause). Without
+ * a scheduler (the rules' unit tests) the posts are made at once, unless the org is paused.
+ */
+async function poolChatter(org: Org, entries: OutboxEntry[], deps: OutboxProcessorDeps, tally: Tally, paused: boolean): Promise<void> {
+  const flush = deps.outboxFlush;
+  if (!flush.scheduleChatterFlush) {
+    if (paused) return;
+    const salesforce = await deps.salesforceFor(org);
+    const { posted } = await postChatterAhead(org, entries, salesforce, { ledger: deps.ledger, log: deps.log, chatterLeaseMs: deps.chatterLeaseMs });
+    for (const item of posted) if (item.event.syncRun?.orgId === org.orgId) countChatterForRun(tally, item.event);
+    return;
+  }
+  if (await flush.outbox.putChatter(org.orgId, entries)) await flush.scheduleChatterFlush(org.orgId, chatterPoolMs(flush.policy) / 1000);
 }
 
 /**

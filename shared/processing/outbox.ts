@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { SessionEvent } from '../session.ts';
 
 /*
@@ -42,6 +43,10 @@ export type OutboxPut = { status: 'new' } | { status: 'replaced'; replaced: Sess
 export interface OutboxPolicy {
   recordBudgetMs: number;
   flushRecords: number;
+  /** How often the sweep runs: it flushes the orgs due before the next sweep. Default 60 s. */
+  sweepMs?: number;
+  /** How long an org's Chatter posts gather before their batch call. Default 45 s. */
+  chatterPoolMs?: number;
 }
 
 /**
@@ -77,7 +82,30 @@ export interface OutboxStore {
   releaseLease(orgId: string, token: string): Promise<void>;
   /** Orgs whose outbox is due at or before `now`, oldest first, at most `limit`. */
   dueOrgs(now: number, limit: number): Promise<string[]>;
+  /**
+   * The org's Chatter pool (posts waiting for their batch call, beside its outbox entries): adds
+   * or replaces each session's post, then opens the pool. Returns true when this call opened it
+   * (it was closed): the caller then schedules the pool's flush.
+   */
+  putChatter(orgId: string, entries: OutboxEntry[]): Promise<boolean>;
+  /** Opens the pool again (posts wait that must be tried later); true when this call opened it. */
+  openChatter(orgId: string): Promise<boolean>;
+  /**
+   * Closes the pool and returns up to `limit` of its posts: a post put from now on opens it
+   * again, so it is never left without a flush scheduled.
+   */
+  takeChatter(orgId: string, limit: number): Promise<OutboxEntry[]>;
+  /** Removes the pooled posts that were made (or are no longer due). */
+  removeChatter(orgId: string, done: Array<Pick<OutboxEntry, 'sessionId'>>): Promise<void>;
 }
+
+/**
+ * The message that flushes an org's Chatter pool, on the events queue with a delay (SQS
+ * DelaySeconds): the pool's own timer, so its posts go out within the Chatter budget however
+ * quiet the org is, and one batch call carries every post that gathered meanwhile.
+ */
+export const chatterFlushSchema = z.strictObject({ chatterFlush: z.strictObject({ orgId: z.string().min(15).max(18) }) });
+export type ChatterFlushMessage = z.infer<typeof chatterFlushSchema>;
 
 /** Whether the org's outbox should be flushed now: enough records, or the oldest has waited the budget. */
 export function flushIsDue(state: OutboxState, now: number, policy: OutboxPolicy): boolean {
@@ -92,3 +120,7 @@ export const outboxEnabled = (policy: OutboxPolicy | undefined): policy is Outbo
 export function retryDelayMs(attempts: number): number {
   return Math.min(900, 30 * 2 ** Math.max(attempts, 1)) * 1000;
 }
+
+/** The policy's Chatter pool time (default 45 s) and sweep interval (default 60 s). */
+export const chatterPoolMs = (policy: OutboxPolicy) => policy.chatterPoolMs ?? 45_000;
+export const sweepMs = (policy: OutboxPolicy) => policy.sweepMs ?? 60_000;

@@ -13,9 +13,9 @@ import { hasEnded } from '../chatter.ts';
 import { writeToOrgs } from './org-writes.ts';
 import { settleSessions } from './settle.ts';
 import { sendBatchAdminRecords, type RunRecordDeps } from './admin-records.ts';
-import { flushOrg, type FlushDeps } from './flush.ts';
+import { flushChatter, flushOrg, type FlushDeps } from './flush.ts';
 import { enqueueToOrgs } from './outbox-writes.ts';
-import { outboxEnabled } from './outbox.ts';
+import { chatterFlushSchema, outboxEnabled } from './outbox.ts';
 import type { DescribeCache, KnownLeads } from './org-caches.ts';
 import { mergeSessionVersions, type SourcedSession } from '../session-sources.ts';
 
@@ -107,7 +107,8 @@ export type BatchOutcome = Tally;
  */
 export async function processSessionBatch(messages: QueuedMessage[], deps: ProcessorDeps): Promise<BatchOutcome> {
   const tally = emptyTally();
-  const events = await readEvents(messages, deps, tally);
+  const chatterFlushes = new Set<string>();
+  const events = await readEvents(messages, deps, tally, chatterFlushes);
   const claimed = await claimEvents(events, deps, tally);
   const locks = await lockSessions(claimed, deps, tally);
   const current = await dropStaleEvents(locks, deps, tally);
@@ -125,13 +126,20 @@ export async function processSessionBatch(messages: QueuedMessage[], deps: Proce
   for (const orgId of due) {
     await flushOrg(orgId, outboxFlush!).catch((error: Error) => deps.log.error('outbox flush failed', { orgId, error: error.message }));
   }
+  if (chatterFlushes.size && deps.outboxFlush) {
+    const posts = emptyTally();
+    for (const orgId of chatterFlushes) {
+      await flushChatter(orgId, deps.outboxFlush, posts).catch((error: Error) => deps.log.error('Chatter pool flush failed', { orgId, error: error.message }));
+    }
+    await addRunEffects(posts, deps);
+  }
   return tally;
 }
 
 const normalize = (iso: string) => new Date(iso).toISOString();
 
 /** Reads each message as a session event; what is not one is dead-lettered with the reason. */
-async function readEvents(messages: QueuedMessage[], deps: ProcessorDeps, tally: Tally): Promise<Claimed[]> {
+async function readEvents(messages: QueuedMessage[], deps: ProcessorDeps, tally: Tally, chatterFlushes: Set<string>): Promise<Claimed[]> {
   const events: Claimed[] = [];
   for (const message of messages) {
     let json: unknown;
@@ -140,6 +148,12 @@ async function readEvents(messages: QueuedMessage[], deps: ProcessorDeps, tally:
     } catch {
       await deps.deadLetter(message, { reason: 'message body is not JSON', orgIds: [] });
       tally.counts.deadLettered++;
+      continue;
+    }
+    // An org's Chatter pool timer (outbox.ts): flushed after the batch, nothing to claim (the posts are claimed).
+    const flush = chatterFlushSchema.safeParse(json);
+    if (flush.success) {
+      chatterFlushes.add(flush.data.chatterFlush.orgId);
       continue;
     }
     const result = sessionEventSchema.safeParse(json);

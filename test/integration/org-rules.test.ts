@@ -190,7 +190,7 @@ describe('record mapping', () => {
 });
 
 describe('batching and Debug Mode', () => {
-  it('a batch costs one Lead query, one Lead upsert, one session upsert and one Chatter batch', async () => {
+  it('a batch costs one Lead query, one Composite call for the new Leads and the sessions relating to them, and one Chatter batch', async () => {
     await setUp({ createLeadsForGuests: 'new_email', chatterOnSessionStart: true });
     const cases = Array.from({ length: 8 }, (_, i) => p.sim.seed(PROD_ORG, 'Case', { Subject: `Case ${i}` }));
     p.sim.seed(PROD_ORG, 'Lead', { LastName: 'Known', Company: 'Acme', Email: 'guest0@example.com' });
@@ -204,11 +204,18 @@ describe('batching and Debug Mode', () => {
     expect(await records(PROD_ORG, 'Lead')).toHaveLength(8); // 1 known + 7 new
     expect(await records(PROD_ORG, 'FeedItem')).toHaveLength(8);
     expect(callsTo(PROD_ORG, before, '/query')).toBe(1);
-    expect(callsTo(PROD_ORG, before, '/composite/sobjects/Lead')).toBe(1);
-    expect(callsTo(PROD_ORG, before, '/composite/sobjects/Glance_Session__c')).toBe(1);
+    // The Lead upsert and the session upsert travel in one Composite request (one API call).
+    expect(p.sim.callLog(PROD_ORG).slice(before).filter((c) => /\/composite$/.test(c.path))).toHaveLength(1);
+    expect(callsTo(PROD_ORG, before, '/composite/sobjects/')).toBe(0);
     expect(callsTo(PROD_ORG, before, '/chatter/feed-elements/batch')).toBe(1);
+    // Each new guest's session points at the Lead made for it.
+    const leads = new Map((await records(PROD_ORG, 'Lead')).map((l) => [l.Id, l.Email]));
+    const sessions = await records(PROD_ORG, 'Glance_Session__c');
+    expect(sessions.filter((r) => r.Glance_Session_Id__c !== '1.batch.0').map((r) => leads.get(r.Lead__c)).sort()).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((i) => `guest${i}@example.com`).sort(),
+    );
     // Plus the org's describe, read once per warm Lambda: at most 2 more calls in all.
-    expect(p.sim.apiCalls(PROD_ORG) - before).toBeLessThanOrEqual(6);
+    expect(p.sim.apiCalls(PROD_ORG) - before).toBeLessThanOrEqual(5);
   });
 
   it('Debug Mode on stores a readable trace per session; off stores none', async () => {

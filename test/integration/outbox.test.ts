@@ -12,6 +12,9 @@ import { parseDeadLetter } from '../../shared/dead-letter.ts';
 import type { GlanceSession, SessionEvent } from '../../shared/session.ts';
 import type { OrgSettings } from '../../shared/org.ts';
 import type { OutboxEntry } from '../../shared/processing/outbox.ts';
+import type { SQSEvent } from 'aws-lambda';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { sqs } from '../../shared/adapters/aws-clients.ts';
 import { DEMO_GROUP, PROD_ORG, SANDBOX_ORG, sampleSession } from '../support/fixtures.ts';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
@@ -178,17 +181,50 @@ describe("the admin's view in the org goes with the flush", () => {
 });
 
 describe('Chatter goes on a path of its own', () => {
-  it('posts when the share reaches the outbox, ahead of the record; the flush does not post again', async () => {
+  /** The org's Chatter pool timer firing: its delayed message, handed to the processor as SQS would. */
+  const chatterTimer = (orgId: string) =>
+    processEvents({ Records: [{ messageId: `timer-${++seq}`, body: JSON.stringify({ chatterFlush: { orgId } }), attributes: { ApproximateReceiveCount: '1' } }] } as unknown as SQSEvent);
+  const chatterCalls = () => p.sim.callLog(PROD_ORG).filter((c) => c.path.includes('/chatter/'));
+
+  it('pools the posts ahead of the records: the pool timer posts every post that gathered in one batch call; the flush does not post again', async () => {
     await setUp({ chatterOnSessionStart: true });
     const caseId = p.sim.seed(PROD_ORG, 'Case', { Subject: 'Help' });
-    const s = session(1, { origin: { salesforceOrgId: PROD_ORG, recordId: caseId } });
-    await deliver(event(s));
-    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(1);
+    const s1 = session(1, { origin: { salesforceOrgId: PROD_ORG, recordId: caseId } });
+    const s2 = session(2, { origin: { salesforceOrgId: PROD_ORG, recordId: caseId } });
+    await deliver(event(s1));
+    await deliver(event(s2));
+    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(0);
+    // The first post opened the pool and set its timer: a message on the events queue, delayed by the pool time.
+    const queued = await sqs().send(new GetQueueAttributesCommand({ QueueUrl: p.resources.eventsQueueUrl, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }));
+    expect(Number(queued.Attributes?.ApproximateNumberOfMessagesDelayed)).toBe(1);
+    await chatterTimer(PROD_ORG);
+    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(2);
+    expect(chatterCalls()).toHaveLength(1);
     expect(await sessionRecords()).toHaveLength(0);
-    await deliver(event(s, 'session.updated', '2026-11-22T13:20:00Z'));
+    await deliver(event(s1, 'session.updated', '2026-11-22T13:20:00Z'));
     await flushOutboxes({ orgId: PROD_ORG });
-    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(1);
-    expect(await sessionRecords()).toEqual([expect.objectContaining({ Glance_Session_Id__c: s.id })]);
+    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(2);
+    expect(chatterCalls()).toHaveLength(1);
+    expect((await sessionRecords()).map((r) => r.Glance_Session_Id__c).sort()).toEqual([s1.id, s2.id].sort());
+    // A timer that finds the pool empty costs no call.
+    await chatterTimer(PROD_ORG);
+    expect(chatterCalls()).toHaveLength(1);
+  });
+
+  it('a post the pool could not make (Salesforce unavailable) stays pooled; while the failed call’s claim holds, a timer posts nothing blind', async () => {
+    await setUp({ chatterOnSessionStart: true });
+    const caseId = p.sim.seed(PROD_ORG, 'Case', { Subject: 'Help' });
+    await deliver(event(session(3, { origin: { salesforceOrgId: PROD_ORG, recordId: caseId } })));
+    p.sim.injectFault({ orgId: PROD_ORG, fault: 'SERVICE_UNAVAILABLE', pathIncludes: '/chatter/', times: Infinity });
+    await chatterTimer(PROD_ORG);
+    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(0);
+    p.sim.clearFaults(PROD_ORG);
+    const calls = chatterCalls().length;
+    // The failed call may have gone through: its claim holds the post until its lease ends (chatter-once.ts).
+    await chatterTimer(PROD_ORG);
+    expect(chatterCalls()).toHaveLength(calls);
+    expect(await p.sobjects(PROD_ORG, 'FeedItem')).toHaveLength(0);
+    expect(await store().takeChatter(PROD_ORG, 10)).toEqual([expect.objectContaining({ sessionId: session(3).id })]);
   });
 });
 

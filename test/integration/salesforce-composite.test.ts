@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Connection } from 'jsforce';
 import { id18, startSalesforceSim, type SalesforceSim } from '../../local/salesforce-sim/index.ts';
 import { salesforceOrgClient } from '../../shared/adapters/salesforce.ts';
+import { toGlanceSessionRecord } from '../../shared/glance-session-record.ts';
+import { sampleSession } from '../support/fixtures.ts';
 
 /*
  * Composite in the simulator, with Salesforce's documented limits (REST API Developer Guide,
@@ -117,6 +119,43 @@ describe('the adapter upserts through Composite past one collection', () => {
     expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, faults: [expect.objectContaining({ code: 'INVALID_EMAIL_ADDRESS' })] }]);
     expect(results[210]!.ok).toBe(false);
     expect(sim.records(ORG.orgId, 'Lead')).toHaveLength(249);
+  });
+});
+
+describe('the adapter writes the Leads and the sessions relating to them in one Composite call', () => {
+  const sessionRecord = (n: number) => toGlanceSessionRecord(sampleSession({ id: `12345.66${n}.1`, sessionKey: `66${n}` }), ORG.orgId, '2026-11-22T13:15:00.000Z');
+  const leadRecord = (n: number, email = `k${n}@example.com`) => ({ Glance_Guest_Key__c: `k${n}@example.com`, LastName: `Guest ${n}`, Company: 'Acme', Email: email });
+  const lead = (id: unknown) => sim.records(ORG.orgId, 'Lead').find((l) => l.Id === id);
+
+  it('one call: each session record takes the id of the Lead made for it (a Composite reference)', async () => {
+    const client = salesforceOrgClient(conn);
+    const before = sim.apiCalls(ORG.orgId);
+    const out = await client.upsertTogether(
+      { sobject: 'Lead', externalId: 'Glance_Guest_Key__c', records: [leadRecord(1), leadRecord(2)] },
+      { sobject: 'Glance_Session__c', externalId: 'Glance_Session_Id__c', records: [sessionRecord(1), sessionRecord(2), sessionRecord(3)], refs: [{ field: 'Lead__c', index: 1 }, null, { field: 'Lead__c', index: 0 }] },
+    );
+    expect(sim.apiCalls(ORG.orgId) - before).toBe(1);
+    expect(out.first.every((r) => r.ok && r.created)).toBe(true);
+    expect(out.then.every((r) => r.ok && r.created)).toBe(true);
+    const sessions = new Map(sim.records(ORG.orgId, 'Glance_Session__c').map((r) => [r.Glance_Session_Id__c, r]));
+    expect(lead(sessions.get(sessionRecord(1).Glance_Session_Id__c)!.Lead__c)?.Email).toBe('k2@example.com');
+    expect(sessions.get(sessionRecord(2).Glance_Session_Id__c)!.Lead__c ?? null).toBeNull();
+    expect(lead(sessions.get(sessionRecord(3).Glance_Session_Id__c)!.Lead__c)?.Email).toBe('k1@example.com');
+  });
+
+  it('a Lead Salesforce refuses halts the session collection referring to it: the sessions go again, that one without its Lead, the others with theirs', async () => {
+    const client = salesforceOrgClient(conn);
+    const before = sim.apiCalls(ORG.orgId);
+    const out = await client.upsertTogether(
+      { sobject: 'Lead', externalId: 'Glance_Guest_Key__c', records: [leadRecord(4, 'bad@ex_ample.com'), leadRecord(5)] },
+      { sobject: 'Glance_Session__c', externalId: 'Glance_Session_Id__c', records: [sessionRecord(4), sessionRecord(5)], refs: [{ field: 'Lead__c', index: 0 }, { field: 'Lead__c', index: 1 }] },
+    );
+    expect(out.first.map((r) => r.ok)).toEqual([false, true]);
+    expect(out.then.map((r) => r.ok)).toEqual([true, true]);
+    expect(sim.apiCalls(ORG.orgId) - before).toBe(2);
+    const sessions = new Map(sim.records(ORG.orgId, 'Glance_Session__c').map((r) => [r.Glance_Session_Id__c, r]));
+    expect(sessions.get(sessionRecord(4).Glance_Session_Id__c)!.Lead__c ?? null).toBeNull();
+    expect(lead(sessions.get(sessionRecord(5).Glance_Session_Id__c)!.Lead__c)?.Email).toBe('k5@example.com');
   });
 });
 

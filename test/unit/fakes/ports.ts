@@ -259,7 +259,7 @@ export function message(event: SessionEvent | string, receiveCount = 1): QueuedM
 }
 
 /** One org's outbox with the rules the DynamoDB store keeps (newest version wins, conditional removal, one lease). */
-export function memoryOutbox(): OutboxStore & { entries: Map<string, OutboxEntry>; dueAt: number | null } {
+export function memoryOutbox(): OutboxStore & { entries: Map<string, OutboxEntry>; dueAt: number | null; chatter: Map<string, OutboxEntry>; chatterOpen: boolean } {
   const entries = new Map<string, OutboxEntry>();
   let lease: string | null = null;
   const self = {
@@ -305,6 +305,24 @@ export function memoryOutbox(): OutboxStore & { entries: Map<string, OutboxEntry
     },
     async dueOrgs() {
       return [];
+    },
+    chatter: new Map<string, OutboxEntry>(),
+    chatterOpen: false,
+    async putChatter(_orgId: string, list: OutboxEntry[]) {
+      for (const e of list) self.chatter.set(e.sessionId, { ...e });
+      return self.openChatter();
+    },
+    async openChatter() {
+      if (self.chatterOpen) return false;
+      self.chatterOpen = true;
+      return true;
+    },
+    async takeChatter(_orgId: string, limit: number) {
+      self.chatterOpen = false;
+      return [...self.chatter.values()].slice(0, limit).map((e) => ({ ...e }));
+    },
+    async removeChatter(_orgId: string, done: Array<Pick<OutboxEntry, 'sessionId'>>) {
+      for (const d of done) self.chatter.delete(d.sessionId);
     },
   };
   return self;
