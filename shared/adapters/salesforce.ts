@@ -367,7 +367,8 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
     /**
      * One Composite call (`POST /composite`, allOrNone false: each subrequest stands alone),
      * retried as a whole by the call's rules; Salesforce counts it as ONE API call. Each
-     * subrequest's answer, in order (REST API Developer Guide, "Composite").
+     * subrequest's answer, in order (REST API Developer Guide, "Send Multiple Requests Using Composite":
+     * at most 25 subrequests, at most 5 of them sObject Collections or query operations).
      */
     async function composite(subrequests: Array<{ method: string; url: string; referenceId: string; body?: unknown }>): Promise<CompositeAnswer> {
       const body = { allOrNone: false, compositeRequest: subrequests };
