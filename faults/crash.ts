@@ -115,6 +115,7 @@ export class Invocation {
         return {
           orgShape: () => this.read(() => sf.orgShape()),
           query: <T extends Record<string, unknown>>(soql: string) => this.read(() => sf.query<T>(soql)),
+          ...(sf.queryAll ? { queryAll: <T extends Record<string, unknown>>(soqls: string[]) => this.read(() => sf.queryAll!<T>(soqls)) } : {}),
           upsertRecords: (sobject, externalId, records) => this.write(`sf upsert ${sobject}`, () => sf.upsertRecords(sobject, externalId, records)),
           postChatter: (posts) => this.write('sf postChatter', () => sf.postChatter(posts)),
           apiUsage: () => sf.apiUsage(),

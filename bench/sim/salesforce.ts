@@ -58,6 +58,8 @@ export function containerSalesforce(clock: SimClock, sim: SalesforceSim, latency
       apiUsage: () => c.apiUsage(),
       orgShape: () => timed(() => c.orgShape()),
       query: <T extends Record<string, unknown>>(soql: string) => timed(() => c.query<T>(soql)),
+      // One Composite of up to 5 queries: the simulator counts it once, so it is timed as one call.
+      queryAll: <T extends Record<string, unknown>>(soqls: string[]) => timed(() => c.queryAll<T>(soqls)),
       async upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]> {
         const results = await timed(() => c.upsertRecords(sobject, externalId, records));
         if (sobject === 'Glance_Session__c') observer.recorded(id, records.flatMap((r, i) => (results[i]?.ok ? [String(r[externalId])] : [])));

@@ -37,6 +37,8 @@ export interface SalesforceOrgClient extends OrgSalesforce {
   /** Always present here: one Composite call where the limits allow. */
   upsertTogether(first: UpsertSpec, then: UpsertSpec & { refs: Array<UpsertRef | null> }): Promise<{ first: RecordResult[]; then: RecordResult[] }>;
   query<T extends Record<string, unknown>>(soql: string): Promise<T[]>;
+  /** Always present here: up to 5 queries per Composite call. */
+  queryAll<T extends Record<string, unknown>>(soqls: string[]): Promise<T[][]>;
   /** Key prefixes and Glance_Session__c lookups, from describe calls made once per warm Lambda. */
   orgShape(): Promise<OrgShape>;
   postChatter(posts: ChatterPost[]): Promise<PostResult[]>;
@@ -187,6 +189,15 @@ const chunked = <T>(items: T[], size: number): T[][] => {
 /** Only a refusal with a Salesforce error code can be one record's doing; an unknown error or a setup problem is not split. */
 const splittable = (callError: SalesforceCallError) => callError.kind === 'permanent' && callError.code !== 'UNKNOWN_ERROR' && !isSetupFault(callError.code, callError.message);
 
+type CompositeAnswer = { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
+type QueryPage<T> = { records: T[]; done: boolean; nextRecordsUrl?: string };
+
+/** A Composite subrequest's refusal as a call error's parts (its body is a list of errors; a missing answer is ERROR_HTTP_0). */
+function subrequestError(sub: { httpStatusCode: number; body: unknown } | undefined): { errorCode: string; message: string } {
+  const error = (Array.isArray(sub?.body) ? sub.body[0] : undefined) as { errorCode?: string; message?: string } | undefined;
+  return { errorCode: error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 0}`, message: error?.message ?? 'no answer for the subrequest' };
+}
+
 /** sObject Collections take 200 records per call; Chatter batch posts take 500. */
 export { CHATTER_BATCH_LIMIT };
 
@@ -291,9 +302,7 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
         referenceId,
         body: { allOrNone: false, records: records.map((r) => ({ attributes: { type: spec.sobject }, ...r })) },
       });
-      const body = {
-        allOrNone: false,
-        compositeRequest: [
+      const subrequests = [
           ...firstChunks.map((chunk, k) => subrequest(first, `first${k}`, chunk)),
           ...thenChunks.map((chunk, k) =>
             subrequest(
@@ -305,11 +314,8 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
               }),
             ),
           ),
-        ],
-      };
-      const response = (await withCallRetry(retry, () =>
-        connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-      )) as { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
+      ];
+      const response = await composite(subrequests);
       /** Each record's result, or null where its whole collection failed (halted, or refused as a whole). */
       const answers = (chunks: Array<Array<Record<string, unknown>>>, offset: number): Array<RecordResult | null> =>
         chunks.flatMap((chunk, k) => {
@@ -342,24 +348,83 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
     async function compositeCollections(
       collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>,
     ): Promise<Array<{ results: RawSaveResult[] } | { code: string; message: string }>> {
-      const body = {
-        allOrNone: false,
-        compositeRequest: collections.map((c, i) => ({
+      const response = await composite(
+        collections.map((c, i) => ({
           method: 'PATCH',
           url: `/services/data/v${SALESFORCE_API_VERSION}/composite/sobjects/${c.sobject}/${c.externalId}`,
           referenceId: `upsert${i}`,
           body: { allOrNone: false, records: c.records.map((r) => ({ attributes: { type: c.sobject }, ...r })) },
         })),
-      };
-      const response = (await withCallRetry(retry, () =>
-        connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-      )) as { compositeResponse?: Array<{ httpStatusCode: number; body: unknown }> };
+      );
       return collections.map((_c, i) => {
         const sub = response.compositeResponse?.[i];
         if (sub && sub.httpStatusCode < 300 && Array.isArray(sub.body)) return { results: sub.body as RawSaveResult[] };
-        const error = (Array.isArray(sub?.body) ? sub.body[0] : undefined) as { errorCode?: string; message?: string } | undefined;
-        return { code: error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 0}`, message: error?.message ?? 'no result for the collection' };
+        const error = subrequestError(sub);
+        return { code: error.errorCode, message: error.message };
       });
+    }
+
+    /**
+     * One Composite call (`POST /composite`, allOrNone false: each subrequest stands alone),
+     * retried as a whole by the call's rules; Salesforce counts it as ONE API call. Each
+     * subrequest's answer, in order (REST API Developer Guide, "Send Multiple Requests Using Composite":
+     * at most 25 subrequests, at most 5 of them sObject Collections or query operations).
+     */
+    async function composite(subrequests: Array<{ method: string; url: string; referenceId: string; body?: unknown }>): Promise<CompositeAnswer> {
+      const body = { allOrNone: false, compositeRequest: subrequests };
+      return (await withCallRetry(retry, () =>
+        connection.request({ method: 'POST', url: '/composite', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      )) as CompositeAnswer;
+    }
+
+    /** Every page of a query, from its first page on (`queryMore` while not done). */
+    async function restOfQuery<T extends Record<string, unknown>>(first: QueryPage<T>): Promise<T[]> {
+      const records: T[] = [...first.records];
+      let page = first;
+      while (!page.done && page.nextRecordsUrl) {
+        const next = page.nextRecordsUrl;
+        page = await withCallRetry(retry, async () => (await connection.queryMore<T>(next)) as QueryPage<T>);
+        records.push(...page.records);
+      }
+      return records;
+    }
+
+    async function query<T extends Record<string, unknown>>(soql: string): Promise<T[]> {
+      return restOfQuery(await withCallRetry(retry, async () => (await connection.query<T>(soql)) as QueryPage<T>));
+    }
+
+    /**
+     * Several queries, up to 5 per Composite call (its limit on query subrequests; the whole
+     * Composite is one API call); one alone is an ordinary query. A page that is not done is
+     * followed with `queryMore`, as a lone query's is. A query subrequest Salesforce refuses is
+     * classified as a lone query's refusal would be: a passing one (a lock, the org busy) is sent
+     * again on its own under the call's retry rules; any other throws its SalesforceCallError.
+     * Each query's rows, in order.
+     */
+    async function queryAll<T extends Record<string, unknown>>(soqls: string[]): Promise<T[][]> {
+      const out: T[][] = [];
+      for (const group of chunked(soqls, COMPOSITE_COLLECTIONS_LIMIT)) {
+        if (group.length === 1) {
+          out.push(await query<T>(group[0]!));
+          continue;
+        }
+        const response = await composite(
+          group.map((soql, i) => ({ method: 'GET', url: `/services/data/v${SALESFORCE_API_VERSION}/query?q=${encodeURIComponent(soql)}`, referenceId: `query${i}` })),
+        );
+        for (const [i, soql] of group.entries()) {
+          const sub = response.compositeResponse?.[i];
+          const page = sub?.body as QueryPage<T> | undefined;
+          if (sub && sub.httpStatusCode < 300 && page && Array.isArray(page.records)) {
+            out.push(await restOfQuery(page));
+            continue;
+          }
+          const error = subrequestError(sub);
+          const refused = new SalesforceCallError(error.errorCode, error.message);
+          if (refused.kind !== 'transient') throw refused;
+          out.push(await query<T>(soql));
+        }
+      }
+      return out;
     }
 
     async function upsertCollections(collections: Array<{ sobject: string; externalId: string; records: Array<Record<string, unknown>> }>): Promise<RecordResult[][]> {
@@ -385,18 +450,8 @@ export function salesforceOrgClient(connection: Connection, policy: CallPolicy =
       upsertGlanceSessions: (records: GlanceSessionRecord[]) => upsertRecords(GLANCE_SESSION_OBJECT, GLANCE_SESSION_EXTERNAL_ID, records),
       upsertRecords,
       upsertCollections,
-      async query<T extends Record<string, unknown>>(soql: string): Promise<T[]> {
-        const records: T[] = [];
-        type Page = { records: T[]; done: boolean; nextRecordsUrl?: string };
-        let page: Page = await withCallRetry(retry, async () => (await connection.query<T>(soql)) as Page);
-        records.push(...page.records);
-        while (!page.done && page.nextRecordsUrl) {
-          const next = page.nextRecordsUrl;
-          page = await withCallRetry(retry, async () => (await connection.queryMore<T>(next)) as Page);
-          records.push(...page.records);
-        }
-        return records;
-      },
+      query,
+      queryAll,
       orgShape() {
         shape ??= (async () => {
           const global = await withCallRetry(retry, () => connection.describeGlobal());

@@ -34,6 +34,11 @@ export interface UpsertRef {
 export interface OrgSalesforce {
   orgShape(): Promise<OrgShape>;
   query<T extends Record<string, unknown>>(soql: string): Promise<T[]>;
+  /**
+   * Each query's rows, in order, sending several queries per Composite call where the adapter
+   * can (up to 5 per call, one API call each); absent: one `query` per SOQL. Errors as `query`'s.
+   */
+  queryAll?<T extends Record<string, unknown>>(soqls: string[]): Promise<T[][]>;
   upsertRecords(sobject: string, externalId: string, records: Array<Record<string, unknown>>): Promise<RecordResult[]>;
   /**
    * Upserts `first`, then `then` with each ref filled from `first`'s results, in one Composite
@@ -96,6 +101,14 @@ function counting(sf: OrgSalesforce, calls: string[]): OrgSalesforce {
       calls.push(`query ${/FROM\s+(\w+)/i.exec(soql)?.[1] ?? ''}`.trim());
       return sf.query(soql);
     },
+    ...(sf.queryAll
+      ? {
+          queryAll: <T extends Record<string, unknown>>(soqls: string[]) => {
+            calls.push(`queries together: ${soqls.length} ${[...new Set(soqls.map((soql) => /FROM\s+(\w+)/i.exec(soql)?.[1] ?? ''))].join(', ')} (Composite, up to 5 a call)`);
+            return sf.queryAll!<T>(soqls);
+          },
+        }
+      : {}),
     upsertRecords: (sobject, externalId, records) => {
       calls.push(`upsert ${records.length} ${sobject} by ${externalId}`);
       return sf.upsertRecords(sobject, externalId, records);
@@ -137,6 +150,7 @@ export function retryingConcurrentCreates(sf: OrgSalesforce): OrgSalesforce {
   return {
     orgShape: () => sf.orgShape(),
     query: (soql) => sf.query(soql),
+    ...(sf.queryAll ? { queryAll: <T extends Record<string, unknown>>(soqls: string[]) => sf.queryAll!<T>(soqls) } : {}),
     postChatter: (posts) => sf.postChatter(posts),
     upsertRecords: async (sobject, externalId, records) => retryRaced(sobject, externalId, records, await sf.upsertRecords(sobject, externalId, records)),
     ...(sf.upsertTogether
@@ -376,7 +390,7 @@ interface LeadPlan {
   remember(emails: string[]): Promise<void>;
 }
 
-/** Decides the batch's Leads: which guests' emails are candidates, and which of those no Lead has yet (one query per IN chunk of emails not known). */
+/** Decides the batch's Leads: which guests' emails are candidates, and which of those no Lead has yet (one query per IN chunk of emails not known, several per Composite call where the adapter can). */
 async function planLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick<OrgBatchDeps, 'knownLeads' | 'now' | 'log'>): Promise<LeadPlan> {
   const none: LeadPlan = { entries: [], remember: async () => undefined };
   const candidates: Array<{ w: Work; guest: number; key: string }> = [];
@@ -392,10 +406,15 @@ async function planLeads(org: Org, work: Work[], sf: OrgSalesforce, deps: Pick<O
   // Emails already known to be Leads are not queried again (a hint with an expiry: org-caches.ts).
   const existing = deps.knownLeads ? await deps.knownLeads.known(org.orgId, emails, now).catch(() => new Set<string>()) : new Set<string>();
   const found: string[] = [];
-  for (const chunk of chunkForIn(emails.filter((e) => !existing.has(e)))) {
-    const rows = await sf.query<{ Email?: string }>(`SELECT Id, Email FROM Lead WHERE Email IN ${soqlStringList(chunk)}`);
-    for (const row of rows) if (row.Email) found.push(row.Email.trim().toLowerCase());
-  }
+  const soqls = chunkForIn(emails.filter((e) => !existing.has(e))).map((chunk) => `SELECT Id, Email FROM Lead WHERE Email IN ${soqlStringList(chunk)}`);
+  // More than one chunk (a large outbox flush): several queries per Composite call where the adapter can.
+  const oneByOne = async () => {
+    const out: Array<Array<{ Email?: string }>> = [];
+    for (const soql of soqls) out.push(await sf.query<{ Email?: string }>(soql));
+    return out;
+  };
+  const answers = soqls.length > 1 && sf.queryAll ? await sf.queryAll<{ Email?: string }>(soqls) : await oneByOne();
+  for (const row of answers.flat()) if (row.Email) found.push(row.Email.trim().toLowerCase());
   for (const email of found) existing.add(email);
   const remember = async (list: string[]) => {
     if (deps.knownLeads && list.length) {

@@ -112,6 +112,7 @@ function watching(sf: OrgSalesforce, errors: SalesforceCallError[]): OrgSalesfor
   return {
     orgShape: () => watch(() => sf.orgShape()),
     query: (soql) => watch(() => sf.query(soql)),
+    ...(sf.queryAll ? { queryAll: <T extends Record<string, unknown>>(soqls: string[]) => watch(() => sf.queryAll!<T>(soqls)) } : {}),
     upsertRecords: (sobject, externalId, records) => watch(() => sf.upsertRecords(sobject, externalId, records)),
     ...(sf.upsertTogether ? { upsertTogether: (first, then) => watch(() => sf.upsertTogether!(first, then)) } : {}),
     postChatter: (posts) => watch(() => sf.postChatter(posts)),

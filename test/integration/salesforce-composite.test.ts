@@ -4,6 +4,8 @@ import { id18, startSalesforceSim, type SalesforceSim } from '../../local/salesf
 import { salesforceOrgClient } from '../../shared/adapters/salesforce.ts';
 import { toGlanceSessionRecord } from '../../shared/glance-session-record.ts';
 import { sampleSession } from '../support/fixtures.ts';
+import { chunkForIn, soqlStringList } from '../../shared/soql.ts';
+import { SalesforceCallError } from '../../shared/salesforce-errors.ts';
 
 /*
  * Composite in the simulator, with Salesforce's documented limits (REST API Developer Guide,
@@ -172,5 +174,56 @@ describe('the adapter upserts collections of several objects in one Composite ca
     expect(logs).toEqual([{ ok: true, id: expect.any(String), created: true }]);
     expect(sim.records(ORG.orgId, 'Glance_Sync_Run__c').map((r) => r.Run_Id__c)).toEqual(['run-1']);
     await expect(client.upsertCollections(Array.from({ length: 6 }, () => ({ sobject: 'Glance_Log__c', externalId: 'Log_Key__c', records: [] })))).rejects.toThrow(RangeError);
+  });
+});
+
+describe('the adapter sends several queries in one Composite call', () => {
+  const email = (i: number) => `lq${i}@example.com`;
+  const seedLeads = async (n: number) => {
+    const client = salesforceOrgClient(conn);
+    const records = Array.from({ length: n }, (_, i) => ({ Glance_Guest_Key__c: email(i), LastName: `Guest ${i}`, Company: 'Acme', Email: email(i) }));
+    await client.upsertRecords('Lead', 'Glance_Guest_Key__c', records);
+    return client;
+  };
+  const byEmail = (chunk: string[]) => `SELECT Id, Email FROM Lead WHERE Email IN ${soqlStringList(chunk)}`;
+  const sorted = (rows: Array<Record<string, unknown>>) => rows.map((r) => `${String(r.Id)} ${String(r.Email)}`).sort();
+
+  it('7 chunks of emails: 2 API calls (5 queries, then 2), the same rows as 7 separate queries find', async () => {
+    const client = await seedLeads(330);
+    // 330 Leads that exist and 20 emails that do not, in chunks of 50: 7 queries.
+    const chunks = chunkForIn([...Array.from({ length: 330 }, (_, i) => email(i)), ...Array.from({ length: 20 }, (_, i) => `none${i}@example.com`)], 10_000, 50);
+    expect(chunks).toHaveLength(7);
+    const before = sim.apiCalls(ORG.orgId);
+    const together = await client.queryAll(chunks.map(byEmail));
+    expect(sim.apiCalls(ORG.orgId) - before).toBe(Math.ceil(chunks.length / 5));
+    expect(sim.callLog(ORG.orgId).slice(-2).map((c) => c.path)).toEqual([expect.stringMatching(/\/composite$/), expect.stringMatching(/\/composite$/)]);
+    const separate: Array<Array<Record<string, unknown>>> = [];
+    for (const chunk of chunks) separate.push(await client.query(byEmail(chunk)));
+    expect(together.map(sorted)).toEqual(separate.map(sorted));
+    expect(together.flat()).toHaveLength(330);
+  });
+
+  it('a query page that is not done is followed with queryMore', async () => {
+    const client = await seedLeads(2_100); // past the 2,000 rows of a first page
+    const before = sim.apiCalls(ORG.orgId);
+    const [all, some] = await client.queryAll(['SELECT Id, Email FROM Lead', byEmail([email(1), email(2)])]);
+    expect(all).toHaveLength(2_100);
+    expect(new Set(all!.map((r) => r.Email)).size).toBe(2_100);
+    expect(some!.map((r) => r.Email).sort()).toEqual([email(1), email(2)]);
+    expect(sim.apiCalls(ORG.orgId) - before).toBe(2); // the Composite, then one queryMore
+  });
+
+  it('a refused query subrequest fails the call as the same query alone does', async () => {
+    const client = await seedLeads(3);
+    const bad = 'SELECT Id, No_Such_Field__c FROM Lead';
+    const alone = await failure(client.query(bad));
+    const together = await failure(client.queryAll([byEmail([email(0)]), bad, byEmail([email(1)])]));
+    expect(together).toBeInstanceOf(SalesforceCallError);
+    expect(alone).toBeInstanceOf(SalesforceCallError);
+    expect({ code: (together as SalesforceCallError).code, kind: (together as SalesforceCallError).kind }).toEqual({
+      code: (alone as SalesforceCallError).code,
+      kind: (alone as SalesforceCallError).kind,
+    });
+    expect((together as SalesforceCallError).kind).toBe('permanent');
   });
 });

@@ -210,3 +210,44 @@ describe('applyOrgBatch', () => {
     expect(sf.rows('Glance_Session__c').map((r) => r.Glance_Session_Id__c)).toEqual(['1.1.1', '1.1.3']);
   });
 });
+
+describe('planLeads: the Lead queries of a batch with many guest emails', () => {
+  const deps = () => ({ ledger: memoryLedger(manualClock().now), log: silentLog, chatterLeaseMs: 60_000 });
+  const guests = (from: number) => Array.from({ length: 400 }, (_, i) => ({ name: `Guest ${from + i}`, email: `guest${from + i}@example.org`, phone: null, joinedAt: '2026-11-22T13:15:02Z' }));
+  const items = () =>
+    [0, 400, 800].map((from, k) => ({ event: event({ id: `1.1.${k + 1}`, guests: guests(from) }), occurredAt: '2026-11-22T13:14:05.000Z', launchedHere: false, routeReason: 'test' }));
+  const o = org(PROD, { createLeadsForGuests: 'new_email', debugMode: true });
+  const seeded = () => {
+    const sf = fakeSalesforce();
+    for (let i = 0; i < 1200; i += 7) sf.add('Lead', { Email: `guest${i}@example.org` });
+    return sf;
+  };
+  const leadQueries = (calls: string[]) => calls.filter((c) => c.includes('FROM Lead WHERE Email IN'));
+  const leadEmails = (sf: ReturnType<typeof fakeSalesforce>) => sf.rows('Lead').map((r) => String(r.Email)).sort();
+
+  it('without queryAll, one query per IN chunk; with it, all chunks handed over at once; the same Leads either way', async () => {
+    const plain = seeded();
+    await applyOrgBatch(o, items(), plain, deps());
+    const chunks = leadQueries(plain.calls).length;
+    expect(chunks).toBeGreaterThan(1);
+
+    const together = seeded();
+    const groups: string[][] = [];
+    const withQueryAll = Object.assign(Object.create(null) as object, together, {
+      async queryAll<T extends Record<string, unknown>>(soqls: string[]): Promise<T[][]> {
+        groups.push(soqls);
+        const out: T[][] = [];
+        for (const soql of soqls) out.push(await together.query<T>(soql));
+        return out;
+      },
+    }) as typeof together;
+    const { traces } = await applyOrgBatch(o, items(), withQueryAll, deps());
+    expect(groups.map((g) => g.length)).toEqual([chunks]);
+    expect(groups[0]).toEqual(leadQueries(plain.calls));
+    expect(leadEmails(together)).toEqual(leadEmails(plain));
+    expect(leadEmails(together)).toHaveLength(1200);
+    // 1,200 guests, every 7th already a Lead: one Lead made per other guest, none for those.
+    expect(together.rows('Lead').filter((r) => r.Glance_Guest_Key__c)).toHaveLength(1200 - Math.ceil(1200 / 7));
+    expect(traces[0]!.salesforceCalls).toContain(`queries together: ${chunks} Lead (Composite, up to 5 a call)`);
+  });
+});
