@@ -80,7 +80,8 @@ export function memoryLedger(clock: SimClock, aws: AwsMeter): DedupeLedger {
       const s = session(id);
       if (s.lockedUntil !== null && s.lockedUntil >= clock.now()) return { locked: false, lastApplied: null, reachedLive: false };
       sessions.set(id, { ...s, lockedUntil: clock.now() + leaseMs });
-      if (seen && !firstSeen.has(id)) firstSeen.set(id, seen);
+      // As the adapter: a live version makes it live for good, an ended one only fills it.
+      if (seen === 'live' || (seen && !firstSeen.has(id))) firstSeen.set(id, seen);
       return { locked: true, lastApplied: s.occurredAt, reachedLive: firstSeen.get(id) === 'live' };
     },
     async markApplied(id, occurredAt) {

@@ -99,7 +99,8 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
           new UpdateCommand({
             TableName: tableName,
             Key: sessionKey(sessionId),
-            UpdateExpression: `SET lockedUntil = :until, expiresAt = :exp${seen ? ', firstSeen = if_not_exists(firstSeen, :seen)' : ''}`,
+            // firstSeen: a live version makes it `live` for good; an ended one only fills it (SessionLock.reachedLive).
+            UpdateExpression: `SET lockedUntil = :until, expiresAt = :exp${seen === 'live' ? ', firstSeen = :seen' : seen ? ', firstSeen = if_not_exists(firstSeen, :seen)' : ''}`,
             ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil < :now OR expiresAt <= :nowSeconds',
             ExpressionAttributeValues: {
               ':until': until,
@@ -125,7 +126,7 @@ export function dynamoDedupeLedger(tableName: string, now: () => number = Date.n
           );
           return { locked: true, lastApplied: null, reachedLive: seen === 'live' };
         }
-        const firstSeen = old?.firstSeen ?? seen;
+        const firstSeen = seen === 'live' ? seen : (old?.firstSeen ?? seen);
         return { locked: true, lastApplied: old?.occurredAt ? String(old.occurredAt) : null, reachedLive: firstSeen === 'live' };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;

@@ -9,9 +9,11 @@ export interface SessionLock {
   /** When the session's newest applied event happened. */
   lastApplied: string | null;
   /**
-   * Whether the first version of the session the pipeline ever took was still live: kept for good
-   * by the first lock that says how its events looked, so the Chatter decision ("the session
-   * reached us while live") cannot change with the order faults and retries deliver later versions.
+   * Whether a version of the session the pipeline took was still live: `ended` is kept until a
+   * lock of a live version turns it `live` for good (never back). A live version that locks only
+   * after an ended one (two deliveries racing for the lock, a retried webhook) still reached us
+   * live, so the Chatter decision cannot change with the order faults, retries and concurrent
+   * batches take its versions in.
    */
   reachedLive: boolean;
 }

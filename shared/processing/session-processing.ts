@@ -15,6 +15,7 @@ import { settleSessions } from './settle.ts';
 import { sendBatchAdminRecords, type RunRecordDeps } from './admin-records.ts';
 import { flushChatter, flushOrg, type FlushDeps } from './flush.ts';
 import { enqueueToOrgs } from './outbox-writes.ts';
+import { postLateChatter } from './late-chatter.ts';
 import { chatterFlushSchema, outboxEnabled } from './outbox.ts';
 import type { DescribeCache, KnownLeads } from './org-caches.ts';
 import { mergeSessionVersions, type SourcedSession } from '../session-sources.ts';
@@ -229,17 +230,28 @@ async function lockSessions(claimed: Claimed[], deps: ProcessorDeps, tally: Tall
   return { writable, held, lastApplied, reachedLive };
 }
 
-/** An event older than what its session already shows is done without a write. */
+/**
+ * An event older than what its session already shows is done without a write. A live one of a
+ * session with no current event here may still owe the session its Chatter post (late-chatter.ts):
+ * it is done once that post is settled, else handed back.
+ */
 async function dropStaleEvents(locks: SessionLocks, deps: ProcessorDeps, tally: Tally): Promise<Claimed[]> {
   const isStale = (c: Claimed) => {
     const newest = locks.lastApplied.get(c.event.session.id);
     return !!newest && newest > c.occurredAt;
   };
+  const current = locks.writable.filter((c) => !isStale(c));
   const stale = locks.writable.filter(isStale);
-  tally.counts.stale += stale.length;
-  for (const c of stale) attributeToRun(tally, c.event, { kind: 'unchanged' });
-  await Promise.all(stale.map((c) => deps.ledger.completeEvent(c.event.eventId)));
-  return locks.writable.filter((c) => !isStale(c));
+  const withCurrent = new Set(current.map((c) => c.event.session.id));
+  const late = stale.filter((c) => !hasEnded(c.event.session) && locks.reachedLive.has(c.event.session.id) && !withCurrent.has(c.event.session.id));
+  const retry = late.length ? await postLateChatter(newestPerSession(late, locks.reachedLive, locks.lastApplied), deps, tally) : new Set<string>();
+  const handBack = stale.filter((c) => retry.has(c.event.session.id));
+  const done = stale.filter((c) => !retry.has(c.event.session.id));
+  tally.counts.stale += done.length;
+  for (const c of done) attributeToRun(tally, c.event, { kind: 'unchanged' });
+  for (const c of handBack) tally.retry.push(c.message.messageId);
+  await Promise.all([...done.map((c) => deps.ledger.completeEvent(c.event.eventId)), ...handBack.map((c) => deps.ledger.releaseEvent(c.event.eventId))]);
+  return current;
 }
 
 /**

@@ -97,3 +97,14 @@ describe('idempotency records past their expiry', () => {
     expect(await ledger.lockSession('1.a.1', 60_000)).toMatchObject({ lastApplied: '2026-07-01T00:00:00.000Z' });
   });
 });
+
+describe('the session writer lock', () => {
+  it('a live version locking after an ended one makes the session one that reached us live, for good', async () => {
+    const ledger = dynamoDedupeLedger(resources.dedupeTable);
+    expect(await ledger.lockSession('1.c.1', 60_000, 'ended')).toMatchObject({ locked: true, reachedLive: false });
+    await ledger.unlockSession('1.c.1');
+    expect(await ledger.lockSession('1.c.1', 60_000, 'live')).toMatchObject({ locked: true, reachedLive: true });
+    await ledger.unlockSession('1.c.1');
+    expect(await ledger.lockSession('1.c.1', 60_000, 'ended')).toMatchObject({ locked: true, reachedLive: true });
+  });
+});

@@ -223,4 +223,46 @@ describe('the flush writes an org under the same rules as the queue', () => {
     await flushOrg(PROD_ORG, h.flush);
     expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(1);
   });
+
+  // A backlog puts a session's started and ended events in concurrent batches: the ended one can
+  // take the session's lock first. The started one then comes late (stale for the record) but the
+  // session reached us live, so it still gets exactly one post.
+  const endedVersion = (n: number) => {
+    const ended = syncEvent(n, { eventId: `ended-${n}`, syncRun: undefined, type: 'session.ended', occurredAt: '2026-11-22T13:57:00.000Z' });
+    ended.session = { ...ended.session, status: 'C', endedAt: '2026-11-22T13:57:00.000Z' };
+    return ended;
+  };
+
+  it('a session whose ended version took the lock before its started one still gets exactly one Chatter post', async () => {
+    const h = outboxProcessor({ chatterOnSessionStart: true });
+    await processSessionBatch([message(endedVersion(5))], h.deps);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(0);
+    await processSessionBatch([message(syncEvent(5, { eventId: 'started-5', source: 'webhook', syncRun: undefined }))], h.deps);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(1);
+    // Another late live copy (a redelivered webhook) does not post again; the record shows the end.
+    await processSessionBatch([message(syncEvent(5, { eventId: 'updated-5', source: 'webhook', syncRun: undefined, type: 'session.updated', occurredAt: '2026-11-22T13:56:00.000Z' }))], h.deps);
+    await flushOrg(PROD_ORG, h.flush);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(1);
+    expect(h.salesforce(PROD_ORG).rows('Glance_Session__c')).toEqual([expect.objectContaining({ Glance_Session_Id__c: '12345.905.1', Status__c: 'C' })]);
+  });
+
+  it('a session only ever seen ended gets no Chatter post', async () => {
+    const h = outboxProcessor({ chatterOnSessionStart: true });
+    await processSessionBatch([message(endedVersion(6))], h.deps);
+    await flushOrg(PROD_ORG, h.flush);
+    expect(h.salesforce(PROD_ORG).rows('Glance_Session__c')).toHaveLength(1);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(0);
+  });
+
+  it('a late live version whose post fails is handed back, and posts on its retry', async () => {
+    const h = outboxProcessor({ chatterOnSessionStart: true });
+    await processSessionBatch([message(endedVersion(7))], h.deps);
+    h.salesforce(PROD_ORG).failCalls('chatter', 'SERVER_UNAVAILABLE', 3);
+    const late = message(syncEvent(7, { eventId: 'started-7', source: 'webhook', syncRun: undefined }));
+    expect((await processSessionBatch([late], h.deps)).retry).toEqual([late.messageId]);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(0);
+    h.clock.advance(61_000);
+    expect((await processSessionBatch([late], h.deps)).retry).toEqual([]);
+    expect(h.salesforce(PROD_ORG).rows('FeedItem')).toHaveLength(1);
+  });
 });

@@ -54,7 +54,7 @@ export function memoryLedger(now: () => number): DedupeLedger & { entries: Map<s
       const s = session(id);
       if (s.lockedUntil !== null && s.lockedUntil >= now()) return { locked: false, lastApplied: null, reachedLive: false };
       s.lockedUntil = now() + leaseMs;
-      if (seen && !firstSeen.has(id)) firstSeen.set(id, seen);
+      if (seen === 'live' || (seen && !firstSeen.has(id))) firstSeen.set(id, seen);
       return { locked: true, lastApplied: s.occurredAt, reachedLive: firstSeen.get(id) === 'live' };
     },
     async markApplied(id, occurredAt) {
