@@ -3,7 +3,7 @@ import { mulberry32 } from '../local/glance-sim/sample-sessions.ts';
 import type { Log } from '../shared/log.ts';
 import type { ProcessorDeps } from '../shared/processing/session-processing.ts';
 import { Chaos } from './chaos.ts';
-import { crashAtOp, Invocation, SimulatedCrash, type CrashPlan, type CrashWhen } from './crash.ts';
+import { crashAtOp, crashAtWrite, Invocation, SimulatedCrash, type CrashPlan, type CrashWhen } from './crash.ts';
 import { flushDueOrgs } from '../shared/processing/flush.ts';
 import { ENV } from '../shared/config.ts';
 import { CAMPAIGN_OUTBOX, LEASE_MS, lambdaContainer, outboxEntries, registerOrgs, seedOrgs, startFaultEnv } from './env.ts';
@@ -179,6 +179,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const model = generateModel({ seed: opts.seed, events: opts.events });
   const expected = expectedState(model);
   const random = mulberry32(opts.seed ^ 0x5eed5);
+  let inProcessInvocations = 0;
   const stats: CampaignStats = {
     sent: { original: 0, duplicate: 0, resend: 0, 'late-resend': 0, malformed: 0 },
     crashes: {},
@@ -367,7 +368,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
               if (kill && !out.killed) stats.killsNotReached++;
               return fromProcess(out);
             }
-            const plan = crash && !worn ? randomCrashPlan(random, messages.length) : null;
+            // As with the process's kills: the first in-process invocation always dies after its
+            // first write, so every run (even a short one whose drawn crash points meet no write)
+            // has an in-process crash; after that the seed decides.
+            const firstInProcess = ++inProcessInvocations === 1;
+            const plan = worn ? null : firstInProcess ? crashAtWrite(1, 'after') : crash ? randomCrashPlan(random, messages.length) : null;
             return invoke(messages, containers[slot]!, plan, {
               recoveredClaim: () => void stats.recoveredClaims++,
               wrote: () => env.clock.advance(WORK_MS_PER_WRITE),
