@@ -93,6 +93,23 @@ interface Work extends ChatterWork {
   valueNotes: string[];
 }
 
+/** An item's work before any step ran: nothing related, no Leads, Chatter not yet considered. */
+function newWork(item: OrgBatchItem): Work {
+  return {
+    item,
+    session: item.event.session,
+    link: { linked: false, reason: 'not related' },
+    leadNotes: [],
+    leadId: null,
+    leadsCreated: 0,
+    valueNotes: [],
+    chatter: 'not considered',
+    posted: false,
+    problems: [],
+    reachedLive: item.reachedLive ?? !hasEnded(item.event.session),
+  };
+}
+
 /** Records the calls of the batch for the debug trace. */
 function counting(sf: OrgSalesforce, calls: string[]): OrgSalesforce {
   return {
@@ -179,19 +196,7 @@ export async function applyOrgBatch(
 ): Promise<{ outcomes: ItemOutcome[]; traces: DebugTrace[] }> {
   const calls: string[] = [];
   const sf = retryingConcurrentCreates(counting(salesforce, calls));
-  const work: Work[] = items.map((item) => ({
-    item,
-    session: item.event.session,
-    link: { linked: false, reason: 'not related' },
-    leadNotes: [],
-    leadId: null,
-    leadsCreated: 0,
-    valueNotes: [],
-    chatter: 'not considered',
-    posted: false,
-    problems: [],
-    reachedLive: item.reachedLive ?? !hasEnded(item.event.session),
-  }));
+  const work: Work[] = items.map(newWork);
   const failAll = (kind: 'setup' | 'permanent' | 'transient', reason: string, list = work) => list.forEach((w) => w.problems.push({ kind, reason }));
 
   let leadField: string | null = null;
@@ -476,19 +481,7 @@ export interface ChatterAheadResult {
  * the post and the other finds it done. Never throws: a failed call leaves its items waiting.
  */
 export async function postChatterAhead(org: Org, items: OrgBatchItem[], salesforce: OrgSalesforce, deps: OrgBatchDeps): Promise<ChatterAheadResult> {
-  const work: Work[] = items.map((item) => ({
-    item,
-    session: item.event.session,
-    link: { linked: false, reason: 'not related' },
-    leadNotes: [],
-    leadId: null,
-    leadsCreated: 0,
-    valueNotes: [],
-    chatter: 'not considered',
-    posted: false,
-    problems: [],
-    reachedLive: item.reachedLive ?? !hasEnded(item.event.session),
-  }));
+  const work: Work[] = items.map(newWork);
   try {
     await relateRecords(org, work, salesforce);
     await postToChatterOnce(org, work, salesforce, deps);
