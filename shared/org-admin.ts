@@ -201,7 +201,8 @@ function checkCredentials(credentials: unknown): SalesforceCredentials {
 }
 
 
-async function requireOrg(deps: Pick<OrgAdminDeps, 'registry'>, orgId: string): Promise<Org> {
+/** The registered org, or an AdminError (kind not_found) naming it. */
+export async function requireOrg(deps: Pick<OrgAdminDeps, 'registry'>, orgId: string): Promise<Org> {
   const org = await deps.registry.getOrg(orgId);
   if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
   return org;

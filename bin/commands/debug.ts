@@ -1,4 +1,4 @@
-import { AdminError } from '../../shared/admin-error.ts';
+import { requireOrg } from '../../shared/org-admin.ts';
 import { dynamoTraceStore } from '../../shared/adapters/trace-store.ts';
 import { TRACE_RETENTION_DAYS } from '../../shared/debug-trace.ts';
 import { adminDeps } from './deps.ts';
@@ -20,8 +20,7 @@ export const debug: CommandSpec = {
     const [orgId, sessionId] = positionals as [string, string | undefined];
     const limit = wholeNumber(values, 'limit', 20, 500);
     const t = await target();
-    const org = await adminDeps(t).registry.getOrg(orgId);
-    if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
+    const org = await requireOrg(adminDeps(t), orgId);
     const traces = await dynamoTraceStore(t.tracesTable).list(orgId, { limit, ...(sessionId ? { sessionId } : {}) });
     if (values.json) {
       printJson(io.stdout, traces);

@@ -1,7 +1,7 @@
 import { salesforceCredentialsSchema } from '../../shared/salesforce-credentials.ts';
 import { cachedSecretReader } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
-import { AdminError, checkOrgAgainstPackage, endSetupPause } from '../../shared/org-admin.ts';
+import { AdminError, checkOrgAgainstPackage, endSetupPause, requireOrg } from '../../shared/org-admin.ts';
 import { formatPackageProblems } from '../../shared/org-package-check.ts';
 import { adminDeps } from './deps.ts';
 import { printJson, setupResumedLine } from './output.ts';
@@ -20,8 +20,7 @@ export const orgsCheck: CommandSpec = {
     const orgId = positionals[0]!;
     const t = await target();
     const deps = adminDeps(t);
-    const org = await deps.registry.getOrg(orgId);
-    if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
+    const org = await requireOrg(deps, orgId);
     const raw = await cachedSecretReader().read(secretNames.orgSalesforce(t.secretPrefix, orgId));
     if (!raw) throw new AdminError(`no Salesforce credentials stored for org ${orgId} (glance-sync orgs credentials ${orgId} --credentials-file FILE)`);
     const parsed = salesforceCredentialsSchema.safeParse(JSON.parse(raw));

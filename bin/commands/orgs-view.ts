@@ -1,5 +1,5 @@
+import { requireOrg } from '../../shared/org-admin.ts';
 import { dynamoOrgPauses, PAUSE_HISTORY_DAYS, recentPauses, type PauseEpisode } from '../../shared/adapters/org-pauses.ts';
-import { AdminError } from '../../shared/admin-error.ts';
 import { secretExists } from '../../shared/adapters/secrets.ts';
 import { secretNames } from '../../shared/secret-names.ts';
 import { flattenSettings, formatSettingValue } from '../../shared/org-settings.ts';
@@ -81,8 +81,7 @@ export const orgsShow: CommandSpec = {
     const orgId = positionals[0]!;
     const t = await target();
     const deps = adminDeps(t);
-    const org = await deps.registry.getOrg(orgId);
-    if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
+    const org = await requireOrg(deps, orgId);
     const webhooks = dynamoWebhookActivity(t.orgsTable);
     const [schedule, salesforce, groupFacts, pauses, pauseHistory] = await Promise.all([
       deps.schedules.describe(orgId),

@@ -1,4 +1,4 @@
-import { AdminError } from '../../shared/admin-error.ts';
+import { requireOrg } from '../../shared/org-admin.ts';
 import { dynamoRunEffects } from '../../shared/adapters/run-effects.ts';
 import { nextScheduledSync } from '../../shared/schedule.ts';
 import { noRunEffects, runProgress, type RunEffects, type RunProgress } from '../../shared/sync/run-effects.ts';
@@ -110,8 +110,7 @@ export const history: CommandSpec = {
     const orgId = positionals[0]!;
     const limit = wholeNumber(values, 'limit', 20, 100);
     const t = await target();
-    const org = await adminDeps(t).registry.getOrg(orgId);
-    if (!org) throw new AdminError(`org ${orgId} is not registered`, 'not_found');
+    const org = await requireOrg(adminDeps(t), orgId);
     const runs = await withEffects(t, orgId, await syncHistory(t).listRuns(orgId, limit));
     const next = nextScheduledSync(org.settings.syncFrequency, new Date(org.installedAt), new Date())?.toISOString() ?? null;
     if (values.json) {
