@@ -48,10 +48,30 @@ export class PipelineFunctions extends Construct {
   constructor(scope: Construct, id: string, { tables, queues, glanceApiUrl, pipelineEvents, recordBudgetSeconds }: PipelineFunctionsProps) {
     super(scope, id);
     const orgsTable = tables.orgs.tableName;
-    const outboxEnv = {
+    // The session processor and the outbox flusher write to orgs the same way (org-writes.ts):
+    // the same tables, secrets, dead-letter queue, event bus and outbox policy.
+    const orgWriterEnv = {
+      [ENV.orgsTable]: orgsTable,
+      [ENV.dedupeTable]: tables.dedupe.tableName,
+      [ENV.tracesTable]: tables.traces.tableName,
+      [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
+      [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
+      [ENV.secretPrefix]: SECRET_PREFIX,
+      [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
       [ENV.outboxTable]: tables.outbox.tableName,
       [ENV.recordBudgetSeconds]: recordBudgetSeconds ?? String(RECORD_BUDGET_SECONDS),
       [ENV.outboxFlushRecords]: String(OUTBOX_FLUSH_RECORDS),
+    };
+    /** What an org writer may touch: breaker, login state and Sync History counters, the ledger, traces, Org Paused/Resumed events, dead letters, Salesforce credentials. */
+    const grantOrgWriter = (fn: PipelineFunction, secretReason: string) => {
+      grantTable(fn, tables.orgs, TABLE_READ);
+      grantOrgWriterState(fn, tables.orgs);
+      pipelineEvents.grantPutEventsTo(fn);
+      grantTable(fn, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
+      grantTable(fn, tables.traces, ['dynamodb:BatchWriteItem']);
+      // It dead-letters permanent failures itself, with the reason, instead of burning retries.
+      queues.eventsDlq.grantSendMessages(fn);
+      grantSecretRead(fn, SECRETS.orgSalesforce, secretReason);
     };
 
     this.webhookIngest = new PipelineFunction(this, 'WebhookIngest', {
@@ -69,17 +89,7 @@ export class PipelineFunctions extends Construct {
 
     this.sessionProcessor = new PipelineFunction(this, 'SessionProcessor', {
       name: 'session-processor',
-      environment: {
-        [ENV.orgsTable]: orgsTable,
-        [ENV.dedupeTable]: tables.dedupe.tableName,
-        [ENV.tracesTable]: tables.traces.tableName,
-        [ENV.eventsQueueUrl]: queues.events.queueUrl,
-        [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
-        [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
-        [ENV.secretPrefix]: SECRET_PREFIX,
-        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
-        ...outboxEnv,
-      },
+      environment: { ...orgWriterEnv, [ENV.eventsQueueUrl]: queues.events.queueUrl },
     });
     this.sessionProcessor.addEventSource(
       new SqsEventSource(queues.events, {
@@ -91,41 +101,18 @@ export class PipelineFunctions extends Construct {
         reportBatchItemFailures: true,
       }),
     );
-    grantTable(this.sessionProcessor, tables.orgs, TABLE_READ);
-    grantOrgWriterState(this.sessionProcessor, tables.orgs);
-    pipelineEvents.grantPutEventsTo(this.sessionProcessor);
+    grantOrgWriter(this.sessionProcessor, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a batch may span several orgs.');
     // One org's failed or paused share of an event goes back on the queue alone, delayed.
     queues.events.grantSendMessages(this.sessionProcessor);
-    grantTable(this.sessionProcessor, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
-    grantTable(this.sessionProcessor, tables.traces, ['dynamodb:BatchWriteItem']);
-    // It dead-letters permanent failures itself, with the reason, instead of burning retries.
-    queues.eventsDlq.grantSendMessages(this.sessionProcessor);
-    grantSecretRead(this.sessionProcessor, SECRETS.orgSalesforce, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a batch may span several orgs.');
     // Puts shares in the org outboxes and flushes an org once its threshold is reached (no index read).
     grantOutbox(this.sessionProcessor, tables.outbox, false);
 
     this.outboxFlusher = new PipelineFunction(this, 'OutboxFlusher', {
       name: 'outbox-flusher',
-      environment: {
-        [ENV.orgsTable]: orgsTable,
-        [ENV.dedupeTable]: tables.dedupe.tableName,
-        [ENV.tracesTable]: tables.traces.tableName,
-        [ENV.eventsDlqUrl]: queues.eventsDlq.queueUrl,
-        [ENV.maxReceiveCount]: String(EVENTS_MAX_RECEIVE_COUNT),
-        [ENV.secretPrefix]: SECRET_PREFIX,
-        [ENV.pipelineEventBusName]: pipelineEvents.eventBusName,
-        ...outboxEnv,
-      },
+      environment: orgWriterEnv,
     });
-    // The same org writes as the processor's (breaker, login state, Sync History counters, Org Paused events).
-    grantTable(this.outboxFlusher, tables.orgs, TABLE_READ);
-    grantOrgWriterState(this.outboxFlusher, tables.orgs);
-    pipelineEvents.grantPutEventsTo(this.outboxFlusher);
-    grantTable(this.outboxFlusher, tables.dedupe, [...TABLE_READ, ...TABLE_WRITE]);
-    grantTable(this.outboxFlusher, tables.traces, ['dynamodb:BatchWriteItem']);
+    grantOrgWriter(this.outboxFlusher, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a sweep flushes many orgs.');
     grantOutbox(this.outboxFlusher, tables.outbox, true);
-    queues.eventsDlq.grantSendMessages(this.outboxFlusher);
-    grantSecretRead(this.outboxFlusher, SECRETS.orgSalesforce, 'One Salesforce credential secret per org, created at runtime by the admin CLI; a sweep flushes many orgs.');
     // One schedule for the whole deployment (not per org): the due index says which orgs to flush.
     const sweepRole = new Role(this, 'OutboxSweepRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
     this.outboxSweep = new Schedule(this, 'OutboxSweep', {
