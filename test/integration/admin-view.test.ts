@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ingest } from '../../functions/webhook-ingest/handler.ts';
 import { processEvents } from '../../functions/session-processor/handler.ts';
-import { run } from '../../bin/commands/run.ts';
 import { startLocalHttpApi } from '../../local/http-api.ts';
 import { pollOnce } from '../../local/queue-poller.ts';
 import { sendWebhook } from '../../local/glance-sim/webhook-sender.ts';
@@ -18,6 +17,7 @@ import { dynamoOrgHealth } from '../../shared/adapters/org-health-store.ts';
 import { orgCheck } from '../../functions/org-check/handler.ts';
 import { addOrg, pairOrg } from '../../shared/org-admin.ts';
 import { dynamoSyncHistory } from '../../shared/adapters/sync-history.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
 import { sampleWebhookEvent } from '../support/fixtures.ts';
 import { startTestPipeline, WEBHOOK_SECRET, type TestPipeline } from '../support/pipeline.ts';
 
@@ -34,23 +34,9 @@ let api: Awaited<ReturnType<typeof startLocalHttpApi>>;
 let dir: string;
 let runtimeFile: string;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
-async function cli(...argv: string[]): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(argv, {
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s) },
-    env: { ...process.env, GLANCE_SYNC_TARGET: 'local', GLANCE_SYNC_RUNTIME_FILE: runtimeFile },
-    sleep: async () => undefined,
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const cli = (...argv: string[]): Promise<Result> => runCli(argv, { runtimeFile, env: { GLANCE_SYNC_TARGET: 'local' } });
 
 const json = (r: Result) => {
   expect(r.stderr).toBe('');

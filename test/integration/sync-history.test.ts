@@ -1,10 +1,10 @@
+import { runCli } from '../support/cli.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { processEvents } from '../../functions/session-processor/handler.ts';
 import { runSyncRequests } from '../../functions/sync-run/handler.ts';
-import { run } from '../../bin/commands/run.ts';
 import { drainQueue } from '../../local/queue-poller.ts';
 import { startGlanceSim, type GlanceSim } from '../../local/glance-sim/index.ts';
 import { startLocalLambdaService, type LocalLambdaService } from '../../local/lambda/index.ts';
@@ -38,17 +38,7 @@ let dir: string;
 let runtimeFile: string;
 let worker: () => Promise<void>;
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(argv, {
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s) },
-    env: { ...process.env, GLANCE_SYNC_TARGET: 'local', GLANCE_SYNC_RUNTIME_FILE: runtimeFile },
-    sleep: () => worker(),
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const cli = (...argv: string[]) => runCli(argv, { runtimeFile, env: { GLANCE_SYNC_TARGET: 'local' }, sleep: () => worker() });
 
 const runSyncs = () => drainQueue(p.resources.syncQueueUrl, (event) => runSyncRequests(event), { batchSize: 1 });
 const processAll = () => drainQueue(p.resources.eventsQueueUrl, (event) => processEvents(event), { retryImmediately: true });

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../bin/commands/run.ts';
 import { ingest } from '../../functions/webhook-ingest/handler.ts';
 import { startMoto, useLocalAws, type MotoServer } from '../../local/moto.ts';
 import { createLocalResources, exportResourceEnv, type LocalResources } from '../../local/aws-resources.ts';
@@ -11,6 +10,7 @@ import { writeRuntime } from '../../local/runtime-file.ts';
 import { signWebhook } from '../../local/glance-sim/webhook-sender.ts';
 import { resetAwsClients } from '../../shared/adapters/aws-clients.ts';
 import { newWebhookSecret } from '../../shared/org-admin.ts';
+import { runCli } from '../support/cli.ts';
 import { sampleWebhookEvent } from '../support/fixtures.ts';
 import { captureLogs, type LogCapture } from '../support/log-capture.ts';
 
@@ -22,17 +22,7 @@ let dir: string;
 let runtimeFile: string;
 let logs: LogCapture | undefined;
 
-async function cli(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(argv, {
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s) },
-    env: { ...process.env, GLANCE_SYNC_TARGET: 'local', GLANCE_SYNC_RUNTIME_FILE: runtimeFile },
-    sleep: async () => undefined,
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const cli = (argv: string[]) => runCli(argv, { runtimeFile, env: { GLANCE_SYNC_TARGET: 'local' } });
 
 /** A webhook for the group signed with `secret`, answered by the real handler. */
 async function deliver(groupId: number, secret: string): Promise<number> {
